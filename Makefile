@@ -1,0 +1,38 @@
+# The two commands: `make run` starts the platform, `make test` runs every test.
+# Both bootstrap .venv with python3 -m venv and pip; nothing else needs installing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROJECTS := shared gateway services/appraisal services/welfare services/eldercare services/renewal platformctl
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check bench-gateway fuzz-long clean-data
+
+$(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PROJECTS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		--config-settings editable_mode=compat $(addprefix -e ,$(PROJECTS)) -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m platformctl run
+
+test: $(STAMP)
+	$(BIN)/python -m platformctl test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck
+
+bench-gateway: $(STAMP)
+	$(BIN)/python benchmarks/gateway.py
+
+clean-data:
+	rm -rf .data

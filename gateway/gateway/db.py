@@ -1,0 +1,16 @@
+"""The gateway's schema ``iam``: accounts, API clients, signing keys."""
+
+from __future__ import annotations
+
+from shared.db import service_metadata
+from shared.records import audit_table, idempotency_table
+from sqlalchemy.orm import DeclarativeBase
+
+SCHEMA = "iam"
+metadata = service_metadata(SCHEMA)
+audit_log = audit_table(metadata)
+idempotency_keys = idempotency_table(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata

@@ -1,0 +1,128 @@
+"""Request and response models of the token endpoint and the admin API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+from shared.schemas import Name, RequestModel, ResponseModel
+
+from gateway.iam.scopes import unknown_jurisdictions, unknown_scopes
+
+Username = Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
+
+
+def _known_scopes(value: list[str]) -> list[str]:
+    if unknown := unknown_scopes(value):
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    return value
+
+
+def _known_jurisdictions(value: list[str]) -> list[str]:
+    if unknown := unknown_jurisdictions(value):
+        raise ValueError(f"unknown jurisdictions: {', '.join(unknown)}")
+    return value
+
+
+Role = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")]
+RoleList = Annotated[list[Role], Field(max_length=16)]
+ScopeList = Annotated[
+    list[Annotated[str, StringConstraints(max_length=64)]],
+    Field(max_length=64),
+    AfterValidator(_known_scopes),
+]
+CodeList = Annotated[
+    list[Annotated[str, StringConstraints(max_length=32)]],
+    Field(max_length=64),
+    AfterValidator(_known_jurisdictions),
+]
+UnitList = Annotated[list[Name], Field(max_length=64)]
+
+
+class TokenResponse(ResponseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    scope: str
+
+
+class GrantsIn(RequestModel):
+    roles: RoleList = []
+    scopes: ScopeList = []
+    jurisdictions: CodeList = []
+    units: UnitList = []
+
+
+class AccountCreate(GrantsIn):
+    username: Username
+    display_name: Name
+    password: Password
+
+
+class AccountUpdate(RequestModel):
+    display_name: Name | None = None
+    password: Password | None = None
+    roles: RoleList | None = None
+    scopes: ScopeList | None = None
+    jurisdictions: CodeList | None = None
+    units: UnitList | None = None
+    active: bool | None = None
+
+
+
+class AccountRead(ResponseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    scopes: list[str]
+    jurisdictions: list[str]
+    units: list[str]
+    active: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ClientCreate(GrantsIn):
+    client_id: Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Name
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+
+
+class ClientUpdate(RequestModel):
+    name: Name | None = None
+    roles: RoleList | None = None
+    scopes: ScopeList | None = None
+    jurisdictions: CodeList | None = None
+    units: UnitList | None = None
+    active: bool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rotate_secret: bool = False
+
+
+
+class ClientRead(ResponseModel):
+    client_id: str
+    name: str
+    roles: list[str]
+    scopes: list[str]
+    jurisdictions: list[str]
+    units: list[str]
+    active: bool
+    rate_limit_per_minute: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = Field(description="Shown once; store it now.")
+
+
+class SigningKeyRead(ResponseModel):
+    kid: str
+    algorithm: str
+    created_at: dt.datetime
+    retired_at: dt.datetime | None

@@ -1,0 +1,246 @@
+"""The gateway: ``/api/{service}/...`` to the services; ``/auth``, docs, health its own.
+
+``create_app()`` returns an ASGI app: the request-context middleware around a
+dispatcher that sends ``/api/`` to the proxy hot path and everything else to the
+gateway's FastAPI app (tokens, JWKS, admin API, merged OpenAPI, health, metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from typing import Any
+
+import aiohttp
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from shared.auth import TokenVerifier
+from shared.db import Database
+from shared.middleware import RequestContextMiddleware
+from shared.problems import problem_response
+from shared.service_app import create_service_app
+from sqlalchemy import select
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.config import GatewaySettings
+from gateway.db import metadata
+from gateway.iam import keys
+from gateway.iam.keys import KeyRing
+from gateway.iam.models import ApiClient
+from gateway.iam.router import admin as admin_router
+from gateway.iam.router import router as auth_router
+from gateway.iam.service import ensure_bootstrap_admin
+from gateway.openapi_merge import merge_openapi
+from gateway.proxy.forwarder import Forwarder
+from gateway.proxy.ratelimit import make_rate_limiter
+
+logger = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """``/api/...`` → proxy; anything else (and lifespan) → the gateway's own app."""
+
+    def __init__(self, api: FastAPI, forwarder: Forwarder) -> None:
+        self.api = api
+        self.forwarder = forwarder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await self.forwarder(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+class BodyLimit:
+    """413 for bodies over the limit on the gateway's own endpoints."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                response = problem_response(413, f"The request body is larger than {self.max_bytes} bytes.")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refresh_forever(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(app.state.settings.refresh_seconds)
+        try:
+            await _load_keys_and_limits(app)
+        except Exception:
+            logger.warning("refreshing keys and client limits failed", exc_info=True)
+
+
+async def _load_keys_and_limits(app: FastAPI) -> None:
+    database: Database = app.state.database
+    async with database.sessions() as session:
+        await app.state.key_ring.load(session)
+        rows = await session.execute(
+            select(ApiClient.client_id, ApiClient.rate_limit_per_minute).where(
+                ApiClient.rate_limit_per_minute.is_not(None)
+            )
+        )
+        limits = {f"client:{client_id}": int(limit) for client_id, limit in rows}
+    forwarder: Forwarder = app.state.forwarder
+    forwarder.client_limits.clear()
+    forwarder.client_limits.update(limits)
+
+
+async def _startup(app: FastAPI) -> None:
+    settings: GatewaySettings = app.state.settings
+    database: Database = app.state.database
+    async with database.sessions() as session:
+        await keys.ensure_signing_key(session)
+        username = settings.bootstrap_admin_username or "admin"
+        password = settings.bootstrap_admin_password
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(18)
+        if await ensure_bootstrap_admin(session, username=username, password=password):
+            if generated:
+                # Printed once so the operator can sign in; it is not stored anywhere in clear.
+                print(f"Created admin '{username}' with generated password: {password}", flush=True)
+        await session.commit()
+    await _load_keys_and_limits(app)
+    await app.state.forwarder.start()
+    app.state.refresher = asyncio.create_task(_refresh_forever(app))
+
+
+async def _shutdown(app: FastAPI) -> None:
+    app.state.refresher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.state.refresher
+    await app.state.forwarder.close()
+    await app.state.forwarder.limiter.close()
+
+
+def _own_router(settings: GatewaySettings) -> APIRouter:
+    router = APIRouter(tags=["platform"])
+    cache: dict[str, Any] = {"at": float("-inf"), "doc": None}
+
+    async def fetch_json(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=3)) as response:
+            return response.status, await response.json(content_type=None)
+
+    @router.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        if cache["doc"] is not None and time.monotonic() - cache["at"] < settings.openapi_cache_seconds:
+            return JSONResponse(cache["doc"])
+        forwarder: Forwarder = request.app.state.forwarder
+        assert forwarder.session is not None
+        docs: dict[str, dict[str, Any]] = {}
+        missing: list[str] = []
+        for name, url in settings.service_urls().items():
+            try:
+                status, doc = await fetch_json(forwarder.session, f"{url}/openapi.json")
+                if status == 200:
+                    docs[name] = doc
+                    continue
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                pass
+            missing.append(name)
+        merged = merge_openapi(request.app.openapi(), docs)
+        if missing:
+            merged["x-unavailable-services"] = missing
+        else:
+            cache.update(at=time.monotonic(), doc=merged)
+        return JSONResponse(merged)
+
+    @router.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Civic policy platform API")
+
+    @router.get("/healthz", summary="Liveness: the gateway process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness of the database and every service", response_model=None)
+    async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
+        components: dict[str, str] = {}
+        try:
+            await request.app.state.database.ping()
+            components["database"] = "ok"
+        except Exception as exc:
+            components["database"] = f"down: {type(exc).__name__}"
+        forwarder: Forwarder = request.app.state.forwarder
+        assert forwarder.session is not None
+
+        async def check(name: str, url: str) -> tuple[str, str]:
+            try:
+                status, _ = await fetch_json(forwarder.session, f"{url}/readyz")  # type: ignore[arg-type]
+                return name, "ok" if status == 200 else f"not ready ({status})"
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                return name, f"down: {type(exc).__name__}"
+
+        results = await asyncio.gather(*(check(n, u) for n, u in settings.service_urls().items()))
+        components.update(results)
+        if all(value == "ok" for value in components.values()):
+            return {"status": "ok", "components": components}
+        return problem_response(
+            503, "Some components are not ready.", request=request, extra={"components": components}
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics of the gateway", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
+    settings = settings or GatewaySettings()
+    ring = KeyRing()
+
+    async def ring_jwks() -> dict[str, Any]:
+        return ring.jwks()
+
+    verifier = TokenVerifier(
+        ring_jwks, issuer=settings.token_issuer, audience=settings.token_audience, refresh_min_seconds=0
+    )
+    api = create_service_app(
+        settings=settings,
+        metadata=metadata,
+        title="Civic policy platform gateway",
+        description="Tokens, keys, accounts and clients; routes /api/{service}/ to the services.",
+        routers=[auth_router, admin_router, _own_router(settings)],
+        on_startup=[_startup],
+        on_shutdown=[_shutdown],
+        token_verifier=verifier,
+        include_health=False,
+        openapi_url=None,
+        docs_url=None,
+        wrap_request_context=False,
+    )
+    forwarder = Forwarder(settings, ring, make_rate_limiter(settings.redis_url))
+    api.state.key_ring = ring
+    api.state.forwarder = forwarder
+    app: ASGIApp = Dispatcher(api, forwarder)
+    app = BodyLimit(app, settings.max_body_bytes)
+    if settings.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+        )
+    return RequestContextMiddleware(app, service="gateway", log_requests=True)
+
+
+def app_factory() -> ASGIApp:
+    """Entry point for ``uvicorn --factory gateway.main:app_factory``."""
+    return create_app()

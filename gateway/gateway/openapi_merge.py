@@ -1,0 +1,71 @@
+"""One OpenAPI document for the whole platform: the gateway's paths and every service's.
+
+Service schemas are renamed ``{Service}{Name}`` so that equal names in two services
+do not collide; the shared ``Problem`` schema is kept once. Operation ids are
+prefixed with the service name so they are unique across the platform.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SERVICE_ONLY_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+SHARED_SCHEMAS = frozenset({"Problem"})
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        result = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
+                name = value.rsplit("/", 1)[1]
+                result[key] = "#/components/schemas/" + renames.get(name, name)
+            else:
+                result[key] = _rename_refs(value, renames)
+        return result
+    if isinstance(node, list):
+        return [_rename_refs(item, renames) for item in node]
+    return node
+
+
+def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    merged = copy.deepcopy(gateway_doc)
+    merged["info"] = {
+        "title": "Civic policy platform API",
+        "version": gateway_doc.get("info", {}).get("version", "1.0.0"),
+        "description": "Every service of the platform behind one gateway. "
+        "Errors are RFC 9457 problem+json; money is a decimal string.",
+    }
+    paths = merged.setdefault("paths", {})
+    components = merged.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    security = components.setdefault("securitySchemes", {})
+    tags: list[dict[str, Any]] = list(merged.get("tags", []))
+    for service, doc in sorted(service_docs.items()):
+        prefix = service.capitalize()
+        service_schemas = doc.get("components", {}).get("schemas", {})
+        renames = {name: (name if name in SHARED_SCHEMAS else f"{prefix}{name}") for name in service_schemas}
+        for name, schema in service_schemas.items():
+            target = renames[name]
+            schema = _rename_refs(schema, renames)
+            if target != name and "title" in schema:
+                schema["title"] = target
+            schemas.setdefault(target, schema)
+        security.update(doc.get("components", {}).get("securitySchemes", {}))
+        for path, operations in doc.get("paths", {}).items():
+            if path in SERVICE_ONLY_PATHS or not path.startswith(f"/api/{service}/"):
+                continue
+            operations = _rename_refs(operations, renames)
+            for operation in operations.values():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    operation["operationId"] = f"{service}-{operation['operationId']}"
+            paths[path] = operations
+        tags.extend(
+            {"name": tag["name"], "description": tag.get("description", "")}
+            for tag in doc.get("tags", [])
+            if tag.get("name") not in {t["name"] for t in tags}
+        )
+    if tags:
+        merged["tags"] = tags
+    return merged

@@ -1,0 +1,291 @@
+"""The proxy hot path: ``/api/{service}/...`` forwarded as a pure ASGI app.
+
+No framework routing on this path: headers are filtered once, bodies stream both
+ways as raw bytes (no decompression), one pooled aiohttp client serves every
+upstream. Connect errors answer 503, timeouts 504, both as problem+json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import jwt
+from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
+from starlette.types import Receive, Scope, Send
+
+from gateway.config import GatewaySettings
+from gateway.iam.keys import KeyRing
+from gateway.proxy.ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"proxy-authorization",
+        b"proxy-authenticate",
+        b"proxy-connection",
+        b"host",
+        b"content-length",
+    }
+)
+# The gateway's own server writes these on every response.
+RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+# Identity headers only the gateway may set.
+GATEWAY_SET = frozenset({b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"})
+
+
+@dataclass(frozen=True)
+class ProxyRoute:
+    """Stands in for a framework route so metrics label proxied calls by service."""
+
+    path: str
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class _TokenIdentities:
+    """Verified token → rate-limit identity (and its own limit), cached per token."""
+
+    def __init__(self, ring: KeyRing, settings: GatewaySettings, client_limits: dict[str, int]) -> None:
+        self.ring = ring
+        self.settings = settings
+        self.client_limits = client_limits
+        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def identify(self, token: str) -> str | None:
+        hit = self._cache.get(token)
+        if hit is not None:
+            identity, expires = hit
+            if expires > asyncio.get_running_loop().time():
+                return identity
+        try:
+            header = jwt.get_unverified_header(token)
+            key = next((k for k in self.ring.published if k.get("kid") == header.get("kid")), None)
+            if key is None:
+                return None
+            claims = jwt.decode(
+                token,
+                key=jwt.PyJWK.from_dict(key),
+                algorithms=["EdDSA"],
+                audience=self.settings.token_audience,
+                issuer=self.settings.token_issuer,
+            )
+        except jwt.PyJWTError:
+            return None
+        identity = f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
+        ttl = max(0.0, float(claims["exp"]) - time.time())
+        self._cache[token] = (identity, asyncio.get_running_loop().time() + ttl)
+        if len(self._cache) > 10_000:
+            self._cache.popitem(last=False)
+        return identity
+
+
+class Forwarder:
+    def __init__(self, settings: GatewaySettings, ring: KeyRing, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.upstreams = {name: url for name, url in settings.service_urls().items()}
+        self.routes = {name: ProxyRoute(f"/api/{name}") for name in self.upstreams}
+        self.limiter = limiter
+        self.client_limits: dict[str, int] = {}
+        self.identities = _TokenIdentities(ring, settings, self.client_limits)
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.upstream_pool_size,
+            limit_per_host=self.settings.upstream_pool_size,
+            keepalive_timeout=60,
+            ttl_dns_cache=300,
+            enable_cleanup_closed=True,
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=self.settings.upstream_connect_timeout_seconds,
+                sock_read=self.settings.upstream_timeout_seconds,
+            ),
+        )
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        service = path.split("/", 3)[2] if path.count("/") >= 2 else ""
+        upstream = self.upstreams.get(service)
+        if upstream is None:
+            await _problem(send, scope, 404, f"No service named '{service}' behind this gateway.")
+            return
+        scope["route"] = self.routes[service]
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        identity, limit = self._identity(scope, headers)
+        verdict = await self.limiter.hit(identity, limit)
+        if not verdict.allowed:
+            await _problem(
+                send, scope, 429, "Too many requests; slow down and retry later.",
+                headers=[(b"retry-after", str(verdict.retry_after).encode())],
+            )
+            return
+        content_length = _header(headers, b"content-length")
+        if content_length is not None:
+            if not content_length.isdigit():
+                await _problem(send, scope, 400, "Content-Length is not a number.")
+                return
+            if int(content_length) > self.settings.max_body_bytes:
+                await _problem(send, scope, 413, self._too_large())
+                return
+        await self._forward(scope, receive, send, upstream, headers, content_length)
+
+    def _identity(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> tuple[str, int]:
+        authorization = _header(headers, b"authorization")
+        if authorization and authorization[:7].lower() == b"bearer ":
+            identity = self.identities.identify(authorization[7:].decode("latin-1").strip())
+            if identity is not None:
+                limit = self.client_limits.get(identity, self.settings.rate_limit_per_minute)
+                return identity, limit
+        client = scope.get("client") or ("unknown", 0)
+        return f"ip:{client[0]}", self.settings.anonymous_rate_limit_per_minute
+
+    def _too_large(self) -> str:
+        return f"The request body is larger than {self.settings.max_body_bytes} bytes."
+
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        upstream: str,
+        headers: list[tuple[bytes, bytes]],
+        content_length: bytes | None,
+    ) -> None:
+        assert self.session is not None
+        request_id = scope.get("state", {}).get("request_id", "")
+        out_headers = _forward_headers(scope, headers, request_id)
+        method: str = scope["method"]
+        has_body = content_length not in (None, b"0") or _header(headers, b"transfer-encoding") is not None
+        if content_length is not None and content_length != b"0":
+            out_headers["Content-Length"] = content_length.decode()
+        url = upstream + scope["raw_path"].decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+        started = False
+        try:
+            async with self.session.request(
+                method,
+                aiohttp.client.URL(url, encoded=True),
+                headers=out_headers,
+                data=self._body(receive) if has_body else None,
+                allow_redirects=False,
+                compress=None,
+            ) as upstream_response:
+                response_headers = [
+                    (name.lower(), value)
+                    for name, value in upstream_response.raw_headers
+                    if name.lower() not in RESPONSE_DROP
+                ]
+                response_headers.append((b"x-request-id", request_id.encode()))
+                length = upstream_response.headers.get("Content-Length")
+                if length is not None:
+                    response_headers.append((b"content-length", length.encode()))
+                await send({"type": "http.response.start", "status": upstream_response.status, "headers": response_headers})
+                started = True
+                if length is not None and int(length) <= 65_536:
+                    body = await upstream_response.read()
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    return
+                async for chunk in upstream_response.content.iter_any():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except BodyTooLarge:
+            if not started:
+                await _problem(send, scope, 413, self._too_large())
+        except (aiohttp.ServerTimeoutError, TimeoutError):
+            if not started:
+                await _problem(send, scope, 504, "The service did not answer in time.")
+        except aiohttp.ClientConnectorError:
+            if not started:
+                await _problem(send, scope, 503, "The service is not reachable; try again shortly.")
+        except aiohttp.ClientError as exc:
+            logger.warning("upstream failure", extra={"error": type(exc).__name__})
+            if not started:
+                await _problem(send, scope, 502, "The service broke off its answer.")
+
+    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise aiohttp.ClientError("client disconnected")
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.settings.max_body_bytes:
+                raise BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str) -> dict[str, str]:
+    connection_listed = set()
+    for key, value in headers:
+        if key == b"connection":
+            connection_listed |= {token.strip().lower() for token in value.split(b",")}
+    out: dict[str, str] = {}
+    host = ""
+    for key, value in headers:
+        if key == b"host":
+            host = value.decode("latin-1")
+        if key in HOP_BY_HOP or key in GATEWAY_SET or key in connection_listed:
+            continue
+        name = key.decode("latin-1")
+        text = value.decode("latin-1")
+        out[name] = f"{out[name]}, {text}" if name in out else text
+    client = scope.get("client")
+    out["x-request-id"] = request_id
+    out["x-forwarded-for"] = client[0] if client else "unknown"
+    out["x-forwarded-proto"] = scope.get("scheme", "http")
+    if host:
+        out["x-forwarded-host"] = host
+    return out
+
+
+async def _problem(
+    send: Send, scope: Scope, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body: dict[str, Any] = problem_body(status, detail, instance=scope["path"])
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    response_headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})

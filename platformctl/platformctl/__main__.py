@@ -1,0 +1,5 @@
+import sys
+
+from platformctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,271 @@
+"""``python -m platformctl``: what operators do by hand.
+
+    run                      start the whole platform (embedded PostgreSQL unless DATABASE_URL)
+    test [pytest args]       run the test suite against a fresh test database
+    migrate [up|down] [--component NAME ...] [--revision REV]
+    accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...] [--unit U ...] [--role R ...]
+    clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
+    keys rotate | keys list
+    status                   the gateway's readiness and every schema's migration revision
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from shared.components import COMPONENTS
+from shared.settings import async_database_url
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from platformctl import database, migrate
+from platformctl.supervisor import Supervisor, wait_until_ready
+
+PLATFORM_DB = "civic"
+TEST_DB = "civic_test"
+
+
+def _platform_url() -> str:
+    url = database.server_url()
+    if os.environ.get("DATABASE_URL"):
+        return url
+    return database.with_database(url, PLATFORM_DB)
+
+
+def _session_runner(url: str) -> Callable[[Callable[[AsyncSession], Awaitable[Any]]], Any]:
+    def run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        async def main() -> Any:
+            engine = create_async_engine(
+                async_database_url(url), connect_args={"server_settings": {"search_path": "iam"}}
+            )
+            try:
+                async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                    result = await work(session)
+                    await session.commit()
+                    return result
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(main())
+
+    return run
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    url = _platform_url()
+    asyncio.run(database.ensure_database(url))
+    print("Migrating every schema…", flush=True)
+    migrate.upgrade_all(url)
+    supervisor = Supervisor(url)
+    os.environ.setdefault("BOOTSTRAP_ADMIN_USERNAME", "admin")
+    supervisor.children[0].env.update(
+        {k: v for k, v in os.environ.items() if k.startswith("BOOTSTRAP_ADMIN_")}
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        supervisor.start_all()
+        gateway = supervisor.gateway_url
+        ready = wait_until_ready(f"{gateway}/readyz", timeout=args.ready_timeout)
+        took = time.monotonic() - started
+        state = "ready" if ready else "started, but /readyz is not yet all healthy"
+        print(
+            f"\nPlatform {state} in {took:.1f}s.\n"
+            f"  Gateway:  {gateway}\n"
+            f"  API docs: {gateway}/docs   (merged OpenAPI: {gateway}/openapi.json)\n"
+            f"  Health:   {gateway}/readyz\n"
+            "  Token:    curl -s -X POST "
+            f"{gateway}/auth/token -d grant_type=password "
+            f"-d username=$BOOTSTRAP_ADMIN_USERNAME -d password=$BOOTSTRAP_ADMIN_PASSWORD\n"
+            "            (without BOOTSTRAP_ADMIN_PASSWORD, the first start printed a generated one above)\n"
+            "  Stop:     Ctrl-C\n",
+            flush=True,
+        )
+        supervisor.watch()
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        supervisor.stop_all()
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    url = database.with_database(database.server_url(), TEST_DB)
+    asyncio.run(database.ensure_database(url, recreate=True))
+    env = dict(os.environ, DATABASE_URL=url, PLATFORM_TEST_DATABASE_URL=url)
+    command = [sys.executable, "-m", "pytest", *args.pytest_args]
+    print(f"Test database ready; running: {' '.join(command[2:])}", flush=True)
+    return subprocess.call(command, env=env, cwd=database.REPO_ROOT)  # noqa: S603
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    url = _platform_url()
+    asyncio.run(database.ensure_database(url))
+    if args.direction == "up":
+        migrate.upgrade_all(url, args.component, args.revision or "head")
+    else:
+        migrate.downgrade_all(url, args.component, args.revision or "base")
+    print(f"migrate {args.direction}: done")
+    return 0
+
+
+def _grants(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "roles": args.role or [],
+        "scopes": args.scope or [],
+        "jurisdictions": args.jurisdiction or [],
+        "units": args.unit or [],
+    }
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from gateway.iam import service
+    from gateway.iam.schemas import AccountCreate
+
+    password = args.password or os.environ.get("ACCOUNT_PASSWORD") or getpass.getpass("Password: ")
+    data = AccountCreate(
+        username=args.username, display_name=args.display_name, password=password, **_grants(args)
+    )
+    account = _session_runner(_platform_url())(
+        lambda session: service.create_account(session, data=data, actor=None)
+    )
+    print(f"account {account.username} created")
+    return 0
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from gateway.iam import service
+    from gateway.iam.schemas import ClientCreate
+
+    data = ClientCreate(
+        client_id=args.client_id, name=args.name, rate_limit_per_minute=args.rate_limit, **_grants(args)
+    )
+    client, secret = _session_runner(_platform_url())(
+        lambda session: service.create_client(session, data=data, actor=None)
+    )
+    print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from gateway.iam import keys
+    from gateway.iam.models import SigningKey
+
+    run = _session_runner(_platform_url())
+    if args.action == "rotate":
+        overlap = dt.timedelta(seconds=args.overlap_seconds)
+        key = run(lambda session: keys.rotate(session, overlap=overlap))
+        print(f"new signing key {key.kid}; gateways pick it up within 30 s")
+        return 0
+
+    async def listing(session: AsyncSession) -> list[SigningKey]:
+        return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
+
+    for key in run(listing):
+        print(f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\tretired {key.retired_at or '-'}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    url = _platform_url()
+
+    async def revisions(session: AsyncSession) -> dict[str, str]:
+        found = {}
+        for component in COMPONENTS:
+            try:
+                found[component.name] = str(
+                    await session.scalar(text(f'SELECT version_num FROM "{component.schema}".alembic_version'))
+                )
+            except Exception:
+                await session.rollback()
+                found[component.name] = "not migrated"
+        return found
+
+    for name, revision in _session_runner(url)(revisions).items():
+        print(f"schema of {name:<10} at revision {revision}")
+    gateway = os.environ.get("GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000")
+    try:
+        with urllib.request.urlopen(f"{gateway}/readyz", timeout=5) as response:  # noqa: S310
+            print(f"gateway {gateway}: {response.read().decode()}")
+    except urllib.error.HTTPError as exc:
+        print(f"gateway {gateway}: {exc.code} {exc.read().decode()}")
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"gateway {gateway}: not reachable ({exc})")
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="platformctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the platform")
+    run.add_argument("--ready-timeout", type=float, default=60.0)
+    run.set_defaults(func=cmd_run)
+
+    test = sub.add_parser("test", help="run the test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=cmd_test)
+
+    mig = sub.add_parser("migrate", help="apply or roll back migrations")
+    mig.add_argument("direction", choices=["up", "down"], nargs="?", default="up")
+    mig.add_argument("--component", action="append", choices=[c.name for c in COMPONENTS])
+    mig.add_argument("--revision")
+    mig.set_defaults(func=cmd_migrate)
+
+    def grants(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--role", action="append")
+        p.add_argument("--scope", action="append")
+        p.add_argument("--jurisdiction", action="append")
+        p.add_argument("--unit", action="append")
+
+    accounts = sub.add_parser("accounts", help="manage staff accounts")
+    accounts_sub = accounts.add_subparsers(dest="action", required=True)
+    create_account = accounts_sub.add_parser("create")
+    create_account.add_argument("--username", required=True)
+    create_account.add_argument("--display-name", required=True)
+    create_account.add_argument("--password", help="else ACCOUNT_PASSWORD or a prompt")
+    grants(create_account)
+    accounts.set_defaults(func=cmd_accounts)
+
+    clients = sub.add_parser("clients", help="manage API clients")
+    clients_sub = clients.add_subparsers(dest="action", required=True)
+    create_client = clients_sub.add_parser("create")
+    create_client.add_argument("--client-id", required=True)
+    create_client.add_argument("--name", required=True)
+    create_client.add_argument("--rate-limit", type=int)
+    grants(create_client)
+    clients.set_defaults(func=cmd_clients)
+
+    key_cmd = sub.add_parser("keys", help="token signing keys")
+    key_cmd.add_argument("action", choices=["rotate", "list"])
+    key_cmd.add_argument("--overlap-seconds", type=int, default=960, help="how long old keys stay published")
+    key_cmd.set_defaults(func=cmd_keys)
+
+    status = sub.add_parser("status", help="migration revisions and gateway readiness")
+    status.set_defaults(func=cmd_status)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code

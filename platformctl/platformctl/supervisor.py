@@ -1,0 +1,129 @@
+"""Start the gateway and the four services as supervised processes.
+
+A process that dies is reported on the console and restarted (with a growing pause);
+Ctrl-C or SIGTERM stops every process cleanly, then the embedded database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+SERVICE_PORTS = {"gateway": 8000, "appraisal": 8001, "welfare": 8002, "eldercare": 8003, "renewal": 8004}
+APPS = {
+    "gateway": "gateway.main:app_factory",
+    "appraisal": "appraisal.main:create_app",
+    "welfare": "welfare.main:create_app",
+    "eldercare": "eldercare.main:create_app",
+    "renewal": "renewal.main:create_app",
+}
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    host: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", APPS[self.name],
+            "--host", self.host, "--port", str(self.port),
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--timeout-graceful-shutdown", "5",
+        ]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command(), env=self.env)  # noqa: S603
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def platform_env(database_url: str, host: str, ports: dict[str, int]) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    gateway = f"http://{host}:{ports['gateway']}"
+    for name in ("appraisal", "welfare", "eldercare", "renewal"):
+        env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://{host}:{ports[name]}")
+        env.setdefault(f"{name.upper()}_JWKS_URL", f"{gateway}/.well-known/jwks.json")
+    env.setdefault("ELDERCARE_WELFARE_URL", f"http://{host}:{ports['welfare']}")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def wait_until_ready(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL we built
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+class Supervisor:
+    def __init__(self, database_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> None:
+        self.ports = ports or {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICE_PORTS.items()}
+        env = platform_env(database_url, host, self.ports)
+        self.children = [Child(name, self.ports[name], host, env) for name in SERVICE_PORTS]
+        self.stopping = False
+
+    @property
+    def gateway_url(self) -> str:
+        return self.children[0].url
+
+    def start_all(self) -> None:
+        for child in self.children:
+            child.start()
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        for child in self.children:
+            if child.process and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+
+    def watch(self) -> None:
+        """Until stopped: report and restart any process that exits."""
+        while not self.stopping:
+            for child in self.children:
+                assert child.process is not None
+                code = child.process.poll()
+                if code is None or self.stopping:
+                    continue
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+                pause = min(30, 2 ** (len(child.restarts) - 1))
+                print(
+                    f"!! {child.name} exited with code {code}; restarting in {pause}s "
+                    f"({len(child.restarts)} restart(s) in the last minute)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(pause)
+                if not self.stopping:
+                    child.start()
+            time.sleep(0.5)

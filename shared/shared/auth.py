@@ -1,0 +1,220 @@
+"""Token verification against the gateway's JWKS, and the principal a request acts as.
+
+Every service verifies tokens itself (zero trust). Keys are cached by ``kid`` and the
+JWKS is fetched again when a token names a ``kid`` not yet seen (key rotation), at
+most once per ``jwks_refresh_min_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.jurisdictions import registry
+
+ALGORITHMS = ["EdDSA"]
+ALL_JURISDICTIONS = "*"
+JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an account (password grant) or an API client (client credentials)."""
+
+    subject: str
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    jurisdictions: tuple[str, ...]
+    units: tuple[str, ...] = ()
+    client_id: str | None = None
+    name: str | None = None
+    token_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def sees_everything(self) -> bool:
+        return ALL_JURISDICTIONS in self.jurisdictions
+
+    def can_access(self, jurisdiction: str) -> bool:
+        """True when ``jurisdiction`` lies in the subtree of one of the principal's own."""
+        if self.sees_everything:
+            return jurisdiction in registry()
+        return any(registry().contains(own, jurisdiction) for own in self.jurisdictions)
+
+    def visible_jurisdictions(self) -> list[str]:
+        """Every jurisdiction code the principal may see (for SQL ``IN`` filters)."""
+        if self.sees_everything:
+            return [j.code for j in registry().all()]
+        codes: list[str] = []
+        for own in self.jurisdictions:
+            if own in registry():
+                codes.extend(c for c in registry().subtree(own) if c not in codes)
+        return codes
+
+    @property
+    def actor(self) -> str:
+        return self.subject
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    scope = claims.get("scope", "")
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=frozenset(claims.get("roles", [])),
+        scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+        jurisdictions=tuple(claims.get("jurisdictions", [])),
+        units=tuple(claims.get("units", [])),
+        client_id=claims.get("client_id"),
+        name=claims.get("name"),
+        token_id=claims.get("jti"),
+        claims=claims,
+    )
+
+
+def http_jwks_fetcher(url: str, timeout: float = 5.0) -> JwksFetcher:
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
+            return document
+
+    return fetch
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        fetch_jwks: JwksFetcher,
+        *,
+        issuer: str,
+        audience: str,
+        refresh_min_seconds: float = 10.0,
+        leeway_seconds: float = 5.0,
+    ) -> None:
+        self._fetch_jwks = fetch_jwks
+        self.issuer = issuer
+        self.audience = audience
+        self.refresh_min_seconds = refresh_min_seconds
+        self.leeway_seconds = leeway_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._last_fetch = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._last_fetch < self.refresh_min_seconds:
+                return
+            self._last_fetch = time.monotonic()
+            try:
+                document = await self._fetch_jwks()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise Unauthorized("The token signing keys could not be fetched.") from exc
+            keys: dict[str, jwt.PyJWK] = {}
+            for entry in document.get("keys", []):
+                kid = entry.get("kid")
+                if kid and entry.get("use", "sig") == "sig":
+                    keys[kid] = jwt.PyJWK.from_dict(entry)
+            self._keys = keys
+
+    async def _key_for(self, kid: str) -> jwt.PyJWK:
+        if kid not in self._keys:
+            await self._refresh()
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("The token was signed with an unknown key.")
+        return key
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The bearer token is malformed.") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise Unauthorized("The token's signing algorithm is not accepted.")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("The token has no key id (kid).")
+        key = await self._key_for(kid)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The token has expired.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthorized("The token is not meant for this platform (audience).") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthorized("The token was not issued by the platform's gateway.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The token is not valid.") from exc
+        return principal_from_claims(claims)
+
+
+_BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civic-platform"'}
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A bearer token is required.", headers=_BEARER_CHALLENGE)
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = await verifier.verify(bearer_token(request))
+    except Unauthorized as exc:
+        exc.headers.update(_BEARER_CHALLENGE)
+        raise
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits only principals holding ``scope`` (e.g. ``welfare:write``)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_scope(scope):
+            raise Forbidden(f"This operation needs the scope {scope}.")
+        return principal
+
+    return check
+
+
+def ensure_jurisdiction(principal: Principal, jurisdiction: str, *, hide: bool = False) -> None:
+    """Refuse a jurisdiction outside the principal's subtree.
+
+    ``hide=True`` answers 404 (for records, so their existence is not revealed);
+    otherwise 403 for a request that names a jurisdiction the caller may not act in.
+    """
+    if principal.can_access(jurisdiction):
+        return
+    if hide:
+        raise NotFound("No such record.")
+    raise Forbidden(f"Jurisdiction {jurisdiction} is outside your area of responsibility.")

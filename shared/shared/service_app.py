@@ -1,0 +1,160 @@
+"""``create_service_app``: the one way a service assembles its FastAPI app.
+
+Wires settings, the database, token verification, problem+json errors, the request
+context middleware, health, readiness, metrics and the OpenAPI conventions
+(operation ids ``{tag}-{name}``, problem+json error schema, bearer security).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData
+
+from shared.audit_router import audit_router
+from shared.auth import TokenVerifier, http_jwks_fetcher
+from shared.db import Database
+from shared.logs import configure_logging
+from shared.middleware import RequestContextMiddleware
+from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
+from shared.settings import ServiceSettings
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if not isinstance(operation, dict):
+                    continue
+                if path.startswith(("/api/", "/auth/admin")):
+                    operation.setdefault("security", [{"bearer": []}])
+                    responses = operation.setdefault("responses", {})
+                    for status, title in (("401", "Unauthorized"), ("403", "Forbidden")):
+                        responses.setdefault(status, _problem_ref(title))
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = _problem_ref("Invalid input")
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def _problem_ref(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database answers", response_model=None)
+    async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
+        database: Database = request.app.state.database
+        try:
+            await database.ping()
+        except Exception as exc:
+            return problem_response(
+                503, f"database not reachable: {type(exc).__name__}", request=request
+            )
+        return {"status": "ok", "checks": {"database": "ok"}}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    token_verifier: TokenVerifier | None = None,
+    include_health: bool = True,
+    openapi_url: str | None = "/openapi.json",
+    docs_url: str | None = "/docs",
+    wrap_request_context: bool = True,
+) -> FastAPI:
+    """Assemble a service app. The gateway turns off the parts it provides itself."""
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    schema = metadata.schema
+    assert schema is not None, "service metadata must name its schema"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(settings, schema)
+        for hook in on_startup:
+            await hook(app)
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_url=openapi_url,
+        docs_url=docs_url,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    # Each service declares shared.records.idempotency_table in its metadata.
+    app.state.idempotency_table = metadata.tables[f"{schema}.idempotency_keys"]
+    app.state.token_verifier = token_verifier or TokenVerifier(
+        http_jwks_fetcher(settings.jwks_url),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        refresh_min_seconds=settings.jwks_refresh_min_seconds,
+    )
+    install_problem_handlers(app)
+    if include_health:
+        app.include_router(health_router())
+        app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
+    for router in routers:
+        app.include_router(router)
+    app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]
+    if wrap_request_context:
+        app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    return app
