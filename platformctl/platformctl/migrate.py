@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from shared.components import COMPONENTS, Component
-
 from shared import migrations
+from shared.components import COMPONENTS, Component
 
 
 def selected(names: list[str] | None) -> list[Component]:
@@ -22,6 +21,8 @@ def upgrade_all(database_url: str, names: list[str] | None = None, revision: str
         migrations.upgrade(component.migrations_dir, database_url, component.schema, revision)
 
 
-def downgrade_all(database_url: str, names: list[str] | None = None, revision: str = "base") -> None:
+def downgrade_all(
+    database_url: str, names: list[str] | None = None, revision: str = "base"
+) -> None:
     for component in reversed(selected(names)):
         migrations.downgrade(component.migrations_dir, database_url, component.schema, revision)

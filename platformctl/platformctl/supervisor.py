@@ -15,7 +15,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-SERVICE_PORTS = {"gateway": 8000, "appraisal": 8001, "welfare": 8002, "eldercare": 8003, "renewal": 8004}
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "appraisal": 8001,
+    "welfare": 8002,
+    "eldercare": 8003,
+    "renewal": 8004,
+}
 APPS = {
     "gateway": "gateway.main:app_factory",
     "appraisal": "appraisal.main:create_app",
@@ -37,10 +43,22 @@ class Child:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "uvicorn", "--factory", APPS[self.name],
-            "--host", self.host, "--port", str(self.port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-            "--timeout-graceful-shutdown", "5",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            APPS[self.name],
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
         ]
 
     def start(self) -> None:
@@ -77,8 +95,13 @@ def wait_until_ready(url: str, timeout: float) -> bool:
 
 
 class Supervisor:
-    def __init__(self, database_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> None:
-        self.ports = ports or {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICE_PORTS.items()}
+    def __init__(
+        self, database_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None
+    ) -> None:
+        self.ports = ports or {
+            name: int(os.environ.get(f"{name.upper()}_PORT", port))
+            for name, port in SERVICE_PORTS.items()
+        }
         env = platform_env(database_url, host, self.ports)
         self.children = [Child(name, self.ports[name], host, env) for name in SERVICE_PORTS]
         self.stopping = False

@@ -34,7 +34,8 @@ class Platform:
     async def token(self, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> str:
         async with self.client() as client:
             response = await client.post(
-                "/auth/token", data={"grant_type": "password", "username": username, "password": password}
+                "/auth/token",
+                data={"grant_type": "password", "username": username, "password": password},
             )
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
@@ -73,14 +74,14 @@ class Platform:
         return {"Authorization": f"Bearer {await self.token(username, password)}"}
 
 
-
-
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     """Assert an RFC 9457 problem+json answer with this status; return its body."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
     assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
+    assert body["title"]
+    assert body["detail"]
+    assert body["type"]
     assert "Traceback" not in response.text
     return body

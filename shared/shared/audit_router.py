@@ -30,7 +30,7 @@ class AuditRecord(BaseModel):
 def audit_router(service: str, table: Table) -> APIRouter:
     router = APIRouter(prefix=f"/api/{service}/v1", tags=["audit"])
     # evaluated here (no postponed annotations in this module): the scope names the service
-    Admin = Annotated[Principal, Depends(require_scope(f"{service}:admin"))]
+    AdminDep = Annotated[Principal, Depends(require_scope(f"{service}:admin"))]  # noqa: N806
 
     @router.get(
         "/audit-log",
@@ -41,7 +41,7 @@ def audit_router(service: str, table: Table) -> APIRouter:
     async def list_audit_log(
         request: Request,
         session: SessionDep,
-        principal: Admin,
+        principal: AdminDep,
         page: PageDep,
         entity: Annotated[str | None, Query(max_length=64)] = None,
         entity_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -49,14 +49,19 @@ def audit_router(service: str, table: Table) -> APIRouter:
         query = select(table)
         if not principal.sees_everything:
             query = query.where(
-                or_(table.c.jurisdiction.in_(principal.visible_jurisdictions()), table.c.actor == principal.actor)
+                or_(
+                    table.c.jurisdiction.in_(principal.visible_jurisdictions()),
+                    table.c.actor == principal.actor,
+                )
             )
         if entity is not None:
             query = query.where(table.c.entity == entity)
         if entity_id is not None:
             query = query.where(table.c.entity_id == entity_id)
         total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await session.execute(query.order_by(table.c.id.desc()).limit(page.limit).offset(page.offset))
+        rows = await session.execute(
+            query.order_by(table.c.id.desc()).limit(page.limit).offset(page.offset)
+        )
         items = [AuditRecord.model_validate(row._mapping) for row in rows]
         return Page.of(items, total, page)
 

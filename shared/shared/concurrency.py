@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from typing import Annotated
+
+from fastapi import Header, Response
 
 from shared.errors import PreconditionFailed, PreconditionRequired
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of the version you read; required for every update.",
+    ),
+]
+"""Declare as a parameter of every update endpoint, then call :func:`require_if_match`."""
 
 
 def etag_for(entity_id: object, version: int) -> str:
@@ -15,9 +26,8 @@ def set_etag(response: Response, entity_id: object, version: int) -> None:
     response.headers["ETag"] = etag_for(entity_id, version)
 
 
-def require_if_match(request: Request, entity_id: object, version: int) -> None:
+def require_if_match(header: str | None, entity_id: object, version: int) -> None:
     """Refuse the update unless ``If-Match`` names the current version of the record."""
-    header = request.headers.get("if-match")
     if header is None:
         raise PreconditionRequired(
             "Updates need an If-Match header with the ETag of the version you read."

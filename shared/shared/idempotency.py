@@ -68,7 +68,9 @@ class Idempotency:
         if row.request_hash != self.request_hash or row.path != self.path:
             raise InvalidInput(
                 "This Idempotency-Key was already used with a different request.",
-                errors=[{"field": "header.idempotency-key", "message": "re-used with another body"}],
+                errors=[
+                    {"field": "header.idempotency-key", "message": "re-used with another body"}
+                ],
             )
         return Response(
             content=row.response_body,
@@ -77,7 +79,9 @@ class Idempotency:
             headers={"Idempotent-Replayed": "true"},
         )
 
-    async def respond(self, status_code: int, body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    async def respond(
+        self, status_code: int, body: Any, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
         """Build the JSON response and store it under the key (same transaction as the write)."""
         content = jsonable_encoder(body)
         response = JSONResponse(content, status_code=status_code, headers=headers)

@@ -50,7 +50,9 @@ class JurisdictionRegistry:
         by_code: dict[str, JurisdictionEntry] = {}
         for index, entry in enumerate(entries):
             if entry.code in by_code:
-                raise PackError(source, f"jurisdictions.{index}.code", f"duplicate code {entry.code}")
+                raise PackError(
+                    source, f"jurisdictions.{index}.code", f"duplicate code {entry.code}"
+                )
             by_code[entry.code] = entry
         for index, entry in enumerate(entries):
             if entry.parent is not None and entry.parent not in by_code:

@@ -26,7 +26,8 @@ def alembic_config(migrations_dir: Path, database_url: str, schema: str) -> Conf
     config.set_main_option("version_schema", schema)
     # Dated file names: 20241122_1200_<rev>_<slug>.py
     config.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
+        "file_template",
+        "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s",
     )
     return config
 

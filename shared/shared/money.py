@@ -24,11 +24,11 @@ def _parse_money(value: object) -> Decimal:
         # floats are accepted from JSON numbers but converted through their shortest repr
         value = repr(value)
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError("must be a decimal amount such as \"800.00\"")
+        raise ValueError('must be a decimal amount such as "800.00"')
     try:
         amount = Decimal(value)
     except InvalidOperation as exc:
-        raise ValueError("must be a decimal amount such as \"800.00\"") from exc
+        raise ValueError('must be a decimal amount such as "800.00"') from exc
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]

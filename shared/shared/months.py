@@ -67,7 +67,9 @@ Month = Annotated[
     YearMonth,
     BeforeValidator(_parse_month),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2024-07"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2024-07"]}
+    ),
 ]
 
 

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
-from shared.errors import InvalidInput
-
 ItemT = TypeVar("ItemT")
+MAX_PAGE_SIZE = 200
+"""The hard maximum page size of every list in the platform."""
+DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -21,17 +22,11 @@ class PageParams:
 
 
 def page_params(
-    request: Request,
-    limit: Annotated[int | None, Query(ge=1, description="Page size (capped by the service).")] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
+    ] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> PageParams:
-    settings = request.app.state.settings
-    if limit is None:
-        limit = settings.default_page_size
-    if limit > settings.max_page_size:
-        raise InvalidInput.field(
-            "query.limit", f"must be at most {settings.max_page_size} (the maximum page size)"
-        )
     return PageParams(limit=limit, offset=offset)
 
 

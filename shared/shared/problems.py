@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.errors import ProblemError
 from shared.logs import request_id_var
@@ -119,12 +120,23 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method any route of the app answers on this path (Starlette names only one route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({"type": "http", "path": request.url.path, "method": ""})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
+
+
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code, "")
-    return problem_response(
-        exc.status_code, detail, request=request, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(exc.status_code, detail, request=request, headers=headers)
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

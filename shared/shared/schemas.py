@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 
 def _no_nul(value: str) -> str:
@@ -17,17 +26,33 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul)]
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
+Text = Annotated[
+    str,
+    StringConstraints(max_length=10_000),
+    AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
+]
 """Free text: at most 10,000 characters, no NUL."""
 
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), AfterValidator(_no_nul)
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
 ]
 """A short name or label: 1–200 characters, no NUL."""
 
-Code = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-]
+NotABool = BeforeValidator(_not_a_bool)
+"""Put last in an integer's ``Annotated[int, Field(ge=…), NotABool]``: refuses JSON true/false
+(which Python would read as 1/0) while keeping the bounds in the OpenAPI schema."""
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """An identifier such as a jurisdiction code or a client id."""
 
 

@@ -56,9 +56,21 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     responses = operation.setdefault("responses", {})
                     for status, title in (("401", "Unauthorized"), ("403", "Forbidden")):
                         responses.setdefault(status, _problem_ref(title))
-                responses = operation.get("responses", {})
+                responses = operation.setdefault("responses", {})
                 if "422" in responses:
                     responses["422"] = _problem_ref("Invalid input")
+                if "requestBody" in operation:
+                    # a body that is not well-formed JSON or form data
+                    responses.setdefault("400", _problem_ref("Bad request"))
+                for parameter in operation.get("parameters", []):
+                    if (
+                        parameter.get("in") == "header"
+                        and parameter.get("name", "").lower() == "if-match"
+                    ):
+                        # updates need it; without it the answer is 428
+                        parameter["required"] = True
+                        responses.setdefault("428", _problem_ref("Precondition required"))
+                        responses.setdefault("412", _problem_ref("Precondition failed"))
         app.openapi_schema = schema
         return schema
 
@@ -68,7 +80,9 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def _problem_ref(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 
@@ -151,7 +165,9 @@ def create_service_app(
     install_problem_handlers(app)
     if include_health:
         app.include_router(health_router())
-        app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
+        app.include_router(
+            audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"])
+        )
     for router in routers:
         app.include_router(router)
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]

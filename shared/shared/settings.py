@@ -39,13 +39,11 @@ class ServiceSettings(BaseSettings):
         default=f"{DEFAULT_GATEWAY_URL}/.well-known/jwks.json",
         description="Where the gateway publishes its token signing keys.",
     )
-    token_issuer: str = "civic-gateway"
-    token_audience: str = "civic-platform"
+    token_issuer: str = "civic-gateway"  # noqa: S105 - a name, not a secret
+    token_audience: str = "civic-platform"  # noqa: S105
     jwks_refresh_min_seconds: float = Field(
         default=1.0, description="Least time between two JWKS fetches caused by unknown kids."
     )
-    max_page_size: int = Field(default=200, ge=1, le=1000)
-    default_page_size: int = Field(default=50, ge=1, le=1000)
     log_level: str = "INFO"
     log_json: bool = True
 

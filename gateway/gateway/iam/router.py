@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from shared.auth import Principal, require_scope
-from shared.concurrency import require_if_match, set_etag
-from shared.db import SessionDep
-from shared.errors import InvalidInput, ProblemError, Unauthorized
-from shared.idempotency import IdempotencyDep
-from shared.pagination import Page, PageDep
-from shared.problems import problem_responses
 from sqlalchemy import select
 
 from gateway.iam import keys, service
@@ -31,6 +24,13 @@ from gateway.iam.schemas import (
 )
 from gateway.iam.scopes import IAM_ADMIN
 from gateway.iam.tokens import issue_token
+from shared.auth import Principal, require_scope
+from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.db import SessionDep
+from shared.errors import ProblemError, Unauthorized
+from shared.idempotency import IdempotencyDep
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(prefix="/auth/admin", tags=["admin"], responses=problem_responses(401, 403))
@@ -57,7 +57,7 @@ def key_ring(request: Request) -> KeyRing:
 async def token(
     request: Request,
     session: SessionDep,
-    grant_type: Annotated[str, Form(max_length=50)],
+    grant_type: Annotated[Literal["password", "client_credentials"], Form()],
     username: Annotated[str | None, Form(max_length=100)] = None,
     password: Annotated[str | None, Form(max_length=200)] = None,
     client_id: Annotated[str | None, Form(max_length=100)] = None,
@@ -68,31 +68,35 @@ async def token(
     holder: Any
     if grant_type == "password":
         if not username or not password:
-            raise InvalidInput("The password grant needs username and password.", errors=[
-                {"field": "body.username", "message": "required for grant_type=password"},
-                {"field": "body.password", "message": "required for grant_type=password"},
-            ])
+            raise InvalidGrant(
+                "The password grant needs username and password.",
+                extra={"error": "invalid_request"},
+            )
         holder = await service.authenticate_account(session, username=username, password=password)
         if holder is None:
-            raise InvalidGrant("Unknown user name or wrong password.", extra={"error": "invalid_grant"})
+            raise InvalidGrant(
+                "Unknown user name or wrong password.", extra={"error": "invalid_grant"}
+            )
         subject, name, holder_client = holder.username, holder.display_name, None
-    elif grant_type == "client_credentials":
+    else:
         if not client_id or not client_secret:
-            raise InvalidInput("The client-credentials grant needs client_id and client_secret.", errors=[
-                {"field": "body.client_id", "message": "required for grant_type=client_credentials"},
-                {"field": "body.client_secret", "message": "required for grant_type=client_credentials"},
-            ])
-        holder = await service.authenticate_client(session, client_id=client_id, secret=client_secret)
+            raise InvalidGrant(
+                "The client-credentials grant needs client_id and client_secret.",
+                extra={"error": "invalid_request"},
+            )
+        holder = await service.authenticate_client(
+            session, client_id=client_id, secret=client_secret
+        )
         if holder is None:
             raise Unauthorized("Unknown client or wrong secret.", extra={"error": "invalid_client"})
         subject, name, holder_client = f"client:{holder.client_id}", holder.name, holder.client_id
-    else:
-        raise InvalidInput.field("body.grant_type", "must be password or client_credentials")
     granted = list(holder.scopes)
     if scope:
         asked = scope.split()
         if not set(asked) <= set(granted):
-            raise InvalidGrant("A requested scope is not granted to you.", extra={"error": "invalid_scope"})
+            raise InvalidGrant(
+                "A requested scope is not granted to you.", extra={"error": "invalid_scope"}
+            )
         granted = asked
     access_token = issue_token(
         key_ring(request),
@@ -108,7 +112,9 @@ async def token(
         name=name,
     )
     return TokenResponse(
-        access_token=access_token, expires_in=settings.token_ttl_seconds, scope=" ".join(sorted(granted))
+        access_token=access_token,
+        expires_in=settings.token_ttl_seconds,
+        scope=" ".join(sorted(granted)),
     )
 
 
@@ -117,8 +123,13 @@ async def jwks(request: Request) -> dict[str, Any]:
     return key_ring(request).jwks()
 
 
-@admin.post("/accounts", status_code=201, response_model=AccountRead, summary="Create a staff account",
-            responses=problem_responses(409, 422))
+@admin.post(
+    "/accounts",
+    status_code=201,
+    response_model=AccountRead,
+    summary="Create a staff account",
+    responses=problem_responses(409, 422),
+)
 async def create_account(
     data: AccountCreate, session: SessionDep, principal: AdminDep, idempotency: IdempotencyDep
 ) -> Response:
@@ -126,38 +137,61 @@ async def create_account(
         return replay
     account = await service.create_account(session, data=data, actor=principal)
     body = AccountRead.model_validate(account)
-    return await idempotency.respond(201, body, headers={"ETag": f'"{account.username}-v{account.version}"'})
+    return await idempotency.respond(
+        201, body, headers={"ETag": etag_for(account.username, account.version)}
+    )
 
 
 @admin.get("/accounts", response_model=Page[AccountRead], summary="List staff accounts")
-async def list_accounts(session: SessionDep, principal: AdminDep, page: PageDep) -> Page[AccountRead]:
+async def list_accounts(
+    session: SessionDep, principal: AdminDep, page: PageDep
+) -> Page[AccountRead]:
     rows, total = await service.list_accounts(session, page=page)
     return Page.of([AccountRead.model_validate(r) for r in rows], total, page)
 
 
-@admin.get("/accounts/{username}", response_model=AccountRead, summary="Read a staff account",
-           responses=problem_responses(404))
-async def read_account(username: str, session: SessionDep, principal: AdminDep, response: Response) -> AccountRead:
+@admin.get(
+    "/accounts/{username}",
+    response_model=AccountRead,
+    summary="Read a staff account",
+    responses=problem_responses(404),
+)
+async def read_account(
+    username: str, session: SessionDep, principal: AdminDep, response: Response
+) -> AccountRead:
     account = await service.get_account(session, username=username)
     set_etag(response, account.username, account.version)
     return AccountRead.model_validate(account)
 
 
-@admin.patch("/accounts/{username}", response_model=AccountRead, summary="Change a staff account",
-             responses=problem_responses(404, 412, 422, 428))
+@admin.patch(
+    "/accounts/{username}",
+    response_model=AccountRead,
+    summary="Change a staff account",
+    responses=problem_responses(404, 412, 422, 428),
+)
 async def update_account(
-    username: str, data: AccountUpdate, request: Request, response: Response,
-    session: SessionDep, principal: AdminDep,
+    username: str,
+    data: AccountUpdate,
+    response: Response,
+    session: SessionDep,
+    principal: AdminDep,
+    if_match: IfMatch = None,
 ) -> AccountRead:
     account = await service.get_account(session, username=username)
-    require_if_match(request, account.username, account.version)
+    require_if_match(if_match, account.username, account.version)
     account = await service.update_account(session, account=account, data=data, actor=principal)
     set_etag(response, account.username, account.version)
     return AccountRead.model_validate(account)
 
 
-@admin.post("/clients", status_code=201, response_model=ClientWithSecret,
-            summary="Register an API client (other government systems)", responses=problem_responses(409, 422))
+@admin.post(
+    "/clients",
+    status_code=201,
+    response_model=ClientWithSecret,
+    summary="Register an API client (other government systems)",
+    responses=problem_responses(409, 422),
+)
 async def create_client(
     data: ClientCreate, session: SessionDep, principal: AdminDep, idempotency: IdempotencyDep
 ) -> Response:
@@ -165,7 +199,9 @@ async def create_client(
         return replay
     client, secret = await service.create_client(session, data=data, actor=principal)
     body = ClientWithSecret(**ClientRead.model_validate(client).model_dump(), client_secret=secret)
-    return await idempotency.respond(201, body, headers={"ETag": f'"{client.client_id}-v{client.version}"'})
+    return await idempotency.respond(
+        201, body, headers={"ETag": etag_for(client.client_id, client.version)}
+    )
 
 
 @admin.get("/clients", response_model=Page[ClientRead], summary="List API clients")
@@ -174,22 +210,36 @@ async def list_clients(session: SessionDep, principal: AdminDep, page: PageDep) 
     return Page.of([ClientRead.model_validate(r) for r in rows], total, page)
 
 
-@admin.get("/clients/{client_id}", response_model=ClientRead, summary="Read an API client",
-           responses=problem_responses(404))
-async def read_client(client_id: str, session: SessionDep, principal: AdminDep, response: Response) -> ClientRead:
+@admin.get(
+    "/clients/{client_id}",
+    response_model=ClientRead,
+    summary="Read an API client",
+    responses=problem_responses(404),
+)
+async def read_client(
+    client_id: str, session: SessionDep, principal: AdminDep, response: Response
+) -> ClientRead:
     client = await service.get_client(session, client_id=client_id)
     set_etag(response, client.client_id, client.version)
     return ClientRead.model_validate(client)
 
 
-@admin.patch("/clients/{client_id}", response_model=ClientWithSecret | ClientRead,
-             summary="Change an API client (or rotate its secret)", responses=problem_responses(404, 412, 422, 428))
+@admin.patch(
+    "/clients/{client_id}",
+    response_model=ClientWithSecret | ClientRead,
+    summary="Change an API client (or rotate its secret)",
+    responses=problem_responses(404, 412, 422, 428),
+)
 async def update_client(
-    client_id: str, data: ClientUpdate, request: Request, response: Response,
-    session: SessionDep, principal: AdminDep,
+    client_id: str,
+    data: ClientUpdate,
+    response: Response,
+    session: SessionDep,
+    principal: AdminDep,
+    if_match: IfMatch = None,
 ) -> ClientWithSecret | ClientRead:
     client = await service.get_client(session, client_id=client_id)
-    require_if_match(request, client.client_id, client.version)
+    require_if_match(if_match, client.client_id, client.version)
     client, secret = await service.update_client(session, client=client, data=data, actor=principal)
     set_etag(response, client.client_id, client.version)
     read = ClientRead.model_validate(client)
@@ -202,8 +252,12 @@ async def list_keys(session: SessionDep, principal: AdminDep) -> list[SigningKey
     return [SigningKeyRead.model_validate(r) for r in rows]
 
 
-@admin.post("/keys/rotate", status_code=201, response_model=SigningKeyRead,
-            summary="Start signing with a new key; earlier keys stay published until tokens expire")
+@admin.post(
+    "/keys/rotate",
+    status_code=201,
+    response_model=SigningKeyRead,
+    summary="Start signing with a new key; earlier keys stay published until tokens expire",
+)
 async def rotate_keys(request: Request, session: SessionDep, principal: AdminDep) -> SigningKeyRead:
     settings = request.app.state.settings
     key = await keys.rotate(session, overlap=dt.timedelta(seconds=settings.token_ttl_seconds + 60))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
-from shared.schemas import Name, RequestModel, ResponseModel
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, WithJsonSchema
 
-from gateway.iam.scopes import unknown_jurisdictions, unknown_scopes
+from gateway.iam.scopes import KNOWN_SCOPES, unknown_jurisdictions, unknown_scopes
+from shared.auth import ALL_JURISDICTIONS
+from shared.jurisdictions import registry
+from shared.schemas import Name, NotABool, RequestModel, ResponseModel
 
-Username = Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
 
 
@@ -29,12 +33,13 @@ def _known_jurisdictions(value: list[str]) -> list[str]:
 Role = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")]
 RoleList = Annotated[list[Role], Field(max_length=16)]
 ScopeList = Annotated[
-    list[Annotated[str, StringConstraints(max_length=64)]],
+    list[Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(KNOWN_SCOPES)})]],
     Field(max_length=64),
     AfterValidator(_known_scopes),
 ]
+JURISDICTION_CODES = sorted([ALL_JURISDICTIONS, *(j.code for j in registry().all())])
 CodeList = Annotated[
-    list[Annotated[str, StringConstraints(max_length=32)]],
+    list[Annotated[str, WithJsonSchema({"type": "string", "enum": JURISDICTION_CODES})]],
     Field(max_length=64),
     AfterValidator(_known_jurisdictions),
 ]
@@ -43,7 +48,7 @@ UnitList = Annotated[list[Name], Field(max_length=64)]
 
 class TokenResponse(ResponseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - OAuth2 token type
     expires_in: int
     scope: str
 
@@ -68,8 +73,7 @@ class AccountUpdate(RequestModel):
     scopes: ScopeList | None = None
     jurisdictions: CodeList | None = None
     units: UnitList | None = None
-    active: bool | None = None
-
+    active: StrictBool | None = None
 
 
 class AccountRead(ResponseModel):
@@ -86,9 +90,11 @@ class AccountRead(ResponseModel):
 
 
 class ClientCreate(GrantsIn):
-    client_id: Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    client_id: Annotated[
+        str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    ]
     name: Name
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), NotABool] | None = None
 
 
 class ClientUpdate(RequestModel):
@@ -97,10 +103,9 @@ class ClientUpdate(RequestModel):
     scopes: ScopeList | None = None
     jurisdictions: CodeList | None = None
     units: UnitList | None = None
-    active: bool | None = None
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    rotate_secret: bool = False
-
+    active: StrictBool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), NotABool] | None = None
+    rotate_secret: StrictBool = False
 
 
 class ClientRead(ResponseModel):

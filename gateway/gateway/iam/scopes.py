@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.config import SERVICE_NAMES
 from shared.auth import ALL_JURISDICTIONS
 from shared.jurisdictions import registry
-
-from gateway.config import SERVICE_NAMES
 
 IAM_ADMIN = "iam:admin"
 PII_SERVICES = ("welfare", "eldercare")

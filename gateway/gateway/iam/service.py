@@ -5,10 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared.audit import record_audit
-from shared.auth import ALL_JURISDICTIONS, Principal
-from shared.errors import Conflict, NotFound
-from shared.pagination import PageParams
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +13,10 @@ from gateway.iam.models import Account, ApiClient
 from gateway.iam.passwords import generate_secret, hash_secret, verify_secret
 from gateway.iam.schemas import AccountCreate, AccountUpdate, ClientCreate, ClientUpdate
 from gateway.iam.scopes import KNOWN_SCOPES
+from shared.audit import record_audit
+from shared.auth import ALL_JURISDICTIONS, Principal
+from shared.errors import Conflict, NotFound
+from shared.pagination import PageParams
 
 logger = logging.getLogger(__name__)
 ADMIN_ROLE = "admin"
@@ -32,7 +32,9 @@ def _grants(row: Account | ApiClient) -> dict[str, Any]:
     }
 
 
-async def authenticate_account(session: AsyncSession, *, username: str, password: str) -> Account | None:
+async def authenticate_account(
+    session: AsyncSession, *, username: str, password: str
+) -> Account | None:
     account = await session.scalar(select(Account).where(Account.username == username))
     ok = verify_secret(account.password_hash if account else None, password)
     if account is None or not ok or not account.active:
@@ -40,7 +42,9 @@ async def authenticate_account(session: AsyncSession, *, username: str, password
     return account
 
 
-async def authenticate_client(session: AsyncSession, *, client_id: str, secret: str) -> ApiClient | None:
+async def authenticate_client(
+    session: AsyncSession, *, client_id: str, secret: str
+) -> ApiClient | None:
     client = await session.get(ApiClient, client_id)
     ok = verify_secret(client.secret_hash if client else None, secret)
     if client is None or not ok or not client.active:
@@ -48,8 +52,13 @@ async def authenticate_client(session: AsyncSession, *, client_id: str, secret: 
     return client
 
 
-async def create_account(session: AsyncSession, *, data: AccountCreate, actor: Principal | None) -> Account:
-    if await session.scalar(select(Account.id).where(Account.username == data.username)) is not None:
+async def create_account(
+    session: AsyncSession, *, data: AccountCreate, actor: Principal | None
+) -> Account:
+    if (
+        await session.scalar(select(Account.id).where(Account.username == data.username))
+        is not None
+    ):
         raise Conflict(f"An account named {data.username} already exists.")
     account = Account(
         username=data.username,
@@ -66,8 +75,13 @@ async def create_account(session: AsyncSession, *, data: AccountCreate, actor: P
     await session.flush()
     if actor is not None:
         await record_audit(
-            session, audit_log, principal=actor, action="create", entity="account",
-            entity_id=account.username, after={"display_name": account.display_name, **_grants(account)},
+            session,
+            audit_log,
+            principal=actor,
+            action="create",
+            entity="account",
+            entity_id=account.username,
+            after={"display_name": account.display_name, **_grants(account)},
         )
     return account
 
@@ -81,7 +95,9 @@ async def get_account(session: AsyncSession, *, username: str) -> Account:
 
 async def list_accounts(session: AsyncSession, *, page: PageParams) -> tuple[list[Account], int]:
     total = await session.scalar(select(func.count()).select_from(Account)) or 0
-    rows = await session.scalars(select(Account).order_by(Account.username).limit(page.limit).offset(page.offset))
+    rows = await session.scalars(
+        select(Account).order_by(Account.username).limit(page.limit).offset(page.offset)
+    )
     return list(rows), total
 
 
@@ -99,9 +115,18 @@ async def update_account(
     await session.flush()
     await session.refresh(account)
     await record_audit(
-        session, audit_log, principal=actor, action="update", entity="account", entity_id=account.username,
+        session,
+        audit_log,
+        principal=actor,
+        action="update",
+        entity="account",
+        entity_id=account.username,
         before=before,
-        after={"display_name": account.display_name, "password_changed": data.password is not None, **_grants(account)},
+        after={
+            "display_name": account.display_name,
+            "password_changed": data.password is not None,
+            **_grants(account),
+        },
     )
     return account
 
@@ -128,8 +153,13 @@ async def create_client(
     await session.flush()
     if actor is not None:
         await record_audit(
-            session, audit_log, principal=actor, action="create", entity="api_client",
-            entity_id=client.client_id, after={"name": client.name, **_grants(client)},
+            session,
+            audit_log,
+            principal=actor,
+            action="create",
+            entity="api_client",
+            entity_id=client.client_id,
+            after={"name": client.name, **_grants(client)},
         )
     return client, secret
 
@@ -152,7 +182,11 @@ async def list_clients(session: AsyncSession, *, page: PageParams) -> tuple[list
 async def update_client(
     session: AsyncSession, *, client: ApiClient, data: ClientUpdate, actor: Principal
 ) -> tuple[ApiClient, str | None]:
-    before = {"name": client.name, "rate_limit_per_minute": client.rate_limit_per_minute, **_grants(client)}
+    before = {
+        "name": client.name,
+        "rate_limit_per_minute": client.rate_limit_per_minute,
+        **_grants(client),
+    }
     for field, value in data.model_dump(exclude_unset=True, exclude={"rotate_secret"}).items():
         if value is not None or field == "rate_limit_per_minute":
             setattr(client, field, value)
@@ -164,10 +198,19 @@ async def update_client(
     await session.flush()
     await session.refresh(client)
     await record_audit(
-        session, audit_log, principal=actor, action="update", entity="api_client", entity_id=client.client_id,
+        session,
+        audit_log,
+        principal=actor,
+        action="update",
+        entity="api_client",
+        entity_id=client.client_id,
         before=before,
-        after={"name": client.name, "rate_limit_per_minute": client.rate_limit_per_minute,
-               "secret_rotated": secret is not None, **_grants(client)},
+        after={
+            "name": client.name,
+            "rate_limit_per_minute": client.rate_limit_per_minute,
+            "secret_rotated": secret is not None,
+            **_grants(client),
+        },
     )
     return client, secret
 
@@ -175,7 +218,7 @@ async def update_client(
 async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, password: str) -> bool:
     """Create the first admin when no admin exists yet. Returns True when created."""
     has_admin = await session.scalar(
-        select(Account.id).where(Account.roles.any(ADMIN_ROLE)).limit(1)  # type: ignore[arg-type]
+        select(Account.id).where(Account.roles.contains([ADMIN_ROLE])).limit(1)
     )
     if has_admin is not None:
         return False

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import jwt
-from shared.errors import ProblemError
 
 from gateway.iam.keys import KeyRing
+from shared.errors import ProblemError
 
 
 class SigningUnavailable(ProblemError):
@@ -50,4 +50,6 @@ def issue_token(
         "client_id": client_id,
         "name": name,
     }
-    return jwt.encode(claims, ring.active.private_key, algorithm="EdDSA", headers={"kid": ring.active.kid})
+    return jwt.encode(
+        claims, ring.active.private_key, algorithm="EdDSA", headers={"kid": ring.active.kid}
+    )

@@ -18,12 +18,13 @@ from typing import Any
 
 import aiohttp
 import jwt
-from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from gateway.config import GatewaySettings
 from gateway.iam.keys import KeyRing
 from gateway.proxy.ratelimit import RateLimiter
+from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ HOP_BY_HOP = frozenset(
 # The gateway's own server writes these on every response.
 RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 # Identity headers only the gateway may set.
-GATEWAY_SET = frozenset({b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"})
+GATEWAY_SET = frozenset(
+    {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"}
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ class BodyTooLarge(Exception):
 class _TokenIdentities:
     """Verified token → rate-limit identity (and its own limit), cached per token."""
 
-    def __init__(self, ring: KeyRing, settings: GatewaySettings, client_limits: dict[str, int]) -> None:
+    def __init__(
+        self, ring: KeyRing, settings: GatewaySettings, client_limits: dict[str, int]
+    ) -> None:
         self.ring = ring
         self.settings = settings
         self.client_limits = client_limits
@@ -88,7 +93,9 @@ class _TokenIdentities:
             )
         except jwt.PyJWTError:
             return None
-        identity = f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
+        identity = (
+            f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
+        )
         ttl = max(0.0, float(claims["exp"]) - time.time())
         self._cache[token] = (identity, asyncio.get_running_loop().time() + ttl)
         if len(self._cache) > 10_000:
@@ -99,7 +106,7 @@ class _TokenIdentities:
 class Forwarder:
     def __init__(self, settings: GatewaySettings, ring: KeyRing, limiter: RateLimiter) -> None:
         self.settings = settings
-        self.upstreams = {name: url for name, url in settings.service_urls().items()}
+        self.upstreams = dict(settings.service_urls().items())
         self.routes = {name: ProxyRoute(f"/api/{name}") for name in self.upstreams}
         self.limiter = limiter
         self.client_limits: dict[str, int] = {}
@@ -142,7 +149,10 @@ class Forwarder:
         verdict = await self.limiter.hit(identity, limit)
         if not verdict.allowed:
             await _problem(
-                send, scope, 429, "Too many requests; slow down and retry later.",
+                send,
+                scope,
+                429,
+                "Too many requests; slow down and retry later.",
                 headers=[(b"retry-after", str(verdict.retry_after).encode())],
             )
             return
@@ -182,7 +192,9 @@ class Forwarder:
         request_id = scope.get("state", {}).get("request_id", "")
         out_headers = _forward_headers(scope, headers, request_id)
         method: str = scope["method"]
-        has_body = content_length not in (None, b"0") or _header(headers, b"transfer-encoding") is not None
+        has_body = (
+            content_length not in (None, b"0") or _header(headers, b"transfer-encoding") is not None
+        )
         if content_length is not None and content_length != b"0":
             out_headers["Content-Length"] = content_length.decode()
         url = upstream + scope["raw_path"].decode("latin-1")
@@ -192,7 +204,7 @@ class Forwarder:
         try:
             async with self.session.request(
                 method,
-                aiohttp.client.URL(url, encoded=True),
+                URL(url, encoded=True),
                 headers=out_headers,
                 data=self._body(receive) if has_body else None,
                 allow_redirects=False,
@@ -207,7 +219,13 @@ class Forwarder:
                 length = upstream_response.headers.get("Content-Length")
                 if length is not None:
                     response_headers.append((b"content-length", length.encode()))
-                await send({"type": "http.response.start", "status": upstream_response.status, "headers": response_headers})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": upstream_response.status,
+                        "headers": response_headers,
+                    }
+                )
                 started = True
                 if length is not None and int(length) <= 65_536:
                     body = await upstream_response.read()
@@ -253,7 +271,9 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str) -> dict[str, str]:
+def _forward_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str
+) -> dict[str, str]:
     connection_listed = set()
     for key, value in headers:
         if key == b"connection":
@@ -278,7 +298,11 @@ def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_i
 
 
 async def _problem(
-    send: Send, scope: Scope, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    scope: Scope,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     body: dict[str, Any] = problem_body(status, detail, instance=scope["path"])
     payload = json.dumps(body, ensure_ascii=False).encode()

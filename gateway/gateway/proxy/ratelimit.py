@@ -41,7 +41,9 @@ class MemoryRateLimiter:
         count += 1
         self._windows[key] = (window, count)
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
-        return Verdict(allowed=count <= limit, retry_after=retry_after, remaining=max(0, limit - count))
+        return Verdict(
+            allowed=count <= limit, retry_after=retry_after, remaining=max(0, limit - count)
+        )
 
     async def close(self) -> None:
         self._windows.clear()
@@ -62,7 +64,11 @@ class RedisRateLimiter:
             pipe.expire(redis_key, WINDOW_SECONDS + 5)
             count, _ = await pipe.execute()
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
-        return Verdict(allowed=int(count) <= limit, retry_after=retry_after, remaining=max(0, limit - int(count)))
+        return Verdict(
+            allowed=int(count) <= limit,
+            retry_after=retry_after,
+            remaining=max(0, limit - int(count)),
+        )
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         metadata=metadata,
         title="Food-safety appraisal of county governments",
-        description="Part of the civic policy platform; reached through the gateway at /api/appraisal/.",
+        description=(
+            "Part of the civic policy platform; reached through the gateway at /api/appraisal/."
+        ),
         routers=[],
     )

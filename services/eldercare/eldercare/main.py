@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         metadata=metadata,
         title="Basic elderly-service entitlements",
-        description="Part of the civic policy platform; reached through the gateway at /api/eldercare/.",
+        description=(
+            "Part of the civic policy platform; reached through the gateway at /api/eldercare/."
+        ),
         routers=[],
     )

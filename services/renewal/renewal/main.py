@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         metadata=metadata,
         title="Action-plan tracking: tasks, leaders, targets, reports, bulletins",
-        description="Part of the civic policy platform; reached through the gateway at /api/renewal/.",
+        description=(
+            "Part of the civic policy platform; reached through the gateway at /api/renewal/."
+        ),
         routers=[],
     )

@@ -1,6 +1,6 @@
 """Alembic env of the welfare service (schema ``welfare``)."""
 
-from welfare.db import metadata
 from shared.migrations import run_env
+from welfare.db import metadata
 
 run_env(metadata)

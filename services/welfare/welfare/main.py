@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.service_app import create_service_app
 from welfare.config import Settings
 from welfare.db import metadata
-from shared.service_app import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         metadata=metadata,
         title="Welfare allowances: standards, calculation, register, payroll, recalculation",
-        description="Part of the civic policy platform; reached through the gateway at /api/welfare/.",
+        description=(
+            "Part of the civic policy platform; reached through the gateway at /api/welfare/."
+        ),
         routers=[],
     )

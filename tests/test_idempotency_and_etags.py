@@ -1,0 +1,121 @@
+"""Idempotency-Key on POST and If-Match on updates, exercised on the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+
+from platformctl.testing import Platform, assert_problem
+
+
+def account_body(username: str, display_name: str = "Clerk") -> dict[str, object]:
+    return {
+        "username": username,
+        "display_name": display_name,
+        "password": "a-long-test-password",
+        "scopes": ["welfare:read"],
+        "jurisdictions": ["211102"],
+    }
+
+
+async def count_accounts(database_url: str, username: str) -> int:
+    connection = await asyncpg.connect(
+        database_url.replace("postgresql+asyncpg://", "postgresql://")
+    )
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM iam.accounts WHERE username = $1", username
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def test_same_key_same_body_replays_the_first_response(
+    platform: Platform, migrated_database: str
+) -> None:
+    username = f"clerk-{uuid.uuid4().hex[:8]}"
+    key = uuid.uuid4().hex
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        first = await client.post(
+            "/auth/admin/accounts", json=account_body(username), headers={"Idempotency-Key": key}
+        )
+        second = await client.post(
+            "/auth/admin/accounts", json=account_body(username), headers={"Idempotency-Key": key}
+        )
+        assert first.status_code == 201, first.text
+        assert second.status_code == 201
+        assert second.json() == first.json()
+        assert second.headers["Idempotent-Replayed"] == "true"
+        other = await client.post(
+            "/auth/admin/accounts",
+            json=account_body(username, "Another"),
+            headers={"Idempotency-Key": key},
+        )
+        body = assert_problem(other, 422)
+        assert body["errors"][0]["field"] == "header.idempotency-key"
+        without_key = await client.post("/auth/admin/accounts", json=account_body(username))
+        assert_problem(without_key, 409)
+    assert await count_accounts(migrated_database, username) == 1
+
+
+async def test_concurrent_posts_with_one_key_create_one_record(
+    platform: Platform, migrated_database: str
+) -> None:
+    username = f"clerk-{uuid.uuid4().hex[:8]}"
+    key = uuid.uuid4().hex
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/auth/admin/accounts",
+                    json=account_body(username),
+                    headers={"Idempotency-Key": key},
+                )
+                for _ in range(20)
+            )
+        )
+    assert {r.status_code for r in responses} == {201}, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    assert len({r.content for r in responses}) == 1
+    assert await count_accounts(migrated_database, username) == 1
+
+
+async def test_updates_need_the_current_etag(platform: Platform) -> None:
+    username = f"clerk-{uuid.uuid4().hex[:8]}"
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        assert (
+            await client.post("/auth/admin/accounts", json=account_body(username))
+        ).status_code == 201
+        read = await client.get(f"/auth/admin/accounts/{username}")
+        etag = read.headers["ETag"]
+        change = {"display_name": "Renamed clerk"}
+        assert_problem(await client.patch(f"/auth/admin/accounts/{username}", json=change), 428)
+        stale = await client.patch(
+            f"/auth/admin/accounts/{username}",
+            json=change,
+            headers={"If-Match": '"someone-else-v9"'},
+        )
+        assert_problem(stale, 412)
+        unchanged = await client.get(f"/auth/admin/accounts/{username}")
+        assert unchanged.json()["display_name"] == "Clerk"
+        updated = await client.patch(
+            f"/auth/admin/accounts/{username}", json=change, headers={"If-Match": etag}
+        )
+        assert updated.status_code == 200, updated.text
+        assert updated.json()["display_name"] == "Renamed clerk"
+        assert updated.headers["ETag"] != etag
+        again = await client.patch(
+            f"/auth/admin/accounts/{username}", json=change, headers={"If-Match": etag}
+        )
+        assert_problem(again, 412)
+        mass_assignment = await client.patch(
+            f"/auth/admin/accounts/{username}",
+            json={"version": 99},
+            headers={"If-Match": updated.headers["ETag"]},
+        )
+        assert_problem(mass_assignment, 422)
