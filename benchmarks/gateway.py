@@ -161,7 +161,8 @@ def main() -> int:
         supervisor.stop_all()
 
     print(
-        f"\nGateway benchmark ({args.seconds}s per run, wrk -t2), trivial={args.trivial} db={args.db}"
+        f"\nGateway benchmark ({args.seconds}s per run, wrk -t2)\n"
+        f"trivial={args.trivial} database={args.db}"
     )
     print(
         f"{'endpoint/target':<22}{'c32 req/s':>11}{'ratio':>8}{'c32 p50':>9}{'c32 p99':>9}"
