@@ -1,0 +1,1 @@
+"""Appraisal schemes (考核办法): one policy pack per city, loaded and checked."""

@@ -1,0 +1,470 @@
+"""A city's appraisal scheme (考核办法) as data: one YAML pack per city in ``packs/``.
+
+A scheme holds the score caps, grade bands, downgrade and veto circumstances, the
+procedure's stages, deadlines and consequences of one city's source document, each item
+with its citation. A third city needs only a new pack file. :func:`load_schemes` checks
+every pack and raises :class:`shared.errors.PackError` naming the file, field and problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from appraisal.grading.schemas import GRADE_ORDER, Grade
+from appraisal.interpretations import BAND_INTERPRETATIONS
+from appraisal.workflow.states import REOPEN_TO, Stage
+from shared.errors import InvalidInput, PackError
+from shared.packs import parse_pack
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+def _citation(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a citation (document number and article) is required")
+    return value
+
+
+def _month_day(value: str) -> str:
+    match = _MONTH_DAY.match(value)
+    if not match:
+        raise ValueError("must be a day of the year written MM-DD, e.g. 08-15")
+    try:
+        dt.date(2001, int(match.group(1)), int(match.group(2)))  # a day every year has
+    except ValueError:
+        raise ValueError(f"{value} is not a day that every year has") from None
+    return value
+
+
+Citation = Annotated[str, AfterValidator(_citation)]
+"""Document number and article, e.g. 盘政办发〔2024〕5号 第八条（三）9."""
+MonthDay = Annotated[str, AfterValidator(_month_day)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+JurisdictionKind = Literal["city", "district", "county", "zone"]
+Component = Literal["base", "ad_hoc", "bonus", "deductions"]
+Places = Annotated[int, Field(ge=1)]
+
+
+class PackModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def day_in(year: int, month_day: str) -> dt.date:
+    month, day = month_day.split("-")
+    return dt.date(year, int(month), int(day))
+
+
+class AppraisalYear(PackModel):
+    """考核年度 (Panjin art. 6, Zhumadian art. 5)."""
+
+    starts: MonthDay
+    ends: MonthDay
+    text: str
+    citation: Citation
+
+
+class RulesPublication(PackModel):
+    """A document (细则, 方案) the city must publish each year by a deadline."""
+
+    document: Identifier
+    name: str
+    deadline: MonthDay
+    text: str
+    citation: Citation
+
+    def deadline_in(self, year: int) -> dt.date:
+        return day_in(year, self.deadline)
+
+
+class SubjectKind(PackModel):
+    """A kind of appraised subject (考核对象)."""
+
+    kind: Identifier
+    name: str
+    jurisdiction_kinds: list[JurisdictionKind]
+    ranked: bool
+    text: str
+    citation: Citation
+
+
+class ZoneRule(PackModel):
+    """Whether development zones (开发区) are ranked and graded."""
+
+    ranked: bool
+    text: str
+    citation: Citation
+
+
+class WorkflowStage(PackModel):
+    stage: Stage
+    name: str
+    citation: Citation
+
+
+class Cap(PackModel):
+    """An upper limit on a score component; ``max: null`` means the year's scheme sets it."""
+
+    max: Annotated[Decimal, Field(ge=0)] | None
+    set_by_year: bool
+    text: str
+    citation: Citation
+
+
+class Caps(PackModel):
+    base: Cap
+    ad_hoc: Cap
+    bonus: Cap
+    deductions: Cap
+
+
+class ScoreRule(PackModel):
+    """评分法: total = base + ad hoc + bonus − deductions."""
+
+    text: str
+    citation: Citation
+    caps: Caps
+
+
+class DoubleCounting(PackModel):
+    """双倍加减分 for the province's points that concern a county (Panjin art. 10)."""
+
+    multiplier: Annotated[Decimal, Field(gt=0)]
+    text: str
+    citation: Citation
+
+
+class GradeBand(PackModel):
+    """Ranks ``from_rank``..``to_rank`` (open-ended when null) get ``grade``."""
+
+    grade: Grade | None
+    interpretation: str | None = None
+    from_rank: Places
+    to_rank: Places | None
+    text: str
+    citation: Citation
+
+    def covers(self, rank: int) -> bool:
+        return self.from_rank <= rank and (self.to_rank is None or rank <= self.to_rank)
+
+
+class DowngradeRule(PackModel):
+    """降级: one grade lower per finding, never below ``floor``."""
+
+    steps: Places
+    floor: Grade
+    text: str
+    citation: Citation
+
+
+class VetoRule(PackModel):
+    """否决: the grade becomes ``grade`` (D)."""
+
+    grade: Grade
+    text: str
+    citation: Citation
+
+
+class Grades(PackModel):
+    ranking_text: str
+    ranking_citation: Citation
+    bands: list[GradeBand] = Field(min_length=1)
+    downgrade: DowngradeRule
+    veto: VetoRule
+
+    def band_for(self, rank: int) -> GradeBand:
+        for band in self.bands:
+            if band.covers(rank):
+                return band
+        raise LookupError(f"no grade band covers rank {rank}")  # the loader rules this out
+
+
+class Circumstance(PackModel):
+    """A listed downgrade (降级情形) or veto (否决情形) circumstance."""
+
+    id: Identifier
+    text: str
+    citation: Citation
+    fraud: bool = False
+    """弄虚作假: also brings a criticism (Panjin art. 15, Zhumadian art. 18)."""
+
+
+class CitedText(PackModel):
+    text: str
+    citation: Citation
+
+
+class Rectification(PackModel):
+    """整改: a written report within ``period_months`` after publication."""
+
+    period_months: Places
+    text: str
+    citation: Citation
+
+
+class Commendations(PackModel):
+    """通报表扬 (Panjin art. 13, Zhumadian art. 16)."""
+
+    grade: Grade
+    grade_citation: Citation
+    large_rank_improvement_places: Places | None
+    rank_improvement_citation: Citation
+    outstanding_citation: Citation
+    text: str
+
+
+class LeaderInterview(PackModel):
+    """约谈 of the county government's leaders: grade D or last places years running."""
+
+    grade: Grade
+    last_places: Places
+    consecutive_years: Places
+    bars_awards: bool
+    text: str
+    citation: Citation
+
+
+class OfficeHeadInterview(PackModel):
+    """约谈 of the county food-safety office head: large drop, unresolved rectification."""
+
+    large_rank_drop_places: Places | None
+    unresolved_rectification: bool
+    bars_awards: bool
+    text: str
+    citation: Citation
+
+
+class Interviews(PackModel):
+    leaders: LeaderInterview
+    office_head: OfficeHeadInterview
+    barred_text: str
+    barred_citation: Citation
+
+
+class ContentArea(PackModel):
+    """A content area of the appraisal (考核内容要点) and the score component it feeds."""
+
+    number: Places
+    name: str
+    component: Component
+    key_points: str
+    citation: Citation
+
+
+class Scheme(PackModel):
+    """One city's appraisal scheme."""
+
+    scheme: Identifier
+    city: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    name: str
+    document: str
+    issued_on: dt.date
+    citation: Citation
+    appraisal_year: AppraisalYear
+    rules_publication: list[RulesPublication]
+    subjects: list[SubjectKind] = Field(min_length=1)
+    zones: ZoneRule
+    workflow: list[WorkflowStage] = Field(min_length=1)
+    score: ScoreRule
+    double_counting: DoubleCounting | None
+    grades: Grades
+    downgrade_circumstances: list[Circumstance] = Field(min_length=1)
+    veto_circumstances: list[Circumstance] = Field(min_length=1)
+    carry_back: CitedText | None
+    rectification: Rectification
+    commendations: Commendations
+    interviews: Interviews
+    fraud: CitedText
+    content_areas: list[ContentArea]
+
+    def stage_order(self) -> tuple[Stage, ...]:
+        return tuple(step.stage for step in self.workflow)
+
+    def circumstance(self, circumstance_id: str) -> Circumstance | None:
+        for item in (*self.downgrade_circumstances, *self.veto_circumstances):
+            if item.id == circumstance_id:
+                return item
+        return None
+
+    def with_year_caps(
+        self,
+        *,
+        ad_hoc: Decimal | None = None,
+        deductions: Decimal | None = None,
+        location: str = "body",
+    ) -> Scheme:
+        """This scheme with the caps a year's 方案/细则 set (only where the source leaves them
+        to the year, and never above the source's own cap)."""
+        caps = self.score.caps
+        updates: dict[str, Cap] = {}
+        for name, value in (("ad_hoc", ad_hoc), ("deductions", deductions)):
+            if value is None:
+                continue
+            cap: Cap = getattr(caps, name)
+            field = f"{location}.{name}_cap"
+            if not cap.set_by_year:
+                raise InvalidInput.field(field, f"the {name} cap is fixed by {cap.citation}")
+            if value < 0:
+                raise InvalidInput.field(field, "must not be negative")
+            if cap.max is not None and value > cap.max:
+                raise InvalidInput.field(field, f"must not exceed {cap.max} ({cap.citation})")
+            updates[name] = cap.model_copy(update={"max": value})
+        if not updates:
+            return self
+        score = self.score.model_copy(update={"caps": caps.model_copy(update=updates)})
+        return self.model_copy(update={"score": score})
+
+
+def load_scheme(path: Path) -> Scheme:
+    """Parse and check one pack file."""
+    scheme = parse_pack(path, Scheme)
+    _check(scheme, path.name)
+    return scheme
+
+
+def load_schemes(packs_dir: Path) -> dict[str, Scheme]:
+    """Every ``*.yaml`` scheme in ``packs_dir`` by scheme id, each checked."""
+    files = sorted(packs_dir.glob("*.yaml"))
+    if not files:
+        raise PackError(str(packs_dir), "-", "no scheme files (*.yaml) found")
+    schemes: dict[str, Scheme] = {}
+    origin: dict[str, str] = {}
+    for path in files:
+        scheme = load_scheme(path)
+        if scheme.scheme in schemes:
+            raise PackError(
+                path.name,
+                "scheme",
+                f"duplicate scheme id {scheme.scheme!r} (also in {origin[scheme.scheme]})",
+            )
+        schemes[scheme.scheme] = scheme
+        origin[scheme.scheme] = path.name
+    return schemes
+
+
+def _check(scheme: Scheme, file: str) -> None:
+    """The checks a schema cannot express; the first problem raises PackError."""
+    _check_bands(scheme.grades, file)
+    _check_grades(scheme.grades, file)
+    _check_caps(scheme.score.caps, file)
+    _check_circumstances(scheme, file)
+    _check_workflow(scheme.workflow, file)
+    _check_unique(
+        file, "rules_publication", "document", [item.document for item in scheme.rules_publication]
+    )
+    _check_unique(file, "subjects", "kind", [item.kind for item in scheme.subjects])
+    _check_unique(file, "content_areas", "number", [item.number for item in scheme.content_areas])
+    for index, kind in enumerate(scheme.subjects):
+        if "zone" in kind.jurisdiction_kinds and kind.ranked != scheme.zones.ranked:
+            raise PackError(
+                file,
+                f"subjects.{index}.ranked",
+                f"must agree with zones.ranked ({scheme.zones.ranked})",
+            )
+
+
+def _check_bands(grades: Grades, file: str) -> None:
+    expected_from = 1
+    for index, band in enumerate(grades.bands):
+        where = f"grades.bands.{index}"
+        if band.from_rank != expected_from:
+            missing = (
+                f"rank {expected_from} has"
+                if band.from_rank == expected_from + 1
+                else f"ranks {expected_from}–{band.from_rank - 1} have"
+            )
+            problem = (
+                f"{missing} no band (gap)"
+                if band.from_rank > expected_from
+                else f"overlaps the previous band (expected from_rank {expected_from})"
+            )
+            raise PackError(file, f"{where}.from_rank", problem)
+        if band.to_rank is None:
+            if index != len(grades.bands) - 1:
+                raise PackError(
+                    file, f"{where}.to_rank", "only the last band may be open-ended (null)"
+                )
+            break
+        if band.to_rank < band.from_rank:
+            raise PackError(file, f"{where}.to_rank", "must not be below from_rank")
+        expected_from = band.to_rank + 1
+    else:
+        raise PackError(
+            file,
+            f"grades.bands.{len(grades.bands) - 1}.to_rank",
+            f"ranks from {expected_from} have no band: the last band must be open-ended (null)",
+        )
+    for index, band in enumerate(grades.bands):
+        where = f"grades.bands.{index}"
+        if band.grade is None and band.interpretation is None:
+            raise PackError(file, f"{where}.grade", "needs a grade or an interpretation")
+        if band.grade is not None and band.interpretation is not None:
+            raise PackError(
+                file, f"{where}.interpretation", "a band has a grade or an interpretation, not both"
+            )
+        if band.interpretation is not None and band.interpretation not in BAND_INTERPRETATIONS:
+            raise PackError(
+                file,
+                f"{where}.interpretation",
+                f"unknown interpretation {band.interpretation!r}; "
+                f"known: {', '.join(BAND_INTERPRETATIONS)}",
+            )
+
+
+def _check_grades(grades: Grades, file: str) -> None:
+    if GRADE_ORDER.index(grades.downgrade.floor) >= GRADE_ORDER.index(grades.veto.grade):
+        raise PackError(
+            file, "grades.downgrade.floor", "must be a better grade than the veto grade"
+        )
+
+
+def _check_caps(caps: Caps, file: str) -> None:
+    for name in ("base", "ad_hoc", "bonus", "deductions"):
+        cap: Cap = getattr(caps, name)
+        if cap.max is None and not cap.set_by_year:
+            raise PackError(
+                file,
+                f"score.caps.{name}.max",
+                "null (no cap) only when set_by_year is true: the year's scheme must set it",
+            )
+
+
+def _check_circumstances(scheme: Scheme, file: str) -> None:
+    seen: dict[str, str] = {}
+    for list_name in ("downgrade_circumstances", "veto_circumstances"):
+        items: list[Circumstance] = getattr(scheme, list_name)
+        for index, item in enumerate(items):
+            where = f"{list_name}.{index}.id"
+            if item.id in seen:
+                raise PackError(
+                    file, where, f"duplicate circumstance id {item.id!r} ({seen[item.id]})"
+                )
+            seen[item.id] = where
+
+
+def _check_workflow(workflow: list[WorkflowStage], file: str) -> None:
+    stages = [step.stage for step in workflow]
+    _check_unique(file, "workflow", "stage", [stage.value for stage in stages])
+    tail = (REOPEN_TO, Stage.PUBLISHED, Stage.RECTIFICATION)
+    if tuple(stages[-3:]) != tail:
+        raise PackError(
+            file,
+            "workflow",
+            "must end with "
+            + ", ".join(stage.value for stage in tail)
+            + " (a reopening returns to the comprehensive evaluation)",
+        )
+
+
+def _check_unique(file: str, list_name: str, key: str, values: Sequence[str | int]) -> None:
+    seen: set[str | int] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise PackError(file, f"{list_name}.{index}.{key}", f"duplicate {key} {value!r}")
+        seen.add(value)

@@ -1,0 +1,1 @@
+"""The appraisal workflow (考核程序): a state machine per (year, subject)."""
