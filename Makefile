@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROJECTS := shared gateway services/appraisal services/welfare services/eldercare services/renewal platformctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench-gateway fuzz-long clean-data
+.PHONY: run test lint typecheck check bench-gateway bench-welfare fuzz-long clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PROJECTS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ check: lint typecheck
 
 bench-gateway: $(STAMP)
 	$(BIN)/python benchmarks/gateway.py
+
+bench-welfare: $(STAMP)
+	$(BIN)/python benchmarks/welfare_recalc.py
+
+# Schemathesis over the merged OpenAPI with many more examples than `make test` uses.
+fuzz-long: $(STAMP)
+	FUZZ_MAX_EXAMPLES=500 $(BIN)/python -m platformctl test tests/test_fuzz_openapi.py
 
 clean-data:
 	rm -rf .data
