@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -28,9 +29,7 @@ def database_url() -> str:
 async def migrated_database(database_url: str) -> str:
     """Every component's schema migrated to head once per test session (through Alembic)."""
     for component in COMPONENTS:
-        await asyncio.to_thread(
-            migrations.upgrade, component.migrations_dir, database_url, component.schema
-        )
+        await asyncio.to_thread(migrations.upgrade, component.migrations_dir, database_url, component.schema)
     return database_url
 
 
@@ -52,9 +51,11 @@ def platform_processes(migrated_database: str) -> Iterator[Supervisor]:
             child.env[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
     supervisor.start_all()
     try:
-        if not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=90):
+        deadline = time.monotonic() + 90
+        while not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=1):
             exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
-            pytest.fail(f"the platform did not become ready within 90 s; exit codes: {exited}")
+            if any(code is not None for code in exited.values()) or time.monotonic() > deadline:
+                pytest.fail(f"the platform did not become ready; exit codes: {exited}")
         yield supervisor
     finally:
         supervisor.stop_all()

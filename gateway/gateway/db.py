@@ -15,3 +15,5 @@ idempotency_keys = idempotency_table(metadata)
 
 class Base(DeclarativeBase):
     metadata = metadata
+    # fetch server-set values (timestamps) with RETURNING, so no lazy load follows a flush
+    __mapper_args__ = {"eager_defaults": True}

@@ -183,9 +183,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
 
     for key in run(listing):
-        print(
-            f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\tretired {key.retired_at or '-'}"
-        )
+        print(f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\tretired {key.retired_at or '-'}")
     return 0
 
 
@@ -269,9 +267,7 @@ def parser() -> argparse.ArgumentParser:
 
     key_cmd = sub.add_parser("keys", help="token signing keys")
     key_cmd.add_argument("action", choices=["rotate", "list"])
-    key_cmd.add_argument(
-        "--overlap-seconds", type=int, default=960, help="how long old keys stay published"
-    )
+    key_cmd.add_argument("--overlap-seconds", type=int, default=960, help="how long old keys stay published")
     key_cmd.set_defaults(func=cmd_keys)
 
     status = sub.add_parser("status", help="migration revisions and gateway readiness")

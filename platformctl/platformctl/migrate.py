@@ -21,8 +21,6 @@ def upgrade_all(database_url: str, names: list[str] | None = None, revision: str
         migrations.upgrade(component.migrations_dir, database_url, component.schema, revision)
 
 
-def downgrade_all(
-    database_url: str, names: list[str] | None = None, revision: str = "base"
-) -> None:
+def downgrade_all(database_url: str, names: list[str] | None = None, revision: str = "base") -> None:
     for component in reversed(selected(names)):
         migrations.downgrade(component.migrations_dir, database_url, component.schema, revision)

@@ -6,7 +6,9 @@ Ctrl-C or SIGTERM stops every process cleanly, then the embedded database.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+
+from platformctl.database import data_dir
 
 SERVICE_PORTS = {
     "gateway": 8000,
@@ -71,6 +75,8 @@ class Child:
 
 def platform_env(database_url: str, host: str, ports: dict[str, int]) -> dict[str, str]:
     env = dict(os.environ)
+    for service in ("welfare", "eldercare"):
+        env.setdefault(f"{service.upper()}_CITIZEN_ID_KEY", local_secret(f"{service}-citizen-id.key"))
     env["DATABASE_URL"] = database_url
     gateway = f"http://{host}:{ports['gateway']}"
     for name in ("appraisal", "welfare", "eldercare", "renewal"):
@@ -79,6 +85,19 @@ def platform_env(database_url: str, host: str, ports: dict[str, int]) -> dict[st
     env.setdefault("ELDERCARE_WELFARE_URL", f"http://{host}:{ports['welfare']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def local_secret(name: str) -> str:
+    """A random 32-byte key kept in the local data folder (created on first use, mode 0600).
+
+    Only for the embedded setup; deployments pass keys from their secret store.
+    """
+    path = data_dir() / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def wait_until_ready(url: str, timeout: float) -> bool:
@@ -99,8 +118,7 @@ class Supervisor:
         self, database_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None
     ) -> None:
         self.ports = ports or {
-            name: int(os.environ.get(f"{name.upper()}_PORT", port))
-            for name, port in SERVICE_PORTS.items()
+            name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICE_PORTS.items()
         }
         env = platform_env(database_url, host, self.ports)
         self.children = [Child(name, self.ports[name], host, env) for name in SERVICE_PORTS]

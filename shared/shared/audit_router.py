@@ -59,9 +59,7 @@ def audit_router(service: str, table: Table) -> APIRouter:
         if entity_id is not None:
             query = query.where(table.c.entity_id == entity_id)
         total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await session.execute(
-            query.order_by(table.c.id.desc()).limit(page.limit).offset(page.offset)
-        )
+        rows = await session.execute(query.order_by(table.c.id.desc()).limit(page.limit).offset(page.offset))
         items = [AuditRecord.model_validate(row._mapping) for row in rows]
         return Page.of(items, total, page)
 

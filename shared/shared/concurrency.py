@@ -29,9 +29,7 @@ def set_etag(response: Response, entity_id: object, version: int) -> None:
 def require_if_match(header: str | None, entity_id: object, version: int) -> None:
     """Refuse the update unless ``If-Match`` names the current version of the record."""
     if header is None:
-        raise PreconditionRequired(
-            "Updates need an If-Match header with the ETag of the version you read."
-        )
+        raise PreconditionRequired("Updates need an If-Match header with the ETag of the version you read.")
     current = etag_for(entity_id, version)
     offered = [tag.strip().removeprefix("W/") for tag in header.split(",")]
     if "*" not in offered and current not in offered:

@@ -60,17 +60,13 @@ class Idempotency:
             return None
         row = (
             await self.session.execute(
-                select(self.table).where(
-                    self.table.c.owner == self.owner, self.table.c.key == self.key
-                )
+                select(self.table).where(self.table.c.owner == self.owner, self.table.c.key == self.key)
             )
         ).one()
         if row.request_hash != self.request_hash or row.path != self.path:
             raise InvalidInput(
                 "This Idempotency-Key was already used with a different request.",
-                errors=[
-                    {"field": "header.idempotency-key", "message": "re-used with another body"}
-                ],
+                errors=[{"field": "header.idempotency-key", "message": "re-used with another body"}],
             )
         return Response(
             content=row.response_body,
@@ -112,9 +108,7 @@ async def idempotency_dependency(
 ) -> Idempotency:
     key = request.headers.get(HEADER)
     if key is not None and (not key or len(key) > MAX_KEY_LENGTH or not key.isprintable()):
-        raise InvalidInput.field(
-            "header.idempotency-key", f"must be 1–{MAX_KEY_LENGTH} printable characters"
-        )
+        raise InvalidInput.field("header.idempotency-key", f"must be 1–{MAX_KEY_LENGTH} printable characters")
     body = await request.body()
     return Idempotency(
         session=session,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, WithJsonSchema
 
 from shared.errors import PackError
 from shared.packs import parse_pack
@@ -50,15 +50,11 @@ class JurisdictionRegistry:
         by_code: dict[str, JurisdictionEntry] = {}
         for index, entry in enumerate(entries):
             if entry.code in by_code:
-                raise PackError(
-                    source, f"jurisdictions.{index}.code", f"duplicate code {entry.code}"
-                )
+                raise PackError(source, f"jurisdictions.{index}.code", f"duplicate code {entry.code}")
             by_code[entry.code] = entry
         for index, entry in enumerate(entries):
             if entry.parent is not None and entry.parent not in by_code:
-                raise PackError(
-                    source, f"jurisdictions.{index}.parent", f"unknown parent {entry.parent}"
-                )
+                raise PackError(source, f"jurisdictions.{index}.parent", f"unknown parent {entry.parent}")
         self._items = {
             entry.code: Jurisdiction(
                 code=entry.code,
@@ -110,3 +106,23 @@ class JurisdictionRegistry:
 def registry() -> JurisdictionRegistry:
     data = parse_pack(REGISTRY_FILE, _RegistryFile)
     return JurisdictionRegistry(data.jurisdictions, source=REGISTRY_FILE.name)
+
+
+def _known_code(code: str) -> str:
+    if code not in registry():
+        raise ValueError(f"unknown jurisdiction {code}")
+    return code
+
+
+JurisdictionCode = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [entry.code for entry in parse_pack(REGISTRY_FILE, _RegistryFile).jurisdictions],
+            "description": "GB/T 2260 code, or <city>-Znn for a development zone",
+        }
+    ),
+    AfterValidator(_known_code),
+]
+"""A jurisdiction code that must be in the registry (declared as an enum in OpenAPI)."""

@@ -20,9 +20,7 @@ REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("access")
 
-REQUESTS = Counter(
-    "http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
-)
+REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram(
     "http_request_duration_seconds",
     "Time to answer an HTTP request",

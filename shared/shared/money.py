@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
+_MONEY_TEXT = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -20,21 +22,18 @@ def money_str(value: Decimal) -> str:
 
 
 def _parse_money(value: object) -> Decimal:
-    if isinstance(value, float):
-        # floats are accepted from JSON numbers but converted through their shortest repr
-        value = repr(value)
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError('must be a decimal amount such as "800.00"')
-    try:
+    # JSON carries money as a string so no client loses precision: numbers are refused.
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str) and _MONEY_TEXT.match(value):
         amount = Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError('must be a decimal amount such as "800.00"') from exc
+    else:
+        raise ValueError(
+            'must be an amount written as a string such as "800.00" '
+            "(at most 12 digits before the point and 2 after)"
+        )
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("must have at most two decimal places")
-    if abs(amount) >= Decimal("1e12"):
-        raise ValueError("is too large")
     return amount
 
 
@@ -42,6 +41,22 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(money_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["800.00"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$", "examples": ["800.00"]}),
 ]
-"""A money field: accepts "800.00" (or a number), serialises as "800.00"."""
+"""A money field: accepts and serialises the string "800.00"."""
+
+
+def _not_negative(amount: Decimal) -> Decimal:
+    if amount < 0:
+        raise ValueError("must not be negative")
+    return amount
+
+
+NonNegativeMoney = Annotated[
+    Decimal,
+    BeforeValidator(_parse_money),
+    AfterValidator(_not_negative),
+    PlainSerializer(money_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "examples": ["500.00"]}),
+]
+"""Money that cannot be negative (incomes, standards)."""

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 POLICY_TZ = ZoneInfo("Asia/Shanghai")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+"""A month written YYYY-MM; for query parameters (parse with ``YearMonth.parse``)."""
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -58,6 +60,8 @@ class YearMonth:
 def _parse_month(value: Any) -> YearMonth:
     if isinstance(value, YearMonth):
         return value
+    if isinstance(value, dt.date):  # a month stored as its first day
+        return YearMonth.of(value)
     if not isinstance(value, str):
         raise ValueError("must be a month written YYYY-MM, e.g. 2024-07")
     return YearMonth.parse(value)
@@ -67,9 +71,7 @@ Month = Annotated[
     YearMonth,
     BeforeValidator(_parse_month),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema(
-        {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2024-07"]}
-    ),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2024-07"]}),
 ]
 
 

@@ -115,9 +115,7 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid input"
-    return problem_response(
-        422, detail, request=request, type_suffix="invalid-input", errors=errors
-    )
+    return problem_response(422, detail, request=request, type_suffix="invalid-input", errors=errors)
 
 
 def _allowed_methods(request: Request) -> str:

@@ -63,10 +63,7 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     # a body that is not well-formed JSON or form data
                     responses.setdefault("400", _problem_ref("Bad request"))
                 for parameter in operation.get("parameters", []):
-                    if (
-                        parameter.get("in") == "header"
-                        and parameter.get("name", "").lower() == "if-match"
-                    ):
+                    if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
                         # updates need it; without it the answer is 428
                         parameter["required"] = True
                         responses.setdefault("428", _problem_ref("Precondition required"))
@@ -80,9 +77,7 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def _problem_ref(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 
@@ -99,9 +94,7 @@ def health_router() -> APIRouter:
         try:
             await database.ping()
         except Exception as exc:
-            return problem_response(
-                503, f"database not reachable: {type(exc).__name__}", request=request
-            )
+            return problem_response(503, f"database not reachable: {type(exc).__name__}", request=request)
         return {"status": "ok", "checks": {"database": "ok"}}
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
@@ -165,9 +158,7 @@ def create_service_app(
     install_problem_handlers(app)
     if include_health:
         app.include_router(health_router())
-        app.include_router(
-            audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"])
-        )
+        app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
     for router in routers:
         app.include_router(router)
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]

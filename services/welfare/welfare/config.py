@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from shared.settings import ServiceSettings
+from welfare.interpretations import WelfareInterpretations
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,3 +18,14 @@ class Settings(ServiceSettings):
     service_name: str = "welfare"
     port: int = 8002
     packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Policy pack files.")
+    citizen_id_key: str = Field(
+        description="32 random bytes, base64: encrypts citizen ID numbers at rest (WELFARE_CITIZEN_ID_KEY)."
+    )
+    recalculation_workers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Connections that book arrears side by side in a recalculation.",
+    )
+    interpretations: WelfareInterpretations = Field(default_factory=WelfareInterpretations)
+    recalculation_work_mem: str = Field(default="128MB", description="PostgreSQL work_mem for bulk jobs.")

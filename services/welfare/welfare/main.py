@@ -4,19 +4,68 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import welfare.models  # noqa: F401  (registers every table)
+from shared.citizen_ids import CitizenIdVault
+from shared.db import Database
 from shared.service_app import create_service_app
+from welfare.calculations.router import router as calculations_router
 from welfare.config import Settings
 from welfare.db import metadata
+from welfare.payroll.pricing import Pricing
+from welfare.payroll.router import router as payroll_router
+from welfare.recalculation.router import router as recalculation_router
+from welfare.recalculation.service import RecalculationRunner
+from welfare.register.router import router as register_router
+from welfare.standards.book import load_book
+from welfare.standards.pricing import BookPricing
+from welfare.standards.router import router as standards_router
+from welfare.standards.service import current_book
+
+
+async def _startup(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    pack = load_book(settings.packs_dir)  # a bad pack stops the start with its PackError
+    app.state.standards_pack = pack
+
+    async def load_pricing() -> Pricing:
+        async with database.sessions() as session:
+            return BookPricing(await current_book(session, pack))
+
+    runner = RecalculationRunner(
+        database,
+        load_pricing,
+        workers=settings.recalculation_workers,
+        work_mem=settings.recalculation_work_mem,
+    )
+    app.state.recalculation_runner = runner
+    await runner.resume_unfinished()
+
+
+async def _shutdown(app: FastAPI) -> None:
+    await app.state.recalculation_runner.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         metadata=metadata,
         title="Welfare allowances: standards, calculation, register, payroll, recalculation",
         description=(
-            "Part of the civic policy platform; reached through the gateway at /api/welfare/."
+            "Minimum living allowance (dibao), extreme-poverty support, orphan and 1960s-retiree "
+            "allowances of 盘政办发〔2024〕4号. Part of the civic policy platform; reached through "
+            "the gateway at /api/welfare/."
         ),
-        routers=[],
+        routers=[
+            standards_router,
+            calculations_router,
+            register_router,
+            payroll_router,
+            recalculation_router,
+        ],
+        on_startup=[_startup],
+        on_shutdown=[_shutdown],
     )
+    app.state.citizen_id_vault = CitizenIdVault(settings.citizen_id_key)
+    return app

@@ -1,0 +1,71 @@
+"""The append-only ledger of payments, and the payroll runs that write its regular entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from welfare.db import Base
+
+
+class PayrollRun(Base):
+    __tablename__ = "payroll_runs"
+    __table_args__ = (UniqueConstraint("jurisdiction", "month"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    month: Mapped[dt.date] = mapped_column(Date)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    unpriced: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LedgerEntry(Base):
+    """A payment: ``regular`` (payroll), ``arrears`` (补发, recalculation) or ``correction``.
+
+    Never updated or deleted (a trigger refuses it); a correction is a new entry that
+    references the entry it corrects and the run that produced it.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("kind IN ('regular', 'arrears', 'correction')", name="known_kind"),
+        Index(
+            "uq_ledger_entries_regular_once",
+            "enrolment_id",
+            "month",
+            unique=True,
+            postgresql_where=text("kind = 'regular'"),
+        ),
+        Index("ix_ledger_entries_jurisdiction_month", "jurisdiction", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"))
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    month: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    corrects_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    payroll_run_id: Mapped[uuid.UUID | None] = mapped_column()
+    recalculation_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,109 @@
+"""The register: households, persons, enrolments in a program, assessed-income versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from welfare.db import Base
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Household(Timestamps, Base):
+    __tablename__ = "households"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Person(Timestamps, Base):
+    """A person; the citizen ID number is kept encrypted, with a keyed hash for look-ups."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    citizen_id_masked: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Enrolment(Timestamps, Base):
+    """A household (dibao) or a person (other programs) in a program from a month."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        CheckConstraint("(household_id IS NULL) <> (person_id IS NULL)", name="one_beneficiary"),
+        CheckConstraint("end_month IS NULL OR end_month >= start_month", name="months_in_order"),
+        CheckConstraint("tier IS NULL OR tier BETWEEN 1 AND 4", name="tier_range"),
+        CheckConstraint("covered_members IS NULL OR covered_members >= 1", name="covered_members_positive"),
+        Index("ix_enrolments_jurisdiction_status", "jurisdiction", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    program: Mapped[str] = mapped_column(String(32))
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    covered_members: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[int | None] = mapped_column(Integer)
+    start_month: Mapped[dt.date] = mapped_column(Date)
+    end_month: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    decision_by: Mapped[str] = mapped_column(String(200))
+    decision_on: Mapped[dt.date] = mapped_column(Date)
+    decision_reference: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IncomeAssessment(Base):
+    """核定家庭月人均收入: a version of the household's assessed monthly income per person.
+
+    ``superseded_from`` is the month the next version takes effect (NULL for the latest),
+    so the income in force in a month is a range join, not a per-row subquery.
+    """
+
+    __tablename__ = "income_assessments"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "effective_month"),
+        CheckConstraint("per_capita_income >= 0", name="income_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"))
+    effective_month: Mapped[dt.date] = mapped_column(Date)
+    superseded_from: Mapped[dt.date | None] = mapped_column(Date)
+    per_capita_income: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,75 @@
+"""Every query of the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal
+from shared.pagination import PageParams
+from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
+
+RowT = TypeVar("RowT", Household, Person, Enrolment)
+
+
+def in_scope(query: Select[RowT], model: type[RowT], principal: Principal) -> Select[RowT]:
+    if principal.sees_everything:
+        return query
+    return query.where(model.jurisdiction.in_(principal.visible_jurisdictions()))
+
+
+async def page(
+    session: AsyncSession, query: Select[RowT], params: PageParams, *order: Any
+) -> tuple[Sequence[RowT], int]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = await session.scalars(query.order_by(*order).limit(params.limit).offset(params.offset))
+    return list(rows), total
+
+
+async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:
+    return await session.scalar(select(Person).where(Person.citizen_id_hash == lookup_hash))
+
+
+async def income_history(
+    session: AsyncSession, enrolment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[IncomeAssessment]]:
+    rows = await session.scalars(
+        select(IncomeAssessment)
+        .where(IncomeAssessment.enrolment_id.in_(enrolment_ids))
+        .order_by(IncomeAssessment.enrolment_id, IncomeAssessment.effective_month)
+    )
+    history: dict[uuid.UUID, list[IncomeAssessment]] = {i: [] for i in enrolment_ids}
+    for row in rows:
+        history[row.enrolment_id].append(row)
+    return history
+
+
+async def supersede_income(session: AsyncSession, enrolment_id: uuid.UUID, effective_month: dt.date) -> None:
+    """Close the version in force before ``effective_month`` and open-ended after it."""
+    await session.execute(
+        update(IncomeAssessment)
+        .where(
+            IncomeAssessment.enrolment_id == enrolment_id,
+            IncomeAssessment.effective_month < effective_month,
+            (IncomeAssessment.superseded_from.is_(None))
+            | (IncomeAssessment.superseded_from > effective_month),
+        )
+        .values(superseded_from=effective_month)
+    )
+
+
+async def next_income_month(
+    session: AsyncSession, enrolment_id: uuid.UUID, effective_month: dt.date
+) -> dt.date | None:
+    """The month the next later version starts, if one was recorded already."""
+    return await session.scalar(
+        select(func.min(IncomeAssessment.effective_month)).where(
+            IncomeAssessment.enrolment_id == enrolment_id,
+            IncomeAssessment.effective_month > effective_month,
+        )
+    )

@@ -1,0 +1,266 @@
+"""HTTP for the register: households, persons, enrolments, assessed incomes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.citizen_ids import CitizenIdVault
+from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.jurisdictions import JurisdictionCode
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
+from welfare.register import repository, service
+from welfare.register.models import Enrolment, Household, Person
+from welfare.register.schemas import (
+    EnrolmentCreate,
+    EnrolmentRead,
+    EnrolmentStatus,
+    EnrolmentUpdate,
+    HouseholdCreate,
+    HouseholdRead,
+    HouseholdUpdate,
+    IncomeAssessmentCreate,
+    PersonCreate,
+    PersonRead,
+    Program,
+)
+
+router = APIRouter(prefix="/api/welfare/v1", tags=["register"])
+Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
+Writer = Annotated[Principal, Depends(require_scope("welfare:write"))]
+JurisdictionFilter = Annotated[JurisdictionCode | None, Query(description="only this jurisdiction")]
+
+
+def vault(request: Request) -> CitizenIdVault:
+    found: CitizenIdVault = request.app.state.citizen_id_vault
+    return found
+
+
+VaultDep = Annotated[CitizenIdVault, Depends(vault)]
+
+
+@router.post(
+    "/households",
+    status_code=201,
+    response_model=HouseholdRead,
+    summary="Register a household",
+    responses=problem_responses(403, 422),
+)
+async def create_household(
+    data: HouseholdCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    household = await service.create_household(session, principal=principal, data=data)
+    return await idempotency.respond(
+        201,
+        HouseholdRead.model_validate(household),
+        headers={"ETag": etag_for(household.id, household.version)},
+    )
+
+
+@router.get("/households", response_model=Page[HouseholdRead], summary="List households in your area")
+async def list_households(
+    session: SessionDep, principal: Reader, page: PageDep, jurisdiction: JurisdictionFilter = None
+) -> Page[HouseholdRead]:
+    query = repository.in_scope(select(Household), Household, principal)
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        query = query.where(Household.jurisdiction == jurisdiction)
+    rows, total = await repository.page(session, query, page, Household.created_at, Household.id)
+    return Page.of([HouseholdRead.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/households/{household_id}",
+    response_model=HouseholdRead,
+    summary="Read a household",
+    responses=problem_responses(404),
+)
+async def read_household(
+    household_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> HouseholdRead:
+    household = await service.get_household(session, principal=principal, household_id=household_id)
+    set_etag(response, household.id, household.version)
+    return HouseholdRead.model_validate(household)
+
+
+@router.patch(
+    "/households/{household_id}",
+    response_model=HouseholdRead,
+    summary="Change a household's address",
+    responses=problem_responses(404, 412, 422, 428),
+)
+async def update_household(
+    household_id: uuid.UUID,
+    data: HouseholdUpdate,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> HouseholdRead:
+    household = await service.get_household(session, principal=principal, household_id=household_id)
+    require_if_match(if_match, household.id, household.version)
+    household = await service.update_household(session, principal=principal, household=household, data=data)
+    set_etag(response, household.id, household.version)
+    return HouseholdRead.model_validate(household)
+
+
+@router.post(
+    "/persons",
+    status_code=201,
+    response_model=PersonRead,
+    summary="Register a person (citizen ID stored encrypted, shown masked)",
+    responses=problem_responses(403, 404, 409, 422),
+)
+async def create_person(
+    data: PersonCreate,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    ids: VaultDep,
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    person = await service.create_person(session, principal=principal, vault=ids, data=data)
+    body = service.person_read(person, principal=principal, vault=ids)
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+
+
+@router.get("/persons", response_model=Page[PersonRead], summary="List persons in your area")
+async def list_persons(
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    ids: VaultDep,
+    jurisdiction: JurisdictionFilter = None,
+    household_id: uuid.UUID | None = None,
+) -> Page[PersonRead]:
+    query = repository.in_scope(select(Person), Person, principal)
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        query = query.where(Person.jurisdiction == jurisdiction)
+    if household_id is not None:
+        query = query.where(Person.household_id == household_id)
+    rows, total = await repository.page(session, query, page, Person.created_at, Person.id)
+    return Page.of([service.person_read(r, principal=principal, vault=ids) for r in rows], total, page)
+
+
+@router.get(
+    "/persons/{person_id}",
+    response_model=PersonRead,
+    summary="Read a person",
+    responses=problem_responses(404),
+)
+async def read_person(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response, ids: VaultDep
+) -> PersonRead:
+    person = await service.get_person(session, principal=principal, person_id=person_id)
+    set_etag(response, person.id, person.version)
+    return service.person_read(person, principal=principal, vault=ids)
+
+
+@router.post(
+    "/enrolments",
+    status_code=201,
+    response_model=EnrolmentRead,
+    summary="Enrol a household (dibao) or a person in a program",
+    responses=problem_responses(403, 404, 422),
+)
+async def create_enrolment(
+    data: EnrolmentCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    enrolment = await service.create_enrolment(session, principal=principal, data=data)
+    (body,) = await service.enrolment_reads(session, [enrolment])
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})
+
+
+@router.get("/enrolments", response_model=Page[EnrolmentRead], summary="List enrolments in your area")
+async def list_enrolments(
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    jurisdiction: JurisdictionFilter = None,
+    program: Program | None = None,
+    status: EnrolmentStatus | None = None,
+) -> Page[EnrolmentRead]:
+    query = repository.in_scope(select(Enrolment), Enrolment, principal)
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        query = query.where(Enrolment.jurisdiction == jurisdiction)
+    if program is not None:
+        query = query.where(Enrolment.program == program)
+    if status is not None:
+        query = query.where(Enrolment.status == status)
+    rows, total = await repository.page(session, query, page, Enrolment.created_at, Enrolment.id)
+    return Page.of(await service.enrolment_reads(session, list(rows)), total, page)
+
+
+@router.get(
+    "/enrolments/{enrolment_id}",
+    response_model=EnrolmentRead,
+    summary="Read an enrolment with its assessed-income versions",
+    responses=problem_responses(404),
+)
+async def read_enrolment(
+    enrolment_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> EnrolmentRead:
+    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
+    set_etag(response, enrolment.id, enrolment.version)
+    (body,) = await service.enrolment_reads(session, [enrolment])
+    return body
+
+
+@router.patch(
+    "/enrolments/{enrolment_id}",
+    response_model=EnrolmentRead,
+    summary="Suspend, resume or end an enrolment",
+    responses=problem_responses(404, 412, 422, 428),
+)
+async def update_enrolment(
+    enrolment_id: uuid.UUID,
+    data: EnrolmentUpdate,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> EnrolmentRead:
+    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
+    require_if_match(if_match, enrolment.id, enrolment.version)
+    enrolment = await service.update_enrolment(session, principal=principal, enrolment=enrolment, data=data)
+    set_etag(response, enrolment.id, enrolment.version)
+    (body,) = await service.enrolment_reads(session, [enrolment])
+    return body
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/income-assessments",
+    status_code=201,
+    response_model=EnrolmentRead,
+    summary="Record a new assessed income (a new version from its month)",
+    responses=problem_responses(404, 409, 412, 422, 428),
+)
+async def add_income_assessment(
+    enrolment_id: uuid.UUID,
+    data: IncomeAssessmentCreate,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
+    require_if_match(if_match, enrolment.id, enrolment.version)
+    await service.add_income_assessment(session, principal=principal, enrolment=enrolment, data=data)
+    (body,) = await service.enrolment_reads(session, [enrolment])
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})

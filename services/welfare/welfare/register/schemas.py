@@ -1,0 +1,155 @@
+"""Request and response models of the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.jurisdictions import JurisdictionCode
+from shared.money import Money, NonNegativeMoney
+from shared.months import Month
+from shared.schemas import Name, NotABool, RequestModel, ResponseModel, Text
+
+Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
+EnrolmentStatus = Literal["active", "suspended", "ended"]
+CitizenId = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{17}[\dX]$"),
+    Field(
+        description="18-character resident identity number (GB 11643)",
+        examples=["211102199001011234"],
+    ),
+]
+
+
+class HouseholdCreate(RequestModel):
+    jurisdiction: JurisdictionCode
+    address: Text
+
+
+class HouseholdUpdate(RequestModel):
+    address: Text
+
+
+class HouseholdRead(ResponseModel):
+    id: uuid.UUID
+    jurisdiction: str
+    address: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PersonCreate(RequestModel):
+    jurisdiction: JurisdictionCode
+    household_id: uuid.UUID | None = None
+    name: Name
+    citizen_id: CitizenId
+    birth_date: dt.date | None = None
+
+
+class PersonRead(ResponseModel):
+    id: uuid.UUID
+    jurisdiction: str
+    household_id: uuid.UUID | None
+    name: str
+    citizen_id: str = Field(description="Masked (2111**********1234) unless you hold welfare:pii.")
+    birth_date: dt.date | None
+    version: int
+    created_at: dt.datetime
+
+
+class Decision(RequestModel):
+    """The approving decision: who decided, when, under which reference."""
+
+    by: Name
+    on: dt.date
+    reference: Name
+
+
+class EnrolmentBase(RequestModel):
+    jurisdiction: JurisdictionCode
+    start_month: Month
+    decision: Decision
+
+
+class DibaoEnrolmentCreate(EnrolmentBase):
+    """A household in 居民最低生活保障 (dibao)."""
+
+    program: Literal["dibao"]
+    household_id: uuid.UUID
+    covered_members: Annotated[int, Field(ge=1, le=50), NotABool] = Field(
+        description="household members the enrolment covers"
+    )
+    per_capita_income: NonNegativeMoney = Field(
+        description="assessed monthly income per person (核定家庭月人均收入)"
+    )
+
+
+class PersonEnrolmentCreate(EnrolmentBase):
+    """A person in extreme-poverty support or an orphan allowance (the program names the care
+    arrangement: concentrated or scattered)."""
+
+    program: Literal["tekun", "orphan_concentrated", "orphan_scattered"]
+    person_id: uuid.UUID
+
+
+class RetireeEnrolmentCreate(EnrolmentBase):
+    """A worker downsized in the 1960s (60年代精简退职职工), by tier 1–4."""
+
+    program: Literal["retiree_1960s"]
+    person_id: uuid.UUID
+    tier: Annotated[int, Field(ge=1, le=4), NotABool]
+
+
+EnrolmentCreate = Annotated[
+    DibaoEnrolmentCreate | PersonEnrolmentCreate | RetireeEnrolmentCreate,
+    Field(discriminator="program"),
+]
+
+
+class EnrolmentUpdate(RequestModel):
+    """Suspend, resume or end an enrolment. Ending sets the last paid month."""
+
+    status: EnrolmentStatus | None = None
+    end_month: Month | None = Field(default=None, description="last month paid; with status ended")
+
+
+class IncomeAssessmentCreate(RequestModel):
+    per_capita_income: NonNegativeMoney
+    effective_month: Month
+    assessed_on: dt.date
+    reference: Name
+
+
+class IncomeAssessmentRead(ResponseModel):
+    per_capita_income: Money
+    effective_month: Month
+    superseded_from: Month | None
+    assessed_on: dt.date
+    reference: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class EnrolmentRead(ResponseModel):
+    id: uuid.UUID
+    program: Program
+    jurisdiction: str
+    household_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    covered_members: int | None
+    tier: int | None
+    start_month: Month
+    end_month: Month | None
+    status: EnrolmentStatus
+    decision_by: str
+    decision_on: dt.date
+    decision_reference: str
+    income_assessments: list[IncomeAssessmentRead] = []
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

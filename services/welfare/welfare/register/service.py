@@ -1,0 +1,320 @@
+"""The register's rules: scope, citizen-ID protection, program fields, income versions.
+
+Functions take keyword arguments, never commit, and audit every write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.audit import record_audit
+from shared.auth import Principal, ensure_jurisdiction
+from shared.citizen_ids import CitizenIdVault, check_digit_ok
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.months import YearMonth
+from welfare.db import audit_log
+from welfare.register import repository
+from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
+from welfare.register.schemas import (
+    DibaoEnrolmentCreate,
+    EnrolmentCreate,
+    EnrolmentRead,
+    EnrolmentUpdate,
+    HouseholdCreate,
+    HouseholdUpdate,
+    IncomeAssessmentCreate,
+    IncomeAssessmentRead,
+    PersonCreate,
+    PersonRead,
+    RetireeEnrolmentCreate,
+)
+
+PII_SCOPE = "welfare:pii"
+
+
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    entity: str,
+    entity_id: object,
+    jurisdiction: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await record_audit(
+        session,
+        audit_log,
+        principal=principal,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        jurisdiction=jurisdiction,
+        before=before,
+        after=after,
+    )
+
+
+async def _load(
+    session: AsyncSession, model: type[Any], record_id: uuid.UUID, principal: Principal, what: str
+) -> Any:
+    row = await session.get(model, record_id)
+    if row is None:
+        raise NotFound(f"No {what} {record_id}.")
+    ensure_jurisdiction(principal, row.jurisdiction, hide=True)
+    return row
+
+
+async def create_household(
+    session: AsyncSession, *, principal: Principal, data: HouseholdCreate
+) -> Household:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    household = Household(jurisdiction=data.jurisdiction, address=data.address, version=1)
+    session.add(household)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "create",
+        "household",
+        household.id,
+        household.jurisdiction,
+        after={"address": household.address},
+    )
+    return household
+
+
+async def get_household(session: AsyncSession, *, principal: Principal, household_id: uuid.UUID) -> Household:
+    household: Household = await _load(session, Household, household_id, principal, "household")
+    return household
+
+
+async def update_household(
+    session: AsyncSession, *, principal: Principal, household: Household, data: HouseholdUpdate
+) -> Household:
+    before = {"address": household.address}
+    household.address = data.address
+    household.version += 1
+    await session.flush()
+    await session.refresh(household)
+    await _audit(
+        session,
+        principal,
+        "update",
+        "household",
+        household.id,
+        household.jurisdiction,
+        before=before,
+        after={"address": household.address},
+    )
+    return household
+
+
+async def create_person(
+    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, data: PersonCreate
+) -> Person:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    if not check_digit_ok(data.citizen_id):
+        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
+    if data.household_id is not None:
+        household = await get_household(session, principal=principal, household_id=data.household_id)
+        if household.jurisdiction != data.jurisdiction:
+            raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
+    protected = vault.protect(data.citizen_id)
+    if await repository.person_by_citizen_id_hash(session, protected.lookup_hash) is not None:
+        raise Conflict("A person with this citizen ID number is already registered.")
+    person = Person(
+        jurisdiction=data.jurisdiction,
+        household_id=data.household_id,
+        name=data.name,
+        citizen_id_hash=protected.lookup_hash,
+        citizen_id_cipher=protected.cipher,
+        citizen_id_masked=protected.masked,
+        birth_date=data.birth_date,
+        version=1,
+    )
+    session.add(person)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "create",
+        "person",
+        person.id,
+        person.jurisdiction,
+        after={
+            "name": person.name,
+            "citizen_id": person.citizen_id_masked,
+            "household_id": str(person.household_id) if person.household_id else None,
+        },
+    )
+    return person
+
+
+async def get_person(session: AsyncSession, *, principal: Principal, person_id: uuid.UUID) -> Person:
+    person: Person = await _load(session, Person, person_id, principal, "person")
+    return person
+
+
+def person_read(person: Person, *, principal: Principal, vault: CitizenIdVault) -> PersonRead:
+    shown = (
+        vault.reveal(person.citizen_id_cipher) if principal.has_scope(PII_SCOPE) else person.citizen_id_masked
+    )
+    return PersonRead(
+        id=person.id,
+        jurisdiction=person.jurisdiction,
+        household_id=person.household_id,
+        name=person.name,
+        citizen_id=shown,
+        birth_date=person.birth_date,
+        version=person.version,
+        created_at=person.created_at,
+    )
+
+
+async def create_enrolment(
+    session: AsyncSession, *, principal: Principal, data: EnrolmentCreate
+) -> Enrolment:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    start = data.start_month.first_day
+    enrolment = Enrolment(
+        program=data.program,
+        jurisdiction=data.jurisdiction,
+        start_month=start,
+        status="active",
+        decision_by=data.decision.by,
+        decision_on=data.decision.on,
+        decision_reference=data.decision.reference,
+        version=1,
+    )
+    if isinstance(data, DibaoEnrolmentCreate):
+        household = await get_household(session, principal=principal, household_id=data.household_id)
+        if household.jurisdiction != data.jurisdiction:
+            raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
+        enrolment.household_id = household.id
+        enrolment.covered_members = data.covered_members
+    else:
+        person = await get_person(session, principal=principal, person_id=data.person_id)
+        if person.jurisdiction != data.jurisdiction:
+            raise InvalidInput.field("body.person_id", "the person belongs to another jurisdiction")
+        enrolment.person_id = person.id
+        if isinstance(data, RetireeEnrolmentCreate):
+            enrolment.tier = data.tier
+    session.add(enrolment)
+    await session.flush()
+    if isinstance(data, DibaoEnrolmentCreate):
+        session.add(
+            IncomeAssessment(
+                enrolment_id=enrolment.id,
+                effective_month=start,
+                per_capita_income=data.per_capita_income,
+                assessed_on=data.decision.on,
+                reference=data.decision.reference,
+                recorded_by=principal.actor,
+            )
+        )
+        await session.flush()
+    await _audit(
+        session,
+        principal,
+        "create",
+        "enrolment",
+        enrolment.id,
+        enrolment.jurisdiction,
+        after=data.model_dump(mode="json"),
+    )
+    return enrolment
+
+
+async def get_enrolment(session: AsyncSession, *, principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
+    enrolment: Enrolment = await _load(session, Enrolment, enrolment_id, principal, "enrolment")
+    return enrolment
+
+
+async def enrolment_reads(session: AsyncSession, enrolments: list[Enrolment]) -> list[EnrolmentRead]:
+    history = await repository.income_history(session, [e.id for e in enrolments])
+    reads = []
+    for enrolment in enrolments:
+        read = EnrolmentRead.model_validate(enrolment)
+        read.income_assessments = [IncomeAssessmentRead.model_validate(a) for a in history[enrolment.id]]
+        reads.append(read)
+    return reads
+
+
+def _enrolment_state(enrolment: Enrolment) -> dict[str, Any]:
+    return {
+        "status": enrolment.status,
+        "end_month": str(YearMonth.of(enrolment.end_month)) if enrolment.end_month else None,
+    }
+
+
+async def update_enrolment(
+    session: AsyncSession, *, principal: Principal, enrolment: Enrolment, data: EnrolmentUpdate
+) -> Enrolment:
+    before = _enrolment_state(enrolment)
+    if data.end_month is not None:
+        if data.end_month.first_day < enrolment.start_month:
+            raise InvalidInput.field("body.end_month", "must not be before the enrolment's start month")
+        enrolment.end_month = data.end_month.first_day
+    if data.status is not None:
+        enrolment.status = data.status
+    if enrolment.status == "ended" and enrolment.end_month is None:
+        raise InvalidInput.field("body.end_month", "an ended enrolment needs its last month")
+    enrolment.version += 1
+    await session.flush()
+    await session.refresh(enrolment)
+    await _audit(
+        session,
+        principal,
+        "update",
+        "enrolment",
+        enrolment.id,
+        enrolment.jurisdiction,
+        before=before,
+        after=_enrolment_state(enrolment),
+    )
+    return enrolment
+
+
+async def add_income_assessment(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    enrolment: Enrolment,
+    data: IncomeAssessmentCreate,
+) -> IncomeAssessment:
+    if enrolment.program != "dibao":
+        raise InvalidInput.field("path.enrolment_id", "only dibao enrolments have assessed incomes")
+    month = data.effective_month.first_day
+    if month < enrolment.start_month:
+        raise InvalidInput.field("body.effective_month", "must not be before the enrolment's start month")
+    history = (await repository.income_history(session, [enrolment.id]))[enrolment.id]
+    if any(a.effective_month == month for a in history):
+        raise Conflict(f"An assessment taking effect in {data.effective_month} exists; add a later one.")
+    superseded_from = await repository.next_income_month(session, enrolment.id, month)
+    await repository.supersede_income(session, enrolment.id, month)
+    assessment = IncomeAssessment(
+        enrolment_id=enrolment.id,
+        effective_month=month,
+        superseded_from=superseded_from,
+        per_capita_income=data.per_capita_income,
+        assessed_on=data.assessed_on,
+        reference=data.reference,
+        recorded_by=principal.actor,
+    )
+    session.add(assessment)
+    enrolment.version += 1
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "create",
+        "income_assessment",
+        enrolment.id,
+        enrolment.jurisdiction,
+        after=data.model_dump(mode="json"),
+    )
+    return assessment

@@ -1,0 +1,29 @@
+"""The standards book as unit amounts for the bulk SQL of payroll and recalculation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from shared.months import YearMonth
+from welfare.payroll.pricing import NO_TIER
+from welfare.standards.book import DERIVED_PROGRAMS, TIERS, StandardsBook
+
+STALENESS_IRRELEVANT = 1_000_000
+
+
+class BookPricing:
+    """Unit amounts in force on the first day of a month (the spec's monthly rule)."""
+
+    def __init__(self, book: StandardsBook) -> None:
+        self.book = book
+
+    def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Decimal | None]:
+        found = self.book.standards_on(jurisdiction, month.first_day, STALENESS_IRRELEVANT).values
+        units: dict[tuple[str, int], Decimal | None] = {}
+        for program in ("dibao", *DERIVED_PROGRAMS):
+            value = found[program]
+            units[(program, NO_TIER)] = value.amount if value else None
+        tiers = found["retiree_1960s"]
+        for tier in TIERS:
+            units[("retiree_1960s", tier)] = tiers.tiers[tier] if tiers and tiers.tiers else None
+        return units
