@@ -120,9 +120,7 @@ async def test_client_credentials_grant(platform: Platform) -> None:
         assert audit.status_code == 200
 
 
-async def test_bad_tokens_are_rejected_by_the_service(
-    platform: Platform, migrated_database: str
-) -> None:
+async def test_bad_tokens_are_rejected_by_the_service(platform: Platform, migrated_database: str) -> None:
     kid, key = await signing_key(migrated_database)
     stranger = Ed25519PrivateKey.generate()
     forged = {
@@ -136,9 +134,7 @@ async def test_bad_tokens_are_rejected_by_the_service(
         "wrong audience": jwt.encode(
             claims(aud="another-platform"), key, algorithm="EdDSA", headers={"kid": kid}
         ),
-        "wrong issuer": jwt.encode(
-            claims(iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}
-        ),
+        "wrong issuer": jwt.encode(claims(iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}),
         "alg none": jwt.encode(claims(), None, algorithm="none", headers={"kid": kid}),
         "unknown kid": jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": "no-such-key"}),
         "garbage": "not.a.token",
@@ -153,9 +149,7 @@ async def test_bad_tokens_are_rejected_by_the_service(
         assert_problem(missing, 401)
         # the real key with the right claims passes: each forgery differs only as named
         real = jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": kid})
-        assert (
-            await client.get(AUDIT, headers={"Authorization": f"Bearer {real}"})
-        ).status_code == 200
+        assert (await client.get(AUDIT, headers={"Authorization": f"Bearer {real}"})).status_code == 200
 
 
 async def test_services_verify_tokens_when_called_directly(platform: Platform) -> None:
@@ -170,9 +164,7 @@ async def test_services_verify_tokens_when_called_directly(platform: Platform) -
 
 
 async def test_scope_is_checked(platform: Platform) -> None:
-    reader = await platform.account(
-        "welfare-reader", scopes=["welfare:read"], jurisdictions=["211100"]
-    )
+    reader = await platform.account("welfare-reader", scopes=["welfare:read"], jurisdictions=["211100"])
     async with platform.client() as client:
         body = assert_problem(await client.get(AUDIT, headers=reader), 403)
         assert "welfare:admin" in body["detail"]

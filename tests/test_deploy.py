@@ -373,9 +373,7 @@ def stub_python(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def run_entrypoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["sh", str(ENTRYPOINT), *args], env=env, capture_output=True, text=True, timeout=30
-    )
+    return subprocess.run(["sh", str(ENTRYPOINT), *args], env=env, capture_output=True, text=True, timeout=30)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -388,9 +386,7 @@ def test_entrypoint_migrates_on_start_then_runs_uvicorn(
     migrate, serve = log.read_text().splitlines()
     assert migrate == f"{MIGRATIONS_HELPER} up {name}"
     factory = "gateway.main:app_factory" if name == "gateway" else f"{name}.main:create_app"
-    assert serve.startswith(
-        f"-m uvicorn --factory {factory} --host 0.0.0.0 --port {SERVICE_PORTS[name]} "
-    )
+    assert serve.startswith(f"-m uvicorn --factory {factory} --host 0.0.0.0 --port {SERVICE_PORTS[name]} ")
     assert serve.endswith(" --workers 2")
     assert settings_class(name).model_fields["port"].default == SERVICE_PORTS[name]
 
@@ -428,9 +424,7 @@ def test_entrypoint_is_posix_sh() -> None:
     assert os.access(ENTRYPOINT, os.X_OK)
     assert subprocess.run(["sh", "-n", str(ENTRYPOINT)], timeout=30).returncode == 0
     if shutil.which("shellcheck"):
-        checked = subprocess.run(
-            ["shellcheck", "-s", "sh", str(ENTRYPOINT)], capture_output=True, text=True
-        )
+        checked = subprocess.run(["shellcheck", "-s", "sh", str(ENTRYPOINT)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout
 
 
@@ -503,9 +497,7 @@ def rendered() -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl is not on PATH: install it to render deploy/k8s with kustomize")
-    done = subprocess.run(
-        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 

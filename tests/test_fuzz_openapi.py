@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from platformctl.database import data_dir
 from platformctl.testing import Platform
 
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "10")
@@ -35,5 +36,7 @@ async def test_every_operation_survives_fuzzing(platform: Platform) -> None:
         "--no-color",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)  # noqa: ASYNC221
-    report = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, report
+    report_file = data_dir() / "schemathesis-report.txt"
+    report_file.parent.mkdir(parents=True, exist_ok=True)
+    report_file.write_text(result.stdout + result.stderr, encoding="utf-8")
+    assert result.returncode == 0, f"full report: {report_file}\n" + result.stdout[-6000:]

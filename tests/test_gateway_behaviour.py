@@ -29,9 +29,7 @@ async def test_unknown_service_and_path_are_404_problems(platform: Platform) -> 
 async def test_oversize_body_is_413_before_reaching_the_service(platform: Platform) -> None:
     too_big = b"x" * (10 * 1024 * 1024 + 1)
     async with platform.client(headers=await platform.admin_headers()) as client:
-        response = await client.post(
-            AUDIT, content=too_big, headers={"Content-Type": "application/json"}
-        )
+        response = await client.post(AUDIT, content=too_big, headers={"Content-Type": "application/json"})
         assert_problem(response, 413)
         own = await client.post("/auth/token", content=too_big)
         assert_problem(own, 413)
@@ -99,9 +97,7 @@ async def test_rate_limit_per_client_answers_429_with_retry_after(platform: Plat
 async def test_request_id_travels_end_to_end(platform: Platform) -> None:
     request_id = f"trace-{uuid.uuid4().hex}"
     async with platform.client(headers=await platform.admin_headers()) as client:
-        response = await client.get(
-            "/api/welfare/v1/no-such-thing", headers={"X-Request-ID": request_id}
-        )
+        response = await client.get("/api/welfare/v1/no-such-thing", headers={"X-Request-ID": request_id})
         assert response.headers["X-Request-ID"] == request_id
         # the problem body is written by the service itself: it saw the same id
         assert response.json()["request_id"] == request_id

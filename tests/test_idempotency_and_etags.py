@@ -21,14 +21,10 @@ def account_body(username: str, display_name: str = "Clerk") -> dict[str, object
 
 
 async def count_accounts(database_url: str, username: str) -> int:
-    connection = await asyncpg.connect(
-        database_url.replace("postgresql+asyncpg://", "postgresql://")
-    )
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         return int(
-            await connection.fetchval(
-                "SELECT count(*) FROM iam.accounts WHERE username = $1", username
-            )
+            await connection.fetchval("SELECT count(*) FROM iam.accounts WHERE username = $1", username)
         )
     finally:
         await connection.close()
@@ -78,9 +74,7 @@ async def test_concurrent_posts_with_one_key_create_one_record(
                 for _ in range(20)
             )
         )
-    assert {r.status_code for r in responses} == {201}, [
-        r.text for r in responses if r.status_code != 201
-    ]
+    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
     assert len({r.content for r in responses}) == 1
     assert await count_accounts(migrated_database, username) == 1
 
@@ -88,9 +82,7 @@ async def test_concurrent_posts_with_one_key_create_one_record(
 async def test_updates_need_the_current_etag(platform: Platform) -> None:
     username = f"clerk-{uuid.uuid4().hex[:8]}"
     async with platform.client(headers=await platform.admin_headers()) as client:
-        assert (
-            await client.post("/auth/admin/accounts", json=account_body(username))
-        ).status_code == 201
+        assert (await client.post("/auth/admin/accounts", json=account_body(username))).status_code == 201
         read = await client.get(f"/auth/admin/accounts/{username}")
         etag = read.headers["ETag"]
         change = {"display_name": "Renamed clerk"}

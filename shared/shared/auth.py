@@ -112,10 +112,14 @@ class TokenVerifier:
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, kid: str) -> None:
         async with self._lock:
-            if time.monotonic() - self._last_fetch < self.refresh_min_seconds:
-                return
+            if kid in self._keys:
+                return  # fetched by a concurrent request meanwhile
+            # at most one fetch per interval: a flood of unknown kids waits, it does not multiply fetches
+            wait = self.refresh_min_seconds - (time.monotonic() - self._last_fetch)
+            if wait > 0:
+                await asyncio.sleep(wait)
             self._last_fetch = time.monotonic()
             try:
                 document = await self._fetch_jwks()
@@ -130,7 +134,7 @@ class TokenVerifier:
 
     async def _key_for(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:
-            await self._refresh()
+            await self._refresh(kid)
         key = self._keys.get(kid)
         if key is None:
             raise Unauthorized("The token was signed with an unknown key.")

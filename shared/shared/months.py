@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 POLICY_TZ = ZoneInfo("Asia/Shanghai")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 """A month written YYYY-MM; for query parameters (parse with ``YearMonth.parse``)."""
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -27,7 +27,7 @@ class YearMonth:
         if not match:
             raise ValueError("must be a month written YYYY-MM, e.g. 2024-07")
         year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12 or year < 1900 or year > 2200:
+        if not 1 <= month <= 12 or not 1900 <= year <= 2199:
             raise ValueError(f"{text} is not a real month")
         return cls(year, month)
 
@@ -71,7 +71,7 @@ Month = Annotated[
     YearMonth,
     BeforeValidator(_parse_month),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2024-07"]}),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN, "examples": ["2024-07"]}),
 ]
 
 

@@ -6,6 +6,7 @@ fields refuse NUL bytes (PostgreSQL cannot store them) and are length-bounded.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import (
@@ -47,6 +48,17 @@ Name = Annotated[
     Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
 ]
 """A short name or label: 1–200 characters, no NUL."""
+
+
+def _date_text(value: object) -> object:
+    if isinstance(value, dt.date) or (isinstance(value, str) and len(value) == 10):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+CalendarDate = Annotated[dt.date, BeforeValidator(_date_text)]
+"""A date in a request body: only ``"YYYY-MM-DD"`` (not a number, which Python would read
+as a Unix time)."""
 
 NotABool = BeforeValidator(_not_a_bool)
 """Put last in an integer's ``Annotated[int, Field(ge=…), NotABool]``: refuses JSON true/false

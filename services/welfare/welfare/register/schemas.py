@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
 from shared.months import Month
-from shared.schemas import Name, NotABool, RequestModel, ResponseModel, Text
+from shared.schemas import CalendarDate, Name, NotABool, RequestModel, ResponseModel, Text
 
 Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
 EnrolmentStatus = Literal["active", "suspended", "ended"]
@@ -48,7 +48,7 @@ class PersonCreate(RequestModel):
     household_id: uuid.UUID | None = None
     name: Name
     citizen_id: CitizenId
-    birth_date: dt.date | None = None
+    birth_date: CalendarDate | None = None
 
 
 class PersonRead(ResponseModel):
@@ -66,7 +66,7 @@ class Decision(RequestModel):
     """The approving decision: who decided, when, under which reference."""
 
     by: Name
-    on: dt.date
+    on: CalendarDate
     reference: Name
 
 
@@ -121,7 +121,7 @@ class EnrolmentUpdate(RequestModel):
 class IncomeAssessmentCreate(RequestModel):
     per_capita_income: NonNegativeMoney
     effective_month: Month
-    assessed_on: dt.date
+    assessed_on: CalendarDate
     reference: Name
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
-from shared.schemas import RequestModel, ResponseModel
+from shared.schemas import CalendarDate, RequestModel, ResponseModel
 from welfare.standards.book import Citation
 
 
@@ -49,11 +50,26 @@ class CitationIn(RequestModel):
 
 
 class DerivedIn(RequestModel):
-    multiplier: Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,4})?$")] = Field(
-        description='multiple of the dibao standard, e.g. "1.8"'
+    multiplier: Annotated[str, StringConstraints(pattern=r"^(0\.\d{0,3}[1-9]|[1-9]\d?(\.\d{1,4})?)$")] = (
+        Field(description='multiple of the dibao standard, e.g. "1.8"')
     )
     stated_amount: NonNegativeMoney = Field(description="the amount the document states")
     citation: CitationIn
+
+
+class RetireeTiersIn(RequestModel):
+    """The four tier amounts of the 1960s-retiree allowance, with their citation."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    tier_1: NonNegativeMoney = Field(alias="1")
+    tier_2: NonNegativeMoney = Field(alias="2")
+    tier_3: NonNegativeMoney = Field(alias="3")
+    tier_4: NonNegativeMoney = Field(alias="4")
+    citation: CitationIn
+
+    def tiers(self) -> dict[int, Decimal]:
+        return {1: self.tier_1, 2: self.tier_2, 3: self.tier_3, 4: self.tier_4}
 
 
 class StandardVersionCreate(RequestModel):
@@ -61,19 +77,16 @@ class StandardVersionCreate(RequestModel):
 
     jurisdiction: JurisdictionCode
     version_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
-    effective_from: dt.date
-    effective_to: dt.date | None = None
-    published_on: dt.date
-    last_confirmed_on: dt.date | None = None
+    effective_from: CalendarDate
+    effective_to: CalendarDate | None = None
+    published_on: CalendarDate
+    last_confirmed_on: CalendarDate | None = None
     dibao: NonNegativeMoney
     dibao_citation: CitationIn
     tekun: DerivedIn | None = None
     orphan_concentrated: DerivedIn | None = None
     orphan_scattered: DerivedIn | None = None
-    retiree_1960s: dict[Annotated[str, StringConstraints(pattern=r"^[1-4]$")], NonNegativeMoney] | None = (
-        Field(default=None, description='tier amounts, e.g. {"1": "713.00", …, "4": "571.00"}')
-    )
-    retiree_1960s_citation: CitationIn | None = None
+    retiree_1960s: RetireeTiersIn | None = None
 
 
 class StandardVersionRead(ResponseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,13 +95,17 @@ def version_from_request(data: StandardVersionCreate) -> StandardVersion:
                 "citation": _citation(derived.citation),
             }
     if data.retiree_1960s is not None:
-        if data.retiree_1960s_citation is None:
-            raise InvalidInput.field("body.retiree_1960s_citation", "the tier amounts need their citation")
         body["retiree_1960s"] = {
-            "tiers": {int(k): v for k, v in data.retiree_1960s.items()},
-            "citation": _citation(data.retiree_1960s_citation),
+            "tiers": data.retiree_1960s.tiers(),
+            "citation": _citation(data.retiree_1960s.citation),
         }
-    return StandardVersion.model_validate(body)
+    try:
+        return StandardVersion.model_validate(body)
+    except ValidationError as exc:
+        errors = [
+            {"field": "body." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        raise InvalidInput(errors[0]["message"], errors=errors) from exc
 
 
 async def add_version(
