@@ -1,0 +1,1 @@
+"""Evaluations: a person's entitlements under a catalogue for a month."""
