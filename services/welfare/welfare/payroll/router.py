@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from shared.access import load_in_scope, paginate, within_scope
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
@@ -65,10 +65,7 @@ async def generate_payroll(
     responses=problem_responses(404),
 )
 async def read_payroll(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> PayrollRunRead:
-    run = await session.get(PayrollRun, run_id)
-    if run is None:
-        raise NotFound(f"No payroll run {run_id}.")
-    ensure_jurisdiction(principal, run.jurisdiction, hide=True)
+    run = await load_in_scope(session, PayrollRun, run_id, principal, "payroll run")
     return PayrollRunRead.model_validate(run)
 
 
@@ -83,9 +80,7 @@ async def list_ledger(
     kind: Literal["regular", "arrears", "correction"] | None = None,
     recalculation_id: uuid.UUID | None = None,
 ) -> Page[LedgerEntryRead]:
-    query = select(LedgerEntry)
-    if not principal.sees_everything:
-        query = query.where(LedgerEntry.jurisdiction.in_(principal.visible_jurisdictions()))
+    query = within_scope(select(LedgerEntry), LedgerEntry.jurisdiction, principal)
     if jurisdiction is not None:
         ensure_jurisdiction(principal, jurisdiction)
         query = query.where(LedgerEntry.jurisdiction == jurisdiction)
@@ -97,6 +92,5 @@ async def list_ledger(
         query = query.where(LedgerEntry.kind == kind)
     if recalculation_id is not None:
         query = query.where(LedgerEntry.recalculation_id == recalculation_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(query.order_by(LedgerEntry.id).limit(page.limit).offset(page.offset))
+    rows, total = await paginate(session, query, page, LedgerEntry.id)
     return Page.of([LedgerEntryRead.model_validate(r) for r in rows], total, page)

@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from shared.access import load_in_scope, paginate, within_scope
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
@@ -68,10 +68,7 @@ async def request_recalculation(
     responses=problem_responses(404),
 )
 async def read_recalculation(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> RecalculationRead:
-    run = await session.get(RecalculationRun, run_id)
-    if run is None:
-        raise NotFound(f"No recalculation {run_id}.")
-    ensure_jurisdiction(principal, run.jurisdiction, hide=True)
+    run = await load_in_scope(session, RecalculationRun, run_id, principal, "recalculation")
     return RecalculationRead.model_validate(run)
 
 
@@ -79,11 +76,6 @@ async def read_recalculation(run_id: uuid.UUID, session: SessionDep, principal: 
 async def list_recalculations(
     session: SessionDep, principal: Reader, page: PageDep
 ) -> Page[RecalculationRead]:
-    query = select(RecalculationRun)
-    if not principal.sees_everything:
-        query = query.where(RecalculationRun.jurisdiction.in_(principal.visible_jurisdictions()))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(RecalculationRun.created_at.desc()).limit(page.limit).offset(page.offset)
-    )
+    query = within_scope(select(RecalculationRun), RecalculationRun.jurisdiction, principal)
+    rows, total = await paginate(session, query, page, RecalculationRun.created_at.desc())
     return Page.of([RecalculationRead.model_validate(r) for r in rows], total, page)

@@ -41,7 +41,7 @@ from welfare.payroll.pricing import (
 from welfare.recalculation.models import RecalculationRun
 
 logger = logging.getLogger(__name__)
-BATCHES = 16
+BATCHES = 4
 ACTIVE_STATUSES = ("queued", "running")
 
 BATCH_SQL = f"""

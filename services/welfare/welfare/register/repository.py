@@ -5,30 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal
-from shared.pagination import PageParams
-from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
-
-RowT = TypeVar("RowT", Household, Person, Enrolment)
-
-
-def in_scope(query: Select[RowT], model: type[RowT], principal: Principal) -> Select[RowT]:
-    if principal.sees_everything:
-        return query
-    return query.where(model.jurisdiction.in_(principal.visible_jurisdictions()))
-
-
-async def page(
-    session: AsyncSession, query: Select[RowT], params: PageParams, *order: Any
-) -> tuple[Sequence[RowT], int]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = await session.scalars(query.order_by(*order).limit(params.limit).offset(params.offset))
-    return list(rows), total
+from welfare.register.models import IncomeAssessment, Person
 
 
 async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
+from shared.access import paginate, within_scope
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
@@ -16,7 +17,7 @@ from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
-from welfare.register import repository, service
+from welfare.register import service
 from welfare.register.models import Enrolment, Household, Person
 from welfare.register.schemas import (
     EnrolmentCreate,
@@ -70,11 +71,11 @@ async def create_household(
 async def list_households(
     session: SessionDep, principal: Reader, page: PageDep, jurisdiction: JurisdictionFilter = None
 ) -> Page[HouseholdRead]:
-    query = repository.in_scope(select(Household), Household, principal)
+    query = within_scope(select(Household), Household.jurisdiction, principal)
     if jurisdiction is not None:
         ensure_jurisdiction(principal, jurisdiction)
         query = query.where(Household.jurisdiction == jurisdiction)
-    rows, total = await repository.page(session, query, page, Household.created_at, Household.id)
+    rows, total = await paginate(session, query, page, Household.created_at, Household.id)
     return Page.of([HouseholdRead.model_validate(r) for r in rows], total, page)
 
 
@@ -143,13 +144,13 @@ async def list_persons(
     jurisdiction: JurisdictionFilter = None,
     household_id: uuid.UUID | None = None,
 ) -> Page[PersonRead]:
-    query = repository.in_scope(select(Person), Person, principal)
+    query = within_scope(select(Person), Person.jurisdiction, principal)
     if jurisdiction is not None:
         ensure_jurisdiction(principal, jurisdiction)
         query = query.where(Person.jurisdiction == jurisdiction)
     if household_id is not None:
         query = query.where(Person.household_id == household_id)
-    rows, total = await repository.page(session, query, page, Person.created_at, Person.id)
+    rows, total = await paginate(session, query, page, Person.created_at, Person.id)
     return Page.of([service.person_read(r, principal=principal, vault=ids) for r in rows], total, page)
 
 
@@ -193,7 +194,7 @@ async def list_enrolments(
     program: Program | None = None,
     status: EnrolmentStatus | None = None,
 ) -> Page[EnrolmentRead]:
-    query = repository.in_scope(select(Enrolment), Enrolment, principal)
+    query = within_scope(select(Enrolment), Enrolment.jurisdiction, principal)
     if jurisdiction is not None:
         ensure_jurisdiction(principal, jurisdiction)
         query = query.where(Enrolment.jurisdiction == jurisdiction)
@@ -201,7 +202,7 @@ async def list_enrolments(
         query = query.where(Enrolment.program == program)
     if status is not None:
         query = query.where(Enrolment.status == status)
-    rows, total = await repository.page(session, query, page, Enrolment.created_at, Enrolment.id)
+    rows, total = await paginate(session, query, page, Enrolment.created_at, Enrolment.id)
     return Page.of(await service.enrolment_reads(session, list(rows)), total, page)
 
 

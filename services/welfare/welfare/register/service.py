@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.access import load_in_scope
 from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, check_digit_ok
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from welfare.db import audit_log
 from welfare.register import repository
@@ -58,16 +59,6 @@ async def _audit(
     )
 
 
-async def _load(
-    session: AsyncSession, model: type[Any], record_id: uuid.UUID, principal: Principal, what: str
-) -> Any:
-    row = await session.get(model, record_id)
-    if row is None:
-        raise NotFound(f"No {what} {record_id}.")
-    ensure_jurisdiction(principal, row.jurisdiction, hide=True)
-    return row
-
-
 async def create_household(
     session: AsyncSession, *, principal: Principal, data: HouseholdCreate
 ) -> Household:
@@ -88,7 +79,7 @@ async def create_household(
 
 
 async def get_household(session: AsyncSession, *, principal: Principal, household_id: uuid.UUID) -> Household:
-    household: Household = await _load(session, Household, household_id, principal, "household")
+    household: Household = await load_in_scope(session, Household, household_id, principal, "household")
     return household
 
 
@@ -155,7 +146,7 @@ async def create_person(
 
 
 async def get_person(session: AsyncSession, *, principal: Principal, person_id: uuid.UUID) -> Person:
-    person: Person = await _load(session, Person, person_id, principal, "person")
+    person: Person = await load_in_scope(session, Person, person_id, principal, "person")
     return person
 
 
@@ -230,7 +221,7 @@ async def create_enrolment(
 
 
 async def get_enrolment(session: AsyncSession, *, principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
-    enrolment: Enrolment = await _load(session, Enrolment, enrolment_id, principal, "enrolment")
+    enrolment: Enrolment = await load_in_scope(session, Enrolment, enrolment_id, principal, "enrolment")
     return enrolment
 
 

@@ -1,0 +1,53 @@
+"""Loading and listing records within the caller's jurisdiction subtree.
+
+A record outside the caller's area is "not found" (404), never "forbidden", so its
+existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from shared.auth import Principal, ensure_jurisdiction
+from shared.errors import NotFound
+from shared.pagination import PageParams
+
+
+class HasJurisdiction(Protocol):
+    jurisdiction: Any
+
+
+RecordT = TypeVar("RecordT", bound=HasJurisdiction)
+RowT = TypeVar("RowT")
+
+
+async def load_in_scope(
+    session: AsyncSession, model: type[RecordT], record_id: object, principal: Principal, what: str
+) -> RecordT:
+    record = await session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"No {what} {record_id}.")
+    ensure_jurisdiction(principal, str(record.jurisdiction), hide=True)
+    return record
+
+
+def within_scope(
+    query: Select[RowT], column: InstrumentedAttribute[Any], principal: Principal
+) -> Select[RowT]:
+    """Restrict ``query`` to rows whose ``column`` lies in the caller's subtree."""
+    if principal.sees_everything:
+        return query
+    return query.where(column.in_(principal.visible_jurisdictions()))
+
+
+async def paginate(
+    session: AsyncSession, query: Select[RowT], params: PageParams, *order: Any
+) -> tuple[Sequence[RowT], int]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = await session.scalars(query.order_by(*order).limit(params.limit).offset(params.offset))
+    return list(rows), total
