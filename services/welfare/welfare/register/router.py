@@ -20,6 +20,7 @@ from shared.problems import problem_responses
 from welfare.register import service
 from welfare.register.models import Enrolment, Household, Person
 from welfare.register.schemas import (
+    CareArrangementChange,
     EnrolmentCreate,
     EnrolmentRead,
     EnrolmentStatus,
@@ -241,6 +242,37 @@ async def update_enrolment(
     set_etag(response, enrolment.id, enrolment.version)
     (body,) = await service.enrolment_reads(session, [enrolment])
     return body
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/care-arrangement",
+    status_code=201,
+    response_model=EnrolmentRead,
+    summary="Move an orphan between concentrated and scattered care (ends this enrolment, opens the next)",
+    responses=problem_responses(404, 412, 422, 428),
+)
+async def change_care_arrangement(
+    enrolment_id: uuid.UUID,
+    data: CareArrangementChange,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
+    require_if_match(if_match, enrolment.id, enrolment.version)
+    successor = await service.change_care_arrangement(
+        session,
+        principal=principal,
+        enrolment=enrolment,
+        data=data,
+        takes_effect=request.app.state.settings.interpretations.orphan_arrangement_change_effective,
+    )
+    (body,) = await service.enrolment_reads(session, [successor])
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(successor.id, successor.version)})
 
 
 @router.post(

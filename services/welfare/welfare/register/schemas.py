@@ -111,6 +111,14 @@ EnrolmentCreate = Annotated[
 ]
 
 
+class CareArrangementChange(RequestModel):
+    """An orphan moves between institutional (concentrated) and family/kin (scattered) care."""
+
+    arrangement: Literal["concentrated", "scattered"]
+    changed_on: CalendarDate
+    reference: Name
+
+
 class EnrolmentUpdate(RequestModel):
     """Suspend, resume or end an enrolment. Ending sets the last paid month."""
 

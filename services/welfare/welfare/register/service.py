@@ -20,6 +20,7 @@ from welfare.db import audit_log
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
 from welfare.register.schemas import (
+    CareArrangementChange,
     DibaoEnrolmentCreate,
     EnrolmentCreate,
     EnrolmentRead,
@@ -268,6 +269,68 @@ async def update_enrolment(
         after=_enrolment_state(enrolment),
     )
     return enrolment
+
+
+ORPHAN_PROGRAMS = {"concentrated": "orphan_concentrated", "scattered": "orphan_scattered"}
+
+
+async def change_care_arrangement(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    enrolment: Enrolment,
+    data: CareArrangementChange,
+    takes_effect: str,
+) -> Enrolment:
+    """End the orphan enrolment and open one under the other arrangement.
+
+    ``takes_effect`` is the interpretation setting: ``next_month`` (the new amount from the
+    month after the change, the spec's choice) or ``same_month``.
+    """
+    if enrolment.program not in ORPHAN_PROGRAMS.values():
+        raise InvalidInput.field("path.enrolment_id", "only orphan enrolments have a care arrangement")
+    new_program = ORPHAN_PROGRAMS[data.arrangement]
+    if new_program == enrolment.program:
+        raise InvalidInput.field("body.arrangement", f"the enrolment is already {data.arrangement}")
+    if enrolment.status == "ended":
+        raise InvalidInput.field("path.enrolment_id", "the enrolment has ended")
+    changed = YearMonth.of(data.changed_on)
+    first_new = changed.next() if takes_effect == "next_month" else changed
+    if first_new.first_day <= enrolment.start_month:
+        raise InvalidInput.field("body.changed_on", "must fall after the enrolment's first month")
+    before = _enrolment_state(enrolment)
+    enrolment.end_month = first_new.plus(-1).first_day
+    enrolment.status = "ended"
+    enrolment.version += 1
+    successor = Enrolment(
+        program=new_program,
+        jurisdiction=enrolment.jurisdiction,
+        person_id=enrolment.person_id,
+        start_month=first_new.first_day,
+        status="active",
+        decision_by=principal.actor,
+        decision_on=data.changed_on,
+        decision_reference=data.reference,
+        version=1,
+    )
+    session.add(successor)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "change_care_arrangement",
+        "enrolment",
+        enrolment.id,
+        enrolment.jurisdiction,
+        before=before,
+        after={
+            **_enrolment_state(enrolment),
+            "successor": str(successor.id),
+            "successor_program": new_program,
+            "successor_start": str(first_new),
+        },
+    )
+    return successor
 
 
 async def add_income_assessment(
