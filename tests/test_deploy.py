@@ -39,7 +39,7 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.config import SERVICE_NAMES
-from platformctl.database import ensure_database, with_database
+from platformctl.database import database_name, drop_database, ensure_database, with_database
 from platformctl.supervisor import SERVICE_PORTS
 from shared.components import COMPONENTS
 from shared.settings import ServiceSettings
@@ -468,8 +468,15 @@ def test_migration_helper_migrates_under_a_lock_and_waits() -> None:
     server = os.environ.get("DATABASE_URL")
     if not server:
         pytest.skip("DATABASE_URL is not set: run with `make test` for the database checks")
-    url = with_database(server, "civic_test_deploy")
+    url = with_database(server, f"{database_name(server)}_deploy")
     asyncio.run(ensure_database(url, recreate=True))
+    try:
+        migrate_under_a_lock_then_wait(url)
+    finally:
+        asyncio.run(drop_database(url))
+
+
+def migrate_under_a_lock_then_wait(url: str) -> None:
     env = {key: value for key, value in os.environ.items() if not key.endswith("DATABASE_URL")}
     env |= {"DATABASE_URL": url, "MIGRATIONS_WAIT_TIMEOUT": "0"}
 

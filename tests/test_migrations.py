@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from platformctl.database import ensure_database, with_database
+from platformctl.database import database_name, drop_database, ensure_database, with_database
 from shared import migrations
 from shared.components import COMPONENTS
 
 
 @pytest.fixture(scope="module")
-async def empty_database(database_url: str) -> str:
-    url = with_database(database_url, "civic_test_migrations")
+async def empty_database(database_url: str) -> AsyncIterator[str]:
+    url = with_database(database_url, f"{database_name(database_url)}_migrations")
     await ensure_database(url, recreate=True)
-    return url
+    yield url
+    await drop_database(url)
 
 
 async def tables_in(url: str, schema: str) -> set[str]:

@@ -108,12 +108,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    url = database.with_database(database.server_url(), TEST_DB)
+    # a database of its own per run, so two test runs on one server do not meet
+    url = database.with_database(database.server_url(), f"{TEST_DB}_{os.getpid()}")
     asyncio.run(database.ensure_database(url, recreate=True))
-    env = dict(os.environ, DATABASE_URL=url, PLATFORM_TEST_DATABASE_URL=url)
+    env = dict(os.environ, DATABASE_URL=url)
     command = [sys.executable, "-m", "pytest", *args.pytest_args]
-    print(f"Test database ready; running: {' '.join(command[2:])}", flush=True)
-    return subprocess.call(command, env=env, cwd=database.REPO_ROOT)  # noqa: S603
+    print(f"Test database {database.database_name(url)} ready; running: {' '.join(command[2:])}", flush=True)
+    try:
+        return subprocess.call(command, env=env, cwd=database.REPO_ROOT)  # noqa: S603
+    finally:
+        asyncio.run(database.drop_database(url))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

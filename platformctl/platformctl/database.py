@@ -64,14 +64,26 @@ async def ensure_database(url: str, *, recreate: bool = False) -> None:
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists and recreate:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
-            await admin.execute(f'DROP DATABASE "{name}"')
+            await _drop(admin, name)
             exists = False
         if not exists:
             await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    finally:
+        await admin.close()
+
+
+async def _drop(admin: asyncpg.Connection, name: str) -> None:
+    await admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+        name,
+    )
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+async def drop_database(url: str) -> None:
+    admin = await asyncpg.connect(_asyncpg_dsn(with_database(url, "postgres")))
+    try:
+        await _drop(admin, database_name(url))
     finally:
         await admin.close()
