@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.jurisdictions import registry
 
 ALGORITHMS = ["EdDSA"]
+VERIFIED_CACHE_SIZE = 10_000
 ALL_JURISDICTIONS = "*"
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -109,6 +111,8 @@ class TokenVerifier:
         self.refresh_min_seconds = refresh_min_seconds
         self.leeway_seconds = leeway_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
+        # verified tokens, until they expire: a client sends the same token many times
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -141,6 +145,16 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached.claims["exp"] > time.time():
+            return cached
+        principal = await self._verify_signature_and_claims(token)
+        self._verified[token] = principal
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_signature_and_claims(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -38,7 +38,8 @@ def make_engine(settings: ServiceSettings, schema: str) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # no pre-ping round trip per request: a connection broken by a database restart fails
+        # its request once and SQLAlchemy then discards the whole pool (disconnect handling)
         pool_recycle=1800,
         connect_args={
             "server_settings": {
