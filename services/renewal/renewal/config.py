@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from renewal.interpretations import RenewalInterpretations
 from shared.settings import ServiceSettings
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
@@ -16,4 +17,5 @@ class Settings(ServiceSettings):
 
     service_name: str = "renewal"
     port: int = 8004
-    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Policy pack files.")
+    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Plan files (YAML).")
+    interpretations: RenewalInterpretations = Field(default_factory=RenewalInterpretations)

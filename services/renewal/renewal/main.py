@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import renewal.models  # noqa: F401  (registers every table)
 from renewal.config import Settings
 from renewal.db import metadata
+from renewal.equipment.rules import load_thresholds
+from renewal.plans.pack import load_plans
+from renewal.plans.router import router as plans_router
 from shared.service_app import create_service_app
+
+
+async def _startup(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    # a broken plan file stops the start with a PackError naming file, field and problem
+    app.state.plans = load_plans(settings.packs_dir)
+    app.state.equipment_thresholds = load_thresholds(settings.packs_dir)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -16,7 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=metadata,
         title="Action-plan tracking: tasks, leaders, targets, reports, bulletins",
         description=(
-            "Part of the civic policy platform; reached through the gateway at /api/renewal/."
+            "The equipment-renewal plan of 盘政发〔2024〕4号 and plans like it, with the division of "
+            "work of 盘政办发〔2024〕3号. Part of the civic policy platform; reached through the "
+            "gateway at /api/renewal/."
         ),
-        routers=[],
+        routers=[plans_router],
+        on_startup=[_startup],
     )

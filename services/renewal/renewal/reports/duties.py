@@ -1,0 +1,39 @@
+"""Expected reports of a duty and their state: due, submitted on time, submitted late, missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from shared.months import YearMonth
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # 2025-01 or 2025-Q1
+    last_month: YearMonth
+
+
+def periods(cadence: str, starts: dt.date, until: dt.date) -> list[Period]:
+    """Periods that have ended by ``until`` (a report is expected after its period ends)."""
+    found: list[Period] = []
+    month = YearMonth.of(starts)
+    while month.last_day < until:
+        if cadence == "monthly":
+            found.append(Period(str(month), month))
+        elif month.month % 3 == 0:
+            found.append(Period(f"{month.year}-Q{month.month // 3}", month))
+        month = month.next()
+    return found
+
+
+def due_date(period: Period, due_day: int) -> dt.date:
+    following = period.last_month.next()
+    return min(following.first_day + dt.timedelta(days=due_day - 1), following.last_day)
+
+
+def report_state(submitted_on: dt.date | None, due: dt.date, grace_days: int, on: dt.date) -> str:
+    closes = due + dt.timedelta(days=grace_days)
+    if submitted_on is not None and submitted_on <= on:
+        return "submitted on time" if submitted_on <= closes else "submitted late"
+    return "due" if on <= closes else "missing"

@@ -1,0 +1,191 @@
+"""The renewal API through the gateway: contract endpoints, report authorization, bulletins."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+
+from platformctl.testing import Platform, assert_problem
+
+BASE = "/api/renewal/v1"
+PLAN = "panjin-2024-equipment-renewal"
+
+
+@pytest.fixture(scope="module")
+async def users(platform: Platform) -> dict[str, dict[str, str]]:
+    write = ["renewal:read", "renewal:write"]
+    return {
+        "housing": await platform.account(
+            "renewal-housing", scopes=write, units=["市住房城乡建设局"], jurisdictions=["211100"]
+        ),
+        "water": await platform.account(
+            "renewal-water", scopes=write, units=["市水务集团"], jurisdictions=["211100"]
+        ),
+        "police": await platform.account(
+            "renewal-police", scopes=write, units=["市公安局"], jurisdictions=["211100"]
+        ),
+        "admin": await platform.account(
+            "renewal-admin", scopes=[*write, "renewal:admin"], jurisdictions=["211100"]
+        ),
+    }
+
+
+async def test_plans_and_tasks_contract(platform: Platform, users: dict[str, dict[str, str]]) -> None:
+    async with platform.client(headers=users["police"]) as client:
+        plans = (await client.get(f"{BASE}/plans")).json()
+        panjin = next(p for p in plans if p["id"] == PLAN)
+        assert panjin["task_count"] == 54
+        task = (await client.get(f"{BASE}/plans/{PLAN}/tasks/11")).json()
+        assert task["number"] == 11
+        assert task["lead_units"] == ["市住房城乡建设局"]
+        assert task["cooperating_units"] == ["市水务集团"]
+        assert task["responsible_leader"]["name"] == "徐同连"
+        assert {(t["indicator"], t["value"], t["deadline"]) for t in task["targets"]} == {
+            ("water-pipes-renewed", "20", "2027-12-31"),
+            ("water-network-leakage", "10", "2027-12-31"),
+        }
+        filtered = (
+            await client.get(
+                f"{BASE}/plans/{PLAN}/tasks", params={"lead_unit": "市工业和信息化局", "limit": 100}
+            )
+        ).json()
+        assert {t["number"] for t in filtered["items"]} == {1, 2, 6, 35, 36, 43}
+        by_alias = (
+            await client.get(f"{BASE}/plans/{PLAN}/tasks", params={"lead_unit": "市文化旅游和广播电视局"})
+        ).json()
+        assert [t["number"] for t in by_alias["items"]] == [24]
+        by_leader = (
+            await client.get(
+                f"{BASE}/plans/{PLAN}/tasks", params={"responsible_leader": "孙得胜", "limit": 100}
+            )
+        ).json()
+        assert {t["number"] for t in by_leader["items"]} == {18, 20, 27, 33}
+        assert_problem(await client.get(f"{BASE}/plans/{PLAN}/tasks/55"), 404)
+        assert_problem(await client.get(f"{BASE}/plans/no-such-plan/tasks/1"), 404)
+
+
+async def test_only_units_of_the_task_report(platform: Platform, users: dict[str, dict[str, str]]) -> None:
+    report = {
+        "period": "2025-01",
+        "narrative": "更新改造老旧供水管网 3.2 公里",
+        "indicator_values": {"water-pipes-renewed": "3.2"},
+    }
+    async with platform.client(headers=users["police"]) as client:
+        assert_problem(await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report), 403)
+    async with platform.client(headers=users["water"]) as client:  # cooperating unit
+        cooperating = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports", json={**report, "period": "2025-02"}
+        )
+        assert cooperating.status_code == 201, cooperating.text
+    async with platform.client(headers=users["housing"]) as client:  # lead unit
+        first = await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report)
+        assert first.status_code == 201, first.text
+        assert first.json()["unit"] == "市住房城乡建设局"
+        corrected = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports",
+            json={
+                **report,
+                "narrative": "更正：3.4 公里",
+                "indicator_values": {"water-pipes-renewed": "3.4"},
+            },
+        )
+        assert corrected.json()["version"] == 2
+        accepted = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports/{corrected.json()['id']}/review",
+            json={"decision": "accept"},
+            headers={"If-Match": corrected.headers["ETag"]},
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["review_status"] == "accepted"
+        locked = await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report)
+        assert_problem(locked, 409)
+        unknown = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports",
+            json={**report, "period": "2025-03", "indicator_values": {"boats": "1"}},
+        )
+        assert_problem(unknown, 422)
+    async with platform.client(headers=users["water"]) as client:  # cooperating units do not review
+        review = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports/{cooperating.json()['id']}/review",
+            json={"decision": "return", "reason": "缺少佐证"},
+            headers={"If-Match": cooperating.headers["ETag"]},
+        )
+        assert_problem(review, 403)
+
+
+async def test_a_missed_deadline_shows_in_the_bulletin_under_the_leader(
+    platform: Platform, users: dict[str, dict[str, str]]
+) -> None:
+    async with platform.client(headers=users["admin"]) as client:
+        duty = await client.post(
+            f"{BASE}/plans/{PLAN}/duties",
+            json={
+                "task_number": 18,
+                "unit": "市公安局",
+                "cadence": "monthly",
+                "starts": "2024-11-01",
+                "due_day": 5,
+                "grace_days": 2,
+            },
+        )
+        assert duty.status_code in (201, 409), duty.text
+        away = await client.post(
+            f"{BASE}/plans/{PLAN}/leader-absences",
+            json={"leader": "刘占明", "away_from": "2030-01-01", "away_to": "2030-01-02", "reason": "出差"},
+        )
+        assert away.status_code == 201
+        status = (await client.get(f"{BASE}/plans/{PLAN}/status", params={"on": "2025-01-15"})).json()
+        task18 = next(t for t in status["tasks"] if t["number"] == 18)
+        assert task18["status"] == "missing report"
+        assert {d["period"]: d["state"] for d in task18["duties"]}["2024-11"] == "missing"
+        bulletin = await client.get(
+            f"{BASE}/plans/{PLAN}/bulletins/2025-01", headers={"Accept": "application/json"}
+        )
+        assert bulletin.status_code == 200
+        body = bulletin.json()
+        assert 18 in body["by_status"]["missing report"]
+        assert {"unit": "市公安局", "task": 18, "period": "2024-11"} in body["units_not_reported"]
+        sun = next(r for r in body["by_responsible_leader"] if r["responsible_leader"] == "孙得胜")
+        assert sun["statuses"]["missing report"] >= 1
+        assert sun["on_time_rate"] == "0.00"
+        xlsx = await client.get(
+            f"{BASE}/plans/{PLAN}/bulletins/2025-01",
+            headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        )
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        book = load_workbook(io.BytesIO(xlsx.content))
+        assert book.sheetnames == ["按状态", "按牵头单位", "按责任领导", "未报送单位", "任务明细"]
+        leaders = {row[0].value: row for row in book["按责任领导"].iter_rows(min_row=2)}
+        assert "孙得胜" in leaders
+        assert ["市公安局", 18, "2024-11"] in [
+            [c.value for c in row] for row in book["未报送单位"].iter_rows(min_row=2)
+        ]
+        listed = await client.get(f"{BASE}/plans/{PLAN}/bulletins/2025-01", params={"format": "csv"})
+        assert listed.content.startswith("\ufeff".encode())
+        rows = list(csv.reader(io.StringIO(listed.content.decode("utf-8-sig"))))
+        assert rows[0] == ["任务", "牵头单位", "责任领导", "状态", "任务内容"]
+        assert len(rows) == 55
+
+
+async def test_equipment_assessment_contract(platform: Platform, users: dict[str, dict[str, str]]) -> None:
+    async with platform.client(headers=users["police"]) as client:
+        answer = await client.post(
+            f"{BASE}/equipment/assessments",
+            json={"kind": "tractor", "in_service_since": "2008-05-01", "on": "2024-06-01"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["renew"] is True
+        assert answer.json()["task"] == 22
+        assert "15" in answer.json()["reason"]
+        unknown = assert_problem(
+            await client.post(
+                f"{BASE}/equipment/assessments",
+                json={"kind": f"rig-{uuid.uuid4().hex[:4]}", "on": "2024-06-01"},
+            ),
+            422,
+        )
+        assert "tractor" in unknown["detail"]
