@@ -28,9 +28,11 @@ def plan() -> Plan:
 def test_all_54_tasks_with_units_as_written(plan: Plan) -> None:
     assert [t.number for t in plan.spec.tasks] == list(range(1, 55))
     task5 = plan.task(5)
-    assert task5 is not None and task5.lead_units == ["国网盘锦供电公司"]
+    assert task5 is not None
+    assert task5.lead_units == ["国网盘锦供电公司"]
     task8 = plan.task(8)
-    assert task8 is not None and task8.cooperating_units == [
+    assert task8 is not None
+    assert task8.cooperating_units == [
         "市工业和信息化局",
         "市发展改革委",
         "市生态环境局",
@@ -136,7 +138,8 @@ def test_diesel_trucks_and_unknown_kinds() -> None:
     )
     with pytest.raises(InvalidInput) as caught:
         assess(thresholds, kind="bulldozer", in_service_since=None, on=day, emission_standard=None)
-    assert "tractor" in caught.value.detail and "diesel_truck" in caught.value.detail
+    assert "tractor" in caught.value.detail
+    assert "diesel_truck" in caught.value.detail
 
 
 def indicator(direction: str, *targets: tuple[str, str], baseline: str | None = None) -> Indicator:
@@ -174,7 +177,8 @@ def test_status_boundaries() -> None:
     # halfway through the year the linear line expects about half of 26
     halfway = dt.date(2024, 9, 9)
     line = target_status(boats, first, latest=Decimal(0), on=halfway, plan_start=start).expected
-    assert line is not None and Decimal(12) < line < Decimal(14)
+    assert line is not None
+    assert Decimal(12) < line < Decimal(14)
     assert target_status(boats, first, latest=line, on=halfway, plan_start=start).status == "on track"
     assert (
         target_status(boats, first, latest=line - Decimal("0.01"), on=halfway, plan_start=start).status
