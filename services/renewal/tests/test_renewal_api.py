@@ -103,6 +103,13 @@ async def test_only_units_of_the_task_report(platform: Platform, users: dict[str
         assert accepted.json()["review_status"] == "accepted"
         locked = await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report)
         assert_problem(locked, 409)
+        reopened = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/11/reports/{corrected.json()['id']}/review",
+            json={"decision": "reopen", "reason": "数据口径调整"},
+            headers={"If-Match": accepted.headers["ETag"]},
+        )
+        assert reopened.json()["review_status"] == "submitted"
+        assert reopened.json()["review_reason"] == "数据口径调整"
         unknown = await client.post(
             f"{BASE}/plans/{PLAN}/tasks/11/reports",
             json={**report, "period": "2025-03", "indicator_values": {"boats": "1"}},
@@ -158,7 +165,16 @@ async def test_a_missed_deadline_shows_in_the_bulletin_under_the_leader(
         )
         assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
         book = load_workbook(io.BytesIO(xlsx.content))
-        assert book.sheetnames == ["按状态", "按牵头单位", "按责任领导", "未报送单位", "任务明细"]
+        assert book.sheetnames == [
+            "按状态",
+            "按牵头单位",
+            "按责任领导",
+            "按报送单位",
+            "未报送单位",
+            "任务明细",
+        ]
+        police = next(r for r in body["by_reporting_unit"] if r["unit"] == "市公安局")
+        assert police["on_time_rate"] == "0.00"
         leaders = {row[0].value: row for row in book["按责任领导"].iter_rows(min_row=2)}
         assert "孙得胜" in leaders
         assert ["市公安局", 18, "2024-11"] in [

@@ -63,6 +63,18 @@ def build(plan: Plan, month: str, state: PlanState) -> dict[str, Any]:
             for name, g in sorted(groups.items())
         ]
 
+    reporting: dict[str, list[str]] = defaultdict(list)
+    for duty in state.duties:
+        reporting[duty.unit].append(duty.state)
+    by_reporting_unit = [
+        {
+            "unit": unit,
+            "expected": len(states),
+            "states": {s: states.count(s) for s in sorted(set(states))},
+            "on_time_rate": _rate(states),
+        }
+        for unit, states in sorted(reporting.items())
+    ]
     missing = sorted({(d.unit, d.task, d.period) for d in state.duties if d.state == "missing"})
     targets = [t for task_state in state.tasks for t in task_state.targets] + state.plan_targets
     return {
@@ -75,6 +87,7 @@ def build(plan: Plan, month: str, state: PlanState) -> dict[str, Any]:
         "by_status": by_status,
         "by_lead_unit": rollup("lead_unit"),
         "by_responsible_leader": rollup("responsible_leader"),
+        "by_reporting_unit": by_reporting_unit,
         "units_not_reported": [{"unit": u, "task": t, "period": p} for u, t, p in missing],
         "targets": {
             status: [
@@ -133,6 +146,21 @@ def to_xlsx(bulletin: dict[str, Any]) -> bytes:
                     row["on_time_rate"] or "",
                 ]
             )
+    sheet = book.create_sheet("按报送单位")
+    sheet.append(["报送单位", "应报", "按时", "逾期", "未报", "待报", "按时报送率"])
+    for row in bulletin["by_reporting_unit"]:
+        states = row["states"]
+        sheet.append(
+            [
+                row["unit"],
+                row["expected"],
+                states.get(ON_TIME, 0),
+                states.get("submitted late", 0),
+                states.get("missing", 0),
+                states.get("due", 0),
+                row["on_time_rate"] or "",
+            ]
+        )
     sheet = book.create_sheet("未报送单位")
     sheet.append(["单位", "任务", "期间"])
     for row in bulletin["units_not_reported"]:

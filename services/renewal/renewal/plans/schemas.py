@@ -139,7 +139,9 @@ class ReportCreate(RequestModel):
 
 
 class ReportReview(RequestModel):
-    decision: Literal["accept", "return"]
+    """accept (locks the report), return (with a reason), or reopen an accepted report (with a reason)."""
+
+    decision: Literal["accept", "return", "reopen"]
     reason: Text | None = None
 
 

@@ -114,12 +114,16 @@ async def review(
     leads = task_units(plan, task, ("lead_units",))
     if not (own_units(plan, principal) & leads) and not principal.has_scope(ADMIN_SCOPE):
         raise Forbidden("Only the lead unit of the task reviews its reports.")
-    if data.decision == "return" and not data.reason:
-        raise InvalidInput.field("body.reason", "a returned report needs the reason")
+    if data.decision in ("return", "reopen") and not data.reason:
+        raise InvalidInput.field("body.reason", f"to {data.decision} a report needs the reason")
     before = report.review_status
     if data.decision == "accept" and before == "accepted":
         raise Conflict("The report is accepted already.")
-    report.review_status = "accepted" if data.decision == "accept" else "returned"
+    if data.decision == "reopen" and before != "accepted":
+        raise Conflict("Only an accepted (locked) report can be reopened.")
+    if data.decision == "return" and before == "accepted":
+        raise Conflict("The report is accepted and locked; reopen it first (the reopening is recorded).")
+    report.review_status = {"accept": "accepted", "return": "returned", "reopen": "submitted"}[data.decision]
     report.reviewed_by = principal.actor
     report.reviewed_at = dt.datetime.now(dt.UTC)
     report.review_reason = data.reason
