@@ -109,12 +109,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument(
-        "--trivial", default="/api/renewal/v1/plans", help="an endpoint doing little work"
-    )
-    parser.add_argument(
-        "--db", default="/api/welfare/v1/audit-log?limit=20", help="a database-backed GET"
-    )
+    parser.add_argument("--trivial", default="/api/renewal/v1/plans", help="an endpoint doing little work")
+    parser.add_argument("--db", default="/api/welfare/v1/households?limit=20", help="a database-backed GET")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -161,8 +157,7 @@ def main() -> int:
         supervisor.stop_all()
 
     print(
-        f"\nGateway benchmark ({args.seconds}s per run, wrk -t2)\n"
-        f"trivial={args.trivial} database={args.db}"
+        f"\nGateway benchmark ({args.seconds}s per run, wrk -t2)\ntrivial={args.trivial} database={args.db}"
     )
     print(
         f"{'endpoint/target':<22}{'c32 req/s':>11}{'ratio':>8}{'c32 p50':>9}{'c32 p99':>9}"
