@@ -97,7 +97,7 @@ class PlanFile(Strict):
     title: Line
     document: Line
     jurisdiction: str
-    issued_on: dt.date
+    issued_on: dt.date | None = Field(description="None where the source prints no date")
     horizon: dt.date
     units_file: Line
     leaders_file: Line | None = None

@@ -78,7 +78,7 @@ class PlanRead(ResponseModel):
     title: str
     document: str
     jurisdiction: str
-    issued_on: dt.date
+    issued_on: dt.date | None
     horizon: dt.date
     task_count: int
     sections: list[SectionRead]

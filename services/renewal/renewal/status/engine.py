@@ -46,7 +46,7 @@ def _meets(indicator: Indicator, latest: Decimal, goal: Decimal) -> bool:
 
 
 def target_status(
-    indicator: Indicator, target: Target, *, latest: Decimal | None, on: dt.date, plan_start: dt.date
+    indicator: Indicator, target: Target, *, latest: Decimal | None, on: dt.date, plan_start: dt.date | None
 ) -> TargetStatus:
     goal = target_value(indicator, target)
     if latest is None:
@@ -86,6 +86,16 @@ def target_status(
     earlier = [t for t in indicator.targets if t.deadline < target.deadline]
     if earlier:
         start_day, start_value = earlier[-1].deadline, target_value(indicator, earlier[-1])
+    elif plan_start is None:
+        return TargetStatus(
+            indicator.id,
+            target.deadline,
+            goal,
+            None,
+            latest,
+            "on track",
+            "the plan's issue date is not known, so no expected line can be drawn",
+        )
     else:
         start_day = plan_start
         start_value = (
