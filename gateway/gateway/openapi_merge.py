@@ -12,30 +12,22 @@ from typing import Any
 
 SERVICE_ONLY_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SHARED_SCHEMAS = frozenset({"Problem"})
+SCHEMA_REF = "#/components/schemas/"
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    """Rewrite every reference to a renamed schema: ``$ref`` values and discriminator mappings."""
     if isinstance(node, dict):
-        result = {}
-        for key, value in node.items():
-            if (
-                key == "$ref"
-                and isinstance(value, str)
-                and value.startswith("#/components/schemas/")
-            ):
-                name = value.rsplit("/", 1)[1]
-                result[key] = "#/components/schemas/" + renames.get(name, name)
-            else:
-                result[key] = _rename_refs(value, renames)
-        return result
+        return {key: _rename_refs(value, renames) for key, value in node.items()}
     if isinstance(node, list):
         return [_rename_refs(item, renames) for item in node]
+    if isinstance(node, str) and node.startswith(SCHEMA_REF):
+        name = node.removeprefix(SCHEMA_REF)
+        return SCHEMA_REF + renames.get(name, name)
     return node
 
 
-def merge_openapi(
-    gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     merged = copy.deepcopy(gateway_doc)
     merged["info"] = {
         "title": "Civic policy platform API",
@@ -51,10 +43,7 @@ def merge_openapi(
     for service, doc in sorted(service_docs.items()):
         prefix = service.capitalize()
         service_schemas = doc.get("components", {}).get("schemas", {})
-        renames = {
-            name: (name if name in SHARED_SCHEMAS else f"{prefix}{name}")
-            for name in service_schemas
-        }
+        renames = {name: (name if name in SHARED_SCHEMAS else f"{prefix}{name}") for name in service_schemas}
         for name, schema in service_schemas.items():
             target = renames[name]
             schema = _rename_refs(schema, renames)

@@ -83,7 +83,15 @@ def test_merge_renames_colliding_schemas_and_keeps_problem_once() -> None:
             },
             "/healthz": {"get": {}},
         },
-        "components": {"schemas": {"Page": {"title": "Page"}, "Problem": problem}},
+        "components": {
+            "schemas": {
+                "Page": {
+                    "title": "Page",
+                    "discriminator": {"propertyName": "kind", "mapping": {"a": "#/components/schemas/Page"}},
+                },
+                "Problem": problem,
+            }
+        },
     }
     merged = merge_openapi(
         {"paths": {}, "components": {"schemas": {"Problem": problem}}}, {"welfare": service}
@@ -96,3 +104,5 @@ def test_merge_renames_colliding_schemas_and_keeps_problem_once() -> None:
         == "#/components/schemas/WelfarePage"
     )
     assert set(merged["components"]["schemas"]) == {"Problem", "WelfarePage"}
+    mapping = merged["components"]["schemas"]["WelfarePage"]["discriminator"]["mapping"]
+    assert mapping == {"a": "#/components/schemas/WelfarePage"}
