@@ -18,9 +18,7 @@ class GatewaySettings(ServiceSettings):
     welfare_url: str = "http://127.0.0.1:8002"
     eldercare_url: str = "http://127.0.0.1:8003"
     renewal_url: str = "http://127.0.0.1:8004"
-    public_url: str = Field(
-        default="", description="Base URL clients use; defaults to http://host:port."
-    )
+    public_url: str = Field(default="", description="Base URL clients use; defaults to http://host:port.")
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_pool_size: int = Field(default=256, ge=1)
@@ -31,22 +29,16 @@ class GatewaySettings(ServiceSettings):
     anonymous_rate_limit_per_minute: int = Field(
         default=600, ge=1, description="Per IP address for calls without a token."
     )
-    redis_url: str = Field(
-        default="", validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL")
-    )
+    redis_url: str = Field(default="", validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
     cors_origins: list[str] = Field(default_factory=list)
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     bootstrap_admin_username: str = Field(
         default="",
-        validation_alias=AliasChoices(
-            "GATEWAY_BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_USERNAME"
-        ),
+        validation_alias=AliasChoices("GATEWAY_BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_USERNAME"),
     )
     bootstrap_admin_password: str = Field(
         default="",
-        validation_alias=AliasChoices(
-            "GATEWAY_BOOTSTRAP_ADMIN_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD"
-        ),
+        validation_alias=AliasChoices("GATEWAY_BOOTSTRAP_ADMIN_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD"),
     )
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
     refresh_seconds: float = Field(

@@ -70,9 +70,7 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                response = problem_response(
-                    413, f"The request body is larger than {self.max_bytes} bytes."
-                )
+                response = problem_response(413, f"The request body is larger than {self.max_bytes} bytes.")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -96,9 +94,7 @@ async def _load_keys_and_limits(app: FastAPI) -> None:
                 ApiClient.rate_limit_per_minute.is_not(None)
             )
         )
-        limits = {
-            f"client:{client_id}": int(limit) for client_id, limit in rows if limit is not None
-        }
+        limits = {f"client:{client_id}": int(limit) for client_id, limit in rows if limit is not None}
     forwarder: Forwarder = app.state.forwarder
     forwarder.client_limits.clear()
     forwarder.client_limits.update(limits)
@@ -142,10 +138,7 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
-        if (
-            cache["doc"] is not None
-            and time.monotonic() - cache["at"] < settings.openapi_cache_seconds
-        ):
+        if cache["doc"] is not None and time.monotonic() - cache["at"] < settings.openapi_cache_seconds:
             return JSONResponse(cache["doc"])
         forwarder: Forwarder = request.app.state.forwarder
         assert forwarder.session is not None
@@ -175,9 +168,7 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get(
-        "/readyz", summary="Readiness of the database and every service", response_model=None
-    )
+    @router.get("/readyz", summary="Readiness of the database and every service", response_model=None)
     async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
         components: dict[str, str] = {}
         try:

@@ -51,9 +51,7 @@ async def rotate(session: AsyncSession, *, overlap: dt.timedelta) -> SigningKey:
 
 
 async def ensure_signing_key(session: AsyncSession) -> None:
-    exists = await session.scalar(
-        select(SigningKey.kid).where(SigningKey.retired_at.is_(None)).limit(1)
-    )
+    exists = await session.scalar(select(SigningKey.kid).where(SigningKey.retired_at.is_(None)).limit(1))
     if exists is None:
         session.add(new_signing_key())
         await session.flush()

@@ -74,9 +74,7 @@ async def token(
             )
         holder = await service.authenticate_account(session, username=username, password=password)
         if holder is None:
-            raise InvalidGrant(
-                "Unknown user name or wrong password.", extra={"error": "invalid_grant"}
-            )
+            raise InvalidGrant("Unknown user name or wrong password.", extra={"error": "invalid_grant"})
         subject, name, holder_client = holder.username, holder.display_name, None
     else:
         if not client_id or not client_secret:
@@ -84,9 +82,7 @@ async def token(
                 "The client-credentials grant needs client_id and client_secret.",
                 extra={"error": "invalid_request"},
             )
-        holder = await service.authenticate_client(
-            session, client_id=client_id, secret=client_secret
-        )
+        holder = await service.authenticate_client(session, client_id=client_id, secret=client_secret)
         if holder is None:
             raise Unauthorized("Unknown client or wrong secret.", extra={"error": "invalid_client"})
         subject, name, holder_client = f"client:{holder.client_id}", holder.name, holder.client_id
@@ -94,9 +90,7 @@ async def token(
     if scope:
         asked = scope.split()
         if not set(asked) <= set(granted):
-            raise InvalidGrant(
-                "A requested scope is not granted to you.", extra={"error": "invalid_scope"}
-            )
+            raise InvalidGrant("A requested scope is not granted to you.", extra={"error": "invalid_scope"})
         granted = asked
     access_token = issue_token(
         key_ring(request),
@@ -137,15 +131,11 @@ async def create_account(
         return replay
     account = await service.create_account(session, data=data, actor=principal)
     body = AccountRead.model_validate(account)
-    return await idempotency.respond(
-        201, body, headers={"ETag": etag_for(account.username, account.version)}
-    )
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(account.username, account.version)})
 
 
 @admin.get("/accounts", response_model=Page[AccountRead], summary="List staff accounts")
-async def list_accounts(
-    session: SessionDep, principal: AdminDep, page: PageDep
-) -> Page[AccountRead]:
+async def list_accounts(session: SessionDep, principal: AdminDep, page: PageDep) -> Page[AccountRead]:
     rows, total = await service.list_accounts(session, page=page)
     return Page.of([AccountRead.model_validate(r) for r in rows], total, page)
 
@@ -199,9 +189,7 @@ async def create_client(
         return replay
     client, secret = await service.create_client(session, data=data, actor=principal)
     body = ClientWithSecret(**ClientRead.model_validate(client).model_dump(), client_secret=secret)
-    return await idempotency.respond(
-        201, body, headers={"ETag": etag_for(client.client_id, client.version)}
-    )
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(client.client_id, client.version)})
 
 
 @admin.get("/clients", response_model=Page[ClientRead], summary="List API clients")

@@ -12,9 +12,7 @@ from shared.auth import ALL_JURISDICTIONS
 from shared.jurisdictions import registry
 from shared.schemas import Name, NotABool, RequestModel, ResponseModel
 
-Username = Annotated[
-    str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
-]
+Username = Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
 
 
@@ -90,9 +88,7 @@ class AccountRead(ResponseModel):
 
 
 class ClientCreate(GrantsIn):
-    client_id: Annotated[
-        str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    ]
+    client_id: Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
     name: Name
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), NotABool] | None = None
 

@@ -32,9 +32,7 @@ def _grants(row: Account | ApiClient) -> dict[str, Any]:
     }
 
 
-async def authenticate_account(
-    session: AsyncSession, *, username: str, password: str
-) -> Account | None:
+async def authenticate_account(session: AsyncSession, *, username: str, password: str) -> Account | None:
     account = await session.scalar(select(Account).where(Account.username == username))
     ok = verify_secret(account.password_hash if account else None, password)
     if account is None or not ok or not account.active:
@@ -42,9 +40,7 @@ async def authenticate_account(
     return account
 
 
-async def authenticate_client(
-    session: AsyncSession, *, client_id: str, secret: str
-) -> ApiClient | None:
+async def authenticate_client(session: AsyncSession, *, client_id: str, secret: str) -> ApiClient | None:
     client = await session.get(ApiClient, client_id)
     ok = verify_secret(client.secret_hash if client else None, secret)
     if client is None or not ok or not client.active:
@@ -52,13 +48,8 @@ async def authenticate_client(
     return client
 
 
-async def create_account(
-    session: AsyncSession, *, data: AccountCreate, actor: Principal | None
-) -> Account:
-    if (
-        await session.scalar(select(Account.id).where(Account.username == data.username))
-        is not None
-    ):
+async def create_account(session: AsyncSession, *, data: AccountCreate, actor: Principal | None) -> Account:
+    if await session.scalar(select(Account.id).where(Account.username == data.username)) is not None:
         raise Conflict(f"An account named {data.username} already exists.")
     account = Account(
         username=data.username,
@@ -217,9 +208,7 @@ async def update_client(
 
 async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, password: str) -> bool:
     """Create the first admin when no admin exists yet. Returns True when created."""
-    has_admin = await session.scalar(
-        select(Account.id).where(Account.roles.contains([ADMIN_ROLE])).limit(1)
-    )
+    has_admin = await session.scalar(select(Account.id).where(Account.roles.contains([ADMIN_ROLE])).limit(1))
     if has_admin is not None:
         return False
     data = AccountCreate(

@@ -50,6 +50,4 @@ def issue_token(
         "client_id": client_id,
         "name": name,
     }
-    return jwt.encode(
-        claims, ring.active.private_key, algorithm="EdDSA", headers={"kid": ring.active.kid}
-    )
+    return jwt.encode(claims, ring.active.private_key, algorithm="EdDSA", headers={"kid": ring.active.kid})

@@ -65,9 +65,7 @@ class BodyTooLarge(Exception):
 class _TokenIdentities:
     """Verified token → rate-limit identity (and its own limit), cached per token."""
 
-    def __init__(
-        self, ring: KeyRing, settings: GatewaySettings, client_limits: dict[str, int]
-    ) -> None:
+    def __init__(self, ring: KeyRing, settings: GatewaySettings, client_limits: dict[str, int]) -> None:
         self.ring = ring
         self.settings = settings
         self.client_limits = client_limits
@@ -93,9 +91,7 @@ class _TokenIdentities:
             )
         except jwt.PyJWTError:
             return None
-        identity = (
-            f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
-        )
+        identity = f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
         ttl = max(0.0, float(claims["exp"]) - time.time())
         self._cache[token] = (identity, asyncio.get_running_loop().time() + ttl)
         if len(self._cache) > 10_000:
@@ -192,9 +188,7 @@ class Forwarder:
         request_id = scope.get("state", {}).get("request_id", "")
         out_headers = _forward_headers(scope, headers, request_id)
         method: str = scope["method"]
-        has_body = (
-            content_length not in (None, b"0") or _header(headers, b"transfer-encoding") is not None
-        )
+        has_body = content_length not in (None, b"0") or _header(headers, b"transfer-encoding") is not None
         if content_length is not None and content_length != b"0":
             out_headers["Content-Length"] = content_length.decode()
         url = upstream + scope["raw_path"].decode("latin-1")
@@ -271,9 +265,7 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _forward_headers(
-    scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str
-) -> dict[str, str]:
+def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str) -> dict[str, str]:
     connection_listed = set()
     for key, value in headers:
         if key == b"connection":

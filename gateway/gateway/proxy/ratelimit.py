@@ -41,9 +41,7 @@ class MemoryRateLimiter:
         count += 1
         self._windows[key] = (window, count)
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
-        return Verdict(
-            allowed=count <= limit, retry_after=retry_after, remaining=max(0, limit - count)
-        )
+        return Verdict(allowed=count <= limit, retry_after=retry_after, remaining=max(0, limit - count))
 
     async def close(self) -> None:
         self._windows.clear()
