@@ -85,8 +85,8 @@ def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
             "unknown unit 市应急办",
         ),
         (
-            'targets: [{deadline: 2027-12-31, value: "90", kind: absolute}]',
-            'targets: [{value: "90", kind: absolute}]',
+            '{deadline: 2027-12-31, value: "90", kind: absolute, strict: true}',
+            '{value: "90", kind: absolute, strict: true}',
             "indicators.1.targets.0.deadline",
             "deadline",
         ),

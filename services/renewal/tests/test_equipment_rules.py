@@ -1,0 +1,170 @@
+"""Equipment thresholds of 盘政发〔2024〕4号 (tasks 11, 13, 20, 22) at their boundaries: "N年以上"
+includes N, the age in completed years; 国三及以下 includes 国三."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from renewal.config import SERVICE_ROOT
+from renewal.equipment.rules import THRESHOLDS_FILE, Thresholds, assess, load_thresholds
+from renewal.plans.pack import load_plans
+from shared.errors import InvalidInput, PackError
+
+PACKS = SERVICE_ROOT / "packs"
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def thresholds() -> Thresholds:
+    return load_thresholds(PACKS)
+
+
+def ask(
+    thresholds: Thresholds, kind: str, since: dt.date | None, on: dt.date, standard: int | None = None
+) -> dict[str, object]:
+    return assess(thresholds, kind=kind, in_service_since=since, on=on, emission_standard=standard)
+
+
+def test_the_contract_example(thresholds: Thresholds) -> None:
+    answer = ask(thresholds, "tractor", D(2008, 5, 1), D(2024, 6, 1))
+    assert (answer["renew"], answer["task"], answer["age_years"]) == (True, 22, 16)
+    assert "15 years or more" in str(answer["reason"])
+    assert answer["plan"] == "panjin-2024-equipment-renewal"
+    assert str(answer["citation"]).startswith("盘政发〔2024〕4号 二（三）22")
+
+
+@pytest.mark.parametrize(
+    ("kind", "years", "task"),
+    [
+        ("tractor", 15, 22),
+        ("combine_harvester", 12, 22),
+        ("mounted_combine_harvester", 10, 22),
+        ("water_supply_cast_iron_pipe", 30, 11),
+        ("water_supply_steel_pipe", 30, 11),
+    ],
+)
+def test_age_thresholds_at_their_boundary(thresholds: Thresholds, kind: str, years: int, task: int) -> None:
+    on = D(2024, 6, 1)
+    exactly = ask(thresholds, kind, D(2024 - years, 6, 1), on)
+    assert (exactly["renew"], exactly["age_years"], exactly["task"]) == (True, years, task)  # 以上 includes N
+    short = ask(thresholds, kind, D(2024 - years, 6, 2), on)  # one day short
+    assert (short["renew"], short["age_years"]) == (False, years - 1)
+    assert f"due at {years} years" in str(short["reason"])
+    older = ask(thresholds, kind, D(2024 - years - 5, 1, 1), on)
+    assert older["renew"] is True
+
+
+def test_age_counts_completed_years_across_a_leap_day(thresholds: Thresholds) -> None:
+    since = D(2008, 2, 29)
+    assert ask(thresholds, "tractor", since, D(2023, 2, 28))["renew"] is False  # 14 years and 364 days
+    assert ask(thresholds, "tractor", since, D(2023, 3, 1))["renew"] is True
+
+
+@pytest.mark.parametrize(
+    ("standard", "renew"), [(1, True), (2, True), (3, True), (4, False), (5, False), (6, False)]
+)
+def test_diesel_trucks_of_guo_san_and_below(thresholds: Thresholds, standard: int, renew: bool) -> None:
+    answer = ask(thresholds, "diesel_truck", None, D(2024, 6, 1), standard)
+    assert (answer["renew"], answer["task"]) == (renew, 20)
+    assert "国三及以下" in str(answer["reason"])
+
+
+def test_every_grey_cast_iron_gas_pipe(thresholds: Thresholds) -> None:
+    answer = ask(thresholds, "grey_cast_iron_gas_pipe", None, D(2024, 6, 1))
+    assert (answer["renew"], answer["task"]) == (True, 13)
+
+
+def test_an_unknown_kind_lists_the_known_ones(thresholds: Thresholds) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        ask(thresholds, "bulldozer", D(2000, 1, 1), D(2024, 6, 1))
+    assert caught.value.errors == [
+        {
+            "field": "body.kind",
+            "message": "unknown kind 'bulldozer'; known kinds: tractor, combine_harvester, "
+            "mounted_combine_harvester, diesel_truck, water_supply_cast_iron_pipe, water_supply_steel_pipe, "
+            "grey_cast_iron_gas_pipe",
+        }
+    ]
+
+
+def test_missing_or_impossible_inputs_name_their_field(thresholds: Thresholds) -> None:
+    with pytest.raises(InvalidInput) as missing_standard:
+        ask(thresholds, "diesel_truck", None, D(2024, 6, 1))
+    assert missing_standard.value.errors is not None
+    assert missing_standard.value.errors[0]["field"] == "body.emission_standard"
+    with pytest.raises(InvalidInput) as bad_standard:
+        ask(thresholds, "diesel_truck", None, D(2024, 6, 1), 7)
+    assert bad_standard.value.errors is not None
+    assert bad_standard.value.errors[0]["field"] == "body.emission_standard"
+    with pytest.raises(InvalidInput) as missing_date:
+        ask(thresholds, "tractor", None, D(2024, 6, 1))
+    assert missing_date.value.errors is not None
+    assert missing_date.value.errors[0]["field"] == "body.in_service_since"
+    with pytest.raises(InvalidInput) as future:
+        ask(thresholds, "tractor", D(2024, 6, 2), D(2024, 6, 1))
+    assert future.value.errors is not None
+    assert future.value.errors[0]["field"] == "body.in_service_since"
+
+
+def test_the_method_form(thresholds: Thresholds) -> None:
+    assert thresholds.assess("combine_harvester", D(2012, 6, 1), D(2024, 6, 1))["renew"] is True
+    assert thresholds.kinds[:4] == [
+        "tractor",
+        "combine_harvester",
+        "mounted_combine_harvester",
+        "diesel_truck",
+    ]
+
+
+def test_each_threshold_is_what_its_task_says(thresholds: Thresholds) -> None:
+    plan = load_plans(PACKS)[thresholds.plan]
+    for kind, rule in thresholds.equipment.items():
+        task = plan.task(rule.task)
+        assert task is not None, kind
+        quoted = rule.citation.split("：", 1)[1]
+        assert quoted in task.text, kind
+        assert rule.citation.startswith(f"{plan.spec.document} {task.citation.split(' ', 1)[1]}"), kind
+        if hasattr(rule, "min_age_years"):
+            assert f"{rule.min_age_years}年以上" in quoted
+    assert "国三及以下" in thresholds.equipment["diesel_truck"].citation
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "problem"),
+    [
+        ("    min_age_years: 15\n", "", "equipment.tractor.age.min_age_years", "Field required"),
+        (
+            "    rule: emission_standard\n",
+            "    rule: euro\n",
+            "equipment.diesel_truck",
+            "does not match any of the expected tags",
+        ),
+        (
+            "    max_emission_standard: 3\n",
+            "    max_emission_standard: 7\n",
+            "equipment.diesel_truck.emission_standard.max_emission_standard",
+            "less than or equal to 6",
+        ),
+        (
+            "    action: 报废\n",
+            "    action: 报废\n    years: 15\n",
+            "equipment.tractor.age.years",
+            "Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_a_broken_thresholds_file_fails(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
+    for path in PACKS.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    target = tmp_path / THRESHOLDS_FILE
+    text = target.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PackError) as caught:
+        load_thresholds(tmp_path)
+    assert (caught.value.file, caught.value.field) == (THRESHOLDS_FILE, field)
+    assert problem in caught.value.problem
