@@ -149,7 +149,16 @@ async def list_tasks(
     plan = get_plan(request, plan_id)
     today = policy_today()
     away = await away_leaders(session, plan, today)
-    statuses = {t.number: t.status for t in (await plan_status(session, plan, today)).tasks} if status else {}
+    statuses = (
+        {
+            t.number: t.status
+            for t in (
+                await plan_status(session, plan, today, request.app.state.settings.interpretations)
+            ).tasks
+        }
+        if status
+        else {}
+    )
     lead = plan.units.resolve(lead_unit) if lead_unit else None
     cooperating = plan.units.resolve(cooperating_unit) if cooperating_unit else None
     items = []
@@ -257,7 +266,7 @@ async def get_status(
     on: Annotated[dt.date | None, Query(description="the day (default today)")] = None,
 ) -> dict[str, Any]:
     plan = get_plan(request, plan_id)
-    state = await plan_status(session, plan, on or policy_today())
+    state = await plan_status(session, plan, on or policy_today(), request.app.state.settings.interpretations)
 
     def target(t: Any) -> dict[str, Any]:
         return {
@@ -312,7 +321,7 @@ async def get_bulletin(
         period = YearMonth.parse(month)
     except ValueError as exc:
         raise InvalidInput.field("path.month", str(exc)) from exc
-    state = await plan_status(session, plan, period.last_day)
+    state = await plan_status(session, plan, period.last_day, request.app.state.settings.interpretations)
     bulletin = bulletins.build(plan, str(period), state)
     accept = request.headers.get("accept", "application/json")
     wanted = format or ("xlsx" if XLSX in accept else "csv" if "text/csv" in accept else "json")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renewal.interpretations import RenewalInterpretations
 from renewal.plans.leaders import responsible_leader
 from renewal.plans.pack import Plan
 from renewal.reports.duties import due_date, periods, report_state
@@ -117,7 +118,9 @@ class PlanState:
     duties: list[DutyState]
 
 
-async def plan_status(session: AsyncSession, plan: Plan, on: dt.date) -> PlanState:
+async def plan_status(
+    session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
+) -> PlanState:
     values = await latest_values(session, plan, on)
     duties = await duty_states(session, plan, on)
     away = await away_leaders(session, plan, on)
@@ -125,8 +128,16 @@ async def plan_status(session: AsyncSession, plan: Plan, on: dt.date) -> PlanSta
     plan_level: list[TargetStatus] = []
     for indicator in plan.spec.indicators:
         for target in indicator.targets:
+            # "missing report" only where a report was due: the task has a duty with a period ended
+            due = indicator.task is not None and any(d.task == indicator.task for d in duties)
             status = target_status(
-                indicator, target, latest=values.get(indicator.id), on=on, plan_start=plan.spec.issued_on
+                indicator,
+                target,
+                latest=values.get(indicator.id),
+                on=on,
+                plan_start=plan.spec.issued_on,
+                report_required=due,
+                interpretations=interpretations,
             )
             (by_task[indicator.task] if indicator.task else plan_level).append(status)
     tasks = []
