@@ -9,11 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+logger = logging.getLogger(__name__)
 
 CITIZEN_ID = re.compile(r"^\d{17}[\dX]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -53,5 +57,11 @@ class CitizenIdVault:
     def lookup_hash(self, number: str) -> str:
         return hmac.new(self._hmac_key, number.encode(), hashlib.sha256).hexdigest()
 
-    def reveal(self, cipher: bytes) -> str:
-        return self._aead.decrypt(cipher[:12], cipher[12:], b"citizen-id").decode()
+    def reveal(self, cipher: bytes, masked: str) -> str:
+        """The number in clear; the masked form (and an error in the log) when the configured
+        key cannot decrypt it, so one misconfigured record does not fail a whole listing."""
+        try:
+            return self._aead.decrypt(cipher[:12], cipher[12:], b"citizen-id").decode()
+        except InvalidTag:
+            logger.error("a citizen ID cannot be decrypted with the configured key", extra={"masked": masked})
+            return masked

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from eldercare.interpretations import EldercareInterpretations
 from shared.settings import ServiceSettings
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
@@ -16,4 +17,31 @@ class Settings(ServiceSettings):
 
     service_name: str = "eldercare"
     port: int = 8003
-    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Policy pack files.")
+    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Catalogue pack files.")
+    citizen_id_key: str = Field(
+        description="32 random bytes, base64: encrypts citizen ID numbers at rest (ELDERCARE_CITIZEN_ID_KEY)."
+    )
+    welfare_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="The welfare service, asked for the dibao standard (低保标准) of item 13.",
+    )
+    welfare_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="How long to wait for the welfare service."
+    )
+    welfare_retry_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="After the welfare service could not be reached, answer degraded without asking "
+        "again for this long.",
+    )
+    standards_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="How long a dibao standard read from welfare is kept per (jurisdiction, month).",
+    )
+    snapshot_batch_size: int = Field(
+        default=2_000, ge=100, le=50_000, description="Persons read and written per batch of a snapshot."
+    )
+    interpretations: EldercareInterpretations = Field(default_factory=EldercareInterpretations)

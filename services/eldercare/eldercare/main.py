@@ -2,21 +2,68 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
+import eldercare.models  # noqa: F401  (registers every table)
+from eldercare.catalogues.pack import load_catalogues
+from eldercare.catalogues.router import router as catalogues_router
+from eldercare.catalogues.service import CatalogueBook
 from eldercare.config import Settings
 from eldercare.db import metadata
+from eldercare.discoveries.router import router as discoveries_router
+from eldercare.evaluations.dibao import DibaoStandards
+from eldercare.evaluations.router import router as evaluations_router
+from eldercare.register.router import router as register_router
+from eldercare.snapshots.router import router as snapshots_router
+from eldercare.visits.router import router as visits_router
+from shared.citizen_ids import CitizenIdVault
 from shared.service_app import create_service_app
+
+
+async def _startup(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    packs = load_catalogues(settings.packs_dir)  # a bad pack stops the start with its PackError
+    app.state.catalogue_book = CatalogueBook(packs, settings.interpretations)
+    client = httpx.AsyncClient(
+        base_url=settings.welfare_url,
+        timeout=httpx.Timeout(settings.welfare_timeout_seconds),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+    app.state.welfare_client = client
+    app.state.dibao_standards = DibaoStandards(
+        client, cache_seconds=settings.standards_cache_seconds, retry_seconds=settings.welfare_retry_seconds
+    )
+
+
+async def _shutdown(app: FastAPI) -> None:
+    client: httpx.AsyncClient | None = getattr(app.state, "welfare_client", None)
+    if client is not None:
+        await client.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         metadata=metadata,
         title="Basic elderly-service entitlements",
         description=(
-            "Part of the civic policy platform; reached through the gateway at /api/eldercare/."
+            "The Zhumadian basic elderly-service list (驻政办〔2023〕35号 and its annex 驻马店市基本养老服务"
+            "清单): county catalogues, evaluations, the register with monthly snapshots, proactive "
+            "discovery and visit care. Part of the civic policy platform; reached through the gateway at "
+            "/api/eldercare/."
         ),
-        routers=[],
+        routers=[
+            catalogues_router,
+            evaluations_router,
+            register_router,
+            snapshots_router,
+            discoveries_router,
+            visits_router,
+        ],
+        on_startup=[_startup],
+        on_shutdown=[_shutdown],
     )
+    app.state.citizen_id_vault = CitizenIdVault(settings.citizen_id_key)
+    return app

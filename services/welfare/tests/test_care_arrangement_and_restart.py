@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import secrets
 import uuid
 
 import asyncpg
 
+from platformctl.supervisor import local_secret
 from platformctl.testing import Platform, assert_problem
 from shared.testing import TokenMint, app_client
 from welfare.config import Settings
 from welfare.main import create_app
 
 BASE = "/api/welfare/v1"
-KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+KEY = local_secret("welfare-citizen-id.key")  # the key the platform processes use too
 DECISION = {"by": "双台子区民政局", "on": "2024-06-20", "reference": "双民孤〔2024〕2号"}
 
 
@@ -106,7 +105,9 @@ async def test_a_run_left_running_is_resumed_at_start_and_books_once(
         await connection.close()
     headers = mint.headers(scopes=["welfare:read"], jurisdictions=["211122"])
     for _ in range(2):  # started twice: the second start finds nothing left to do
-        async with app_client(create_app(Settings(database_url=migrated_database, citizen_id_key=KEY)), mint) as client:
+        async with app_client(
+            create_app(Settings(database_url=migrated_database, citizen_id_key=KEY)), mint
+        ) as client:
             for _ in range(100):
                 run = (await client.get(f"{BASE}/recalculations/{run_id}", headers=headers)).json()
                 if run["status"] == "succeeded":

@@ -153,7 +153,9 @@ async def get_person(session: AsyncSession, *, principal: Principal, person_id: 
 
 def person_read(person: Person, *, principal: Principal, vault: CitizenIdVault) -> PersonRead:
     shown = (
-        vault.reveal(person.citizen_id_cipher) if principal.has_scope(PII_SCOPE) else person.citizen_id_masked
+        vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
+        if principal.has_scope(PII_SCOPE)
+        else person.citizen_id_masked
     )
     return PersonRead(
         id=person.id,

@@ -1,0 +1,202 @@
+"""API models of catalogues: the effective catalogue of a jurisdiction, and county overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+
+from shared.money import Money, NonNegativeMoney
+from shared.schemas import CalendarDate, Name, RequestModel, ResponseModel, Text
+
+MAX_JSON_DEPTH = 24
+MAX_JSON_NODES = 2_000
+
+
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse NUL characters (PostgreSQL cannot store them) and absurdly deep or large data."""
+    nodes = 0
+
+    def walk(node: Any, depth: int) -> None:
+        nonlocal nodes
+        nodes += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        if nodes > MAX_JSON_NODES:
+            raise ValueError(f"has more than {MAX_JSON_NODES} parts")
+        if isinstance(node, str) and "\x00" in node:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(node, dict):
+            for key, inner in node.items():
+                walk(key, depth + 1)
+                walk(inner, depth + 1)
+        elif isinstance(node, list):
+            for inner in node:
+                walk(inner, depth + 1)
+
+    walk(value, 0)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
+Condition = Annotated[
+    JsonObject,
+    Field(
+        description=(
+            "An eligibility condition: a mapping with one operator — all, any, not, fact, "
+            "age_at_least, equals, in, at_least (see GET /catalogues/{jurisdiction} for the city's)."
+        ),
+        examples=[{"all": [{"age_at_least": 75}]}],
+    ),
+]
+AmountRule = Annotated[
+    JsonObject,
+    Field(
+        description=(
+            "How an amount is found: exactly one of fixed, parameter, by_age, dibao_multiple, "
+            "minimum_wage_fraction, by_care_level."
+        ),
+        examples=[{"fixed": "80.00"}],
+    ),
+]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+ItemKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,2}$")]
+Period = Literal["month", "year"]
+
+
+class ParameterOverrideIn(RequestModel):
+    amount: NonNegativeMoney
+    source: Name
+
+
+class ComponentOverrideIn(RequestModel):
+    amount: AmountRule | None = None
+    period: Period | None = None
+    eligibility: Condition | None = None
+    note: Text | None = None
+
+
+class ItemOverrideIn(RequestModel):
+    removed: StrictBool = Field(default=False, description="Always refused: a county keeps every city item.")
+    eligibility: Condition | None = None
+    components: dict[Identifier, ComponentOverrideIn] = Field(default_factory=dict, max_length=20)
+    note: Text | None = None
+
+
+class CatalogueOverridesIn(RequestModel):
+    """What a county changes in the city catalogue (驻政办〔2023〕35号 二（一）1: it may raise
+    amounts and widen eligibility, never drop an item or lower a standard)."""
+
+    version: Name = Field(description="The county list's own version label, e.g. 2024-01.")
+    document: Name = Field(description="The county document (文件名称/文号) the overrides come from.")
+    name: Name | None = None
+    effective_from: CalendarDate | None = None
+    parameters: dict[Identifier, ParameterOverrideIn] = Field(default_factory=dict, max_length=20)
+    items: dict[ItemKey, ItemOverrideIn] = Field(
+        default_factory=dict, max_length=100, description="Changes to city items, by item number."
+    )
+    extra_items: dict[ItemKey, JsonObject] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="The county's own items, numbered after the city's (same fields as a catalogue item).",
+    )
+
+
+class CitationRead(ResponseModel):
+    document: str
+    item: str
+    excerpt: str
+    note: str | None = None
+
+
+class ComponentRead(ResponseModel):
+    key: str
+    name: str
+    eligibility: dict[str, Any] | None
+    amount: dict[str, Any] | None
+    period: Period | None
+    minimum: bool
+    note: str | None
+
+
+class AmendmentRead(ResponseModel):
+    jurisdiction: str
+    document: str
+    changes: list[str]
+    note: str | None
+
+
+class CatalogueItemRead(ResponseModel):
+    number: int
+    name: str
+    service_type: Literal["物质帮助", "照护服务", "关爱服务"]
+    target: str
+    eligibility: dict[str, Any]
+    priority: dict[str, Any] | None
+    content: str
+    standard: str | None
+    components: list[ComponentRead]
+    combine: Literal["all_matching", "first_matching"]
+    funding: str | None
+    lead_department: str
+    citation: CitationRead
+    amended_by: AmendmentRead | None
+
+
+class ParameterRead(ResponseModel):
+    key: str
+    name: str
+    amount: Money | None
+    period: Period | None
+    kind: Literal["standard", "local_figure"]
+    source: str | None
+    note: str | None
+
+
+class AlternativeOptionRead(ResponseModel):
+    choice: str
+    item: int
+    component: str
+
+
+class AlternativeRead(ResponseModel):
+    key: str
+    name: str
+    setting: str
+    options: list[AlternativeOptionRead]
+    text: str
+    citation: CitationRead
+
+
+class SourceRead(ResponseModel):
+    document: str
+    title: str
+    issued_on: dt.date
+    annex: str
+
+
+class CatalogueRead(ResponseModel):
+    """A jurisdiction's effective catalogue: the city items merged with the county's overrides."""
+
+    jurisdiction: str
+    name: str
+    version: str
+    effective_from: dt.date
+    based_on: str | None = Field(description="The city catalogue a county catalogue extends.")
+    overrides_version: int = Field(description="The saved county overrides in force (0: none).")
+    overrides_problem: str | None = Field(
+        description="Set when saved overrides no longer pass the checks; the city catalogue applies."
+    )
+    source: SourceRead
+    parameters: list[ParameterRead]
+    alternatives: list[AlternativeRead]
+    items: list[CatalogueItemRead]
+
+
+class OverrideVersionRead(ResponseModel):
+    jurisdiction: str
+    version: int
+    body: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime

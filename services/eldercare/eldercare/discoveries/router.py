@@ -1,0 +1,50 @@
+"""HTTP for proactive discovery (主动发现)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from eldercare.catalogues.router import BookDep
+from eldercare.discoveries import service
+from eldercare.discoveries.schemas import Discovery
+from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.db import SessionDep
+from shared.jurisdictions import JurisdictionCode
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/api/eldercare/v1", tags=["discoveries"])
+Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
+
+
+@router.get(
+    "/discoveries",
+    response_model=Page[Discovery],
+    summary="Persons who become eligible for an item in a window of dates (birthdays, new circumstances), "
+    "so staff act before anyone applies (驻政办〔2023〕35号 二（一）3)",
+    responses=problem_responses(403, 422),
+)
+async def list_discoveries(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    book: BookDep,
+    page: PageDep,
+    jurisdiction: Annotated[JurisdictionCode, Query(description="this place and everything below it")],
+    start: Annotated[dt.date, Query(alias="from", description="first day of the window")],
+    end: Annotated[dt.date, Query(alias="to", description="last day of the window (at most 366 days)")],
+) -> Page[Discovery]:
+    ensure_jurisdiction(principal, jurisdiction)
+    items, total = await service.find(
+        session,
+        book=book,
+        settings=request.app.state.settings.interpretations,
+        jurisdiction=jurisdiction,
+        start=start,
+        end=end,
+        page=page,
+    )
+    return Page.of(items, total, page)

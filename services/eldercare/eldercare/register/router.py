@@ -1,0 +1,166 @@
+"""HTTP for the register: persons and the dated versions of their circumstances."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from eldercare.register import service
+from eldercare.register.models import Circumstances, Person
+from eldercare.register.schemas import (
+    CircumstancesCreate,
+    CircumstancesRead,
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+)
+from shared.access import paginate, within_scope
+from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.citizen_ids import CitizenIdVault
+from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.jurisdictions import JurisdictionCode, registry
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/api/eldercare/v1", tags=["register"])
+Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
+Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
+JurisdictionFilter = Annotated[
+    JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
+]
+
+
+def vault(request: Request) -> CitizenIdVault:
+    found: CitizenIdVault = request.app.state.citizen_id_vault
+    return found
+
+
+VaultDep = Annotated[CitizenIdVault, Depends(vault)]
+
+
+@router.post(
+    "/persons",
+    status_code=201,
+    response_model=PersonRead,
+    summary="Register an elderly person with their assessed circumstances (citizen ID stored "
+    "encrypted, shown masked)",
+    responses=problem_responses(403, 409, 422),
+)
+async def create_person(
+    data: PersonCreate,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    ids: VaultDep,
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    person = await service.create_person(session, principal=principal, vault=ids, data=data)
+    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+
+
+@router.get(
+    "/persons",
+    response_model=Page[PersonRead],
+    summary="List registered persons in your area",
+    responses=problem_responses(403, 422),
+)
+async def list_persons(
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    ids: VaultDep,
+    jurisdiction: JurisdictionFilter = None,
+) -> Page[PersonRead]:
+    query = within_scope(select(Person), Person.jurisdiction, principal)
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        query = query.where(Person.jurisdiction.in_(registry().subtree(jurisdiction)))
+    rows, total = await paginate(session, query, page, Person.created_at, Person.id)
+    return Page.of(
+        await service.person_reads(session, list(rows), principal=principal, vault=ids), total, page
+    )
+
+
+@router.get(
+    "/persons/{person_id}",
+    response_model=PersonRead,
+    summary="Read a registered person with the circumstances in force today",
+    responses=problem_responses(404),
+)
+async def read_person(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response, ids: VaultDep
+) -> PersonRead:
+    person = await service.get_person(session, principal=principal, person_id=person_id)
+    set_etag(response, person.id, person.version)
+    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    return body
+
+
+@router.patch(
+    "/persons/{person_id}",
+    response_model=PersonRead,
+    summary="Correct a person's name, or record that they left the register",
+    responses=problem_responses(404, 412, 422, 428),
+)
+async def update_person(
+    person_id: uuid.UUID,
+    data: PersonUpdate,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+    ids: VaultDep,
+    if_match: IfMatch = None,
+) -> PersonRead:
+    person = await service.get_person(session, principal=principal, person_id=person_id)
+    require_if_match(if_match, person.id, person.version)
+    person = await service.update_person(session, principal=principal, person=person, data=data)
+    set_etag(response, person.id, person.version)
+    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    return body
+
+
+@router.post(
+    "/persons/{person_id}/circumstances",
+    status_code=201,
+    response_model=PersonRead,
+    summary="Record a new version of a person's circumstances, in force from a day",
+    responses=problem_responses(404, 409, 412, 422, 428),
+)
+async def add_circumstances(
+    person_id: uuid.UUID,
+    data: CircumstancesCreate,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    ids: VaultDep,
+    if_match: IfMatch = None,
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    person = await service.get_person(session, principal=principal, person_id=person_id)
+    require_if_match(if_match, person.id, person.version)
+    await service.add_circumstances(session, principal=principal, person=person, data=data)
+    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+
+
+@router.get(
+    "/persons/{person_id}/circumstances",
+    response_model=Page[CircumstancesRead],
+    summary="Every version of a person's circumstances, oldest first",
+    responses=problem_responses(404),
+)
+async def list_circumstances(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
+) -> Page[CircumstancesRead]:
+    person = await service.get_person(session, principal=principal, person_id=person_id)
+    query = select(Circumstances).where(Circumstances.person_id == person.id)
+    rows, total = await paginate(session, query, page, Circumstances.effective_from)
+    return Page.of([CircumstancesRead.model_validate(r) for r in rows], total, page)

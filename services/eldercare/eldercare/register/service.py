@@ -1,0 +1,262 @@
+"""The register's rules: scope, citizen-ID protection, circumstances as dated versions.
+
+Functions take keyword arguments, never commit, and audit every write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eldercare.db import audit_log
+from eldercare.evaluations.profile import EARLIEST_BIRTH_DATE, PersonProfile, parse_profile
+from eldercare.register import repository
+from eldercare.register.models import Circumstances, Person
+from eldercare.register.repository import CIRCUMSTANCE_FIELDS
+from eldercare.register.schemas import (
+    CircumstanceFields,
+    CircumstancesCreate,
+    CircumstancesRead,
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+)
+from shared.access import load_in_scope
+from shared.audit import record_audit
+from shared.auth import Principal, ensure_jurisdiction
+from shared.citizen_ids import CitizenIdVault, check_digit_ok
+from shared.errors import Conflict, InvalidInput
+from shared.months import policy_today
+
+PII_SCOPE = "eldercare:pii"
+
+
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    entity: str,
+    entity_id: object,
+    jurisdiction: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await record_audit(
+        session,
+        audit_log,
+        principal=principal,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        jurisdiction=jurisdiction,
+        before=before,
+        after=after,
+    )
+
+
+def _birth_date_in(citizen_id: str) -> dt.date:
+    try:
+        return dt.date(int(citizen_id[6:10]), int(citizen_id[10:12]), int(citizen_id[12:14]))
+    except ValueError as exc:
+        raise InvalidInput.field("body.citizen_id", "digits 7–14 are not a real birth date") from exc
+
+
+def _sex_in(citizen_id: str) -> str:
+    # GB 11643: the 17th digit (order code) is odd for men, even for women
+    return "male" if int(citizen_id[16]) % 2 else "female"
+
+
+def checked_profile(
+    birth_date: dt.date, sex: str | None, fields: CircumstanceFields, *, location: str
+) -> PersonProfile:
+    """The evaluation profile these circumstances make (cross-field rules checked)."""
+    # only the fields given: a disability grade given without the certificate flag implies it
+    given = fields.model_dump(include=set(CIRCUMSTANCE_FIELDS), exclude_unset=True)
+    data = {"birth_date": birth_date, "sex": sex, **given}
+    return parse_profile(data, location=location)
+
+
+def _circumstances_row(
+    person_id: uuid.UUID, profile: PersonProfile, data: CircumstancesCreate, principal: Principal
+) -> Circumstances:
+    values = profile.model_dump(include=set(CIRCUMSTANCE_FIELDS))
+    return Circumstances(
+        person_id=person_id,
+        effective_from=data.effective_from,
+        reference=data.reference,
+        recorded_by=principal.actor,
+        **values,
+    )
+
+
+def _circumstances_json(row: Circumstances) -> dict[str, Any]:
+    return {
+        "effective_from": row.effective_from.isoformat(),
+        "reference": row.reference,
+        **{name: getattr(row, name) for name in CIRCUMSTANCE_FIELDS},
+    }
+
+
+async def create_person(
+    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, data: PersonCreate
+) -> Person:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    if not check_digit_ok(data.citizen_id):
+        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
+    birth_date = _birth_date_in(data.citizen_id)
+    if data.birth_date is not None and data.birth_date != birth_date:
+        raise InvalidInput.field(
+            "body.birth_date", f"does not match the citizen ID number's birth date {birth_date.isoformat()}"
+        )
+    if birth_date < EARLIEST_BIRTH_DATE or birth_date > policy_today():
+        raise InvalidInput.field(
+            "body.citizen_id", f"the birth date {birth_date.isoformat()} is not plausible"
+        )
+    sex = _sex_in(data.citizen_id)
+    if data.sex is not None and data.sex != sex:
+        raise InvalidInput.field("body.sex", f"does not match the citizen ID number ({sex})")
+    if data.circumstances.effective_from < birth_date:
+        raise InvalidInput.field("body.circumstances.effective_from", "must not be before the birth date")
+    profile = checked_profile(birth_date, sex, data.circumstances, location="body.circumstances")
+    protected = vault.protect(data.citizen_id)
+    if await repository.person_by_citizen_id_hash(session, protected.lookup_hash) is not None:
+        raise Conflict("A person with this citizen ID number is already registered.")
+    person = Person(
+        jurisdiction=data.jurisdiction,
+        name=data.name,
+        citizen_id_hash=protected.lookup_hash,
+        citizen_id_cipher=protected.cipher,
+        citizen_id_masked=protected.masked,
+        birth_date=birth_date,
+        sex=sex,
+        version=1,
+    )
+    session.add(person)
+    await session.flush()
+    row = _circumstances_row(person.id, profile, data.circumstances, principal)
+    session.add(row)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "create",
+        "person",
+        person.id,
+        person.jurisdiction,
+        after={
+            "name": person.name,
+            "citizen_id": person.citizen_id_masked,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex,
+            "circumstances": _circumstances_json(row),
+        },
+    )
+    return person
+
+
+async def get_person(session: AsyncSession, *, principal: Principal, person_id: uuid.UUID) -> Person:
+    person: Person = await load_in_scope(session, Person, person_id, principal, "person")
+    return person
+
+
+async def person_reads(
+    session: AsyncSession, persons: list[Person], *, principal: Principal, vault: CitizenIdVault
+) -> list[PersonRead]:
+    today = policy_today()
+    current = await repository.circumstances_in_force(session, [p.id for p in persons], today)
+    reveal = principal.has_scope(PII_SCOPE)
+    reads = []
+    for person in persons:
+        row = current.get(person.id)
+        reads.append(
+            PersonRead(
+                id=person.id,
+                jurisdiction=person.jurisdiction,
+                name=person.name,
+                citizen_id=vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
+                if reveal
+                else person.citizen_id_masked,
+                birth_date=person.birth_date,
+                sex=person.sex,
+                left_on=person.left_on,
+                left_reason=person.left_reason,
+                version=person.version,
+                created_at=person.created_at,
+                updated_at=person.updated_at,
+                circumstances=CircumstancesRead.model_validate(row) if row is not None else None,
+            )
+        )
+    return reads
+
+
+def _person_state(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "left_on": person.left_on.isoformat() if person.left_on else None,
+        "left_reason": person.left_reason,
+    }
+
+
+async def update_person(
+    session: AsyncSession, *, principal: Principal, person: Person, data: PersonUpdate
+) -> Person:
+    before = _person_state(person)
+    if data.name is not None:
+        person.name = data.name
+    if "left_on" in data.model_fields_set:
+        if data.left_on is not None and data.left_on < person.birth_date:
+            raise InvalidInput.field("body.left_on", "must not be before the birth date")
+        person.left_on = data.left_on
+    if "left_reason" in data.model_fields_set:
+        person.left_reason = data.left_reason
+    if person.left_on is not None and not person.left_reason:
+        raise InvalidInput.field("body.left_reason", "say why the person left the register")
+    person.version += 1
+    await session.flush()
+    await session.refresh(person)
+    await _audit(
+        session,
+        principal,
+        "update",
+        "person",
+        person.id,
+        person.jurisdiction,
+        before=before,
+        after=_person_state(person),
+    )
+    return person
+
+
+async def add_circumstances(
+    session: AsyncSession, *, principal: Principal, person: Person, data: CircumstancesCreate
+) -> Circumstances:
+    """A new version from ``data.effective_from``; the one in force before ends that day."""
+    if data.effective_from < person.birth_date:
+        raise InvalidInput.field("body.effective_from", "must not be before the birth date")
+    profile = checked_profile(person.birth_date, person.sex, data, location="body")
+    if await repository.has_version_on(session, person.id, data.effective_from):
+        raise Conflict(
+            f"A version of the circumstances starting on {data.effective_from.isoformat()} exists; "
+            "versions are never overwritten: add one from another day."
+        )
+    superseded_from = await repository.next_version_start(session, person.id, data.effective_from)
+    await repository.supersede(session, person.id, data.effective_from)
+    row = _circumstances_row(person.id, profile, data, principal)
+    row.superseded_from = superseded_from
+    session.add(row)
+    person.version += 1
+    await session.flush()
+    await session.refresh(person)
+    await _audit(
+        session,
+        principal,
+        "create",
+        "circumstances",
+        person.id,
+        person.jurisdiction,
+        after=_circumstances_json(row),
+    )
+    return row

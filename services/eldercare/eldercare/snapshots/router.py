@@ -1,0 +1,117 @@
+"""HTTP for monthly entitlement snapshots and month-to-month changes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from eldercare.catalogues.router import BookDep
+from eldercare.evaluations.router import StandardsDep
+from eldercare.register.service import get_person
+from eldercare.snapshots import repository, service
+from eldercare.snapshots.models import EntitlementSnapshot
+from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotRequest, SnapshotRunRead
+from shared.access import paginate
+from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.jurisdictions import JurisdictionCode, registry
+from shared.months import MONTH_PATTERN, YearMonth
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/api/eldercare/v1", tags=["snapshots"])
+Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
+Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
+MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="the month, e.g. 2024-04")]
+
+
+@router.post(
+    "/snapshots",
+    status_code=201,
+    response_model=SnapshotRunRead,
+    summary="Compute and store a month's entitlements for every registered person in a jurisdiction "
+    "(once per person and month)",
+    responses=problem_responses(403, 422),
+)
+async def create_snapshots(
+    data: SnapshotRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    book: BookDep,
+    standards: StandardsDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    if replay := await idempotency.replay():
+        return replay
+    settings = request.app.state.settings
+    run = await service.take_snapshots(
+        session,
+        book=book,
+        standards=standards,
+        interpretations=settings.interpretations,
+        principal=principal,
+        jurisdiction=data.jurisdiction,
+        month=data.month,
+        authorization=request.headers.get("authorization"),
+        batch_size=settings.snapshot_batch_size,
+    )
+    return await idempotency.respond(201, SnapshotRunRead.model_validate(run))
+
+
+@router.get(
+    "/persons/{person_id}/snapshots",
+    response_model=Page[SnapshotRead],
+    summary="A person's monthly entitlement snapshots, newest first",
+    responses=problem_responses(404),
+)
+async def list_person_snapshots(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
+) -> Page[SnapshotRead]:
+    person = await get_person(session, principal=principal, person_id=person_id)
+    query = select(EntitlementSnapshot).where(EntitlementSnapshot.person_id == person.id)
+    rows, total = await paginate(session, query, page, EntitlementSnapshot.month.desc())
+    return Page.of([SnapshotRead.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/persons/{person_id}/changes",
+    response_model=PersonChanges,
+    summary="What changed in a person's entitlements since the previous month (from the snapshots)",
+    responses=problem_responses(404, 422),
+)
+async def get_person_changes(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, month: MonthQuery
+) -> PersonChanges:
+    person = await get_person(session, principal=principal, person_id=person_id)
+    return await service.changes_of_person(session, person=person, month=YearMonth.parse(month))
+
+
+@router.get(
+    "/changes",
+    response_model=Page[PersonChanges],
+    summary="Persons of a jurisdiction whose entitlements changed since the previous month",
+    responses=problem_responses(403, 422),
+)
+async def list_changes(
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    jurisdiction: Annotated[JurisdictionCode, Query(description="this place and everything below it")],
+    month: MonthQuery,
+) -> Page[PersonChanges]:
+    ensure_jurisdiction(principal, jurisdiction)
+    wanted = YearMonth.parse(month)  # the pattern admits only real months
+    rows, total = await repository.changes(
+        session,
+        month=wanted.first_day,
+        previous=wanted.plus(-1).first_day,
+        jurisdictions=registry().subtree(jurisdiction),
+        page=page,
+    )
+    return Page.of([service.person_changes(row, wanted) for row in rows], total, page)

@@ -1,0 +1,83 @@
+"""API models of monthly entitlement snapshots and of what changed since the month before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import Field
+
+from shared.jurisdictions import JurisdictionCode
+from shared.money import Money
+from shared.months import Month
+from shared.schemas import RequestModel, ResponseModel
+
+Period = Literal["month", "year"]
+
+
+class SnapshotRequest(RequestModel):
+    jurisdiction: JurisdictionCode = Field(description="every registered person here and below")
+    month: Month
+
+
+class SnapshotRunRead(ResponseModel):
+    id: uuid.UUID
+    jurisdiction: str
+    month: Month
+    requested_by: str
+    persons_created: int = Field(description="snapshots computed and stored by this request")
+    persons_already_present: int = Field(description="persons whose snapshot of the month existed already")
+    distinct_profiles: int = Field(
+        description="distinct (catalogue, circumstances, age class) combinations evaluated"
+    )
+    degraded: int = Field(description="snapshots with an amount that could not be known (e.g. item 13)")
+    dibao_standards: dict[str, Any] = Field(
+        description="per jurisdiction: the dibao standard used, or why there was none"
+    )
+    started_at: dt.datetime
+    finished_at: dt.datetime
+
+
+class SnapshotEntitlement(ResponseModel):
+    item: int
+    name: str
+    amount: Money | None
+    period: Period | None
+    degraded: str | None
+
+
+class SnapshotRead(ResponseModel):
+    person_id: uuid.UUID
+    month: Month
+    jurisdiction: str
+    catalogue_version: str
+    monthly_total: Money
+    complete: bool
+    degraded: bool
+    entitlements: list[SnapshotEntitlement]
+    computed_at: dt.datetime
+
+
+class ItemChange(ResponseModel):
+    item: int
+    name: str
+    change: Literal["added", "removed", "amount"]
+    previous_amount: Money | None
+    amount: Money | None
+    period: Period | None
+
+
+class PersonChanges(ResponseModel):
+    """What changed in a person's entitlements from the previous month's snapshot to this one."""
+
+    person_id: uuid.UUID
+    name: str
+    citizen_id: str = Field(description="masked")
+    jurisdiction: str
+    month: Month
+    previous_month: Month
+    previous_snapshot: bool = Field(description="false: no snapshot of the previous month (all items added)")
+    monthly_total: Money
+    previous_monthly_total: Money | None
+    changes: list[ItemChange]

@@ -1,0 +1,86 @@
+"""HTTP for visits: record one, list a person's, and the monthly report of visits not made."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from eldercare.catalogues.router import BookDep
+from eldercare.register.service import get_person
+from eldercare.visits import service
+from eldercare.visits.models import Visit
+from eldercare.visits.schemas import MissingVisit, VisitCreate, VisitRead
+from shared.access import paginate
+from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.jurisdictions import JurisdictionCode
+from shared.months import MONTH_PATTERN, YearMonth
+from shared.pagination import Page, PageDep
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/api/eldercare/v1", tags=["visits"])
+Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
+Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
+
+
+@router.post(
+    "/visits",
+    status_code=201,
+    response_model=VisitRead,
+    summary="Record a visit (探访关爱) to a registered person",
+    responses=problem_responses(404, 422),
+)
+async def create_visit(
+    data: VisitCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
+) -> Response:
+    if replay := await idempotency.replay():
+        return replay
+    visit = await service.record_visit(session, principal=principal, data=data)
+    return await idempotency.respond(201, VisitRead.model_validate(visit))
+
+
+@router.get(
+    "/persons/{person_id}/visits",
+    response_model=Page[VisitRead],
+    summary="A person's visits, newest first",
+    responses=problem_responses(404),
+)
+async def list_person_visits(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
+) -> Page[VisitRead]:
+    person = await get_person(session, principal=principal, person_id=person_id)
+    query = select(Visit).where(Visit.person_id == person.id)
+    rows, total = await paginate(session, query, page, Visit.visited_on.desc(), Visit.created_at.desc())
+    return Page.of([VisitRead.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/visits/missing",
+    response_model=Page[MissingVisit],
+    summary="Persons due a visit in a month (item 22's groups) with none recorded "
+    "(驻政办〔2023〕35号 二（一）4: at least one visit a month)",
+    responses=problem_responses(403, 422),
+)
+async def list_missing_visits(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    book: BookDep,
+    page: PageDep,
+    jurisdiction: Annotated[JurisdictionCode, Query(description="this place and everything below it")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="the month, e.g. 2024-03")],
+) -> Page[MissingVisit]:
+    ensure_jurisdiction(principal, jurisdiction)
+    items, total = await service.missing(
+        session,
+        book=book,
+        settings=request.app.state.settings.interpretations,
+        jurisdiction=jurisdiction,
+        month=YearMonth.parse(month),  # the pattern admits only real months
+        page=page,
+    )
+    return Page.of(items, total, page)

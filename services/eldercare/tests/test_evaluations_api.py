@@ -1,0 +1,184 @@
+"""The evaluation contract, in process: welfare down, welfare with a standard, bad profiles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from eldercare.config import Settings
+from eldercare.main import create_app
+from platformctl.supervisor import local_secret
+from platformctl.testing import assert_problem, free_port
+from shared.errors import PackError
+from shared.testing import TokenMint, app_client
+
+BASE = "/api/eldercare/v1"
+PACK = Path(__file__).resolve().parents[1] / "packs" / "411700-zhumadian.yaml"
+KEY = local_secret("eldercare-citizen-id.key")  # the key the platform processes use too
+READER = {"scopes": ["eldercare:read", "welfare:read"], "jurisdictions": ["411700"]}
+TEKUN = {"birth_date": "1950-05-01", "tekun": "dispersed", "ability_level": 0}
+
+
+def evaluation(
+    person: dict[str, Any], jurisdiction: str = "411702", on: str = "2024-03-15"
+) -> dict[str, Any]:
+    return {"jurisdiction": jurisdiction, "on": on, "person": person}
+
+
+def entitlement(body: dict[str, Any], item: int) -> dict[str, Any]:
+    found = [e for e in body["entitlements"] if e["item"] == item]
+    assert found, f"item {item} not in {[e['item'] for e in body['entitlements']]}"
+    return found[0]
+
+
+@pytest.fixture
+async def closed_welfare(migrated_database: str, mint: TokenMint) -> AsyncIterator[httpx.AsyncClient]:
+    """The service with its welfare URL pointing at a port nobody listens on."""
+    settings = Settings(
+        database_url=migrated_database, citizen_id_key=KEY, welfare_url=f"http://127.0.0.1:{free_port()}"
+    )
+    async with app_client(create_app(settings), mint) as client:
+        yield client
+
+
+async def test_welfare_down_degrades_item_13_and_the_evaluation_still_answers(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    response = await closed_welfare.post(
+        f"{BASE}/evaluations", json=evaluation(TEKUN), headers=mint.headers(**READER)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    item = entitlement(body, 13)
+    assert item["amount"] is None
+    basic = next(c for c in item["components"] if c["key"] == "basic_living")
+    assert basic["amount"] is None
+    assert "dibao standard unavailable: the welfare service is unreachable" in basic["degraded"]
+    care = next(c for c in item["components"] if c["key"] == "care")
+    assert care["amount"] == "75.00"  # 全自理: the severe-disability nursing subsidy standard
+    assert body["monthly_total_complete"] is False
+    assert any(line.startswith("item 13 特困老年人分散供养") for line in body["degraded"])
+
+
+async def test_a_person_outside_item_13_never_asks_welfare(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    response = await closed_welfare.post(
+        f"{BASE}/evaluations",
+        json=evaluation({"birth_date": "1933-06-01", "dibao": True}),
+        headers=mint.headers(**READER),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["degraded"] == []
+    assert response.json()["monthly_total_complete"] is True
+
+
+async def test_item_13_with_the_standard_from_welfare(migrated_database: str, mint: TokenMint) -> None:
+    asked: list[httpx.Request] = []
+
+    def welfare(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, json={"jurisdiction": "411702", "dibao": "600.00", "warnings": []})
+
+    app = create_app(Settings(database_url=migrated_database, citizen_id_key=KEY))
+    async with app_client(app, mint) as client:
+        app.state.dibao_standards.client = httpx.AsyncClient(
+            transport=httpx.MockTransport(welfare), base_url="http://welfare.test"
+        )
+        headers = mint.headers(**READER)
+        for _ in range(3):
+            response = await client.post(f"{BASE}/evaluations", json=evaluation(TEKUN), headers=headers)
+            assert response.status_code == 200, response.text
+    item = entitlement(response.json(), 13)
+    basic = next(c for c in item["components"] if c["key"] == "basic_living")
+    assert basic["amount"] == "780.00"  # 1.3 × 600.00 (附件第13项)
+    assert item["amount"] == "855.00"  # + 75.00 care, self-care level
+    assert len(asked) == 1, "the standard is kept per (jurisdiction, month)"
+    assert asked[0].url.params["jurisdiction"] == "411702"
+    assert asked[0].url.params["on"] == "2024-03-01"
+    assert asked[0].headers["authorization"] == headers["Authorization"]
+
+
+@pytest.mark.parametrize(
+    ("person", "field"),
+    [
+        ({"birth_date": "1940-01-01", "ability_level": 7}, "body.person.ability_level"),
+        ({"birth_date": "1940-01-01", "ability_level": True}, "body.person.ability_level"),
+        ({"birth_date": "1940-02-30"}, "body.person.birth_date"),
+        ({"birth_date": "2024-03-16"}, "body.person.birth_date"),
+        ({"birth_date": "1899-12-31"}, "body.person.birth_date"),
+        ({"birth_date": 0}, "body.person.birth_date"),
+        ({"birth_date": "1940-01-01", "tekun": "yes"}, "body.person.tekun"),
+        ({"birth_date": "1940-01-01", "dibao": "true"}, "body.person.dibao"),
+        ({"birth_date": "1940-01-01", "in_dibao": True}, "body.person.in_dibao"),
+        (
+            {"birth_date": "1940-01-01", "disability_grade": 1, "has_disability_certificate": False},
+            "body.person.disability_grade",
+        ),
+        ({"sex": "male"}, "body.person.birth_date"),
+    ],
+)
+async def test_bad_profiles_name_the_field(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint, person: dict[str, Any], field: str
+) -> None:
+    response = await closed_welfare.post(
+        f"{BASE}/evaluations", json=evaluation(person), headers=mint.headers(**READER)
+    )
+    problem = assert_problem(response, 422)
+    assert any(error["field"] == field for error in problem["errors"]), problem
+
+
+async def test_a_place_without_a_catalogue_is_refused(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    response = await closed_welfare.post(
+        f"{BASE}/evaluations",
+        json=evaluation({"birth_date": "1940-01-01"}, jurisdiction="211102"),
+        headers=mint.headers(**READER),
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "body.jurisdiction"
+
+
+async def test_a_bad_pack_stops_the_start(migrated_database: str, mint: TokenMint, tmp_path: Path) -> None:
+    text = PACK.read_text(encoding="utf-8").replace("service_type: 物质帮助", "service_type: 物资帮助", 1)
+    (tmp_path / PACK.name).write_text(text, encoding="utf-8")
+    app = create_app(Settings(database_url=migrated_database, citizen_id_key=KEY, packs_dir=tmp_path))
+    with pytest.raises(PackError) as caught:
+        async with app_client(app, mint):
+            pass
+    assert caught.value.file == PACK.name
+    assert caught.value.field == "items.1.service_type"
+
+
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, migrated_database: str) -> None:
+    monkeypatch.setenv("ELDERCARE_INTERPRETATIONS__AGE_ALLOWANCE_STARTS", "birthday_month")
+    monkeypatch.setenv("ELDERCARE_INTERPRETATIONS__ELDERLY_AGE", "65")
+    monkeypatch.setenv("ELDERCARE_WELFARE_URL", "http://welfare.internal:8002")
+    monkeypatch.setenv("ELDERCARE_CITIZEN_ID_KEY", KEY)
+    settings = Settings(database_url=migrated_database)
+    assert settings.interpretations.age_allowance_starts == "birthday_month"
+    assert settings.interpretations.elderly_age == 65
+    assert settings.welfare_url == "http://welfare.internal:8002"
+    monkeypatch.delenv("ELDERCARE_CITIZEN_ID_KEY")
+    with pytest.raises(ValidationError, match="citizen_id_key"):
+        Settings(database_url=migrated_database)
+
+
+async def test_a_county_without_overrides_has_the_city_list(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    response = await closed_welfare.get(f"{BASE}/catalogues/411728", headers=mint.headers(**READER))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["jurisdiction"], body["based_on"], body["overrides_version"]) == ("411728", "411700", 0)
+    assert response.headers["ETag"] == '"411728-v0"'
+    assert [item["number"] for item in body["items"]] == list(range(1, 26))
+    assert all(item["citation"]["document"] == "驻政办〔2023〕35号" for item in body["items"])
+    city = (await closed_welfare.get(f"{BASE}/catalogues/411700", headers=mint.headers(**READER))).json()
+    assert (city["jurisdiction"], city["based_on"]) == ("411700", None)

@@ -1,0 +1,173 @@
+"""The register through the gateway, with real tokens of staff in two counties and the city."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+import pytest
+
+from platformctl.testing import Platform, assert_problem
+
+BASE = "/api/eldercare/v1"
+
+
+def citizen_id(birth: str, *, male: bool = True) -> str:
+    """A well-formed number for a birth date (YYYY-MM-DD), with a correct GB 11643 check digit."""
+    region = f"41{secrets.randbelow(10_000):04d}"
+    order = secrets.randbelow(50) * 2 + (1 if male else 0)
+    body = f"{region}{birth.replace('-', '')}{secrets.randbelow(10)}{order:02d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def person(jurisdiction: str, birth: str, **circumstances: Any) -> dict[str, Any]:
+    return {
+        "jurisdiction": jurisdiction,
+        "name": "张桂兰",
+        "citizen_id": citizen_id(birth),
+        "circumstances": {"effective_from": "2020-01-01", **circumstances},
+    }
+
+
+@pytest.fixture(scope="module")
+async def staff(platform: Platform) -> dict[str, dict[str, str]]:
+    write = ["eldercare:read", "eldercare:write"]
+    return {
+        "yicheng": await platform.account("eldercare-clerk-411702", scopes=write, jurisdictions=["411702"]),
+        "shangcai": await platform.account("eldercare-clerk-411722", scopes=write, jurisdictions=["411722"]),
+        "city": await platform.account("eldercare-officer-411700", scopes=write, jurisdictions=["411700"]),
+        "city_pii": await platform.account(
+            "eldercare-auditor-411700", scopes=["eldercare:read", "eldercare:pii"], jurisdictions=["411700"]
+        ),
+    }
+
+
+async def test_counties_see_only_their_own_persons(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    async with platform.client(headers=staff["yicheng"]) as client:
+        created = await client.post(f"{BASE}/persons", json=person("411702", "1944-05-06", dibao=True))
+        assert created.status_code == 201, created.text
+        person_id = created.json()["id"]
+    async with platform.client(headers=staff["shangcai"]) as client:
+        assert_problem(await client.get(f"{BASE}/persons/{person_id}"), 404)
+        assert_problem(await client.get(f"{BASE}/persons/{person_id}/circumstances"), 404)
+        assert_problem(await client.get(f"{BASE}/persons/{person_id}/visits"), 404)
+        assert_problem(
+            await client.get(f"{BASE}/persons/{person_id}/changes", params={"month": "2024-04"}), 404
+        )
+        assert_problem(
+            await client.patch(f"{BASE}/persons/{person_id}", json={"name": "x"}, headers={"If-Match": "*"}),
+            404,
+        )
+        assert_problem(await client.post(f"{BASE}/persons", json=person("411702", "1944-05-07")), 403)
+        assert_problem(await client.get(f"{BASE}/persons", params={"jurisdiction": "411702"}), 403)
+        assert_problem(
+            await client.get(
+                f"{BASE}/discoveries",
+                params={"jurisdiction": "411700", "from": "2024-04-01", "to": "2024-04-30"},
+            ),
+            403,
+        )
+        assert_problem(
+            await client.post(
+                f"{BASE}/visits", json={"person_id": person_id, "visited_on": "2024-03-05", "visitor": "x"}
+            ),
+            404,
+        )
+        listing = (await client.get(f"{BASE}/persons", params={"limit": 200})).json()
+        assert all(item["jurisdiction"] == "411722" for item in listing["items"])
+    async with platform.client(headers=staff["city"]) as client:
+        seen = await client.get(f"{BASE}/persons/{person_id}")
+        assert seen.status_code == 200
+        assert seen.json()["circumstances"]["dibao"] is True
+        in_county = (
+            await client.get(f"{BASE}/persons", params={"jurisdiction": "411702", "limit": 200})
+        ).json()
+        assert person_id in {item["id"] for item in in_county["items"]}
+
+
+async def test_citizen_ids_are_masked_birth_date_and_sex_come_from_the_number(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    body = person("411702", "1938-11-02")
+    number = body["citizen_id"]
+    async with platform.client(headers=staff["yicheng"]) as client:
+        created = await client.post(f"{BASE}/persons", json=body)
+        assert created.status_code == 201, created.text
+        read = created.json()
+        assert read["citizen_id"] == f"{number[:4]}**********{number[-4:]}"
+        assert read["birth_date"] == "1938-11-02"
+        assert read["sex"] == "male"
+        assert_problem(await client.post(f"{BASE}/persons", json=body), 409)
+        wrong_birth = assert_problem(
+            await client.post(
+                f"{BASE}/persons", json={**person("411702", "1938-11-02"), "birth_date": "1938-11-03"}
+            ),
+            422,
+        )
+        assert wrong_birth["errors"][0]["field"] == "body.birth_date"
+        bad_digit = {**person("411702", "1938-11-02")}
+        bad_digit["citizen_id"] = bad_digit["citizen_id"][:17] + (
+            "0" if bad_digit["citizen_id"][17] != "0" else "1"
+        )
+        assert assert_problem(await client.post(f"{BASE}/persons", json=bad_digit), 422)["errors"][0][
+            "field"
+        ] == ("body.citizen_id")
+        grade = person("411702", "1938-11-02", disability_grade=2, has_disability_certificate=False)
+        problem = assert_problem(await client.post(f"{BASE}/persons", json=grade), 422)
+        assert problem["errors"][0]["field"] == "body.circumstances.disability_grade"
+    async with platform.client(headers=staff["city_pii"]) as client:
+        assert (await client.get(f"{BASE}/persons/{read['id']}")).json()["citizen_id"] == number
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        audit = (
+            await client.get(f"{BASE}/audit-log", params={"entity": "person", "entity_id": read["id"]})
+        ).json()
+        assert audit["items"][0]["after"]["citizen_id"] == read["citizen_id"]
+        assert number not in str(audit)
+
+
+async def test_circumstances_are_dated_versions_with_if_match_and_idempotency(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    key = uuid.uuid4().hex
+    body = person("411702", "1950-02-03", living_arrangement="with_family")
+    async with platform.client(headers=staff["yicheng"]) as client:
+        first = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
+        again = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        person_id, etag = first.json()["id"], first.headers["ETag"]
+        change = {
+            "effective_from": "2023-07-01",
+            "living_arrangement": "alone",
+            "reference": "入户核查 2023-06",
+        }
+        path = f"{BASE}/persons/{person_id}/circumstances"
+        assert_problem(await client.post(path, json=change), 428)
+        added = await client.post(path, json=change, headers={"If-Match": etag})
+        assert added.status_code == 201, added.text
+        assert added.json()["circumstances"]["living_arrangement"] == "alone"
+        assert_problem(await client.post(path, json=change, headers={"If-Match": etag}), 412)
+        newer = added.headers["ETag"]
+        assert_problem(await client.post(path, json=change, headers={"If-Match": newer}), 409)
+        between = await client.post(
+            path, json={"effective_from": "2021-03-01", "dibao": True}, headers={"If-Match": newer}
+        )
+        assert between.status_code == 201, between.text
+        versions = (await client.get(path)).json()["items"]
+        assert [(v["effective_from"], v["superseded_from"]) for v in versions] == [
+            ("2020-01-01", "2021-03-01"),
+            ("2021-03-01", "2023-07-01"),
+            ("2023-07-01", None),
+        ]
+        left = await client.patch(
+            f"{BASE}/persons/{person_id}",
+            json={"left_on": "2024-06-30", "left_reason": "迁出"},
+            headers={"If-Match": between.headers["ETag"]},
+        )
+        assert left.status_code == 200, left.text
+        assert left.json()["left_on"] == "2024-06-30"
