@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROJECTS := shared gateway services/appraisal services/welfare services/eldercare services/renewal platformctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench-gateway bench-welfare fuzz-long clean-data
+.PHONY: run test lint typecheck check bench-gateway bench-welfare bench-eldercare bench-load fuzz-long clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PROJECTS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench-gateway: $(STAMP)
 
 bench-welfare: $(STAMP)
 	$(BIN)/python benchmarks/welfare_recalc.py
+
+bench-eldercare: $(STAMP)
+	$(BIN)/python benchmarks/eldercare_month.py
+
+bench-load: $(STAMP)
+	$(BIN)/python benchmarks/load.py
 
 # Schemathesis over the merged OpenAPI with many more examples than `make test` uses.
 fuzz-long: $(STAMP)
