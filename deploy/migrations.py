@@ -96,9 +96,7 @@ def heads(component: Component, url: str) -> set[str]:
 async def current(component: Component, url: str) -> set[str]:
     connection = await connect(url)
     try:
-        rows = await connection.fetch(
-            f'SELECT version_num FROM "{component.schema}".alembic_version'
-        )
+        rows = await connection.fetch(f'SELECT version_num FROM "{component.schema}".alembic_version')
     except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
         return set()
     finally:

@@ -52,8 +52,15 @@ export async function wrong(): Promise<void> {
 }
 """
 TSCONFIG = {
-    "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2022", "module": "ESNext",
-                        "moduleResolution": "Bundler", "skipLibCheck": True, "lib": ["ES2022", "DOM"]},
+    "compilerOptions": {
+        "strict": True,
+        "noEmit": True,
+        "target": "ES2022",
+        "module": "ESNext",
+        "moduleResolution": "Bundler",
+        "skipLibCheck": True,
+        "lib": ["ES2022", "DOM"],
+    },
     "files": ["client.ts"],
 }
 
@@ -75,5 +82,8 @@ async def test_generated_typescript_client_type_checks(platform: Platform, tmp_p
     (tmp_path / "client.ts").write_text(CLIENT, encoding="utf-8")
     cache = data_dir() / "npm-cache"
     run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--cache", str(cache)], tmp_path)
-    run([str(tmp_path / "node_modules/.bin/openapi-typescript"), "openapi.json", "-o", "schema.d.ts"], tmp_path)
+    run(
+        [str(tmp_path / "node_modules/.bin/openapi-typescript"), "openapi.json", "-o", "schema.d.ts"],
+        tmp_path,
+    )
     run([str(tmp_path / "node_modules/.bin/tsc"), "-p", "tsconfig.json"], tmp_path)

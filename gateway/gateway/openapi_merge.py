@@ -13,6 +13,21 @@ from typing import Any
 SERVICE_ONLY_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SHARED_SCHEMAS = frozenset({"Problem"})
 SCHEMA_REF = "#/components/schemas/"
+# What the gateway itself may answer for any proxied operation.
+GATEWAY_ANSWERS = {
+    "413": "Request body too large (gateway)",
+    "429": "Too many requests (gateway rate limit; see Retry-After)",
+    "502": "The service broke off its answer (gateway)",
+    "503": "The service is not reachable (gateway)",
+    "504": "The service did not answer in time (gateway)",
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": SCHEMA_REF + "Problem"}}},
+    }
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -58,6 +73,9 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
             for operation in operations.values():
                 if isinstance(operation, dict) and "operationId" in operation:
                     operation["operationId"] = f"{service}-{operation['operationId']}"
+                    responses = operation.setdefault("responses", {})
+                    for status, title in GATEWAY_ANSWERS.items():
+                        responses.setdefault(status, _problem(title))
             paths[path] = operations
         tags.extend(
             {"name": tag["name"], "description": tag.get("description", "")}

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from pydantic import Field
 
+from appraisal.interpretations import AppraisalInterpretations
 from shared.settings import ServiceSettings
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
+MEBIBYTE = 1024 * 1024
 
 
 class Settings(ServiceSettings):
@@ -16,4 +18,14 @@ class Settings(ServiceSettings):
 
     service_name: str = "appraisal"
     port: int = 8001
-    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Policy pack files.")
+    packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Scheme files (YAML).")
+    interpretations: AppraisalInterpretations = Field(
+        default_factory=AppraisalInterpretations,
+        description="The spec's Interpretations (APPRAISAL_INTERPRETATIONS__<NAME>).",
+    )
+    evidence_max_bytes: int = Field(
+        default=10 * MEBIBYTE,
+        ge=1,
+        le=1024 * MEBIBYTE,
+        description="Largest evidence file (佐证材料) accepted; larger uploads get 413.",
+    )

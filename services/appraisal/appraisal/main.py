@@ -2,21 +2,67 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
+import appraisal.models  # noqa: F401  (registers every table)
+from appraisal.assessment.router import router as assessment_router
 from appraisal.config import Settings
+from appraisal.consequences.router import router as consequences_router
 from appraisal.db import metadata
+from appraisal.evaluation.router import router as evaluation_router
+from appraisal.evidence.router import router as evidence_router
+from appraisal.grading.router import router as grading_router
+from appraisal.rectification.router import router as rectification_router
+from appraisal.schemes.openapi import declare_schemes
+from appraisal.schemes.pack import Scheme, load_schemes
+from appraisal.schemes.router import router as schemes_router
+from appraisal.schemes.state import load_on_startup
+from appraisal.workflow.router import router as workflow_router
+from appraisal.years.router import router as years_router
 from shared.service_app import create_service_app
+
+
+def _openapi_with_schemes(app: FastAPI, settings: Settings) -> None:
+    """State the loaded scheme ids, circumstances and caps in the OpenAPI document."""
+    conventions = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schemes: dict[str, Scheme] | None = getattr(app.state, "schemes", None)
+        document = conventions()
+        app.openapi_schema = declare_schemes(document, schemes or load_schemes(settings.packs_dir))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         metadata=metadata,
         title="Food-safety appraisal of county governments",
         description=(
-            "Part of the civic policy platform; reached through the gateway at /api/appraisal/."
+            "The yearly food-safety appraisal of county governments under 盘政办发〔2024〕5号 "
+            "(Panjin) and 驻政办〔2023〕36号 (Zhumadian): grading, the year's procedure, results, "
+            "consequences. Part of the civic policy platform; reached through the gateway at "
+            "/api/appraisal/."
         ),
-        routers=[],
+        routers=[
+            grading_router,
+            schemes_router,
+            years_router,
+            workflow_router,
+            assessment_router,
+            evidence_router,
+            evaluation_router,
+            rectification_router,
+            consequences_router,
+        ],
+        on_startup=[load_on_startup],
     )
+    _openapi_with_schemes(app, settings)
+    return app

@@ -126,9 +126,7 @@ def test_zhumadian_last_three_places_three_years_running(zhumadian: Scheme) -> N
     assert running == {"411728"}
     assert subjects_of(outcome.leader_interviews) == [("411728", "last_places")]
     assert outcome.leader_interviews[0].citation == "驻政办〔2023〕36号 第十七条第一款"
-    assert outcome.leader_interviews[0].detail == (
-        "in the last 3 place(s) 3 years running (2022–2024)"
-    )
+    assert outcome.leader_interviews[0].detail == ("in the last 3 place(s) 3 years running (2022–2024)")
 
 
 def test_grade_d_is_interviewed_and_barred(zhumadian: Scheme) -> None:
@@ -284,22 +282,15 @@ def test_overdue_and_late_rectification_reports(panjin: Scheme, zhumadian: Schem
         reports={},
         today=dt.date(2025, 5, 1),
     )
-    assert [(f.subject, f.citation) for f in zones] == [
-        ("411700-Z01", "驻政办〔2023〕36号 第十四条")
-    ]
+    assert [(f.subject, f.citation) for f in zones] == [("411700-Z01", "驻政办〔2023〕36号 第十四条")]
 
 
 # --- rules publication ------------------------------------------------------------------
 
 
 def test_panjin_rules_are_due_by_15_august(panjin: Scheme) -> None:
-    assert (
-        rules_publication_warnings(panjin, year=2025, published={}, today=dt.date(2025, 8, 15))
-        == ()
-    )
-    warnings = rules_publication_warnings(
-        panjin, year=2025, published={}, today=dt.date(2025, 8, 16)
-    )
+    assert rules_publication_warnings(panjin, year=2025, published={}, today=dt.date(2025, 8, 15)) == ()
+    warnings = rules_publication_warnings(panjin, year=2025, published={}, today=dt.date(2025, 8, 16))
     assert [(w.subject, w.reason, w.citation) for w in warnings] == [
         ("211100", "rules_not_published", "盘政办发〔2024〕5号 第六条")
     ]
@@ -307,23 +298,13 @@ def test_panjin_rules_are_due_by_15_august(panjin: Scheme) -> None:
         "市级年度考核细则 (detailed_rules) for 2025 was due by 2025-08-15 and is not published"
     )
     published = {"detailed_rules": dt.date(2025, 8, 20)}
-    assert (
-        rules_publication_warnings(
-            panjin, year=2025, published=published, today=dt.date(2025, 9, 1)
-        )
-        == ()
-    )
+    assert rules_publication_warnings(panjin, year=2025, published=published, today=dt.date(2025, 9, 1)) == ()
 
 
 def test_zhumadian_rules_by_august_and_plan_by_november(zhumadian: Scheme) -> None:
-    september = rules_publication_warnings(
-        zhumadian, year=2025, published={}, today=dt.date(2025, 9, 1)
-    )
+    september = rules_publication_warnings(zhumadian, year=2025, published={}, today=dt.date(2025, 9, 1))
     assert [w.detail.split(" (")[1].split(")")[0] for w in september] == ["detailed_rules"]
-    assert (
-        rules_publication_warnings(zhumadian, year=2025, published={}, today=dt.date(2025, 8, 31))
-        == ()
-    )
+    assert rules_publication_warnings(zhumadian, year=2025, published={}, today=dt.date(2025, 8, 31)) == ()
     december = rules_publication_warnings(
         zhumadian,
         year=2025,

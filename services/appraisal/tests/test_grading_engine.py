@@ -37,9 +37,7 @@ def grade(
     interpretations: AppraisalInterpretations = DEFAULT,
 ) -> dict[str, dict[str, Any]]:
     """Grade through JSON parsing, as the endpoint does; results by subject id."""
-    request = GradingRequest.model_validate_json(
-        json.dumps({"scheme": scheme, "subjects": subjects})
-    )
+    request = GradingRequest.model_validate_json(json.dumps({"scheme": scheme, "subjects": subjects}))
     answer = grade_subjects(request, schemes, interpretations).model_dump(mode="json")
     return {result["id"]: result for result in answer["results"]}
 
@@ -52,9 +50,7 @@ def applied(result: dict[str, Any], rule: str) -> dict[str, Any]:
     return next(entry for entry in result["applied"] if entry["rule"] == rule)
 
 
-def refused(
-    schemes: dict[str, Scheme], scheme: str, subjects: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def refused(schemes: dict[str, Scheme], scheme: str, subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     request = GradingRequest.model_validate({"scheme": scheme, "subjects": subjects})
     with pytest.raises(InvalidInput) as caught:
         grade_subjects(request, schemes, DEFAULT)
@@ -118,9 +114,9 @@ def test_doubled_bonus_beyond_the_cap_when_the_interpretation_is_off(
 
 
 def test_doubled_bonus_within_the_cap_is_not_capped(schemes: dict[str, Scheme]) -> None:
-    result = grade(
-        schemes, "panjin", [{"id": "211102", "base": 80, "bonus": 1, "provincial_bonus": 2}]
-    )["211102"]
+    result = grade(schemes, "panjin", [{"id": "211102", "base": 80, "bonus": 1, "provincial_bonus": 2}])[
+        "211102"
+    ]
     assert result["total"] == "85.0"
     assert "bonus_total_cap" not in rules(result)
 
@@ -160,9 +156,7 @@ def test_deductions_and_doubled_provincial_deduction(schemes: dict[str, Scheme])
         ("0", "0.0"),
     ],
 )
-def test_total_has_one_decimal_rounded_half_up(
-    schemes: dict[str, Scheme], base: object, total: str
-) -> None:
+def test_total_has_one_decimal_rounded_half_up(schemes: dict[str, Scheme], base: object, total: str) -> None:
     assert grade(schemes, "panjin", [{"id": "211102", "base": base}])["211102"]["total"] == total
 
 
@@ -282,9 +276,7 @@ def test_more_downgrades_than_listed_circumstances_are_refused(schemes: dict[str
 )
 def test_points_must_be_non_negative_decimals(value: object, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        GradingRequest.model_validate(
-            {"scheme": "panjin", "subjects": [{"id": "211102", "base": value}]}
-        )
+        GradingRequest.model_validate({"scheme": "panjin", "subjects": [{"id": "211102", "base": value}]})
     error = caught.value.errors()[0]
     assert error["loc"] == ("subjects", 0, "base")
     assert message in error["msg"]
@@ -342,9 +334,7 @@ def test_panjin_ranks_and_grades_with_a_tie(schemes: dict[str, Scheme]) -> None:
 
 
 def test_results_keep_the_input_order(schemes: dict[str, Scheme]) -> None:
-    request = GradingRequest.model_validate(
-        {"scheme": "panjin", "subjects": panjin_subjects(70, 95, 80, 90)}
-    )
+    request = GradingRequest.model_validate({"scheme": "panjin", "subjects": panjin_subjects(70, 95, 80, 90)})
     answer = grade_subjects(request, schemes, DEFAULT)
     assert [r.id for r in answer.results] == PANJIN_COUNTIES
 
@@ -361,10 +351,7 @@ def test_panjin_rank_five_is_c_by_interpretation(schemes: dict[str, Scheme]) -> 
     band = applied(results["211199"], "grade_band")
     assert band["interpretation"] == "rank_beyond_bands_grade"
     setting = AppraisalInterpretations(rank_beyond_bands_grade="B")
-    assert (
-        grade(schemes, "panjin", panjin_subjects(95, 90, 85, 80, 75), setting)["211199"]["grade"]
-        == "B"
-    )
+    assert grade(schemes, "panjin", panjin_subjects(95, 90, 85, 80, 75), setting)["211199"]["grade"] == "B"
 
 
 def test_panjin_downgrades_one_level_never_below_c(schemes: dict[str, Scheme]) -> None:
@@ -407,9 +394,7 @@ def test_each_downgrade_lowers_a_level_when_the_interpretation_is_off(
     results = grade(
         schemes,
         "panjin",
-        panjin_subjects(
-            95, 90, 85, 80, extra={"211102": {"downgrades": 2}, "211103": {"downgrades": 5}}
-        ),
+        panjin_subjects(95, 90, 85, 80, extra={"211102": {"downgrades": 2}, "211103": {"downgrades": 5}}),
         setting,
     )
     assert results["211102"]["grade"] == "C"
@@ -457,9 +442,7 @@ def zhumadian_subjects(extra: dict[str, dict[str, Any]] | None = None) -> list[d
         {"id": code, "base": 95 - index, **extra.get(code, {})}
         for index, code in enumerate(ZHUMADIAN_COUNTIES)
     ]
-    zones = [
-        {"id": code, "base": 99, "zone": True, **extra.get(code, {})} for code in ZHUMADIAN_ZONES
-    ]
+    zones = [{"id": code, "base": 99, "zone": True, **extra.get(code, {})} for code in ZHUMADIAN_ZONES]
     return [*counties, *zones]
 
 
@@ -520,18 +503,14 @@ def test_zhumadian_downgrades_and_veto(schemes: dict[str, Scheme]) -> None:
     assert results["411702"]["grade"] == "B"
     assert results["411724"]["grade"] == "C"
     assert results["411725"]["grade"] == "D"
-    assert applied(results["411724"], "downgrade")["citation"].startswith(
-        "驻政办〔2023〕36号 第十条"
-    )
+    assert applied(results["411724"], "downgrade")["citation"].startswith("驻政办〔2023〕36号 第十条")
     assert applied(results["411725"], "veto")["citation"] == "驻政办〔2023〕36号 第十一条"
 
 
 @pytest.mark.parametrize("scheme", ["panjin", "zhumadian"])
 def test_every_applied_rule_cites_the_document(schemes: dict[str, Scheme], scheme: str) -> None:
     subjects = (
-        panjin_subjects(
-            95, 90, 85, 80, 75, extra={"211102": {"provincial_bonus": 3, "downgrades": 2}}
-        )
+        panjin_subjects(95, 90, 85, 80, 75, extra={"211102": {"provincial_bonus": 3, "downgrades": 2}})
         if scheme == "panjin"
         else zhumadian_subjects(extra={"411702": {"downgrades": 2}, "411721": {"veto": True}})
     )
@@ -547,9 +526,7 @@ tenths = st.integers(min_value=0, max_value=1000).map(lambda n: str(Decimal(n) /
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    bases=st.lists(tenths, min_size=1, max_size=12), scheme=st.sampled_from(["panjin", "zhumadian"])
-)
+@given(bases=st.lists(tenths, min_size=1, max_size=12), scheme=st.sampled_from(["panjin", "zhumadian"]))
 def test_rank_is_one_more_than_the_subjects_ahead_and_grades_follow_rank(
     bases: list[str], scheme: str
 ) -> None:

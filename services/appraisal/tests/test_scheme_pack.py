@@ -102,8 +102,7 @@ def test_year_caps_only_where_the_source_leaves_them(schemes: dict[str, Scheme])
     assert above.value.errors == [
         {
             "field": "body.ad_hoc_cap",
-            "message": "must not exceed 15 "
-            "(盘政办发〔2024〕5号 第八条；附件 考核内容要点 序号4、说明2)",
+            "message": "must not exceed 15 (盘政办发〔2024〕5号 第八条；附件 考核内容要点 序号4、说明2)",
         }
     ]
     with pytest.raises(InvalidInput):
@@ -125,20 +124,14 @@ def test_grade_bands(schemes: dict[str, Scheme]) -> None:
 
 def test_panjin_circumstances(schemes: dict[str, Scheme]) -> None:
     scheme = schemes["panjin"]
-    assert [c.id for c in scheme.downgrade_circumstances] == [
-        f"panjin-8-3-{n}" for n in range(1, 12)
-    ]
+    assert [c.id for c in scheme.downgrade_circumstances] == [f"panjin-8-3-{n}" for n in range(1, 12)]
     assert [c.id for c in scheme.veto_circumstances] == [f"panjin-8-4-{n}" for n in range(1, 6)]
     first = scheme.downgrade_circumstances[0]
     assert first.text == "本行政区域内发生重大食品安全事故，或连续发生较大食品安全事故的"
     assert first.citation == "盘政办发〔2024〕5号 第八条（三）1"
     fraud = [c for c in scheme.downgrade_circumstances if c.fraud]
-    assert [(c.id, c.citation) for c in fraud] == [
-        ("panjin-8-3-9", "盘政办发〔2024〕5号 第八条（三）9")
-    ]
-    assert (
-        scheme.veto_circumstances[2].text == "各县区政府或其相关部门隐瞒、谎报、缓报食品安全事故的"
-    )
+    assert [(c.id, c.citation) for c in fraud] == [("panjin-8-3-9", "盘政办发〔2024〕5号 第八条（三）9")]
+    assert scheme.veto_circumstances[2].text == "各县区政府或其相关部门隐瞒、谎报、缓报食品安全事故的"
     assert scheme.veto_circumstances[4].citation == "盘政办发〔2024〕5号 第八条（四）5"
 
 
@@ -175,9 +168,7 @@ def test_subjects_and_zones(schemes: dict[str, Scheme]) -> None:
 
 def test_deadlines_periods_and_interviews(schemes: dict[str, Scheme]) -> None:
     panjin, zhumadian = schemes["panjin"], schemes["zhumadian"]
-    assert [(d.document, d.deadline) for d in panjin.rules_publication] == [
-        ("detailed_rules", "08-15")
-    ]
+    assert [(d.document, d.deadline) for d in panjin.rules_publication] == [("detailed_rules", "08-15")]
     assert [(d.document, d.deadline) for d in zhumadian.rules_publication] == [
         ("detailed_rules", "08-31"),
         ("plan", "11-30"),
@@ -226,9 +217,7 @@ def test_panjin_annex_content_areas(schemes: dict[str, Scheme]) -> None:
 # --- checks -----------------------------------------------------------------------------
 
 
-def broken(
-    tmp_path: Path, change: Callable[[dict[str, Any]], None], name: str = "panjin"
-) -> PackError:
+def broken(tmp_path: Path, change: Callable[[dict[str, Any]], None], name: str = "panjin") -> PackError:
     data = copy.deepcopy(raw(name))
     change(data)
     write(tmp_path, name, data)
@@ -298,9 +287,7 @@ def test_duplicate_circumstance_ids_are_refused(tmp_path: Path) -> None:
 
     error = broken(tmp_path, duplicate)
     assert (error.file, error.field) == ("panjin.yaml", "veto_circumstances.3.id")
-    assert error.problem == (
-        "duplicate circumstance id 'panjin-8-3-5' (downgrade_circumstances.4.id)"
-    )
+    assert error.problem == ("duplicate circumstance id 'panjin-8-3-5' (downgrade_circumstances.4.id)")
 
 
 def test_a_negative_cap_is_refused(tmp_path: Path) -> None:
@@ -362,9 +349,7 @@ def test_the_workflow_must_end_with_publication_and_rectification(tmp_path: Path
 
     error = broken(tmp_path, no_publication)
     assert error.field == "workflow"
-    assert error.problem.startswith(
-        "must end with comprehensive_evaluation, published, rectification"
-    )
+    assert error.problem.startswith("must end with comprehensive_evaluation, published, rectification")
 
 
 def test_zone_subjects_must_agree_with_the_zone_rule(tmp_path: Path) -> None:

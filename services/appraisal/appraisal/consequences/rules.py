@@ -98,9 +98,7 @@ def year_consequences(
         subject, rank = result.subject, result.rank
         if result.grade == commendation_rule.grade:
             commendations.append(
-                Finding(
-                    subject, "grade_a", f"grade {result.grade}", commendation_rule.grade_citation
-                )
+                Finding(subject, "grade_a", f"grade {result.grade}", commendation_rule.grade_citation)
             )
         if subject in outstanding:
             commendations.append(
@@ -112,9 +110,7 @@ def year_consequences(
                 )
             )
         if result.grade == leaders_rule.grade:
-            leaders.append(
-                Finding(subject, "grade_d", f"grade {result.grade}", leaders_rule.citation)
-            )
+            leaders.append(Finding(subject, "grade_d", f"grade {result.grade}", leaders_rule.citation))
         if rank is not None and _last_places_running(
             subject, year, history, leaders_rule.last_places, leaders_rule.consecutive_years
         ):
@@ -187,8 +183,7 @@ def _last_places_running(
     """考核排名连续N年列最后M名: every one of the ``years`` years up to ``year`` has the subject
     ranked in its last ``places`` places; a year without a ranking breaks the run."""
     return all(
-        in_last_places(subject, history.get(each, {}), places)
-        for each in range(year - years + 1, year + 1)
+        in_last_places(subject, history.get(each, {}), places) for each in range(year - years + 1, year + 1)
     )
 
 
@@ -203,9 +198,7 @@ def _barred(
             reasons.setdefault(finding.subject, []).append(f"county leaders: {finding.detail}")
     if interviews.office_head.bars_awards:
         for finding in office_heads:
-            reasons.setdefault(finding.subject, []).append(
-                f"food-safety office head: {finding.detail}"
-            )
+            reasons.setdefault(finding.subject, []).append(f"food-safety office head: {finding.detail}")
     return tuple(
         Finding(
             subject,
@@ -329,11 +322,7 @@ def attribute_incident(
     if rule is not None and previous in publications:
         published_on = publications[previous]
         if published_on is None or incident_on < published_on:
-            when = (
-                "not yet published"
-                if published_on is None
-                else (f"published {published_on.isoformat()}")
-            )
+            when = "not yet published" if published_on is None else (f"published {published_on.isoformat()}")
             return Attribution(
                 previous,
                 True,

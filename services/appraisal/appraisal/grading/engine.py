@@ -52,8 +52,12 @@ def grade_subjects(
     interpretations: AppraisalInterpretations,
     *,
     location: str = "body",
+    not_ranked: Mapping[str, AppliedRule] | None = None,
 ) -> GradingResponse:
     """Grade ``request.subjects`` under the scheme it names; results keep the input order.
+
+    ``not_ranked`` names subjects of a kind the scheme does not rank (e.g. Zhumadian's member
+    departments, art. 13) with the rule that says so: they get a total but no rank or grade.
 
     Raises InvalidInput (422) naming the field, e.g. ``body.scheme`` for an unknown scheme,
     ``body.subjects.0.ad_hoc`` for points beyond a cap, ``body.subjects.2.id`` for a
@@ -71,6 +75,13 @@ def grade_subjects(
         raise InvalidInput(detail, errors=errors)
 
     scored = [score_subject(subject, scheme, interpretations) for subject in request.subjects]
+    if not_ranked:
+        scored = [
+            ScoredSubject(item.subject, item.total, False, (*item.applied, not_ranked[item.subject.id]))
+            if item.ranked and item.subject.id in not_ranked
+            else item
+            for item in scored
+        ]
     ranks = competition_ranks([(item.subject.id, item.total) for item in scored if item.ranked])
     ranked_count = len(ranks)
     results = []
@@ -89,9 +100,7 @@ def grade_subjects(
             )
             grade = _grade(item.subject, rank, scheme, interpretations, applied)
         results.append(
-            GradedSubject(
-                id=item.subject.id, total=item.total, rank=rank, grade=grade, applied=applied
-            )
+            GradedSubject(id=item.subject.id, total=item.total, rank=rank, grade=grade, applied=applied)
         )
     return GradingResponse(results=results)
 
@@ -110,8 +119,7 @@ def check_subjects(
             errors.append(
                 {
                     "field": f"{where}.id",
-                    "message": f"duplicate subject id {subject.id} "
-                    f"(also subjects.{seen[subject.id]})",
+                    "message": f"duplicate subject id {subject.id} (also subjects.{seen[subject.id]})",
                 }
             )
         else:
@@ -219,8 +227,7 @@ def score_subject(
         applied.append(
             AppliedRule(
                 rule="zone_exclusion",
-                detail="development zone: not ranked and not graded; only its list of "
-                "problems is published",
+                detail="development zone: not ranked and not graded; only its list of problems is published",
                 citation=scheme.zones.citation,
             )
         )
@@ -287,11 +294,7 @@ def _grade(
             AppliedRule(
                 rule="downgrade",
                 detail=f"{subject.downgrades} downgrade circumstance(s): {grade} → {lowered}"
-                + (
-                    " (several circumstances lower one level only)"
-                    if several and levels == 1
-                    else ""
-                ),
+                + (" (several circumstances lower one level only)" if several and levels == 1 else ""),
                 citation=rule.citation + (f"; {SPEC_INTERPRETATION}" if several else ""),
                 interpretation="several_downgrades_one_level" if several else None,
             )

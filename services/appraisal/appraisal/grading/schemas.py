@@ -18,6 +18,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from appraisal.schemes.enums import scheme_enum
 from shared.schemas import Code, NotABool, RequestModel, ResponseModel
 
 Grade = Literal["A", "B", "C", "D"]
@@ -27,11 +28,13 @@ GRADE_ORDER: tuple[Grade, ...] = ("A", "B", "C", "D")
 
 POINTS_LIMIT = Decimal(1_000_000)
 TENTH = Decimal("0.1")
-_POINTS_TEXT = re.compile(r"^-?[0-9]{1,6}(\.[0-9]{1,6})?$")
+_POINTS_TEXT = re.compile(r"^-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,6})?$")
+"""Up to six digits before the point (no leading zeros, as the schema's pattern says) and six
+after; a sign only so that "-1" is refused as negative rather than as malformed."""
 _POINTS_MESSAGE = 'must be a number of points such as 92.5 or a numeric string such as "92.5"'
 
 
-def _parse_points(value: object) -> Decimal:
+def parse_points(value: object) -> Decimal:
     """Points arrive as JSON numbers or numeric strings; never booleans, NaN or words."""
     if isinstance(value, bool):
         raise ValueError(f"{_POINTS_MESSAGE}, not true/false")
@@ -63,13 +66,13 @@ def round_total(value: Decimal) -> Decimal:
 
 Points = Annotated[
     Decimal,
-    BeforeValidator(_parse_points),
+    BeforeValidator(parse_points),
     PlainSerializer(str, return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [
                 {"type": "number", "minimum": 0, "maximum": 1_000_000},
-                {"type": "string", "pattern": r"^[0-9]{1,6}(\.[0-9]{1,6})?$"},
+                {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,6})?$"},
             ],
             "examples": [92.5, "92.5"],
         }
@@ -91,6 +94,7 @@ RuleName = Literal[
     "base_cap",
     "ad_hoc_cap",
     "bonus_cap",
+    "deductions_cap",
     "double_counting_bonus",
     "bonus_total_cap",
     "double_counting_deduction",
@@ -100,6 +104,7 @@ RuleName = Literal[
     "downgrade_floor",
     "veto",
     "zone_exclusion",
+    "subject_kind_exclusion",
 ]
 
 
@@ -108,9 +113,7 @@ class GradingSubject(RequestModel):
 
     id: Code = Field(description="Subject id, e.g. the county code 211102.")
     base: Points = Field(description="基准分: basic work, key work, food-safety status (≤ 100).")
-    ad_hoc: Points = Field(
-        default=Decimal(0), description="即时性工作 points (≤ the scheme's cap)."
-    )
+    ad_hoc: Points = Field(default=Decimal(0), description="即时性工作 points (≤ the scheme's cap).")
     bonus: Points = Field(default=Decimal(0), description="加分项 points the city gave (≤ 5).")
     provincial_bonus: Points = Field(
         default=Decimal(0),
@@ -119,22 +122,19 @@ class GradingSubject(RequestModel):
     deductions: Points = Field(default=Decimal(0), description="减分项 points the city deducted.")
     provincial_deduction: Points = Field(
         default=Decimal(0),
-        description="Points the province deducted from the city that concern this subject "
-        "(counted double).",
+        description="Points the province deducted from the city that concern this subject (counted double).",
     )
     downgrades: DowngradeCount = Field(
         default=0, description="Number of downgrade circumstances (降级情形) found."
     )
-    veto: StrictBool = Field(
-        default=False, description="Whether a veto circumstance (否决情形) was found."
-    )
+    veto: StrictBool = Field(default=False, description="Whether a veto circumstance (否决情形) was found.")
     zone: StrictBool = Field(
         default=False, description="A development zone's management committee (开发区管委会)."
     )
 
 
 class GradingRequest(RequestModel):
-    scheme: Code = Field(description="Scheme id, e.g. panjin or zhumadian.")
+    scheme: Code = Field(description="Scheme id, e.g. panjin or zhumadian.", json_schema_extra=scheme_enum())
     subjects: list[GradingSubject] = Field(min_length=1, max_length=500)
 
 

@@ -355,9 +355,7 @@ def _check(scheme: Scheme, file: str) -> None:
     _check_caps(scheme.score.caps, file)
     _check_circumstances(scheme, file)
     _check_workflow(scheme.workflow, file)
-    _check_unique(
-        file, "rules_publication", "document", [item.document for item in scheme.rules_publication]
-    )
+    _check_unique(file, "rules_publication", "document", [item.document for item in scheme.rules_publication])
     _check_unique(file, "subjects", "kind", [item.kind for item in scheme.subjects])
     _check_unique(file, "content_areas", "number", [item.number for item in scheme.content_areas])
     for index, kind in enumerate(scheme.subjects):
@@ -387,9 +385,7 @@ def _check_bands(grades: Grades, file: str) -> None:
             raise PackError(file, f"{where}.from_rank", problem)
         if band.to_rank is None:
             if index != len(grades.bands) - 1:
-                raise PackError(
-                    file, f"{where}.to_rank", "only the last band may be open-ended (null)"
-                )
+                raise PackError(file, f"{where}.to_rank", "only the last band may be open-ended (null)")
             break
         if band.to_rank < band.from_rank:
             raise PackError(file, f"{where}.to_rank", "must not be below from_rank")
@@ -412,16 +408,13 @@ def _check_bands(grades: Grades, file: str) -> None:
             raise PackError(
                 file,
                 f"{where}.interpretation",
-                f"unknown interpretation {band.interpretation!r}; "
-                f"known: {', '.join(BAND_INTERPRETATIONS)}",
+                f"unknown interpretation {band.interpretation!r}; known: {', '.join(BAND_INTERPRETATIONS)}",
             )
 
 
 def _check_grades(grades: Grades, file: str) -> None:
     if GRADE_ORDER.index(grades.downgrade.floor) >= GRADE_ORDER.index(grades.veto.grade):
-        raise PackError(
-            file, "grades.downgrade.floor", "must be a better grade than the veto grade"
-        )
+        raise PackError(file, "grades.downgrade.floor", "must be a better grade than the veto grade")
 
 
 def _check_caps(caps: Caps, file: str) -> None:
@@ -442,9 +435,7 @@ def _check_circumstances(scheme: Scheme, file: str) -> None:
         for index, item in enumerate(items):
             where = f"{list_name}.{index}.id"
             if item.id in seen:
-                raise PackError(
-                    file, where, f"duplicate circumstance id {item.id!r} ({seen[item.id]})"
-                )
+                raise PackError(file, where, f"duplicate circumstance id {item.id!r} ({seen[item.id]})")
             seen[item.id] = where
 
 

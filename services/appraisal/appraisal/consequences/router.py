@@ -1,0 +1,36 @@
+"""``GET /years/{year}/consequences``: commendations, interviews, bars, criticisms, overdue
+rectification and the rules-publication warning of a published year."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from appraisal.consequences import service
+from appraisal.consequences.schemas import ConsequencesRead
+from appraisal.years.params import SchemeQuery, YearPath, year_context
+from shared.auth import Principal, require_scope
+from shared.db import SessionDep
+from shared.months import policy_today
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/api/appraisal/v1", tags=["consequences"])
+Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
+
+
+@router.get(
+    "/years/{year}/consequences",
+    response_model=ConsequencesRead,
+    summary="The consequences of a published year, computed for people to decide on",
+    responses=problem_responses(403, 404, 409),
+)
+async def read_consequences(
+    year: YearPath,
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    scheme: SchemeQuery = None,
+) -> ConsequencesRead:
+    context = await year_context(request, session, principal, year, scheme)
+    return await service.consequences(session, context=context, principal=principal, today=policy_today())

@@ -1,0 +1,206 @@
+"""Evidence files (佐证材料): type and size checks, SHA-256, storage in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import UploadFile
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from appraisal.assessment.service import require_stage
+from appraisal.db import audit_log
+from appraisal.evidence.models import EvidenceFile
+from appraisal.workflow.states import AFTER_PUBLICATION, Stage
+from appraisal.years import roles
+from appraisal.years.models import Subject
+from appraisal.years.service import YearContext
+from shared.audit import record_audit
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+Purpose = Literal["self_evaluation", "circumstance", "rectification"]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_SIGNATURE = b"PK\x03\x04"  # DOCX and XLSX are Office Open XML zip packages
+
+
+@dataclass(frozen=True)
+class FileType:
+    media_type: str
+    extensions: tuple[str, ...]
+    signature: bytes
+    label: str
+
+
+FILE_TYPES = (
+    FileType("application/pdf", (".pdf",), b"%PDF-", "PDF"),
+    FileType("image/jpeg", (".jpg", ".jpeg"), b"\xff\xd8\xff", "JPEG"),
+    FileType("image/png", (".png",), b"\x89PNG\r\n\x1a\n", "PNG"),
+    FileType(DOCX, (".docx",), ZIP_SIGNATURE, "DOCX"),
+    FileType(XLSX, (".xlsx",), ZIP_SIGNATURE, "XLSX"),
+)
+ALLOWED_MEDIA_TYPES = tuple(item.media_type for item in FILE_TYPES)
+FOREIGN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"MZ", "a Windows executable"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"#!", "a script"),
+    (b"\xca\xfe\xba\xbe", "a Mach-O or Java class file"),
+    (b"<!doctype html", "an HTML page"),
+    (b"<html", "an HTML page"),
+    (b"<script", "a script"),
+    (b"<svg", "an SVG image"),
+    *((item.signature, f"a {item.label} file") for item in FILE_TYPES),
+)
+"""Beginnings that show a file to be something else than the type it declares."""
+CHUNK = 1024 * 1024
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def file_type(declared: str | None, filename: str) -> FileType:
+    """The allowed type the upload declares (or, for a generic declaration, its extension
+    names); anything else is 415."""
+    media_type = (declared or "").split(";")[0].strip().lower()
+    for item in FILE_TYPES:
+        if media_type == item.media_type:
+            return item
+    if media_type in ("", "application/octet-stream"):
+        lowered = filename.lower()
+        for item in FILE_TYPES:
+            if lowered.endswith(item.extensions):
+                return item
+    allowed = ", ".join(item.label for item in FILE_TYPES)
+    raise UnsupportedMediaType(
+        f"Evidence files must be {allowed}; got {media_type or 'no type'} ({filename}).",
+        extra={"allowed": list(ALLOWED_MEDIA_TYPES)},
+    )
+
+
+def disguised_as(kind: FileType, content: bytes) -> str | None:
+    """What the file's first bytes show it to be, when that contradicts the declared type.
+
+    A file that opens with another type's signature (an executable, a page, another of the
+    allowed types) is refused. Bytes that show no known signature are taken as declared: a
+    damaged or unusual file is still evidence a person can look at, and the API schema cannot
+    state a file's content, so a well-formed upload is not refused on a guess.
+    """
+    if content.startswith(kind.signature):
+        return None
+    markup = content[:64].lstrip().lower()  # pages and scripts may start with blanks, any case
+    for signature, what in FOREIGN_SIGNATURES:
+        if content.startswith(signature) or (signature.startswith(b"<") and markup.startswith(signature)):
+            return what
+    return None
+
+
+def safe_filename(name: str | None) -> str:
+    base = (name or "evidence").replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFC", _UNSAFE_NAME.sub("_", base)).strip() or "evidence"
+    return base[-255:]
+
+
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
+    """The upload's bytes; more than ``limit`` is 413 (read in chunks, never all at once)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"Evidence files are limited to {limit} bytes.", extra={"limit_bytes": limit}
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_writer(context: YearContext, subject: Subject, purpose: Purpose, principal: Principal) -> None:
+    if purpose == "circumstance":
+        roles.require_city_staff(principal, context.year, "Evidence of a downgrade or veto")
+        if Stage(subject.stage) in AFTER_PUBLICATION:
+            raise Conflict(f"The result of {subject.code} is published: reopen it first.")
+        return
+    roles.require_own_record(principal, context.year, subject, "Its evidence")
+    if purpose == "self_evaluation":
+        require_stage(context, subject, Stage.SELF_EVALUATION, "Self-evaluation evidence")
+    elif Stage(subject.stage) not in AFTER_PUBLICATION:
+        raise Conflict(
+            f"Rectification evidence follows the publication; {subject.code} is at {subject.stage}."
+        )
+
+
+async def store(
+    session: AsyncSession,
+    *,
+    context: YearContext,
+    subject: Subject,
+    purpose: Purpose,
+    upload: UploadFile,
+    content: bytes,
+    principal: Principal,
+) -> EvidenceFile:
+    """Check who and when, the type (declared and by its first bytes) and keep the file."""
+    _check_writer(context, subject, purpose, principal)
+    filename = safe_filename(upload.filename)
+    kind = file_type(upload.content_type, filename)
+    disguise = disguised_as(kind, content)
+    if disguise is not None:
+        raise UnsupportedMediaType(
+            f"{filename} is declared {kind.label} but its content is {disguise}.",
+            extra={"allowed": list(ALLOWED_MEDIA_TYPES)},
+        )
+    evidence = EvidenceFile(
+        subject_id=subject.id,
+        purpose=purpose,
+        filename=filename,
+        content_type=kind.media_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=principal.actor,
+    )
+    session.add(evidence)
+    await session.flush()
+    await record_audit(
+        session,
+        audit_log,
+        principal=principal,
+        action="upload",
+        entity="evidence",
+        entity_id=str(evidence.id),
+        jurisdiction=subject.jurisdiction,
+        after={
+            "subject": subject.code,
+            "purpose": purpose,
+            "filename": filename,
+            "content_type": kind.media_type,
+            "size": evidence.size,
+            "sha256": evidence.sha256,
+        },
+    )
+    return evidence
+
+
+def require_reader(context: YearContext, subject: Subject, principal: Principal) -> None:
+    if not roles.reads_own_records(principal, context.year, subject):
+        raise NotFound(f"No subject {subject.code} in {context.label}.")
+
+
+async def list_files(session: AsyncSession, subject: Subject) -> Sequence[EvidenceFile]:
+    query = (
+        select(EvidenceFile).where(EvidenceFile.subject_id == subject.id).order_by(EvidenceFile.uploaded_at)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def load_file(session: AsyncSession, subject: Subject, evidence_id: object) -> EvidenceFile:
+    query = select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.subject_id == subject.id)
+    evidence = (await session.scalars(query.options(undefer(EvidenceFile.content)))).one_or_none()
+    if evidence is None:
+        raise NotFound(f"No evidence file {evidence_id} of {subject.code}.")
+    return evidence
