@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from appraisal.access import Reader, Writer
 from appraisal.assessment import service
 from appraisal.assessment.models import MidYearReview, ReviewOpinion, SelfEvaluation, StatusEvaluation
 from appraisal.assessment.schemas import (
@@ -31,7 +32,6 @@ from appraisal.evidence import service as evidence
 from appraisal.years.models import Indicator, Subject
 from appraisal.years.params import CODE_PATTERN, SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.service import find_subject
-from shared.auth import Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -40,8 +40,6 @@ from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["assessment"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 CodeFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 
 

@@ -3,20 +3,17 @@ rectification and the rules-publication warning of a published year."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
+from appraisal.access import Reader
 from appraisal.consequences import service
 from appraisal.consequences.schemas import ConsequencesRead
 from appraisal.years.params import SchemeQuery, YearPath, year_context
-from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.months import policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["consequences"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
 
 
 @router.get(

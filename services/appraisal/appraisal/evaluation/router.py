@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from appraisal.access import Reader, Writer
 from appraisal.evaluation import service
 from appraisal.evaluation.export import XLSX, to_xlsx
 from appraisal.evaluation.models import Adjustment, CircumstanceFinding, Incident
@@ -27,15 +28,13 @@ from appraisal.years import repository, roles
 from appraisal.years.models import Subject
 from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.service import YearContext, find_subject, require_known_scheme
-from shared.auth import Principal, require_scope
+from shared.auth import Principal
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evaluation"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 
 
 def adjustment_read(subject: Subject, item: Adjustment) -> AdjustmentRead:

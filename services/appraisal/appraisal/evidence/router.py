@@ -7,8 +7,9 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
+from appraisal.access import Reader, Writer
 from appraisal.assessment.schemas import EvidenceRead
 from appraisal.config import Settings
 from appraisal.evidence import service
@@ -17,14 +18,11 @@ from appraisal.evidence.service import ALLOWED_MEDIA_TYPES, Purpose
 from appraisal.years.models import Subject
 from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.service import find_subject
-from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.idempotency import HEADER, Idempotency, owner_of, request_fingerprint
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evidence"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 
 
 def evidence_read(subject: Subject, evidence: EvidenceFile) -> EvidenceRead:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
+from appraisal.access import Reader
 from appraisal.grading.engine import grade_subjects
 from appraisal.grading.schemas import GradingRequest, GradingResponse
 from appraisal.schemes.state import interpretations_of, schemes_of
-from shared.auth import Principal, require_scope
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["grading"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
 
 
 @router.post(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
+from appraisal.access import Reader, Writer
 from appraisal.rectification import service
 from appraisal.rectification.schemas import RectificationCreate, RectificationRead, RectificationStatus
 from appraisal.years import repository, roles
 from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.service import find_subject
-from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
@@ -19,8 +17,6 @@ from shared.months import policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["rectification"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 
 
 @router.post(

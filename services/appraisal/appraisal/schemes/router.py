@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
+from appraisal.access import Reader
 from appraisal.schemes.enums import scheme_enum
 from appraisal.schemes.pack import Scheme
 from appraisal.schemes.state import schemes_of
-from shared.auth import Principal, require_scope
 from shared.errors import NotFound
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["schemes"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
 SchemeId = Annotated[str, Path(max_length=64, json_schema_extra=scheme_enum())]
 
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
+from appraisal.access import Reader, Writer
 from appraisal.schemes.state import interpretations_of
 from appraisal.workflow import service
 from appraisal.years import repository
 from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.schemas import BulkTransitionCreate, TransitionCreate, TransitionRead
 from appraisal.years.service import find_subject
-from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["workflow"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 
 
 @router.post(

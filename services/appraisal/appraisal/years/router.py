@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from appraisal.access import Reader, Writer
 from appraisal.schemes.enums import scheme_enum
 from appraisal.schemes.state import schemes_of
 from appraisal.years import repository, roles, service
@@ -24,7 +25,7 @@ from appraisal.years.schemas import (
     YearUpdate,
 )
 from appraisal.years.service import YearContext
-from shared.auth import CurrentPrincipal, Principal, require_scope
+from shared.auth import CurrentPrincipal, Principal
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
 from shared.errors import Forbidden
@@ -34,8 +35,6 @@ from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["years"])
-Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
-Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
 
 
 async def year_opener(principal: CurrentPrincipal) -> Principal:

@@ -1,0 +1,12 @@
+"""Who may call the appraisal API: one alias per scope, shared by every router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.auth import Principal, require_scope
+
+Reader = Annotated[Principal, Depends(require_scope("appraisal:read"))]
+Writer = Annotated[Principal, Depends(require_scope("appraisal:write"))]
