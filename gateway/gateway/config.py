@@ -41,6 +41,14 @@ class GatewaySettings(ServiceSettings):
         validation_alias=AliasChoices("GATEWAY_BOOTSTRAP_ADMIN_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD"),
     )
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
+    password_hash_memory_kib: int = Field(
+        default=19_456, ge=8_192, le=1_048_576, description="argon2id memory per hash, KiB (OWASP minimum)."
+    )
+    password_hash_time_cost: int = Field(default=2, ge=1, le=10, description="argon2id iterations.")
+    password_hash_parallelism: int = Field(default=1, ge=1, le=8, description="argon2id lanes.")
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="At most this many hashes at once (each holds its memory)."
+    )
     refresh_seconds: float = Field(
         default=30.0, gt=0, description="How often signing keys and client rate limits are re-read."
     )

@@ -28,6 +28,7 @@ from gateway.db import metadata
 from gateway.iam import keys
 from gateway.iam.keys import KeyRing
 from gateway.iam.models import ApiClient
+from gateway.iam.passwords import SecretHasher
 from gateway.iam.router import admin as admin_router
 from gateway.iam.router import router as auth_router
 from gateway.iam.service import ensure_bootstrap_admin
@@ -110,7 +111,9 @@ async def _startup(app: FastAPI) -> None:
         generated = not password
         if generated:
             password = secrets.token_urlsafe(18)
-        created = await ensure_bootstrap_admin(session, username=username, password=password)
+        created = await ensure_bootstrap_admin(
+            session, hasher=app.state.secret_hasher, username=username, password=password
+        )
         if created and generated:
             # Printed once so the operator can sign in; it is not stored anywhere in clear.
             print(f"Created admin '{username}' with generated password: {password}", flush=True)
@@ -230,6 +233,7 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
     )
     forwarder = Forwarder(settings, ring, make_rate_limiter(settings.redis_url))
     api.state.key_ring = ring
+    api.state.secret_hasher = SecretHasher.from_settings(settings)
     api.state.forwarder = forwarder
     app: ASGIApp = Dispatcher(api, forwarder)
     app = BodyLimit(app, settings.max_body_bytes)

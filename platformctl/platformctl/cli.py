@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -34,6 +34,9 @@ from platformctl import database, migrate
 from platformctl.supervisor import Supervisor, wait_until_ready
 from shared.components import COMPONENTS
 from shared.settings import async_database_url
+
+if TYPE_CHECKING:
+    from gateway.iam.passwords import SecretHasher
 
 PLATFORM_DB = "civic"
 TEST_DB = "civic_test"
@@ -140,6 +143,14 @@ def _grants(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _secret_hasher() -> SecretHasher:
+    """The gateway's hasher with the gateway's settings (GATEWAY_PASSWORD_HASH_*)."""
+    from gateway.config import GatewaySettings
+    from gateway.iam.passwords import SecretHasher
+
+    return SecretHasher.from_settings(GatewaySettings(database_url=_platform_url()))
+
+
 def cmd_accounts(args: argparse.Namespace) -> int:
     from gateway.iam import service
     from gateway.iam.schemas import AccountCreate
@@ -148,8 +159,9 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     data = AccountCreate(
         username=args.username, display_name=args.display_name, password=password, **_grants(args)
     )
+    hasher = _secret_hasher()
     account = _session_runner(_platform_url())(
-        lambda session: service.create_account(session, data=data, actor=None)
+        lambda session: service.create_account(session, hasher=hasher, data=data, actor=None)
     )
     print(f"account {account.username} created")
     return 0
@@ -165,8 +177,9 @@ def cmd_clients(args: argparse.Namespace) -> int:
         rate_limit_per_minute=args.rate_limit,
         **_grants(args),
     )
+    hasher = _secret_hasher()
     client, secret = _session_runner(_platform_url())(
-        lambda session: service.create_client(session, data=data, actor=None)
+        lambda session: service.create_client(session, hasher=hasher, data=data, actor=None)
     )
     print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
     return 0

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from gateway.iam import keys, service
 from gateway.iam.keys import KeyRing
 from gateway.iam.models import SigningKey
+from gateway.iam.passwords import SecretHasher
 from gateway.iam.schemas import (
     AccountCreate,
     AccountRead,
@@ -48,6 +49,14 @@ def key_ring(request: Request) -> KeyRing:
     return ring
 
 
+def secret_hasher(request: Request) -> SecretHasher:
+    hasher: SecretHasher = request.app.state.secret_hasher
+    return hasher
+
+
+HasherDep = Annotated[SecretHasher, Depends(secret_hasher)]
+
+
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
@@ -57,6 +66,7 @@ def key_ring(request: Request) -> KeyRing:
 async def token(
     request: Request,
     session: SessionDep,
+    hasher: HasherDep,
     grant_type: Annotated[Literal["password", "client_credentials"], Form()],
     username: Annotated[str | None, Form(max_length=100)] = None,
     password: Annotated[str | None, Form(max_length=200)] = None,
@@ -72,7 +82,9 @@ async def token(
                 "The password grant needs username and password.",
                 extra={"error": "invalid_request"},
             )
-        holder = await service.authenticate_account(session, username=username, password=password)
+        holder = await service.authenticate_account(
+            session, hasher=hasher, username=username, password=password
+        )
         if holder is None:
             raise InvalidGrant("Unknown user name or wrong password.", extra={"error": "invalid_grant"})
         subject, name, holder_client = holder.username, holder.display_name, None
@@ -82,7 +94,9 @@ async def token(
                 "The client-credentials grant needs client_id and client_secret.",
                 extra={"error": "invalid_request"},
             )
-        holder = await service.authenticate_client(session, client_id=client_id, secret=client_secret)
+        holder = await service.authenticate_client(
+            session, hasher=hasher, client_id=client_id, secret=client_secret
+        )
         if holder is None:
             raise Unauthorized("Unknown client or wrong secret.", extra={"error": "invalid_client"})
         subject, name, holder_client = f"client:{holder.client_id}", holder.name, holder.client_id
@@ -125,11 +139,15 @@ async def jwks(request: Request) -> dict[str, Any]:
     responses=problem_responses(409, 422),
 )
 async def create_account(
-    data: AccountCreate, session: SessionDep, principal: AdminDep, idempotency: IdempotencyDep
+    data: AccountCreate,
+    session: SessionDep,
+    hasher: HasherDep,
+    principal: AdminDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     if replay := await idempotency.replay():
         return replay
-    account = await service.create_account(session, data=data, actor=principal)
+    account = await service.create_account(session, hasher=hasher, data=data, actor=principal)
     body = AccountRead.model_validate(account)
     return await idempotency.respond(201, body, headers={"ETag": etag_for(account.username, account.version)})
 
@@ -165,12 +183,15 @@ async def update_account(
     data: AccountUpdate,
     response: Response,
     session: SessionDep,
+    hasher: HasherDep,
     principal: AdminDep,
     if_match: IfMatch = None,
 ) -> AccountRead:
     account = await service.get_account(session, username=username)
     require_if_match(if_match, account.username, account.version)
-    account = await service.update_account(session, account=account, data=data, actor=principal)
+    account = await service.update_account(
+        session, hasher=hasher, account=account, data=data, actor=principal
+    )
     set_etag(response, account.username, account.version)
     return AccountRead.model_validate(account)
 
@@ -183,11 +204,15 @@ async def update_account(
     responses=problem_responses(409, 422),
 )
 async def create_client(
-    data: ClientCreate, session: SessionDep, principal: AdminDep, idempotency: IdempotencyDep
+    data: ClientCreate,
+    session: SessionDep,
+    hasher: HasherDep,
+    principal: AdminDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     if replay := await idempotency.replay():
         return replay
-    client, secret = await service.create_client(session, data=data, actor=principal)
+    client, secret = await service.create_client(session, hasher=hasher, data=data, actor=principal)
     body = ClientWithSecret(**ClientRead.model_validate(client).model_dump(), client_secret=secret)
     return await idempotency.respond(201, body, headers={"ETag": etag_for(client.client_id, client.version)})
 
@@ -223,12 +248,15 @@ async def update_client(
     data: ClientUpdate,
     response: Response,
     session: SessionDep,
+    hasher: HasherDep,
     principal: AdminDep,
     if_match: IfMatch = None,
 ) -> ClientWithSecret | ClientRead:
     client = await service.get_client(session, client_id=client_id)
     require_if_match(if_match, client.client_id, client.version)
-    client, secret = await service.update_client(session, client=client, data=data, actor=principal)
+    client, secret = await service.update_client(
+        session, hasher=hasher, client=client, data=data, actor=principal
+    )
     set_etag(response, client.client_id, client.version)
     read = ClientRead.model_validate(client)
     return ClientWithSecret(**read.model_dump(), client_secret=secret) if secret else read

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import audit_log
 from gateway.iam.models import Account, ApiClient
-from gateway.iam.passwords import generate_secret, hash_secret, verify_secret
+from gateway.iam.passwords import SecretHasher, generate_secret
 from gateway.iam.schemas import AccountCreate, AccountUpdate, ClientCreate, ClientUpdate
 from gateway.iam.scopes import KNOWN_SCOPES
 from shared.audit import record_audit
@@ -32,29 +32,39 @@ def _grants(row: Account | ApiClient) -> dict[str, Any]:
     }
 
 
-async def authenticate_account(session: AsyncSession, *, username: str, password: str) -> Account | None:
+async def authenticate_account(
+    session: AsyncSession, *, hasher: SecretHasher, username: str, password: str
+) -> Account | None:
     account = await session.scalar(select(Account).where(Account.username == username))
-    ok = verify_secret(account.password_hash if account else None, password)
+    ok = await hasher.verify(account.password_hash if account else None, password)
     if account is None or not ok or not account.active:
         return None
+    if hasher.needs_rehash(account.password_hash):
+        account.password_hash = await hasher.hash(password)
     return account
 
 
-async def authenticate_client(session: AsyncSession, *, client_id: str, secret: str) -> ApiClient | None:
+async def authenticate_client(
+    session: AsyncSession, *, hasher: SecretHasher, client_id: str, secret: str
+) -> ApiClient | None:
     client = await session.get(ApiClient, client_id)
-    ok = verify_secret(client.secret_hash if client else None, secret)
+    ok = await hasher.verify(client.secret_hash if client else None, secret)
     if client is None or not ok or not client.active:
         return None
+    if hasher.needs_rehash(client.secret_hash):
+        client.secret_hash = await hasher.hash(secret)
     return client
 
 
-async def create_account(session: AsyncSession, *, data: AccountCreate, actor: Principal | None) -> Account:
+async def create_account(
+    session: AsyncSession, *, hasher: SecretHasher, data: AccountCreate, actor: Principal | None
+) -> Account:
     if await session.scalar(select(Account.id).where(Account.username == data.username)) is not None:
         raise Conflict(f"An account named {data.username} already exists.")
     account = Account(
         username=data.username,
         display_name=data.display_name,
-        password_hash=hash_secret(data.password),
+        password_hash=await hasher.hash(data.password),
         roles=data.roles,
         scopes=data.scopes,
         jurisdictions=data.jurisdictions,
@@ -93,7 +103,7 @@ async def list_accounts(session: AsyncSession, *, page: PageParams) -> tuple[lis
 
 
 async def update_account(
-    session: AsyncSession, *, account: Account, data: AccountUpdate, actor: Principal
+    session: AsyncSession, *, hasher: SecretHasher, account: Account, data: AccountUpdate, actor: Principal
 ) -> Account:
     before = {"display_name": account.display_name, **_grants(account)}
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
@@ -101,7 +111,7 @@ async def update_account(
         if value is not None:
             setattr(account, field, value)
     if data.password is not None:
-        account.password_hash = hash_secret(data.password)
+        account.password_hash = await hasher.hash(data.password)
     account.version += 1
     await session.flush()
     await session.refresh(account)
@@ -123,7 +133,7 @@ async def update_account(
 
 
 async def create_client(
-    session: AsyncSession, *, data: ClientCreate, actor: Principal | None
+    session: AsyncSession, *, hasher: SecretHasher, data: ClientCreate, actor: Principal | None
 ) -> tuple[ApiClient, str]:
     if await session.get(ApiClient, data.client_id) is not None:
         raise Conflict(f"A client with id {data.client_id} already exists.")
@@ -131,7 +141,7 @@ async def create_client(
     client = ApiClient(
         client_id=data.client_id,
         name=data.name,
-        secret_hash=hash_secret(secret),
+        secret_hash=await hasher.hash(secret),
         roles=data.roles,
         scopes=data.scopes,
         jurisdictions=data.jurisdictions,
@@ -171,7 +181,7 @@ async def list_clients(session: AsyncSession, *, page: PageParams) -> tuple[list
 
 
 async def update_client(
-    session: AsyncSession, *, client: ApiClient, data: ClientUpdate, actor: Principal
+    session: AsyncSession, *, hasher: SecretHasher, client: ApiClient, data: ClientUpdate, actor: Principal
 ) -> tuple[ApiClient, str | None]:
     before = {
         "name": client.name,
@@ -184,7 +194,7 @@ async def update_client(
     secret = None
     if data.rotate_secret:
         secret = generate_secret()
-        client.secret_hash = hash_secret(secret)
+        client.secret_hash = await hasher.hash(secret)
     client.version += 1
     await session.flush()
     await session.refresh(client)
@@ -206,7 +216,9 @@ async def update_client(
     return client, secret
 
 
-async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, password: str) -> bool:
+async def ensure_bootstrap_admin(
+    session: AsyncSession, *, hasher: SecretHasher, username: str, password: str
+) -> bool:
     """Create the first admin when no admin exists yet. Returns True when created."""
     has_admin = await session.scalar(select(Account.id).where(Account.roles.contains([ADMIN_ROLE])).limit(1))
     if has_admin is not None:
@@ -219,6 +231,6 @@ async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, passwo
         scopes=sorted(KNOWN_SCOPES),
         jurisdictions=[ALL_JURISDICTIONS],
     )
-    await create_account(session, data=data, actor=None)
+    await create_account(session, hasher=hasher, data=data, actor=None)
     logger.info("bootstrap admin created", extra={"username": username})
     return True
