@@ -15,6 +15,7 @@ from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.concurrency import IfMatch, set_etag
 from shared.db import SessionDep
+from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
@@ -22,7 +23,10 @@ from shared.problems import problem_responses
 router = APIRouter(prefix="/api/eldercare/v1", tags=["catalogues"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
-JurisdictionPath = Annotated[JurisdictionCode, Path(description="a city, county, district or zone code")]
+JurisdictionPath = Annotated[
+    JurisdictionCode,
+    Path(description="a city, county, district or zone code", openapi_examples=parameter_example("411702")),
+]
 
 
 def catalogue_book(request: Request) -> CatalogueBook:

@@ -12,6 +12,7 @@ from eldercare.discoveries import service
 from eldercare.discoveries.schemas import Discovery
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
+from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
@@ -33,9 +34,26 @@ async def list_discoveries(
     principal: Reader,
     book: BookDep,
     page: PageDep,
-    jurisdiction: Annotated[JurisdictionCode, Query(description="this place and everything below it")],
-    start: Annotated[dt.date, Query(alias="from", description="first day of the window")],
-    end: Annotated[dt.date, Query(alias="to", description="last day of the window (at most 366 days)")],
+    jurisdiction: Annotated[
+        JurisdictionCode,
+        Query(description="this place and everything below it", openapi_examples=parameter_example("411700")),
+    ],
+    start: Annotated[
+        dt.date,
+        Query(
+            alias="from",
+            description="first day of the window",
+            openapi_examples=parameter_example("2024-04-01"),
+        ),
+    ],
+    end: Annotated[
+        dt.date,
+        Query(
+            alias="to",
+            description="last day of the window (at most 366 days)",
+            openapi_examples=parameter_example("2024-04-30"),
+        ),
+    ],
 ) -> Page[Discovery]:
     ensure_jurisdiction(principal, jurisdiction)
     items, total = await service.find(

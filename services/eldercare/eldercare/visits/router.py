@@ -16,6 +16,7 @@ from eldercare.visits.schemas import MissingVisit, VisitCreate, VisitRead
 from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
+from shared.examples import parameter_example
 from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
@@ -71,8 +72,14 @@ async def list_missing_visits(
     principal: Reader,
     book: BookDep,
     page: PageDep,
-    jurisdiction: Annotated[JurisdictionCode, Query(description="this place and everything below it")],
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="the month, e.g. 2024-03")],
+    jurisdiction: Annotated[
+        JurisdictionCode,
+        Query(description="this place and everything below it", openapi_examples=parameter_example("411702")),
+    ],
+    month: Annotated[
+        str,
+        Query(pattern=MONTH_PATTERN, description="the month", openapi_examples=parameter_example("2024-03")),
+    ],
 ) -> Page[MissingVisit]:
     ensure_jurisdiction(principal, jurisdiction)
     items, total = await service.missing(

@@ -37,6 +37,7 @@ from shared.auth import Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.examples import answer_example, parameter_example, request_example
 from shared.idempotency import IdempotencyDep
 from shared.months import MONTH_PATTERN, YearMonth, policy_today
 from shared.pagination import Page, PageDep
@@ -47,6 +48,29 @@ Reader = Annotated[Principal, Depends(require_scope("renewal:read"))]
 Writer = Annotated[Principal, Depends(require_scope("renewal:write"))]
 Admin = Annotated[Principal, Depends(require_scope("renewal:admin"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PlanId = Annotated[
+    str, Path(max_length=100, openapi_examples=parameter_example("panjin-2024-equipment-renewal"))
+]
+TaskNumber = Annotated[int, Path(ge=1, openapi_examples=parameter_example(22))]
+# renewal.md "Contract endpoints"
+REPORT_EXAMPLE = {
+    "period": "2025-01",
+    "unit": "市农业农村局",
+    "narrative": "1月报废老旧拖拉机126台、联合收割机31台，补贴资金已拨付。",
+    "evidence_links": ["https://example.gov.cn/nync/2025-01-notice"],
+}
+EQUIPMENT_EXAMPLE = {"kind": "tractor", "in_service_since": "2008-05-01", "on": "2024-06-01"}
+EQUIPMENT_ANSWER = {
+    "kind": "tractor",
+    "name": "拖拉机",
+    "renew": True,
+    "task": 22,
+    "plan": "panjin-2024-equipment-renewal",
+    "reason": "拖拉机 in service 16 full years; task 22: 报废 those of 15 years or more (15年以上)",
+    "age_years": 16,
+    "citation": "盘政发〔2024〕4号 二（三）22：加快15年以上的老旧拖拉机、12年以上的联合收割机、"
+    "10年以上的悬挂式联合收割机等技术状况差、维修成本高的农业机械报废",
+}
 
 
 def get_plan(request: Request, plan_id: str) -> Plan:
@@ -124,7 +148,7 @@ async def list_plans(request: Request, principal: Reader) -> list[PlanRead]:
     summary="A plan with its sections",
     responses=problem_responses(404),
 )
-async def read_plan(plan_id: str, request: Request, principal: Reader) -> PlanRead:
+async def read_plan(plan_id: PlanId, request: Request, principal: Reader) -> PlanRead:
     return plan_read(get_plan(request, plan_id))
 
 
@@ -135,12 +159,14 @@ async def read_plan(plan_id: str, request: Request, principal: Reader) -> PlanRe
     responses=problem_responses(404),
 )
 async def list_tasks(
-    plan_id: str,
+    plan_id: PlanId,
     request: Request,
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    lead_unit: Annotated[str | None, Query(max_length=200)] = None,
+    lead_unit: Annotated[
+        str | None, Query(max_length=200, openapi_examples=parameter_example("市工业和信息化局"))
+    ] = None,
     cooperating_unit: Annotated[str | None, Query(max_length=200)] = None,
     section: Annotated[str | None, Query(max_length=50)] = None,
     responsible_leader: Annotated[str | None, Query(max_length=50)] = None,
@@ -187,7 +213,7 @@ async def list_tasks(
     responses=problem_responses(404),
 )
 async def read_task(
-    plan_id: str, number: int, request: Request, session: SessionDep, principal: Reader
+    plan_id: PlanId, number: TaskNumber, request: Request, session: SessionDep, principal: Reader
 ) -> TaskRead:
     plan = get_plan(request, plan_id)
     task = get_task(plan, number)
@@ -204,10 +230,11 @@ async def read_task(
     response_model=ReportRead,
     summary="Submit a progress report (users of a lead or cooperating unit, or plan admins)",
     responses=problem_responses(403, 404, 409, 422),
+    openapi_extra=request_example(REPORT_EXAMPLE),
 )
 async def submit_report(
-    plan_id: str,
-    number: int,
+    plan_id: PlanId,
+    number: TaskNumber,
     data: ReportCreate,
     request: Request,
     session: SessionDep,
@@ -231,8 +258,8 @@ async def submit_report(
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def review_report(
-    plan_id: str,
-    number: int,
+    plan_id: PlanId,
+    number: TaskNumber,
     report_id: uuid.UUID,
     data: ReportReview,
     request: Request,
@@ -259,11 +286,14 @@ async def review_report(
     responses=problem_responses(404),
 )
 async def get_status(
-    plan_id: str,
+    plan_id: PlanId,
     request: Request,
     session: SessionDep,
     principal: Reader,
-    on: Annotated[dt.date | None, Query(description="the day (default today)")] = None,
+    on: Annotated[
+        dt.date | None,
+        Query(description="the day (default today)", openapi_examples=parameter_example("2025-01-15")),
+    ] = None,
 ) -> dict[str, Any]:
     plan = get_plan(request, plan_id)
     state = await plan_status(session, plan, on or policy_today(), request.app.state.settings.interpretations)
@@ -309,8 +339,8 @@ def _s(value: object) -> str | None:
     },
 )
 async def get_bulletin(
-    plan_id: str,
-    month: Annotated[str, Path(pattern=MONTH_PATTERN)],
+    plan_id: PlanId,
+    month: Annotated[str, Path(pattern=MONTH_PATTERN, openapi_examples=parameter_example("2025-01"))],
     request: Request,
     session: SessionDep,
     principal: Reader,
@@ -349,7 +379,7 @@ async def get_bulletin(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_duty(
-    plan_id: str, data: DutyCreate, request: Request, session: SessionDep, principal: Admin
+    plan_id: PlanId, data: DutyCreate, request: Request, session: SessionDep, principal: Admin
 ) -> DutyRead:
     plan = get_plan(request, plan_id)
     task = get_task(plan, data.task_number)
@@ -389,7 +419,7 @@ async def create_duty(
     responses=problem_responses(404),
 )
 async def list_duties(
-    plan_id: str, request: Request, session: SessionDep, principal: Reader
+    plan_id: PlanId, request: Request, session: SessionDep, principal: Reader
 ) -> list[DutyRead]:
     plan = get_plan(request, plan_id)
     rows = await session.scalars(
@@ -408,7 +438,7 @@ async def list_duties(
     responses=problem_responses(404, 422),
 )
 async def record_absence(
-    plan_id: str, data: AbsenceCreate, request: Request, session: SessionDep, principal: Admin
+    plan_id: PlanId, data: AbsenceCreate, request: Request, session: SessionDep, principal: Admin
 ) -> AbsenceRead:
     plan = get_plan(request, plan_id)
     if plan.leaders is None or data.leader not in {leader.name for leader in plan.leaders.leaders}:
@@ -435,7 +465,8 @@ async def record_absence(
     response_model=EquipmentAnswer,
     tags=["equipment"],
     summary="Is this piece of equipment due for renewal, and under which task?",
-    responses=problem_responses(422),
+    responses={**problem_responses(422), **answer_example(EQUIPMENT_ANSWER)},
+    openapi_extra=request_example(EQUIPMENT_EXAMPLE),
 )
 async def assess_equipment(
     data: EquipmentAssessment, request: Request, principal: Reader

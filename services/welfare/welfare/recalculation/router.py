@@ -11,6 +11,7 @@ from sqlalchemy import select
 from shared.access import load_in_scope, paginate, within_scope
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
+from shared.examples import request_example
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
@@ -34,6 +35,7 @@ def runner(request: Request) -> service.RecalculationRunner:
     response_model=RecalculationRead,
     summary="Recalculate every enrolment in a jurisdiction from a month and book arrears",
     responses=problem_responses(403, 422),
+    openapi_extra=request_example({"jurisdiction": "211100", "from_month": "2024-07"}),
 )
 async def request_recalculation(
     data: RecalculationCreate,

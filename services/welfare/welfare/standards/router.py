@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
+from shared.examples import answer_example, parameter_example
 from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
@@ -24,6 +25,32 @@ Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
 Admin = Annotated[Principal, Depends(require_scope("welfare:admin"))]
 
 
+# welfare.md "Contract endpoints" (the citations list is cut to its first entry here)
+ANSWER = {
+    "jurisdiction": "211100",
+    "on": "2024-07-01",
+    "dibao": "800.00",
+    "tekun": "1440.00",
+    "orphan_concentrated": "2400.00",
+    "orphan_scattered": "2000.00",
+    "retiree_1960s": {"1": "713.00", "2": "668.00", "3": "618.00", "4": "571.00"},
+    "citations": [
+        {
+            "program": "dibao",
+            "version": "panjin-2024-4",
+            "jurisdiction": "211100",
+            "document": "盘政办发〔2024〕4号",
+            "article": "一（一）、二",
+        }
+    ],
+    "formula": {
+        "document": "社会救助暂行办法（国务院令第649号）",
+        "article": "第九条、第十二条",
+    },
+    "warnings": [],
+}
+
+
 def pack(request: Request) -> StandardsBook:
     book: StandardsBook = request.app.state.standards_pack
     return book
@@ -33,14 +60,14 @@ def pack(request: Request) -> StandardsBook:
     "/standards",
     response_model=StandardsRead,
     summary="Standards in force in a jurisdiction on a day, with citations (null where unknown)",
-    responses=problem_responses(403, 422),
+    responses={**problem_responses(403, 422), **answer_example(ANSWER)},
 )
 async def get_standards(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    jurisdiction: Annotated[JurisdictionCode, Query()],
-    on: Annotated[dt.date, Query(description="the day, e.g. 2024-07-01")],
+    jurisdiction: Annotated[JurisdictionCode, Query(openapi_examples=parameter_example("211100"))],
+    on: Annotated[dt.date, Query(description="the day", openapi_examples=parameter_example("2024-07-01"))],
 ) -> StandardsRead:
     book = await service.current_book(session, pack(request))
     staleness = request.app.state.settings.interpretations.standard_staleness_days
