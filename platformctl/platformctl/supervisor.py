@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from platformctl.database import data_dir
 
@@ -44,6 +45,7 @@ class Child:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
+    log_file: Path | None = None  # stdout and stderr appended here; inherited when None
 
     def command(self) -> list[str]:
         return [
@@ -66,7 +68,13 @@ class Child:
         ]
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command(), env=self.env)  # noqa: S603
+        if self.log_file is None:
+            self.process = subprocess.Popen(self.command(), env=self.env)  # noqa: S603
+            return
+        with self.log_file.open("ab") as output:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command(), env=self.env, stdout=output, stderr=subprocess.STDOUT
+            )
 
     @property
     def url(self) -> str:
@@ -115,13 +123,20 @@ def wait_until_ready(url: str, timeout: float) -> bool:
 
 class Supervisor:
     def __init__(
-        self, database_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None
+        self,
+        database_url: str,
+        host: str = "127.0.0.1",
+        ports: dict[str, int] | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         self.ports = ports or {
             name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICE_PORTS.items()
         }
         env = platform_env(database_url, host, self.ports)
-        self.children = [Child(name, self.ports[name], host, env) for name in SERVICE_PORTS]
+        self.children = [
+            Child(name, self.ports[name], host, env, log_file=log_dir / f"{name}.log" if log_dir else None)
+            for name in SERVICE_PORTS
+        ]
         self.stopping = False
 
     @property

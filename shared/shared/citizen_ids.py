@@ -24,10 +24,13 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
+def check_digit(first_17: str) -> str:
+    """The GB 11643-1999 check digit (18th character) of the first 17 digits."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first_17, _WEIGHTS, strict=True)) % 11]
+
+
 def check_digit_ok(number: str) -> bool:
-    """GB 11643-1999 check digit."""
-    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
-    return _CHECK[total % 11] == number[17]
+    return check_digit(number[:17]) == number[17]
 
 
 def mask(number: str) -> str:

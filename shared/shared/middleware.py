@@ -14,6 +14,7 @@ import uuid
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.citizen_ids import CITIZEN_ID
 from shared.logs import request_id_var
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -30,9 +31,13 @@ LATENCY = Histogram(
 
 
 def incoming_request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain token; otherwise (or when it has the shape
+    of a citizen ID number, which must not travel through logs and answers) a new one."""
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER and _VALID_REQUEST_ID.match(value):
-            return str(value.decode("ascii"))
+            request_id = str(value.decode("ascii"))
+            if not CITIZEN_ID.match(request_id.upper()):
+                return request_id
     return uuid.uuid4().hex
 
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.errors import ProblemError
-from shared.logs import request_id_var
+from shared.logs import mask_citizen_ids, request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://civic-platform.example/problems/"
@@ -55,7 +55,8 @@ def problem_body(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": instance,
+        # the request path, with any citizen ID number in it masked (paths are echoed and logged)
+        "instance": mask_citizen_ids(instance) if instance else instance,
     }
     request_id = request_id_var.get()
     if request_id:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -21,9 +22,21 @@ from fastapi import FastAPI
 from jwt.algorithms import OKPAlgorithm
 
 from shared.auth import TokenVerifier
+from shared.citizen_ids import check_digit
 
 ISSUER = "civic-gateway"
 AUDIENCE = "civic-platform"
+
+
+def citizen_id(birth: str, *, region: str = "", male: bool | None = None) -> str:
+    """A random well-formed citizen ID number (GB 11643) for a birth date ``YYYY-MM-DD``;
+    a random 41xxxx region unless one is given."""
+    region = region or f"41{secrets.randbelow(10_000):04d}"
+    order = secrets.randbelow(1000)
+    if male is not None:
+        order = order - order % 2 + (1 if male else 0)
+    first_17 = f"{region}{birth.replace('-', '')}{order:03d}"
+    return first_17 + check_digit(first_17)
 
 
 def database_url_from_env() -> str:

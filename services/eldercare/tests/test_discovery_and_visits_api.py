@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import pytest
 
 from platformctl.testing import Platform, assert_problem
+from shared.testing import citizen_id
 
 BASE = "/api/eldercare/v1"
 DISCOVERY_COUNTY = "411723"  # 平舆县
 VISIT_COUNTY = "411724"  # 正阳县
-
-
-def citizen_id(birth: str) -> str:
-    region = f"41{secrets.randbelow(10_000):04d}"
-    body = f"{region}{birth.replace('-', '')}{secrets.randbelow(1000):03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 async def register(

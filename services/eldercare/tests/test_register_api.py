@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
 import pytest
 
 from platformctl.testing import Platform, assert_problem
+from shared.testing import citizen_id
 
 BASE = "/api/eldercare/v1"
-
-
-def citizen_id(birth: str, *, male: bool = True) -> str:
-    """A well-formed number for a birth date (YYYY-MM-DD), with a correct GB 11643 check digit."""
-    region = f"41{secrets.randbelow(10_000):04d}"
-    order = secrets.randbelow(50) * 2 + (1 if male else 0)
-    body = f"{region}{birth.replace('-', '')}{secrets.randbelow(10)}{order:02d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 def person(jurisdiction: str, birth: str, **circumstances: Any) -> dict[str, Any]:
     return {
         "jurisdiction": jurisdiction,
         "name": "张桂兰",
-        "citizen_id": citizen_id(birth),
+        "citizen_id": citizen_id(birth, male=True),
         "circumstances": {"effective_from": "2020-01-01", **circumstances},
     }
 

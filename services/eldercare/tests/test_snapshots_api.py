@@ -4,7 +4,6 @@ evaluation equals the single evaluation person by person."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,11 @@ from eldercare.evaluations.profile import parse_profile
 from eldercare.main import create_app
 from platformctl.supervisor import local_secret
 from platformctl.testing import Platform, assert_problem, free_port
-from shared.testing import TokenMint, app_client
+from shared.testing import TokenMint, app_client, citizen_id
 
 BASE = "/api/eldercare/v1"
 COUNTY = "411725"  # 确山县: only this module registers persons there
 PACK = Path(__file__).resolve().parents[1] / "packs" / "411700-zhumadian.yaml"
-
-
-def citizen_id(birth: str) -> str:
-    region = f"41{secrets.randbelow(10_000):04d}"
-    body = f"{region}{birth.replace('-', '')}{secrets.randbelow(1000):03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 async def register(client: Any, jurisdiction: str, birth: str, **circumstances: Any) -> str:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from platformctl.testing import Platform, assert_problem
+from shared.testing import citizen_id
 
 BASE = "/api/welfare/v1"
 DECISION = {"by": "双台子区民政局", "on": "2024-06-20", "reference": "双民低〔2024〕12号"}
-
-
-def citizen_id(serial: int, region: str = "211102") -> str:
-    """A well-formed 18-character number with a correct GB 11643 check digit."""
-    body = f"{region}1960{serial % 12 + 1:02d}{serial % 28 + 1:02d}{serial % 1000:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +86,7 @@ async def test_counties_see_only_their_own_records(
 async def test_citizen_ids_are_masked_except_for_pii_holders(
     platform: Platform, staff: dict[str, dict[str, str]]
 ) -> None:
-    number = citizen_id(uuid.uuid4().int % 100_000)
+    number = citizen_id("1960-05-17", region="211102")
     async with platform.client(headers=staff["shuangtaizi"]) as client:
         created = await client.post(
             f"{BASE}/persons", json={"jurisdiction": "211102", "name": "张三", "citizen_id": number}
