@@ -1,0 +1,299 @@
+"""Scenario: a Panjin unit reports on one task on time, misses the deadline of another, and the
+monthly bulletin (月通报) shows it under the right responsible leader, as JSON and as XLSX.
+
+The plan is 盘政发〔2024〕4号; 市商务局 leads, among others, task 28 (家电以旧换新) and task 30
+(《盘锦市再生资源回收体系建设规划》). Through the gateway only:
+
+1. the city's plan coordinator (a staff account with renewal:admin, not the administrator)
+   sets monthly reporting duties for 市商务局 on both tasks: each month's report is due on
+   the 28th of the following month, with 3 days' grace;
+2. a 市商务局 user reports on task 28 for last month, before its deadline; nothing is
+   reported on task 30; a 市交通运输局 user, not a unit of either task, is refused;
+3. the status after task 30's deadline shows the report missing, and next month's bulletin
+   lists 市商务局 among the units that have not reported, with task 30 under 胡振乾.
+
+Report times are the server's clock, so the months are taken relative to today: "last
+month" is the month before the current one, and the bulletin is the next month's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from platformctl.testing import Platform, assert_problem
+from shared.months import YearMonth
+
+BASE = "/api/renewal/v1"
+PLAN = "panjin-2024-equipment-renewal"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UNIT = "市商务局"
+ON_TIME_TASK = 28  # 盘政发〔2024〕4号 三（二）28, 牵头单位：市商务局
+MISSED_TASK = 30  # 盘政发〔2024〕4号 四（一）30, 牵头单位：市商务局
+DUE_DAY = 28
+GRACE_DAYS = 3
+# 盘政办发〔2024〕3号 二（胡振乾）: "分管市工业和信息化局（国防科技工业办公室）、商务局（市政府外事
+# 办公室）、市场监督管理局（知识产权局）…联系…电力公司…": 胡振乾 supervises 市商务局, so he is the
+# responsible leader of the tasks it leads.
+LEADER = "胡振乾"
+# Tasks of 盘政发〔2024〕4号 whose lead unit 胡振乾 supervises or liaises with: 市工业和信息化局
+# (1, 2, 6, 35, 36, 43), 国网盘锦供电公司 (电力公司, liaised; 5), 市市场监管局 (8, 34, 38, 39, 40,
+# 41) and 市商务局 (26, 28, 29, 30, 44, 46). None of them has a target of its own.
+LEADER_TASKS = {1, 2, 5, 6, 8, 26, 28, 29, 30, 34, 35, 36, 38, 39, 40, 41, 43, 44, 46}
+UNIT_TASKS = {26, 28, 29, 30, 44, 46}
+STATUS_ORDER = ["achieved", "on track", "at risk", "missing report", "overdue"]
+
+
+@pytest.fixture(scope="module")
+async def users(platform: Platform) -> dict[str, dict[str, str]]:
+    write = ["renewal:read", "renewal:write"]
+    return {
+        "coordinator": await platform.account(
+            "bulletin-city-coordinator",
+            scopes=[*write, "renewal:admin"],
+            jurisdictions=["211100"],
+            roles=["staff"],
+        ),
+        "commerce": await platform.account(
+            "bulletin-commerce", scopes=write, units=[UNIT], jurisdictions=["211100"]
+        ),
+        "transport": await platform.account(
+            "bulletin-transport", scopes=write, units=["市交通运输局"], jurisdictions=["211100"]
+        ),
+    }
+
+
+def rows(sheet: Any) -> list[list[Any]]:
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+async def test_a_missed_deadline_shows_under_the_responsible_leader(
+    platform: Platform, users: dict[str, dict[str, str]]
+) -> None:
+    this_month = YearMonth.of(dt.datetime.now(dt.UTC).date())
+    last_month = this_month.plus(-1)
+    bulletin_month = this_month.next()
+    # last month's reports are due on the 28th of this month; the grace ends 3 days later
+    deadline = dt.date(this_month.year, this_month.month, DUE_DAY)
+    grace_ends = deadline + dt.timedelta(days=GRACE_DAYS)
+
+    async with platform.client(headers=users["commerce"]) as commerce:
+        # a unit does not set its own duties
+        assert_problem(
+            await commerce.post(
+                f"{BASE}/plans/{PLAN}/duties",
+                json={
+                    "task_number": MISSED_TASK,
+                    "unit": UNIT,
+                    "cadence": "monthly",
+                    "starts": last_month.first_day.isoformat(),
+                    "due_day": DUE_DAY,
+                },
+            ),
+            403,
+        )
+
+    async with platform.client(headers=users["coordinator"]) as coordinator:
+        for task in (ON_TIME_TASK, MISSED_TASK):
+            duty = await coordinator.post(
+                f"{BASE}/plans/{PLAN}/duties",
+                json={
+                    "task_number": task,
+                    "unit": UNIT,
+                    "cadence": "monthly",
+                    "starts": last_month.first_day.isoformat(),
+                    "due_day": DUE_DAY,
+                    "grace_days": GRACE_DAYS,
+                },
+            )
+            assert duty.status_code == 201, duty.text
+            assert {k: duty.json()[k] for k in ("task_number", "unit", "cadence", "starts", "due_day")} == {
+                "task_number": task,
+                "unit": UNIT,
+                "cadence": "monthly",
+                "starts": last_month.first_day.isoformat(),
+                "due_day": DUE_DAY,
+            }
+            assert duty.json()["created_by"] == "bulletin-city-coordinator"
+        # the responsible leader, as the task itself states it
+        task_28 = (await coordinator.get(f"{BASE}/plans/{PLAN}/tasks/{ON_TIME_TASK}")).json()
+        assert task_28["lead_units"] == [UNIT]
+        assert task_28["responsible_leader"] == {
+            "name": LEADER,
+            "role": "supervises",
+            "unit": UNIT,
+            "on_behalf_of": None,
+            "citation": "盘政办发〔2024〕3号 二（胡振乾）",
+        }
+        led = (
+            await coordinator.get(
+                f"{BASE}/plans/{PLAN}/tasks", params={"responsible_leader": LEADER, "limit": 100}
+            )
+        ).json()
+        assert {t["number"] for t in led["items"]} == LEADER_TASKS
+        assert all(t["targets"] == [] for t in led["items"])
+
+    report = {
+        "period": str(last_month),
+        "narrative": "开设家电以旧换新专区 4 个，绿色智能家电体验店 2 家",
+        "evidence_links": ["https://example.org/panjin/commerce/trade-in"],
+    }
+    async with platform.client(headers=users["transport"]) as transport:
+        # 市交通运输局 is neither a lead nor a cooperating unit of tasks 28 and 30
+        for task in (ON_TIME_TASK, MISSED_TASK):
+            refused = assert_problem(
+                await transport.post(f"{BASE}/plans/{PLAN}/tasks/{task}/reports", json=report), 403
+            )
+            assert str(task) in refused["detail"]
+    async with platform.client(headers=users["commerce"]) as commerce:
+        filed = await commerce.post(f"{BASE}/plans/{PLAN}/tasks/{ON_TIME_TASK}/reports", json=report)
+        assert filed.status_code == 201, filed.text
+        body = filed.json()
+        assert {k: body[k] for k in ("task_number", "unit", "period", "version", "review_status")} == {
+            "task_number": ON_TIME_TASK,
+            "unit": UNIT,
+            "period": str(last_month),
+            "version": 1,
+            "review_status": "submitted",
+        }
+        assert body["submitted_by"] == "bulletin-commerce"
+        submitted_on = dt.datetime.fromisoformat(body["submitted_at"]).astimezone(dt.UTC).date()
+        assert YearMonth.of(submitted_on) == this_month, "the month turned while the test ran"
+        assert submitted_on <= grace_ends
+        latest = (await commerce.get(f"{BASE}/plans/{PLAN}/tasks/{ON_TIME_TASK}")).json()["latest_reports"]
+        assert [r["id"] for r in latest] == [body["id"]]
+
+    async with platform.client(headers=users["coordinator"]) as coordinator:
+
+        async def states_on(day: dt.date) -> dict[int, tuple[str, str, str]]:
+            """Task → (its status, the state of last month's report, its due date) on ``day``."""
+            answer = await coordinator.get(f"{BASE}/plans/{PLAN}/status", params={"on": day.isoformat()})
+            assert answer.status_code == 200, answer.text
+            found = {}
+            for task in answer.json()["tasks"]:
+                if task["number"] in (ON_TIME_TASK, MISSED_TASK):
+                    assert task["responsible_leader"]["name"] == LEADER
+                    (duty,) = [d for d in task["duties"] if d["period"] == str(last_month)]
+                    assert duty["unit"] == UNIT
+                    found[task["number"]] = (task["status"], duty["state"], duty["due"])
+            return found
+
+        # on the last day of grace task 30's report is still due; the day after, it is missing
+        assert await states_on(grace_ends) == {
+            ON_TIME_TASK: ("on track", "submitted on time", deadline.isoformat()),
+            MISSED_TASK: ("on track", "due", deadline.isoformat()),
+        }
+        assert await states_on(grace_ends + dt.timedelta(days=1)) == {
+            ON_TIME_TASK: ("on track", "submitted on time", deadline.isoformat()),
+            MISSED_TASK: ("missing report", "missing", deadline.isoformat()),
+        }
+
+        # last month's bulletin: no period of the duties had ended, so nothing is expected yet
+        earlier = (
+            await coordinator.get(
+                f"{BASE}/plans/{PLAN}/bulletins/{last_month}", headers={"Accept": "application/json"}
+            )
+        ).json()
+        assert UNIT not in {r["unit"] for r in earlier["by_reporting_unit"]}
+        assert next(r for r in earlier["by_responsible_leader"] if r["responsible_leader"] == LEADER) == {
+            "responsible_leader": LEADER,
+            "tasks": len(LEADER_TASKS),
+            "statuses": {"on track": len(LEADER_TASKS)},
+            "on_time_rate": None,
+        }
+
+        # the bulletin of the month after the deadline
+        answer = await coordinator.get(
+            f"{BASE}/plans/{PLAN}/bulletins/{bulletin_month}", headers={"Accept": "application/json"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/json")
+        bulletin = answer.json()
+        workbook = await coordinator.get(
+            f"{BASE}/plans/{PLAN}/bulletins/{bulletin_month}", headers={"Accept": XLSX}
+        )
+        assert workbook.status_code == 200, workbook.text
+        assert workbook.headers["content-type"] == XLSX
+        assert (
+            workbook.headers["content-disposition"] == f'attachment; filename="{PLAN}-{bulletin_month}.xlsx"'
+        )
+
+    assert (bulletin["plan"], bulletin["document"], bulletin["month"], bulletin["as_of"]) == (
+        PLAN,
+        "盘政发〔2024〕4号",
+        str(bulletin_month),
+        bulletin_month.last_day.isoformat(),
+    )
+    # By the end of the bulletin's month two periods of each duty have ended: last month's
+    # (task 28 reported on time, task 30 missing) and this month's (due next month, not yet
+    # settled). The on-time rate counts settled reports only: 1 of 2.
+    assert [r for r in bulletin["units_not_reported"] if r["unit"] == UNIT] == [
+        {"unit": UNIT, "task": MISSED_TASK, "period": str(last_month)}
+    ]
+    assert not [r for r in bulletin["units_not_reported"] if r["task"] == ON_TIME_TASK]
+    assert MISSED_TASK in bulletin["by_status"]["missing report"]
+    assert ON_TIME_TASK in bulletin["by_status"]["on track"]
+    tasks = {t["number"]: t for t in bulletin["tasks"]}
+    assert {
+        n: (tasks[n]["lead_units"], tasks[n]["responsible_leader"], tasks[n]["status"])
+        for n in tasks
+        if n in (ON_TIME_TASK, MISSED_TASK)
+    } == {
+        ON_TIME_TASK: ([UNIT], LEADER, "on track"),
+        MISSED_TASK: ([UNIT], LEADER, "missing report"),
+    }
+    assert {n for n, t in tasks.items() if t["responsible_leader"] == LEADER} == LEADER_TASKS
+    leader_row = {
+        "responsible_leader": LEADER,
+        "tasks": len(LEADER_TASKS),
+        "statuses": {"on track": len(LEADER_TASKS) - 1, "missing report": 1},
+        "on_time_rate": "0.50",
+    }
+    assert (
+        next(r for r in bulletin["by_responsible_leader"] if r["responsible_leader"] == LEADER) == leader_row
+    )
+    unit_row = {
+        "lead_unit": UNIT,
+        "tasks": len(UNIT_TASKS),
+        "statuses": {"on track": len(UNIT_TASKS) - 1, "missing report": 1},
+        "on_time_rate": "0.50",
+    }
+    assert next(r for r in bulletin["by_lead_unit"] if r["lead_unit"] == UNIT) == unit_row
+    reporting_row = {
+        "unit": UNIT,
+        "expected": 4,
+        "states": {"due": 2, "missing": 1, "submitted on time": 1},
+        "on_time_rate": "0.50",
+    }
+    assert next(r for r in bulletin["by_reporting_unit"] if r["unit"] == UNIT) == reporting_row
+
+    # the workbook shows the same rows
+    book = load_workbook(io.BytesIO(workbook.content))
+    assert book.sheetnames == ["按状态", "按牵头单位", "按责任领导", "按报送单位", "未报送单位", "任务明细"]
+    by_status = rows(book["按状态"])
+    assert by_status[0] == ["状态", "任务数", "任务编号"]
+    missing_row = next(r for r in by_status if r[0] == "missing report")
+    assert missing_row[1] == len(bulletin["by_status"]["missing report"])
+    assert str(MISSED_TASK) in str(missing_row[2]).split("、")
+    by_leader = rows(book["按责任领导"])
+    assert by_leader[0][1:] == ["任务数", *STATUS_ORDER, "按时报送率"]
+    assert [r for r in by_leader if r[0] == LEADER] == [[LEADER, 19, 0, 18, 0, 1, 0, "0.50"]]
+    by_lead_unit = rows(book["按牵头单位"])
+    assert by_lead_unit[0][1:] == ["任务数", *STATUS_ORDER, "按时报送率"]
+    assert [r for r in by_lead_unit if r[0] == UNIT] == [[UNIT, 6, 0, 5, 0, 1, 0, "0.50"]]
+    by_reporting_unit = rows(book["按报送单位"])
+    assert by_reporting_unit[0] == ["报送单位", "应报", "按时", "逾期", "未报", "待报", "按时报送率"]
+    assert [r for r in by_reporting_unit if r[0] == UNIT] == [[UNIT, 4, 1, 0, 1, 2, "0.50"]]
+    not_reported = rows(book["未报送单位"])
+    assert not_reported[0] == ["单位", "任务", "期间"]
+    assert [r for r in not_reported if r[0] == UNIT] == [[UNIT, MISSED_TASK, str(last_month)]]
+    assert len(not_reported) == 1 + len(bulletin["units_not_reported"])
+    details = {r[0]: r for r in rows(book["任务明细"])[1:]}
+    assert len(details) == 54
+    assert details[ON_TIME_TASK] == [ON_TIME_TASK, UNIT, LEADER, "on track", tasks[ON_TIME_TASK]["text"]]
+    assert details[MISSED_TASK] == [MISSED_TASK, UNIT, LEADER, "missing report", tasks[MISSED_TASK]["text"]]
+    assert tasks[MISSED_TASK]["text"].startswith("研究制定《盘锦市再生资源回收体系建设规划》")
