@@ -45,7 +45,13 @@ LEADER = "胡振乾"
 # 41) and 市商务局 (26, 28, 29, 30, 44, 46). None of them has a target of its own.
 LEADER_TASKS = {1, 2, 5, 6, 8, 26, 28, 29, 30, 34, 35, 36, 38, 39, 40, 41, 43, 44, 46}
 UNIT_TASKS = {26, 28, 29, 30, 44, 46}
-STATUS_ORDER = ["achieved", "on track", "at risk", "missing report", "overdue"]
+STATUS_LABELS = [
+    "已完成",
+    "按期推进",
+    "进度滞后",
+    "未报送",
+    "逾期未完成",
+]  # achieved … overdue, best to worst
 
 
 @pytest.fixture(scope="module")
@@ -276,14 +282,14 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     assert book.sheetnames == ["按状态", "按牵头单位", "按责任领导", "按报送单位", "未报送单位", "任务明细"]
     by_status = rows(book["按状态"])
     assert by_status[0] == ["状态", "任务数", "任务编号"]
-    missing_row = next(r for r in by_status if r[0] == "missing report")
+    missing_row = next(r for r in by_status if r[0] == "未报送")
     assert missing_row[1] == len(bulletin["by_status"]["missing report"])
     assert str(MISSED_TASK) in str(missing_row[2]).split("、")
     by_leader = rows(book["按责任领导"])
-    assert by_leader[0][1:] == ["任务数", *STATUS_ORDER, "按时报送率"]
+    assert by_leader[0] == ["责任领导", "任务数", *STATUS_LABELS, "按时报送率"]
     assert [r for r in by_leader if r[0] == LEADER] == [[LEADER, 19, 0, 18, 0, 1, 0, "0.50"]]
     by_lead_unit = rows(book["按牵头单位"])
-    assert by_lead_unit[0][1:] == ["任务数", *STATUS_ORDER, "按时报送率"]
+    assert by_lead_unit[0] == ["牵头单位", "任务数", *STATUS_LABELS, "按时报送率"]
     assert [r for r in by_lead_unit if r[0] == UNIT] == [[UNIT, 6, 0, 5, 0, 1, 0, "0.50"]]
     by_reporting_unit = rows(book["按报送单位"])
     assert by_reporting_unit[0] == ["报送单位", "应报", "按时", "逾期", "未报", "待报", "按时报送率"]
@@ -294,6 +300,6 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     assert len(not_reported) == 1 + len(bulletin["units_not_reported"])
     details = {r[0]: r for r in rows(book["任务明细"])[1:]}
     assert len(details) == 54
-    assert details[ON_TIME_TASK] == [ON_TIME_TASK, UNIT, LEADER, "on track", tasks[ON_TIME_TASK]["text"]]
-    assert details[MISSED_TASK] == [MISSED_TASK, UNIT, LEADER, "missing report", tasks[MISSED_TASK]["text"]]
+    assert details[ON_TIME_TASK] == [ON_TIME_TASK, UNIT, LEADER, "按期推进", tasks[ON_TIME_TASK]["text"]]
+    assert details[MISSED_TASK] == [MISSED_TASK, UNIT, LEADER, "未报送", tasks[MISSED_TASK]["text"]]
     assert tasks[MISSED_TASK]["text"].startswith("研究制定《盘锦市再生资源回收体系建设规划》")

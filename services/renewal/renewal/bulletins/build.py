@@ -1,6 +1,7 @@
 """The monthly bulletin (月通报) of a plan: tasks by status, units that did not report,
 targets achieved / overdue / at risk, rolled up by lead unit and by responsible leader
-with on-time reporting rates; as JSON, CSV (UTF-8 with BOM) and XLSX.
+with on-time reporting rates; as JSON, CSV (UTF-8 with BOM) and XLSX. JSON keeps the API's
+status names; the CSV and XLSX, read by people in the offices, say them in Chinese.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from renewal.status.engine import ORDER
 from renewal.status.service import PlanState
 
 ON_TIME = "submitted on time"
+STATUS_LABELS = {
+    "achieved": "已完成",
+    "on track": "按期推进",
+    "at risk": "进度滞后",
+    "missing report": "未报送",
+    "overdue": "逾期未完成",
+}
 SETTLED = (ON_TIME, "submitted late", "missing")
 
 
@@ -117,7 +125,7 @@ def to_csv(bulletin: dict[str, Any]) -> bytes:
                 row["number"],
                 "、".join(row["lead_units"]),
                 row["responsible_leader"] or "",
-                row["status"],
+                STATUS_LABELS[row["status"]],
                 row["text"],
             ]
         )
@@ -130,17 +138,17 @@ def to_xlsx(bulletin: dict[str, Any]) -> bytes:
     sheet.title = "按状态"
     sheet.append(["状态", "任务数", "任务编号"])
     for status, numbers in bulletin["by_status"].items():
-        sheet.append([status, len(numbers), "、".join(str(n) for n in numbers)])
-    for title, key, label in (
-        ("按牵头单位", "by_lead_unit", "lead_unit"),
-        ("按责任领导", "by_responsible_leader", "responsible_leader"),
+        sheet.append([STATUS_LABELS[status], len(numbers), "、".join(str(n) for n in numbers)])
+    for title, key, field, header in (
+        ("按牵头单位", "by_lead_unit", "lead_unit", "牵头单位"),
+        ("按责任领导", "by_responsible_leader", "responsible_leader", "责任领导"),
     ):
         sheet = book.create_sheet(title)
-        sheet.append([label, "任务数", *ORDER, "按时报送率"])
+        sheet.append([header, "任务数", *(STATUS_LABELS[s] for s in ORDER), "按时报送率"])
         for row in bulletin[key]:
             sheet.append(
                 [
-                    row[label],
+                    row[field],
                     row["tasks"],
                     *(row["statuses"].get(s, 0) for s in ORDER),
                     row["on_time_rate"] or "",
@@ -173,7 +181,7 @@ def to_xlsx(bulletin: dict[str, Any]) -> bytes:
                 row["number"],
                 "、".join(row["lead_units"]),
                 row["responsible_leader"] or "",
-                row["status"],
+                STATUS_LABELS[row["status"]],
                 row["text"],
             ]
         )
