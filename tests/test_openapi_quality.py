@@ -39,3 +39,24 @@ async def test_every_operation_is_described_for_client_generators(platform: Plat
             assert operation.get("security"), (method, path)
         if operation.get("parameters") or operation.get("requestBody"):
             assert "422" in responses, (method, path)
+
+
+async def test_create_operations_link_to_the_reads_of_what_they_made(platform: Platform) -> None:
+    async with platform.client() as client:
+        document = (await client.get("/openapi.json")).json()
+    ids = {operation["operationId"] for _, _, operation in operations(document)}
+    links = {
+        (f"{method.upper()} {path}", link["operationId"]): link
+        for path, method, operation in operations(document)
+        for answer in operation["responses"].values()
+        for link in answer.get("links", {}).values()
+    }
+    assert links[("POST /api/welfare/v1/households", "welfare-register-read_household")]["parameters"] == {
+        "household_id": "$response.body#/id"
+    }
+    assert links[("POST /api/appraisal/v1/years", "appraisal-years-read_year")]["parameters"] == {
+        "year": "$response.body#/year"
+    }
+    assert ("POST /api/eldercare/v1/persons", "eldercare-register-read_person") in links
+    assert len(links) >= 20
+    assert all(link["operationId"] in ids for link in links.values())

@@ -74,6 +74,9 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
                 if isinstance(operation, dict) and "operationId" in operation:
                     operation["operationId"] = f"{service}-{operation['operationId']}"
                     responses = operation.setdefault("responses", {})
+                    for answer in responses.values():
+                        for link in answer.get("links", {}).values():
+                            link["operationId"] = f"{service}-{link['operationId']}"
                     for status, title in GATEWAY_ANSWERS.items():
                         responses.setdefault(status, _problem(title))
             paths[path] = operations

@@ -2,7 +2,8 @@
 
 Wires settings, the database, token verification, problem+json errors, the request
 context middleware, health, readiness, metrics and the OpenAPI conventions
-(operation ids ``{tag}-{name}``, problem+json error schema, bearer security).
+(operation ids ``{tag}-{name}``, problem+json error schema, bearer security, links from
+create operations to the reads of what they made).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.auth import TokenVerifier, http_jwks_fetcher
 from shared.db import Database
 from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
+from shared.openapi_links import add_links
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
 
@@ -68,6 +70,7 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         parameter["required"] = True
                         responses.setdefault("428", _problem_ref("Precondition required"))
                         responses.setdefault("412", _problem_ref("Precondition failed"))
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 

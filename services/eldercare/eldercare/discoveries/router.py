@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +15,7 @@ from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.schemas import CalendarDate
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["discoveries"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
@@ -39,7 +39,7 @@ async def list_discoveries(
         Query(description="this place and everything below it", openapi_examples=parameter_example("411700")),
     ],
     start: Annotated[
-        dt.date,
+        CalendarDate,
         Query(
             alias="from",
             description="first day of the window",
@@ -47,7 +47,7 @@ async def list_discoveries(
         ),
     ],
     end: Annotated[
-        dt.date,
+        CalendarDate,
         Query(
             alias="to",
             description="last day of the window (at most 366 days)",

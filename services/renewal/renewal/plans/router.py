@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -42,6 +41,7 @@ from shared.idempotency import IdempotencyDep
 from shared.months import MONTH_PATTERN, YearMonth, policy_today
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.schemas import CalendarDate
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 Reader = Annotated[Principal, Depends(require_scope("renewal:read"))]
@@ -291,7 +291,7 @@ async def get_status(
     session: SessionDep,
     principal: Reader,
     on: Annotated[
-        dt.date | None,
+        CalendarDate | None,
         Query(description="the day (default today)", openapi_examples=parameter_example("2025-01-15")),
     ] = None,
 ) -> dict[str, Any]:

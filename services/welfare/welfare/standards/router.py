@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
@@ -15,6 +14,7 @@ from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.schemas import CalendarDate
 from welfare.standards import service
 from welfare.standards.book import StandardsBook
 from welfare.standards.models import AddedStandardVersion
@@ -67,7 +67,9 @@ async def get_standards(
     session: SessionDep,
     principal: Reader,
     jurisdiction: Annotated[JurisdictionCode, Query(openapi_examples=parameter_example("211100"))],
-    on: Annotated[dt.date, Query(description="the day", openapi_examples=parameter_example("2024-07-01"))],
+    on: Annotated[
+        CalendarDate, Query(description="the day", openapi_examples=parameter_example("2024-07-01"))
+    ],
 ) -> StandardsRead:
     book = await service.current_book(session, pack(request))
     staleness = request.app.state.settings.interpretations.standard_staleness_days
