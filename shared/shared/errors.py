@@ -103,6 +103,23 @@ class UpstreamUnavailable(ProblemError):
     type_suffix = "service-unavailable"
 
 
+class DatabaseUnavailable(ProblemError):
+    """The database cannot be reached now (down, restarting, refusing connections).
+
+    Raised by the engine (``shared.db``) for connection-level failures. The request was
+    not answered as done; if the connection broke during its commit the write may still
+    have been stored, so a retried POST should carry the same ``Idempotency-Key``.
+    """
+
+    status = 503
+    title = "Database unavailable"
+    type_suffix = "database-unavailable"
+    retry_after_seconds = 2
+
+    def __init__(self, detail: str = "The database is not reachable at the moment; retry shortly.") -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
 class UpstreamTimeout(ProblemError):
     status = 504
     title = "Gateway timeout"
