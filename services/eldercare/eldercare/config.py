@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -23,7 +24,8 @@ class Settings(ServiceSettings):
     )
     welfare_url: str = Field(
         default="http://127.0.0.1:8002",
-        description="The welfare service, asked for the dibao standard (低保标准) of item 13.",
+        description="The welfare service, asked for the dibao standard (低保标准) of item 13 and for a "
+        "registered person's dibao status.",
     )
     welfare_timeout_seconds: float = Field(
         default=2.0, gt=0, le=30, description="How long to wait for the welfare service."
@@ -40,6 +42,19 @@ class Settings(ServiceSettings):
         ge=0,
         le=86_400,
         description="How long a dibao standard read from welfare is kept per (jurisdiction, month).",
+    )
+    dibao_status_source: Literal["welfare", "register"] = Field(
+        default="welfare",
+        description=(
+            "Where the evaluation of one registered person (GET /persons/{person_id}/evaluation) "
+            "reads whether they are in dibao (低保). `welfare` (spec: dibao status lives in the "
+            "welfare service): welfare's enrolment lookup, asked with the person's citizen ID "
+            "number and the caller's identity, decides; when welfare cannot answer (down, slow, "
+            "refusing the caller) the register's recorded `dibao` circumstance is used and the "
+            "evaluation lists that as degraded. `register`: only the recorded circumstance, welfare "
+            "is not asked. Monthly snapshots and discovery always read the recorded circumstance: "
+            "they evaluate the whole register in SQL batches, not one welfare call per person."
+        ),
     )
     snapshot_batch_size: int = Field(
         default=2_000, ge=100, le=50_000, description="Persons read and written per batch of a snapshot."

@@ -12,7 +12,7 @@ from eldercare.catalogues.service import CatalogueBook
 from eldercare.config import Settings
 from eldercare.db import metadata
 from eldercare.discoveries.router import router as discoveries_router
-from eldercare.evaluations.dibao import DibaoStandards
+from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses, WelfareLink
 from eldercare.evaluations.router import router as evaluations_router
 from eldercare.register.router import router as register_router
 from eldercare.snapshots.router import router as snapshots_router
@@ -31,9 +31,10 @@ async def _startup(app: FastAPI) -> None:
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
     )
     app.state.welfare_client = client
-    app.state.dibao_standards = DibaoStandards(
-        client, cache_seconds=settings.standards_cache_seconds, retry_seconds=settings.welfare_retry_seconds
-    )
+    welfare = WelfareLink(client, retry_seconds=settings.welfare_retry_seconds)
+    app.state.welfare = welfare
+    app.state.dibao_standards = DibaoStandards(welfare, cache_seconds=settings.standards_cache_seconds)
+    app.state.dibao_statuses = DibaoStatuses(welfare)
 
 
 async def _shutdown(app: FastAPI) -> None:

@@ -1,19 +1,25 @@
-"""HTTP for the stateless evaluation: a person's entitlements for a month, with the rule trace."""
+"""HTTP for evaluations: a person's entitlements for a month, with the rule trace, stateless or
+for a registered person."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from eldercare.catalogues.router import BookDep
 from eldercare.evaluations import service
-from eldercare.evaluations.dibao import DibaoStandards
-from eldercare.evaluations.schemas import EvaluationRead, EvaluationRequest
+from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses
+from eldercare.evaluations.schemas import EvaluationRead, EvaluationRequest, PersonEvaluationRead
+from eldercare.register.service import get_person
 from shared.auth import Principal, require_scope
+from shared.citizen_ids import CitizenIdVault
 from shared.db import SessionDep
+from shared.months import policy_today
 from shared.problems import problem_responses
+from shared.schemas import CalendarDate
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["evaluations"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
@@ -31,6 +37,20 @@ def dibao_standards(request: Request) -> DibaoStandards:
 
 
 StandardsDep = Annotated[DibaoStandards, Depends(dibao_standards)]
+
+
+def dibao_statuses(request: Request) -> DibaoStatuses:
+    statuses: DibaoStatuses = request.app.state.dibao_statuses
+    return statuses
+
+
+def citizen_id_vault(request: Request) -> CitizenIdVault:
+    vault: CitizenIdVault = request.app.state.citizen_id_vault
+    return vault
+
+
+StatusesDep = Annotated[DibaoStatuses, Depends(dibao_statuses)]
+VaultDep = Annotated[CitizenIdVault, Depends(citizen_id_vault)]
 
 
 @router.post(
@@ -62,3 +82,38 @@ async def create_evaluation(
     body = evaluation.as_json()
     body["jurisdiction"] = data.jurisdiction
     return JSONResponse(body)
+
+
+@router.get(
+    "/persons/{person_id}/evaluation",
+    response_model=PersonEvaluationRead,
+    summary="Evaluate a registered person's entitlements for the month of a date (circumstances from the "
+    "register, dibao status from the welfare service; amounts, rule trace, citations)",
+    responses=problem_responses(404, 422),
+)
+async def evaluate_registered_person(
+    person_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    book: BookDep,
+    standards: StandardsDep,
+    statuses: StatusesDep,
+    vault: VaultDep,
+    on: Annotated[CalendarDate | None, Query(description="the evaluation date (default today)")] = None,
+) -> JSONResponse:
+    person = await get_person(session, principal=principal, person_id=person_id)
+    settings = request.app.state.settings
+    evaluation = await service.evaluate_registered_person(
+        session,
+        book=book,
+        standards=standards,
+        statuses=statuses,
+        vault=vault,
+        interpretations=settings.interpretations,
+        dibao_status_source=settings.dibao_status_source,
+        person=person,
+        on=on or policy_today(),
+        authorization=request.headers.get("authorization"),
+    )
+    return JSONResponse(evaluation.as_json())

@@ -1,8 +1,10 @@
-"""API models of the stateless evaluation (``POST /api/eldercare/v1/evaluations``)."""
+"""API models of the evaluation: stateless (``POST /api/eldercare/v1/evaluations``) and of a
+registered person (``GET /api/eldercare/v1/persons/{person_id}/evaluation``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any, Literal
 
 from pydantic import Field
@@ -97,3 +99,25 @@ class EvaluationRead(ResponseModel):
     monthly_total_complete: bool
     degraded: list[str]
     trace: list[TraceStepRead]
+
+
+class DibaoStatusRead(ResponseModel):
+    """Whether the person counts as in dibao (低保) in this evaluation, and where that came from."""
+
+    value: bool
+    source: Literal["welfare", "register"] = Field(
+        description="welfare: the welfare service's enrolments; register: the recorded circumstance"
+    )
+    enrolment_id: uuid.UUID | None = Field(description="the welfare dibao enrolment in force, if any")
+    register_value: bool = Field(description="the dibao circumstance the register records")
+    note: str = Field(description="how the value was found, for the case worker")
+
+
+class PersonEvaluationRead(EvaluationRead):
+    """A registered person's evaluation: circumstances from the register, dibao status from the
+    welfare service (setting ``dibao_status_source``)."""
+
+    person_id: uuid.UUID
+    citizen_id: str = Field(description="Masked (4117**********1234).")
+    circumstances_from: dt.date = Field(description="start of the circumstances version in force that day")
+    dibao_status: DibaoStatusRead

@@ -1,19 +1,31 @@
-"""Evaluating a person: the county's catalogue, the dibao standard from welfare, the engine."""
+"""Evaluating a person: the county's catalogue, dibao from welfare, the engine.
+
+Two ways in: the stateless evaluation takes the person's circumstances from the request
+(its ``dibao`` too); the evaluation of a registered person takes them from the register and
+asks the welfare service whether the person is in dibao (setting ``dibao_status_source``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import AmountRule, Catalogue
 from eldercare.catalogues.service import CatalogueBook
-from eldercare.evaluations.dibao import DibaoStandards
+from eldercare.evaluations.dibao import DibaoStandards, DibaoStatus, DibaoStatuses
 from eldercare.evaluations.engine import Evaluation, EvaluationContext, evaluate
-from eldercare.evaluations.profile import PersonProfile, check_profile_on
+from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
 from eldercare.interpretations import EldercareInterpretations
+from eldercare.register import repository as register
+from eldercare.register.models import Person
+from shared.citizen_ids import CitizenIdVault
 from shared.errors import InvalidInput, NotFound
 from shared.months import YearMonth
+
+DibaoStatusSource = Literal["welfare", "register"]
 
 
 def rule_uses_dibao_standard(rule: AmountRule) -> bool:
@@ -54,20 +66,163 @@ async def evaluate_person(
     on: dt.date,
     profile: PersonProfile,
     authorization: str | None,
+    jurisdiction_field: str = "body.jurisdiction",
 ) -> Evaluation:
     """The person's entitlements for the month of ``on`` under their county's catalogue.
 
     The welfare service is asked for the dibao standard only when an entitlement needs it;
     when it cannot give one, that entitlement is degraded with the reason, never an error.
+    A place no catalogue covers is refused naming ``jurisdiction_field``.
     """
     check_profile_on(profile, on, location="body.person")
     try:
         catalogue = (await book.effective(session, jurisdiction)).catalogue
     except NotFound as exc:
-        raise InvalidInput.field("body.jurisdiction", exc.detail) from exc
+        raise InvalidInput.field(jurisdiction_field, exc.detail) from exc
     evaluation = evaluate(catalogue, profile, on, EvaluationContext(), interpretations)
     if not needs_dibao_standard(catalogue, evaluation):
         return evaluation
     lookup = await standards.standard(jurisdiction, YearMonth.of(on), authorization)
     context = EvaluationContext(dibao_standard=lookup.amount, dibao_unavailable_reason=lookup.reason)
     return evaluate(catalogue, profile, on, context, interpretations)
+
+
+@dataclass(frozen=True)
+class DibaoStatusUsed:
+    """The dibao status an evaluation of a registered person used, and where it came from."""
+
+    value: bool
+    source: DibaoStatusSource
+    enrolment_id: str | None
+    register_value: bool
+    note: str
+    degraded: str | None = None
+    """Set when welfare should have decided and could not (the register's flag was used)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "source": self.source,
+            "enrolment_id": self.enrolment_id,
+            "register_value": self.register_value,
+            "note": self.note,
+        }
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def dibao_status_used(recorded: bool, answer: DibaoStatus | None, month: YearMonth) -> DibaoStatusUsed:
+    """Decide dibao status from welfare's ``answer`` (None: welfare not asked, by the setting)
+    and the register's ``recorded`` circumstance."""
+    if answer is None:
+        note = f"dibao: {_flag(recorded)} as the register records it (setting dibao_status_source: register)"
+        return DibaoStatusUsed(recorded, "register", None, recorded, note)
+    if answer.in_dibao is None:
+        reason = answer.reason or "the welfare service did not answer"
+        return DibaoStatusUsed(
+            recorded,
+            "register",
+            None,
+            recorded,
+            f"dibao: {_flag(recorded)} as the register records it, because {reason}",
+            degraded=f"dibao status from the register, not the welfare service: {reason}",
+        )
+    if answer.in_dibao:
+        note = f"dibao: true from the welfare service (enrolment {answer.enrolment_id} in force in {month})"
+    elif answer.known_to_welfare:
+        note = f"dibao: false from the welfare service (no dibao enrolment in force in {month})"
+    else:
+        note = (
+            "dibao: false from the welfare service (no person with this citizen ID number in the "
+            "welfare register of your area)"
+        )
+    if recorded != answer.in_dibao:
+        note += f"; the register records dibao: {_flag(recorded)}, the welfare service decides"
+    return DibaoStatusUsed(answer.in_dibao, "welfare", answer.enrolment_id, recorded, note)
+
+
+@dataclass(frozen=True)
+class PersonEvaluation:
+    person: Person
+    circumstances_from: dt.date
+    dibao_status: DibaoStatusUsed
+    evaluation: Evaluation
+
+    def as_json(self) -> dict[str, Any]:
+        """The evaluation's JSON with the person, and the dibao source in the trace of every item
+        whose rule read dibao."""
+        body = self.evaluation.as_json()
+        for step in body["trace"]:
+            if "dibao" in step["facts"]:
+                step["notes"].append(self.dibao_status.note)
+        if self.dibao_status.degraded:
+            body["degraded"].append(self.dibao_status.degraded)
+        body["jurisdiction"] = self.person.jurisdiction
+        body["person_id"] = str(self.person.id)
+        body["citizen_id"] = self.person.citizen_id_masked
+        body["circumstances_from"] = self.circumstances_from.isoformat()
+        body["dibao_status"] = self.dibao_status.as_json()
+        return body
+
+
+async def evaluate_registered_person(
+    session: AsyncSession,
+    *,
+    book: CatalogueBook,
+    standards: DibaoStandards,
+    statuses: DibaoStatuses,
+    vault: CitizenIdVault,
+    interpretations: EldercareInterpretations,
+    dibao_status_source: DibaoStatusSource,
+    person: Person,
+    on: dt.date,
+    authorization: str | None,
+) -> PersonEvaluation:
+    """A registered person's entitlements for the month of ``on``: the circumstances version in
+    force that day, and dibao status from the welfare service.
+
+    With ``dibao_status_source`` ``welfare`` the person's citizen ID number is read from the
+    vault and welfare's enrolment lookup is asked with the caller's identity; its answer
+    decides. When welfare cannot answer, the register's recorded ``dibao`` is used and the
+    evaluation lists that as degraded. Only this one-person evaluation asks welfare: the
+    monthly snapshots and discovery read the recorded circumstance for the whole register.
+    """
+    if on < person.birth_date:
+        raise InvalidInput.field("query.on", f"is before the birth date {person.birth_date.isoformat()}")
+    if person.left_on is not None and on >= person.left_on:
+        raise InvalidInput.field(
+            "query.on", f"the person left the register on {person.left_on.isoformat()} ({person.left_reason})"
+        )
+    row = (await register.circumstances_in_force(session, [person.id], on)).get(person.id)
+    if row is None:
+        raise InvalidInput.field("query.on", f"no circumstances of the person are recorded in force on {on}")
+    recorded = parse_profile(
+        {
+            "birth_date": person.birth_date,
+            "sex": person.sex,
+            **{name: getattr(row, name) for name in register.CIRCUMSTANCE_FIELDS},
+        },
+        location="circumstances",
+    )
+    answer: DibaoStatus | None = None
+    if dibao_status_source == "welfare":
+        number = vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
+        if number == person.citizen_id_masked:
+            answer = DibaoStatus(None, reason="the citizen ID number cannot be read with the configured key")
+        else:
+            answer = await statuses.status(number, on, authorization)
+    status = dibao_status_used(recorded.dibao, answer, YearMonth.of(on))
+    evaluation = await evaluate_person(
+        session,
+        book=book,
+        standards=standards,
+        interpretations=interpretations,
+        jurisdiction=person.jurisdiction,
+        on=on,
+        profile=recorded.model_copy(update={"dibao": status.value}),
+        authorization=authorization,
+        jurisdiction_field="path.person_id",
+    )
+    return PersonEvaluation(person, row.effective_from, status, evaluation)

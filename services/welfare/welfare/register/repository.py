@@ -6,14 +6,37 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from welfare.register.models import IncomeAssessment, Person
+from shared.access import within_scope
+from shared.auth import Principal
+from welfare.register.models import Enrolment, IncomeAssessment, Person
 
 
 async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:
     return await session.scalar(select(Person).where(Person.citizen_id_hash == lookup_hash))
+
+
+async def enrolments_in_force(
+    session: AsyncSession, *, person: Person, month: dt.date, principal: Principal
+) -> Sequence[Enrolment]:
+    """The person's own enrolments and their household's dibao enrolment that are active in
+    ``month`` (its first day), within the caller's area: the enrolments the payroll pays."""
+    beneficiary = Enrolment.person_id == person.id
+    if person.household_id is not None:
+        beneficiary = or_(
+            beneficiary, and_(Enrolment.household_id == person.household_id, Enrolment.program == "dibao")
+        )
+    query = select(Enrolment).where(
+        beneficiary,
+        Enrolment.status == "active",
+        Enrolment.start_month <= month,
+        or_(Enrolment.end_month.is_(None), Enrolment.end_month >= month),
+    )
+    query = within_scope(query, Enrolment.jurisdiction, principal)
+    rows = await session.scalars(query.order_by(Enrolment.program, Enrolment.start_month, Enrolment.id))
+    return list(rows)
 
 
 async def income_history(

@@ -22,6 +22,8 @@ from welfare.register.models import Enrolment, Household, Person
 from welfare.register.schemas import (
     CareArrangementChange,
     EnrolmentCreate,
+    EnrolmentLookup,
+    EnrolmentLookupRead,
     EnrolmentRead,
     EnrolmentStatus,
     EnrolmentUpdate,
@@ -205,6 +207,19 @@ async def list_enrolments(
         query = query.where(Enrolment.status == status)
     rows, total = await paginate(session, query, page, Enrolment.created_at, Enrolment.id)
     return Page.of(await service.enrolment_reads(session, list(rows)), total, page)
+
+
+@router.post(
+    "/enrolment-lookups",
+    response_model=EnrolmentLookupRead,
+    summary="Enrolments in force in a month for a person found by citizen ID number (sent in the body, "
+    "answered masked), within your area; nobody found is not an error",
+    responses=problem_responses(422),
+)
+async def lookup_enrolments(
+    data: EnrolmentLookup, session: SessionDep, principal: Reader, ids: VaultDep
+) -> EnrolmentLookupRead:
+    return await service.lookup_enrolments(session, principal=principal, vault=ids, data=data)
 
 
 @router.get(

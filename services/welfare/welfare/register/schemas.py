@@ -161,3 +161,44 @@ class EnrolmentRead(ResponseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class EnrolmentLookup(RequestModel):
+    """Whose enrolments, on which day. The citizen ID number travels in the body so it never
+    appears in a URL or an access log."""
+
+    citizen_id: CitizenId
+    on: CalendarDate = Field(description="the day; the enrolments in force in its month are listed")
+
+
+class EnrolmentInForce(ResponseModel):
+    """An enrolment in force in the month looked up, for the person or for their household."""
+
+    enrolment_id: uuid.UUID
+    program: Program
+    jurisdiction: str
+    beneficiary: Literal["household", "person"] = Field(
+        description="dibao enrols the household (every member counts); the other programs the person"
+    )
+    household_id: uuid.UUID | None
+    start_month: Month
+    end_month: Month | None
+    status: EnrolmentStatus
+
+
+class EnrolmentLookupRead(ResponseModel):
+    """What the welfare register holds in force for a person in a month, within the caller's area.
+
+    A number nobody registered and a person registered outside the caller's area answer the
+    same way (``person_id`` null, no enrolments, ``dibao`` false): the lookup never tells a
+    caller more than their own area's register shows them.
+    """
+
+    citizen_id: str = Field(description="Masked (2111**********1234), never in clear.")
+    on: dt.date
+    month: str = Field(
+        pattern=r"^\d{4}-\d{2}$", description="the month of the day looked up, whose enrolments count"
+    )
+    person_id: uuid.UUID | None = Field(description="the registered person, when in your area; else null")
+    dibao: bool = Field(description="in a dibao (低保) enrolment in force that month (through the household)")
+    enrolments: list[EnrolmentInForce]

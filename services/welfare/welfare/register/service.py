@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import load_in_scope
 from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
-from shared.citizen_ids import CitizenIdVault, check_digit_ok
+from shared.citizen_ids import CitizenIdVault, check_digit_ok, mask
 from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from welfare.db import audit_log
@@ -23,6 +23,9 @@ from welfare.register.schemas import (
     CareArrangementChange,
     DibaoEnrolmentCreate,
     EnrolmentCreate,
+    EnrolmentInForce,
+    EnrolmentLookup,
+    EnrolmentLookupRead,
     EnrolmentRead,
     EnrolmentUpdate,
     HouseholdCreate,
@@ -236,6 +239,55 @@ async def enrolment_reads(session: AsyncSession, enrolments: list[Enrolment]) ->
         read.income_assessments = [IncomeAssessmentRead.model_validate(a) for a in history[enrolment.id]]
         reads.append(read)
     return reads
+
+
+async def lookup_enrolments(
+    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, data: EnrolmentLookup
+) -> EnrolmentLookupRead:
+    """The enrolments in force in the month of ``data.on`` for the person with this citizen ID.
+
+    Dibao (低保) enrols a household, so a person is in dibao through their household's
+    enrolment; the enrolment does not name which members it covers, so every member of the
+    household counts. The other programs enrol the person. Only active enrolments count,
+    as in the payroll.
+
+    Not an error when nobody is found: a number nobody registered and a person registered
+    outside the caller's area answer alike (no person, no enrolments, not in dibao), so the
+    lookup reveals nothing the caller's own area of the register does not already show.
+    """
+    if not check_digit_ok(data.citizen_id):
+        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
+    month, masked = YearMonth.of(data.on), mask(data.citizen_id)
+    person = await repository.person_by_citizen_id_hash(session, vault.lookup_hash(data.citizen_id))
+    if person is None or not principal.can_access(person.jurisdiction):
+        return EnrolmentLookupRead(
+            citizen_id=masked, on=data.on, month=str(month), person_id=None, dibao=False, enrolments=[]
+        )
+    enrolments = await repository.enrolments_in_force(
+        session, person=person, month=month.first_day, principal=principal
+    )
+    return EnrolmentLookupRead(
+        citizen_id=masked,
+        on=data.on,
+        month=str(month),
+        person_id=person.id,
+        dibao=any(e.program == "dibao" for e in enrolments),
+        enrolments=[
+            EnrolmentInForce.model_validate(
+                {
+                    "enrolment_id": e.id,
+                    "program": e.program,
+                    "jurisdiction": e.jurisdiction,
+                    "beneficiary": "household" if e.household_id is not None else "person",
+                    "household_id": e.household_id,
+                    "start_month": e.start_month,
+                    "end_month": e.end_month,
+                    "status": e.status,
+                }
+            )
+            for e in enrolments
+        ],
+    )
 
 
 def _enrolment_state(enrolment: Enrolment) -> dict[str, Any]:

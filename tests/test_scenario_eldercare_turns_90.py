@@ -1,0 +1,242 @@
+"""Scenario, through the gateway with county staff accounts: in 上蔡县 (411722), whose own
+catalogue raises the 高龄津贴, a person turns 90; discovery finds them ahead of time, the
+monthly snapshots show the raised amount from the month after the birthday, and a dibao
+enrolment made in the welfare service shows in their eldercare evaluation.
+
+Dates are in 2031 (the 90th birthday is 2031-06-17), months no other test uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from platformctl.testing import Platform
+from shared.testing import citizen_id
+
+ELDERCARE = "/api/eldercare/v1"
+WELFARE = "/api/welfare/v1"
+COUNTY = "411722"  # 上蔡县
+BIRTH_DATE = "1941-06-17"
+# 上蔡县's list raises every band of the city's 高龄津贴 (60.00 / 100.00 / 500.00, 附件第8项):
+# a county may raise, never lower (驻政办〔2023〕35号 二（一）1)
+RAISED_BANDS = [
+    {"from_age": 80, "to_age_as_written": 90, "amount": "70.00"},
+    {"from_age": 90, "to_age_as_written": 99, "amount": "130.00"},
+    {"from_age": 100, "to_age_as_written": None, "amount": "550.00"},
+]
+CITATION = {"document": "上蔡县人民政府关于提高城乡低保标准的通知（蔡政〔2030〕9号）", "article": "一"}
+
+
+def item(body: dict[str, Any], number: int) -> dict[str, Any]:
+    found: dict[str, Any] = next(e for e in body["entitlements"] if e["item"] == number)
+    return found
+
+
+@pytest.fixture(scope="module")
+async def staff(platform: Platform) -> dict[str, dict[str, str]]:
+    county = [COUNTY]
+    return {
+        "eldercare_admin": await platform.account(
+            "scenario90-eldercare-admin", scopes=["eldercare:read", "eldercare:admin"], jurisdictions=county
+        ),
+        "eldercare_clerk": await platform.account(
+            "scenario90-eldercare-clerk",
+            scopes=["eldercare:read", "eldercare:write", "welfare:read"],
+            jurisdictions=county,
+        ),
+        "eldercare_only": await platform.account(
+            "scenario90-eldercare-reader", scopes=["eldercare:read"], jurisdictions=county
+        ),
+        "welfare_admin": await platform.account(
+            "scenario90-welfare-admin", scopes=["welfare:read", "welfare:admin"], jurisdictions=county
+        ),
+        "welfare_clerk": await platform.account(
+            "scenario90-welfare-clerk", scopes=["welfare:read", "welfare:write"], jurisdictions=county
+        ),
+    }
+
+
+async def test_a_person_turns_90_and_is_enrolled_in_dibao(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    number = citizen_id(BIRTH_DATE, region=COUNTY)
+
+    # 1. the county raises the 高龄津贴 in its own catalogue
+    async with platform.client(headers=staff["eldercare_admin"]) as client:
+        current = await client.get(f"{ELDERCARE}/catalogues/{COUNTY}")
+        assert current.status_code == 200, current.text
+        saved = await client.put(
+            f"{ELDERCARE}/catalogues/{COUNTY}/overrides",
+            json={
+                "version": "2031-01",
+                "document": "上蔡县基本养老服务清单（蔡政办〔2031〕1号）",
+                "items": {"8": {"components": {"allowance": {"amount": {"by_age": RAISED_BANDS}}}}},
+            },
+            headers={"If-Match": current.headers["ETag"]},
+        )
+        assert saved.status_code == 200, saved.text
+        longevity = next(i for i in saved.json()["items"] if i["number"] == 8)
+        assert longevity["amended_by"]["jurisdiction"] == COUNTY
+
+    async with platform.client(headers=staff["eldercare_clerk"]) as client:
+        # 2. the person is on the county's register; the register records no dibao
+        registered = await client.post(
+            f"{ELDERCARE}/persons",
+            json={
+                "jurisdiction": COUNTY,
+                "name": "刘桂英",
+                "citizen_id": number,
+                "circumstances": {"effective_from": "2020-01-01", "living_arrangement": "with_family"},
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        person = registered.json()
+        assert person["birth_date"] == BIRTH_DATE
+
+        # 3. discovery, looking at June 2031, finds the 90th birthday and the raised amount
+        found = await client.get(
+            f"{ELDERCARE}/discoveries",
+            params={"jurisdiction": COUNTY, "from": "2031-06-01", "to": "2031-06-30", "limit": 200},
+        )
+        assert found.status_code == 200, found.text
+        hit = next(
+            h for h in found.json()["items"] if h["person_id"] == person["id"] and h["event"] == "birthday"
+        )
+        assert hit["event_on"] == "2031-06-17"
+        assert hit["reason"] == "turns 90 on 2031-06-17"
+        assert hit["citizen_id"] == person["citizen_id"]
+        assert "*" in hit["citizen_id"]
+        assert hit["items"] == [
+            {
+                "item": 8,
+                "name": "高龄津贴",
+                "change": "amount",
+                "eligible_from": "2031-07-01",  # 次月起: the month after the birthday
+                "note": "from age 90: 130.00 (was 70.00)",
+            }
+        ]
+
+        # 4. the July snapshot shows the raised 90+ amount against June's
+        for month in ("2031-06", "2031-07"):
+            run = await client.post(f"{ELDERCARE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
+            assert run.status_code == 201, run.text
+            assert run.json()["persons_created"] >= 1
+        changes = await client.get(f"{ELDERCARE}/persons/{person['id']}/changes", params={"month": "2031-07"})
+        assert changes.status_code == 200, changes.text
+        body = changes.json()
+        assert (body["previous_month"], body["previous_snapshot"]) == ("2031-06", True)
+        assert body["changes"] == [
+            {
+                "item": 8,
+                "name": "高龄津贴",
+                "change": "amount",
+                "previous_amount": "70.00",
+                "amount": "130.00",
+                "period": "month",
+            }
+        ]
+        assert (body["previous_monthly_total"], body["monthly_total"]) == ("70.00", "130.00")
+
+    # 5. the welfare service: a dibao standard for the county, the household, the enrolment
+    async with platform.client(headers=staff["welfare_admin"]) as client:
+        standard = await client.post(
+            f"{WELFARE}/standards/versions",
+            json={
+                "jurisdiction": COUNTY,
+                "version_id": "shangcai-2031-01",
+                "effective_from": "2031-01-01",
+                "published_on": "2030-12-15",
+                "dibao": "620.00",
+                "dibao_citation": CITATION,
+            },
+        )
+        assert standard.status_code == 201, standard.text
+    async with platform.client(headers=staff["welfare_clerk"]) as client:
+        household = await client.post(
+            f"{WELFARE}/households", json={"jurisdiction": COUNTY, "address": "上蔡县蔡都街道 12 号"}
+        )
+        assert household.status_code == 201, household.text
+        welfare_person = await client.post(
+            f"{WELFARE}/persons",
+            json={
+                "jurisdiction": COUNTY,
+                "household_id": household.json()["id"],
+                "name": "刘桂英",
+                "citizen_id": number,
+                "birth_date": BIRTH_DATE,
+            },
+        )
+        assert welfare_person.status_code == 201, welfare_person.text
+        enrolment = await client.post(
+            f"{WELFARE}/enrolments",
+            json={
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "household_id": household.json()["id"],
+                "covered_members": 1,
+                "per_capita_income": "200.00",
+                "start_month": "2031-07",
+                "decision": {"by": "上蔡县民政局", "on": "2031-06-25", "reference": "蔡民低〔2031〕15号"},
+            },
+        )
+        assert enrolment.status_code == 201, enrolment.text
+        enrolment_id = enrolment.json()["id"]
+        priced = await client.post(
+            f"{WELFARE}/calculations",
+            json={
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "month": "2031-07",
+                "household_size": 1,
+                "per_capita_income": "200.00",
+            },
+        )
+        assert priced.status_code == 200, priced.text
+        assert priced.json()["amount"] == "420.00"  # (620.00 − 200.00) × 1, 社会救助暂行办法 Art. 12
+
+    # 6. the person's eldercare evaluation reads dibao status from welfare
+    async with platform.client(headers=staff["eldercare_clerk"]) as client:
+        july = await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-07-15"})
+        assert july.status_code == 200, july.text
+        body = july.json()
+        assert body["age"] == 90
+        assert body["dibao_status"]["value"] is True
+        assert body["dibao_status"]["source"] == "welfare"
+        assert body["dibao_status"]["enrolment_id"] == enrolment_id
+        assert body["dibao_status"]["register_value"] is False
+        assert body["degraded"] == []
+        listed = {e["item"] for e in body["entitlements"]}
+        assert {9, 11, 12, 21} <= listed
+        assert item(body, 8)["amount"] == "130.00"
+        assert item(body, 8)["amended_by"]["jurisdiction"] == COUNTY
+        assert (item(body, 11)["amount"], item(body, 11)["period"]) == ("60.00", "month")
+        assert item(body, 9)["amount"] is None  # paid by the welfare service itself
+        assert (item(body, 21)["amount"], item(body, 21)["period"]) == ("80.00", "year")
+        assert body["monthly_total"] == "190.00"  # 130.00 高龄津贴 + 60.00 养老服务补贴
+        nine = next(step for step in body["trace"] if step["item"] == 9)
+        assert f"dibao: true from the welfare service (enrolment {enrolment_id} in force in 2031-07)" in (
+            " ".join(nine["notes"])
+        )
+
+        # the month before the enrolment starts: welfare knows the person, not in dibao yet
+        june = (
+            await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-06-15"})
+        ).json()
+        assert (june["dibao_status"]["value"], june["dibao_status"]["source"]) == (False, "welfare")
+        assert not {9, 11, 21} & {e["item"] for e in june["entitlements"]}
+        assert item(june, 8)["amount"] == "70.00"
+        assert june["monthly_total"] == "70.00"
+
+    # a caller who may not read welfare gets the register's flag, and is told so
+    async with platform.client(headers=staff["eldercare_only"]) as client:
+        fallback = await client.get(
+            f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-07-15"}
+        )
+        assert fallback.status_code == 200, fallback.text
+        body = fallback.json()
+        assert (body["dibao_status"]["value"], body["dibao_status"]["source"]) == (False, "register")
+        assert any(line.startswith("dibao status from the register") for line in body["degraded"])
+        assert 9 not in {e["item"] for e in body["entitlements"]}
+        assert body["monthly_total"] == "130.00"
