@@ -1,10 +1,11 @@
-"""OpenAPI links from each create operation to the operations that read what it made.
+"""OpenAPI links from each create operation to the operations on what it made.
 
-``POST /households`` answers with an ``id``; ``GET /households/{household_id}`` and
-``GET /households/{household_id}/…`` take that id (a parameter named like a property of the
-answer, as ``{year}`` after ``POST /years``, takes that property). Declaring the link lets client
-generators and stateful API tests (schemathesis) follow it; the links are derived from
-the paths, so a new endpoint gets its links without anyone writing them.
+``POST /households`` answers with an ``id``; ``GET`` and ``PATCH /households/{household_id}``
+and the operations under ``/households/{household_id}/…`` take that id (a parameter named
+like a property of the answer, as ``{year}`` after ``POST /years``, takes that property).
+Declaring the link lets client generators and stateful API tests (schemathesis) follow it;
+the links are derived from the paths, so a new endpoint gets its links without anyone
+writing them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from typing import Any
 
 _PARAMETER = re.compile(r"{(\w+)}")
+_FOLLOWING_METHODS = ("get", "patch", "put", "post")
 
 
 def add_links(document: dict[str, Any]) -> None:
@@ -38,8 +40,8 @@ def add_links(document: dict[str, Any]) -> None:
             }
             for target_path, new in _paths_below(path, paths)
             if (source := _source_of(new, properties)) is not None
-            and (target := paths[target_path].get("get")) is not None
-            and "operationId" in target
+            for method in _FOLLOWING_METHODS
+            if (target := paths[target_path].get(method)) is not None and "operationId" in target
         }
         if links:
             answer.setdefault("links", {}).update(links)
