@@ -293,6 +293,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        # everything after `test` goes to pytest as it is, options first included (-x, -k …)
+        return cmd_test(argparse.Namespace(pytest_args=argv[1:]))
     args = parser().parse_args(argv)
     code: int = args.func(args)
     return code

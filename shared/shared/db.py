@@ -11,12 +11,13 @@ itself once the server is back: see :func:`make_engine`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, Integer, MetaData, event, func, text
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.errors import DatabaseUnavailable
 from shared.settings import ServiceSettings
@@ -42,6 +44,37 @@ NAMING_CONVENTION = {
 
 def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+class Timestamps:
+    """``created_at`` and ``updated_at`` (set by the database) for a model."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CreatedAt:
+    """``created_at`` (set by the database) for a model whose rows never change."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Versioned:
+    """A record updated only by compare-and-set on its ``version``.
+
+    Every UPDATE the ORM emits for the record is ``… WHERE id = :id AND version = :read``
+    and raises ``StaleDataError`` when no row matched: a concurrent change committed first.
+    The write path (:mod:`shared.writes`) answers that 412, so no update is ever lost. The
+    version starts at 1 and goes up by one with every update (``ETag`` is derived from it).
+    """
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - a class-level directive
+        return {"version_id_col": cls.__table__.c.version, "eager_defaults": True}  # type: ignore[attr-defined]
 
 
 # SQLSTATEs saying the server cannot serve this connection now, whatever the statement:

@@ -9,7 +9,10 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
-_MONEY_TEXT = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+# ASCII digits only (\d would take fullwidth and other scripts' digits) and nothing around them:
+# fullmatch, because $ would also match before a trailing newline
+_MONEY_TEXT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -25,15 +28,17 @@ def _parse_money(value: object) -> Decimal:
     # JSON carries money as a string so no client loses precision: numbers are refused.
     if isinstance(value, Decimal):
         amount = value
-    elif isinstance(value, str) and _MONEY_TEXT.match(value):
+    elif isinstance(value, str) and _MONEY_TEXT.fullmatch(value):
         amount = Decimal(value)
     else:
         raise ValueError(
             'must be an amount written as a string such as "800.00" '
-            "(at most 12 digits before the point and 2 after)"
+            "(ASCII digits, at most 12 before the point and 2 after)"
         )
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
+    if amount.is_zero() and amount.is_signed():
+        raise ValueError('must not be a negative zero; write "0.00"')
     return amount
 
 
@@ -41,7 +46,7 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(money_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$", "examples": ["800.00"]}),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["800.00"]}),
 ]
 """A money field: accepts and serialises the string "800.00"."""
 
@@ -57,6 +62,6 @@ NonNegativeMoney = Annotated[
     BeforeValidator(_parse_money),
     AfterValidator(_not_negative),
     PlainSerializer(money_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "examples": ["500.00"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$", "examples": ["500.00"]}),
 ]
 """Money that cannot be negative (incomes, standards)."""

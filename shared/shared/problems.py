@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -138,6 +140,47 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, request=request, headers=headers)
 
 
+async def _handle_integrity(request: Request, exc: Exception) -> JSONResponse:
+    """A constraint the service did not turn into its own answer: never a 500.
+
+    The write path (``shared.writes``) names collisions itself; this is the net under every
+    other flush and commit. A collision (unique or exclusion) is 409; a reference to a record
+    that is gone or still referenced is 409; any other constraint refused the input (422).
+    The message names the constraint, never the values (they may be personal data).
+    """
+    from shared.writes import collision_detail, sqlstate_of
+
+    assert isinstance(exc, IntegrityError)
+    sqlstate = sqlstate_of(exc) or ""
+    if sqlstate in ("23505", "23P01"):
+        return problem_response(409, collision_detail(exc), request=request, type_suffix="conflict")
+    if sqlstate == "23503":
+        return problem_response(
+            409,
+            "The change refers to a record that does not exist, or removes one still referred to.",
+            request=request,
+            type_suffix="conflict",
+        )
+    logger.warning("constraint refused a write", extra={"sqlstate": sqlstate, "path": request.url.path})
+    return problem_response(
+        422,
+        "The change breaks a rule of the stored data.",
+        request=request,
+        type_suffix="invalid-input",
+        errors=[],
+    )
+
+
+async def _handle_stale(request: Request, exc: Exception) -> JSONResponse:
+    """A compare-and-set UPDATE matched no row: someone else's change committed first."""
+    return problem_response(
+        412,
+        "The record has changed since you read it; read it again and retry.",
+        request=request,
+        type_suffix="precondition-failed",
+    )
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(
@@ -151,6 +194,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(IntegrityError, _handle_integrity)
+    app.add_exception_handler(StaleDataError, _handle_stale)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

@@ -25,6 +25,7 @@ from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.openapi_links import add_links
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
+from shared.records import PlatformTables
 from shared.settings import ServiceSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -150,8 +151,9 @@ def create_service_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    # Each service declares shared.records.idempotency_table in its metadata.
-    app.state.idempotency_table = metadata.tables[f"{schema}.idempotency_keys"]
+    # Each service declares the platform tables (shared.records.PlatformTables) in its metadata.
+    app.state.platform_tables = PlatformTables.of(metadata)
+    app.state.idempotency_table = app.state.platform_tables.idempotency_keys
     app.state.token_verifier = token_verifier or TokenVerifier(
         http_jwks_fetcher(settings.jwks_url),
         issuer=settings.token_issuer,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import service_metadata
-from shared.records import audit_table, idempotency_table
+from shared.records import PlatformTables
 
 SCHEMA = "eldercare"
 metadata = service_metadata(SCHEMA)
-audit_log = audit_table(metadata)
-idempotency_keys = idempotency_table(metadata)
+platform_tables = PlatformTables.declare(metadata)
+audit_log = platform_tables.audit_log
 
 
 class Base(DeclarativeBase):
