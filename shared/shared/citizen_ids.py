@@ -1,7 +1,9 @@
 """Citizen ID numbers (居民身份证号码) are personal data: encrypted at rest, masked in answers.
 
-Stored three ways: AES-GCM ciphertext (for roles allowed to see it), a keyed HMAC for
-finding a person by number without decrypting, and the masked form ``2111**********1234``.
+Stored four ways: the ciphertext (AES-256-GCM, or SM4-GCM where commercial cryptography is
+required) for roles allowed to see it, the id of the key that made it, a keyed hash (HMAC-SHA256
+or HMAC-SM3, under a key of its own) for finding a person by number without decrypting, and the
+masked form ``2111**********1234``. Every number is normalised first (:func:`normalise`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import logging
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BeforeValidator, WithJsonSchema
 
@@ -101,34 +107,191 @@ def mask(number: str) -> str:
     return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"
 
 
+Algorithm = Literal["aes-256-gcm", "sm4-gcm"]
+LookupAlgorithm = Literal["hmac-sha256", "hmac-sm3"]
+_KEY_BYTES: dict[str, int] = {"aes-256-gcm": 32, "sm4-gcm": 16}
+_AAD = b"citizen-id"
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """One key that encrypts citizen ID numbers at rest, with its algorithm.
+
+    ``aes-256-gcm`` (32 bytes) or ``sm4-gcm`` (16 bytes, GB/T 32907, for deployments that
+    must use commercial cryptography). Its id — the algorithm and a fingerprint of the key, never
+    the key — is stored beside every ciphertext it makes, so rotation knows what is left to move.
+    """
+
+    algorithm: Algorithm
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != _KEY_BYTES[self.algorithm]:
+            size = _KEY_BYTES[self.algorithm]
+            raise ValueError(f"a {self.algorithm} citizen-ID key must be {size} bytes, base64-encoded")
+
+    @classmethod
+    def parse(cls, spec: str, default_algorithm: Algorithm = "aes-256-gcm") -> DataKey:
+        """``BASE64`` or ``ALGORITHM:BASE64`` (e.g. ``sm4-gcm:…``)."""
+        algorithm, _, encoded = spec.rpartition(":") if ":" in spec else ("", "", spec)
+        chosen = algorithm or default_algorithm
+        if chosen not in _KEY_BYTES:
+            raise ValueError(f"unknown citizen-ID key algorithm {chosen!r} (aes-256-gcm or sm4-gcm)")
+        try:
+            secret = base64.b64decode(encoded.strip(), validate=True)
+        except ValueError as exc:
+            raise ValueError("a citizen-ID key must be base64") from exc
+        return cls(chosen, secret)  # type: ignore[arg-type]
+
+    @property
+    def id(self) -> str:
+        fingerprint = hashlib.sha256(b"citizen-id-key:" + self.algorithm.encode() + b":" + self.secret)
+        return f"{'aes' if self.algorithm == 'aes-256-gcm' else 'sm4'}-{fingerprint.hexdigest()[:12]}"
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        nonce = os.urandom(12)
+        if self.algorithm == "aes-256-gcm":
+            return nonce + AESGCM(self.secret).encrypt(nonce, plaintext, _AAD)
+        encryptor = Cipher(algorithms.SM4(self.secret), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(_AAD)
+        body = encryptor.update(plaintext) + encryptor.finalize()
+        return nonce + body + encryptor.tag
+
+    def decrypt(self, cipher: bytes) -> bytes:
+        nonce, body = cipher[:12], cipher[12:]
+        if self.algorithm == "aes-256-gcm":
+            return AESGCM(self.secret).decrypt(nonce, body, _AAD)
+        if len(body) < 16:
+            raise InvalidTag
+        decryptor = Cipher(algorithms.SM4(self.secret), modes.GCM(nonce, body[-16:])).decryptor()
+        decryptor.authenticate_additional_data(_AAD)
+        return decryptor.update(body[:-16]) + decryptor.finalize()
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """The key of the keyed hash that finds a person by number (and makes one number one
+    person). Its own key, never derived from the encryption key, so rotating the encryption
+    key never changes who is a duplicate."""
+
+    algorithm: LookupAlgorithm
+    secret: bytes = field(repr=False)
+
+    def digest(self, number: str) -> str:
+        if self.algorithm == "hmac-sha256":
+            return hmac.new(self.secret, number.encode(), hashlib.sha256).hexdigest()
+        mac = crypto_hmac.HMAC(self.secret, hashes.SM3())
+        mac.update(number.encode())
+        return mac.finalize().hex()
+
+
+def legacy_lookup_secret(key_b64: str) -> bytes:
+    """The lookup secret releases before the separate lookup key derived from the encryption
+    key: an operator sets CITIZEN_ID_LOOKUP_KEY to its base64 once, and stored hashes stay valid."""
+    return hashlib.sha256(b"lookup:" + base64.b64decode(key_b64)).digest()
+
+
 @dataclass(frozen=True)
 class ProtectedId:
     cipher: bytes
+    key_id: str
     lookup_hash: str
     masked: str
 
 
 class CitizenIdVault:
-    def __init__(self, key_b64: str) -> None:
-        key = base64.b64decode(key_b64)
-        if len(key) != 32:
-            raise ValueError("the citizen-ID key must be 32 bytes, base64-encoded")
-        self._aead = AESGCM(key)
-        self._hmac_key = hashlib.sha256(b"lookup:" + key).digest()
+    """Encrypts, reveals, hashes and masks citizen ID numbers.
+
+    ``key`` encrypts new records; ``previous_keys`` still decrypt older ones (rotation moves
+    them to the current key and then they can go). ``lookup_key`` makes the lookup hash; while a
+    lookup key is being replaced, ``previous_lookup_keys`` are searched too.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        algorithm: Algorithm = "aes-256-gcm",
+        previous_keys: Sequence[str] = (),
+        lookup_key: str | None = None,
+        lookup_algorithm: LookupAlgorithm = "hmac-sha256",
+        previous_lookup_keys: Sequence[str] = (),
+    ) -> None:
+        self.current = DataKey.parse(key, algorithm)
+        self.keys = {k.id: k for k in (self.current, *(DataKey.parse(p) for p in previous_keys))}
+        if lookup_key is None:
+            logger.warning(
+                "no separate citizen-ID lookup key is set: the lookup hash is derived from the "
+                "encryption key, so rotating that key would change who is a duplicate"
+            )
+            lookup_secret = legacy_lookup_secret(key.rpartition(":")[2])
+        else:
+            lookup_secret = base64.b64decode(lookup_key)
+        if len(lookup_secret) < 32:
+            raise ValueError("the citizen-ID lookup key must be at least 32 bytes, base64-encoded")
+        self.lookup = LookupKey(lookup_algorithm, lookup_secret)
+        self.previous_lookups = tuple(
+            LookupKey(lookup_algorithm, base64.b64decode(spec)) for spec in previous_lookup_keys
+        )
 
     def protect(self, number: str) -> ProtectedId:
-        nonce = os.urandom(12)
-        cipher = nonce + self._aead.encrypt(nonce, number.encode(), b"citizen-id")
-        return ProtectedId(cipher=cipher, lookup_hash=self.lookup_hash(number), masked=mask(number))
+        return ProtectedId(
+            cipher=self.current.encrypt(number.encode()),
+            key_id=self.current.id,
+            lookup_hash=self.lookup_hash(number),
+            masked=mask(number),
+        )
 
     def lookup_hash(self, number: str) -> str:
-        return hmac.new(self._hmac_key, number.encode(), hashlib.sha256).hexdigest()
+        return self.lookup.digest(number)
 
-    def reveal(self, cipher: bytes, masked: str) -> str:
-        """The number in clear; the masked form (and an error in the log) when the configured
-        key cannot decrypt it, so one misconfigured record does not fail a whole listing."""
+    def lookup_hashes(self, number: str) -> list[str]:
+        """Every hash the number may be stored under (the current lookup key first)."""
+        return [self.lookup.digest(number), *(key.digest(number) for key in self.previous_lookups)]
+
+    def decrypt(self, cipher: bytes, key_id: str | None) -> str:
+        """The number in clear; raises ``InvalidTag`` when no configured key opens it. A record
+        without a key id predates key ids: every configured key is tried."""
+        candidates = [self.keys[key_id]] if key_id in self.keys else list(self.keys.values())
+        if key_id is not None and key_id not in self.keys:
+            raise InvalidTag
+        for candidate in candidates:
+            try:
+                return candidate.decrypt(cipher).decode()
+            except InvalidTag:
+                continue
+        raise InvalidTag
+
+    def reveal(self, cipher: bytes, masked: str, key_id: str | None = None) -> str:
+        """The number in clear; the masked form (and an error in the log) when no configured
+        key can decrypt it, so one misconfigured record does not fail a whole listing."""
         try:
-            return self._aead.decrypt(cipher[:12], cipher[12:], b"citizen-id").decode()
+            return self.decrypt(cipher, key_id)
         except InvalidTag:
-            logger.error("a citizen ID cannot be decrypted with the configured key", extra={"masked": masked})
+            logger.error("no configured key decrypts a citizen ID", extra={"masked": masked})
             return masked
+
+    def reencrypt(self, cipher: bytes, key_id: str | None) -> tuple[bytes, str]:
+        """The same number under the current key (for key rotation)."""
+        return self.current.encrypt(self.decrypt(cipher, key_id).encode()), self.current.id
+
+
+class _VaultSettings(Protocol):
+    citizen_id_key: str
+    citizen_id_algorithm: Algorithm
+    citizen_id_previous_keys: list[str]
+    citizen_id_lookup_key: str | None
+    citizen_id_lookup_algorithm: LookupAlgorithm
+    citizen_id_previous_lookup_keys: list[str]
+
+
+def vault_from(settings: _VaultSettings) -> CitizenIdVault:
+    """The vault a service's settings (``shared.settings.PersonalDataSettings``) describe."""
+    return CitizenIdVault(
+        settings.citizen_id_key,
+        algorithm=settings.citizen_id_algorithm,
+        previous_keys=settings.citizen_id_previous_keys,
+        lookup_key=settings.citizen_id_lookup_key,
+        lookup_algorithm=settings.citizen_id_lookup_algorithm,
+        previous_lookup_keys=settings.citizen_id_previous_lookup_keys,
+    )

@@ -7,6 +7,7 @@ is used, so in the default setup all services share one server, each in its sche
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,3 +58,31 @@ class ServiceSettings(BaseSettings):
             )
         self.database_url = async_database_url(self.database_url)
         return self
+
+
+class PersonalDataSettings(ServiceSettings):
+    """Settings of a service that stores citizen ID numbers (welfare, eldercare)."""
+
+    citizen_id_key: str = Field(
+        description="Key that encrypts new citizen ID numbers: base64 of 32 bytes (aes-256-gcm) or "
+        "of 16 bytes (sm4-gcm, see citizen_id_algorithm); `ALGORITHM:BASE64` also accepted. Keep it: "
+        "without it the stored numbers cannot be read back.",
+    )
+    citizen_id_algorithm: Literal["aes-256-gcm", "sm4-gcm"] = Field(
+        default="aes-256-gcm", description="Cipher of new ciphertexts; sm4-gcm for 商用密码 deployments."
+    )
+    citizen_id_previous_keys: list[str] = Field(
+        default_factory=list,
+        description="Earlier keys (`ALGORITHM:BASE64` or BASE64 for aes-256-gcm), still able to decrypt "
+        "records not yet moved to the current key by `platformctl rotate-citizen-id-key`.",
+    )
+    citizen_id_lookup_key: str | None = Field(
+        default=None,
+        description="Key of the keyed hash that finds a person by number: base64 of at least 32 bytes, "
+        "separate from the encryption key so that rotating that key never changes who is a duplicate. "
+        "Unset: derived from the encryption key as before (a warning is logged).",
+    )
+    citizen_id_lookup_algorithm: Literal["hmac-sha256", "hmac-sm3"] = Field(default="hmac-sha256")
+    citizen_id_previous_lookup_keys: list[str] = Field(
+        default_factory=list, description="Earlier lookup keys, searched too while hashes are re-made."
+    )
