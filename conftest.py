@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 import gateway  # noqa: F401  (the real package first: gateway/tests must not shadow it)
+from platformctl.components import COMPONENTS
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, free_port
 from shared import migrations
-from shared.components import COMPONENTS
 from shared.testing import TokenMint, database_url_from_env
 
 

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from alembic.script import ScriptDirectory
 
+from platformctl.components import COMPONENTS, Component
 from shared import migrations
-from shared.components import COMPONENTS, Component
 
 # pg_advisory_lock key shared by every migration run of the platform ("civicmig").
 LOCK_KEY = int.from_bytes(b"civicmig", "big") & 0x7FFF_FFFF_FFFF_FFFF

@@ -39,9 +39,9 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.config import SERVICE_NAMES
+from platformctl.components import COMPONENTS
 from platformctl.database import database_name, drop_database, ensure_database, with_database
 from platformctl.supervisor import SERVICE_PORTS
-from shared.components import COMPONENTS
 from shared.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from platformctl.components import COMPONENTS
 from platformctl.database import database_name, drop_database, ensure_database, with_database
 from shared import migrations
-from shared.components import COMPONENTS
 
 
 @pytest.fixture(scope="module")

@@ -33,10 +33,10 @@ import pytest
 import yaml
 
 from platformctl import database
+from platformctl.components import COMPONENTS
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, assert_problem, free_port
 from shared import migrations
-from shared.components import COMPONENTS
 from shared.testing import citizen_id
 from welfare.standards.book import load_book
 

@@ -31,8 +31,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from platformctl import database, migrate
+from platformctl.components import COMPONENTS
 from platformctl.supervisor import Supervisor, wait_until_ready
-from shared.components import COMPONENTS
 from shared.settings import async_database_url
 
 if TYPE_CHECKING:

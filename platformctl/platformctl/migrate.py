@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from platformctl.components import COMPONENTS, Component
 from shared import migrations
-from shared.components import COMPONENTS, Component
 
 
 def selected(names: list[str] | None) -> list[Component]:

@@ -7,15 +7,23 @@ existence is not revealed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
+from fastapi import Query
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.auth import Principal, ensure_jurisdiction
 from shared.errors import NotFound
+from shared.jurisdictions import JurisdictionCode, registry
 from shared.pagination import PageParams
+
+JurisdictionFilter = Annotated[
+    JurisdictionCode | None,
+    Query(description="only records of this jurisdiction and of the jurisdictions below it"),
+]
+"""The ``jurisdiction`` query filter of every list: a subtree, inside the caller's own area."""
 
 
 class HasJurisdiction(Protocol):
@@ -43,6 +51,21 @@ def within_scope(
     if principal.sees_everything:
         return query
     return query.where(column.in_(principal.visible_jurisdictions()))
+
+
+def filtered_to(
+    query: Select[RowT],
+    column: InstrumentedAttribute[Any],
+    principal: Principal,
+    jurisdiction: str | None,
+) -> Select[RowT]:
+    """``query`` within the caller's area and, when asked, within ``jurisdiction``'s subtree
+    (403 when that jurisdiction lies outside the caller's area)."""
+    query = within_scope(query, column, principal)
+    if jurisdiction is None:
+        return query
+    ensure_jurisdiction(principal, jurisdiction)
+    return query.where(column.in_(registry().subtree(jurisdiction)))
 
 
 async def paginate(

@@ -124,3 +124,33 @@ def drop_outbox_and_replayed_headers(schema: str) -> None:
     op.drop_index(op.f("ix_outbox_type"), table_name="outbox", schema=schema)
     op.drop_table("outbox", schema=schema)
     drop_replayed_headers(schema)
+
+
+def create_personal_data_access(schema: str) -> None:
+    """The log of who saw which citizen ID number in full (append-only)."""
+    op.create_table(
+        "personal_data_access",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("client_id", sa.String(length=200), nullable=True),
+        sa.Column("request_id", sa.String(length=128), nullable=True),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("entity", sa.String(length=64), nullable=False),
+        sa.Column("entity_id", sa.String(length=200), nullable=False),
+        sa.Column("jurisdiction", sa.String(length=32), nullable=True),
+        sa.Column(
+            "purpose",
+            sa.String(length=200),
+            nullable=True,
+            comment="as the caller stated; null when not stated",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_personal_data_access")),
+        schema=schema,
+    )
+    append_only(schema, "personal_data_access")
+
+
+def drop_personal_data_access(schema: str) -> None:
+    drop_append_only(schema, "personal_data_access")
+    op.drop_table("personal_data_access", schema=schema)

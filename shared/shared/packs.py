@@ -6,6 +6,7 @@ Every loader in every service goes through :func:`load_yaml` and raises
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from shared.errors import PackError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+PackT = TypeVar("PackT")
 
 
 def load_yaml(path: Path) -> Any:
@@ -36,3 +38,32 @@ def parse_pack(path: Path, model: type[ModelT]) -> ModelT:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "-"
         raise PackError(path.name, field, first["msg"]) from exc
+
+
+def load_pack_folder(
+    folder: Path,
+    load: Callable[[Path], PackT],
+    *,
+    key: Callable[[PackT], str],
+    what: str,
+    key_field: str,
+) -> dict[str, PackT]:
+    """Every ``*.yaml`` pack in ``folder`` (sorted by name), loaded and checked by ``load``,
+    by ``key``; the first problem raises PackError naming the file, the field and the problem.
+
+    ``what`` names a pack in messages (``"standards pack"``), ``key_field`` the field that
+    must be unique across files (``"jurisdiction"``).
+    """
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise PackError(str(folder), "-", f"no {what} files (*.yaml) in this folder")
+    packs: dict[str, PackT] = {}
+    origin: dict[str, str] = {}
+    for path in files:
+        pack = load(path)
+        name = key(pack)
+        if name in packs:
+            raise PackError(path.name, key_field, f"{what} {name} is also defined in {origin[name]}")
+        packs[name] = pack
+        origin[name] = path.name
+    return packs

@@ -24,6 +24,7 @@ from shared.db import Database
 from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.openapi_links import add_links
+from shared.personal_data import personal_data_access_router
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
 from shared.records import PlatformTables
 from shared.settings import ServiceSettings
@@ -154,6 +155,8 @@ def create_service_app(
     # Each service declares the platform tables (shared.records.PlatformTables) in its metadata.
     app.state.platform_tables = PlatformTables.of(metadata)
     app.state.idempotency_table = app.state.platform_tables.idempotency_keys
+    personal_data_access = metadata.tables.get(f"{schema}.personal_data_access")
+    app.state.personal_data_access_table = personal_data_access
     app.state.token_verifier = token_verifier or TokenVerifier(
         http_jwks_fetcher(settings.jwks_url),
         issuer=settings.token_issuer,
@@ -164,6 +167,8 @@ def create_service_app(
     if include_health:
         app.include_router(health_router())
         app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
+        if personal_data_access is not None:
+            app.include_router(personal_data_access_router(settings.service_name, personal_data_access))
     for router in routers:
         app.include_router(router)
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""Where each component's migrations live, for the operator CLI and the tests."""
+"""The platform's components (the gateway and the four services): their packages, schemas and
+migrations, for the launcher, the operator CLI, the migration image command and the tests."""
 
 from __future__ import annotations
 
