@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import renewal.models  # noqa: F401  (registers every table)
+from renewal.bulletins.router import router as bulletins_router
 from renewal.config import Settings
 from renewal.db import metadata
-from renewal.equipment.rules import load_thresholds
+from renewal.duties.router import router as duties_router
+from renewal.equipment.router import router as equipment_router
+from renewal.equipment.thresholds import load_thresholds
+from renewal.leader_absences.router import router as leader_absences_router
 from renewal.plans.pack import load_plans
 from renewal.plans.router import router as plans_router
+from renewal.reports.router import router as reports_router
+from renewal.status.router import router as status_router
 from shared.service_app import create_service_app
 
 
@@ -31,6 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "work of 盘政办发〔2024〕3号. Part of the civic policy platform; reached through the "
             "gateway at /api/renewal/."
         ),
-        routers=[plans_router],
+        routers=[
+            plans_router,
+            reports_router,
+            duties_router,
+            leader_absences_router,
+            status_router,
+            bulletins_router,
+            equipment_router,
+        ],
         on_startup=[_startup],
     )

@@ -1,5 +1,7 @@
 """Every table of the renewal schema, imported once so metadata and Alembic see them all."""
 
-from renewal.reports.models import LeaderAbsence, ProgressReport, ReportingDuty
+from renewal.duties.models import ReportingDuty
+from renewal.leader_absences.models import LeaderAbsence
+from renewal.reports.models import ProgressReport
 
 __all__ = ["LeaderAbsence", "ProgressReport", "ReportingDuty"]

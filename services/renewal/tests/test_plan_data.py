@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from renewal.config import SERVICE_ROOT
-from renewal.equipment.rules import assess, load_thresholds
+from renewal.equipment.service import assess
+from renewal.equipment.thresholds import load_thresholds
 from renewal.plans.leaders import responsible_leader
 from renewal.plans.pack import Indicator, Plan, load_plans
-from renewal.status.engine import target_status
+from renewal.status.targets import target_status
 from shared.errors import InvalidInput, PackError
 
 PACKS = SERVICE_ROOT / "packs"
@@ -115,7 +116,7 @@ def test_a_broken_plan_fails_naming_file_field_and_problem(
 )
 def test_machinery_age_thresholds(kind: str, since: str, on: str, renew: bool) -> None:
     answer = assess(
-        load_thresholds(PACKS),
+        thresholds=load_thresholds(PACKS),
         kind=kind,
         in_service_since=dt.date.fromisoformat(since),
         on=dt.date.fromisoformat(on),
@@ -129,15 +130,19 @@ def test_diesel_trucks_and_unknown_kinds() -> None:
     thresholds = load_thresholds(PACKS)
     day = dt.date(2024, 6, 1)
     assert (
-        assess(thresholds, kind="diesel_truck", in_service_since=None, on=day, emission_standard=3)["renew"]
+        assess(
+            thresholds=thresholds, kind="diesel_truck", in_service_since=None, on=day, emission_standard=3
+        )["renew"]
         is True
     )
     assert (
-        assess(thresholds, kind="diesel_truck", in_service_since=None, on=day, emission_standard=4)["renew"]
+        assess(
+            thresholds=thresholds, kind="diesel_truck", in_service_since=None, on=day, emission_standard=4
+        )["renew"]
         is False
     )
     with pytest.raises(InvalidInput) as caught:
-        assess(thresholds, kind="bulldozer", in_service_since=None, on=day, emission_standard=None)
+        assess(thresholds=thresholds, kind="bulldozer", in_service_since=None, on=day, emission_standard=None)
     assert "tractor" in caught.value.detail
     assert "diesel_truck" in caught.value.detail
 

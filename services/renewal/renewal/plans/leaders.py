@@ -80,13 +80,13 @@ def responsible_leader(plan: Plan, task: Task, away: Collection[str] = ()) -> Re
     if division is None:
         return None
     unit = task.lead_units[0]
-    found = leader_of_unit(division, plan.units, unit)
-    if found is None:
+    leader = leader_of_unit(division, plan.units, unit)
+    if leader is None:
         return None
     canonical = plan.units.resolve(unit) or unit
-    reason = f"{found.name} {ROLE_WORDS[found.role]} {unit}"
-    if found.name not in away:
-        return ResponsibleLeader(found.name, found.role, canonical, None, found.citation, reason)
-    name, role, why = stand_in_for(division, found.name, away)
+    reason = f"{leader.name} {ROLE_WORDS[leader.role]} {unit}"
+    if leader.name not in away:
+        return ResponsibleLeader(leader.name, leader.role, canonical, None, leader.citation, reason)
+    name, role, why = stand_in_for(division, leader.name, away)
     citation = division.stand_in_citation if role == "stand_in" else division.coordinator_citation
-    return ResponsibleLeader(name, role, canonical, found.name, citation, f"{reason}; {why}")
+    return ResponsibleLeader(name, role, canonical, leader.name, citation, f"{reason}; {why}")

@@ -244,6 +244,11 @@ class Plan:
         """The task's indicators; ``None`` gives the plan-wide ones."""
         return [indicator for indicator in self.spec.indicators if indicator.task == number]
 
+    def units_of(self, task: Task, *, lead_only: bool = False) -> set[str]:
+        """Canonical names of the task's lead units (and cooperating units unless ``lead_only``)."""
+        names = task.lead_units if lead_only else task.all_units
+        return {self.units.resolve(name) or name for name in names}
+
 
 @dataclass(frozen=True, eq=False)
 class PlanBook(Mapping[str, Plan]):

@@ -6,21 +6,25 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renewal.duties import repository as duties
+from renewal.duties.periods import due_date, periods, report_state
 from renewal.interpretations import RenewalInterpretations
-from renewal.plans.leaders import responsible_leader
+from renewal.leader_absences import repository as absences
+from renewal.plans.leaders import ResponsibleLeader, responsible_leader
 from renewal.plans.pack import Plan
-from renewal.reports.duties import due_date, periods, report_state
-from renewal.reports.models import LeaderAbsence, ProgressReport, ReportingDuty
-from renewal.status.engine import TargetStatus, target_status, worst
+from renewal.plans.schemas import LeaderRead
+from renewal.reports import repository as reports
+from renewal.status.schemas import DutyStateRead, PlanStatusRead, TargetStatusRead, TaskStatusRead
+from renewal.status.targets import StatusName, TargetStatus, target_status, task_status
 
 
-@dataclass
+@dataclass(frozen=True)
 class DutyState:
+    """One expected report of a duty and its state on the day asked about."""
+
     task: int
     unit: str
     period: str
@@ -31,83 +35,10 @@ class DutyState:
 @dataclass
 class TaskState:
     number: int
-    status: str
-    leader: dict[str, Any] | None
+    status: StatusName
+    leader: ResponsibleLeader | None
     targets: list[TargetStatus] = field(default_factory=list)
     duties: list[DutyState] = field(default_factory=list)
-
-
-async def away_leaders(session: AsyncSession, plan: Plan, on: dt.date) -> set[str]:
-    rows = await session.scalars(
-        select(LeaderAbsence.leader).where(
-            LeaderAbsence.plan_id == plan.id, LeaderAbsence.away_from <= on, LeaderAbsence.away_to >= on
-        )
-    )
-    return set(rows)
-
-
-def leader_json(plan: Plan, number: int, away: set[str]) -> dict[str, Any] | None:
-    task = plan.task(number)
-    assert task is not None
-    found = responsible_leader(plan, task, away)
-    if found is None:
-        return None
-    return {
-        "name": found.name,
-        "role": found.role,
-        "unit": found.unit,
-        "on_behalf_of": found.on_behalf_of,
-        "citation": found.citation,
-    }
-
-
-async def latest_values(session: AsyncSession, plan: Plan, on: dt.date) -> dict[str, Decimal]:
-    """The latest reported value of each indicator (returned reports do not count)."""
-    end = dt.datetime.combine(on, dt.time.max, tzinfo=dt.UTC)
-    rows = await session.scalars(
-        select(ProgressReport)
-        .where(
-            and_(
-                ProgressReport.plan_id == plan.id,
-                ProgressReport.submitted_at <= end,
-                ProgressReport.review_status != "returned",
-            )
-        )
-        .order_by(ProgressReport.submitted_at)
-    )
-    values: dict[str, Decimal] = {}
-    for report in rows:
-        for indicator, value in (report.indicator_values or {}).items():
-            try:
-                values[indicator] = Decimal(str(value))
-            except InvalidOperation:
-                continue
-    return values
-
-
-async def duty_states(session: AsyncSession, plan: Plan, on: dt.date) -> list[DutyState]:
-    duties = (await session.scalars(select(ReportingDuty).where(ReportingDuty.plan_id == plan.id))).all()
-    reports = (
-        await session.scalars(
-            select(ProgressReport).where(ProgressReport.plan_id == plan.id, ProgressReport.version == 1)
-        )
-    ).all()
-    first_submitted = {(r.task_number, r.unit, r.period): r.submitted_at.date() for r in reports}
-    states = []
-    for duty in duties:
-        for period in periods(duty.cadence, duty.starts, on):
-            due = due_date(period, duty.due_day)
-            submitted = first_submitted.get((duty.task_number, duty.unit, period.label))
-            states.append(
-                DutyState(
-                    duty.task_number,
-                    duty.unit,
-                    period.label,
-                    due,
-                    report_state(submitted, due, duty.grace_days, on),
-                )
-            )
-    return states
 
 
 @dataclass
@@ -118,41 +49,103 @@ class PlanState:
     duties: list[DutyState]
 
 
+async def latest_values(*, session: AsyncSession, plan: Plan, on: dt.date) -> dict[str, Decimal]:
+    """The latest reported value of each indicator (returned reports do not count)."""
+    end = dt.datetime.combine(on, dt.time.max, tzinfo=dt.UTC)
+    values: dict[str, Decimal] = {}
+    for report in await reports.counted_until(session, plan_id=plan.id, end=end):
+        for indicator, value in (report.indicator_values or {}).items():
+            try:
+                values[indicator] = Decimal(str(value))
+            except InvalidOperation:
+                continue
+    return values
+
+
+async def duty_states(*, session: AsyncSession, plan: Plan, on: dt.date) -> list[DutyState]:
+    """Each expected report of each duty of the plan whose period has ended by ``on``."""
+    first_submitted = {
+        (r.task_number, r.unit, r.period): r.submitted_at.date()
+        for r in await reports.first_versions(session, plan_id=plan.id)
+    }
+    states = []
+    for duty in await duties.of_plan(session, plan_id=plan.id):
+        for period in periods(duty.cadence, duty.starts, on):
+            due = due_date(period, duty.due_day)
+            submitted = first_submitted.get((duty.task_number, duty.unit, period.label))
+            state = report_state(submitted, due, duty.grace_days, on)
+            states.append(DutyState(duty.task_number, duty.unit, period.label, due, state))
+    return states
+
+
 async def plan_status(
-    session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
+    *, session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
 ) -> PlanState:
-    values = await latest_values(session, plan, on)
-    duties = await duty_states(session, plan, on)
-    away = await away_leaders(session, plan, on)
+    values = await latest_values(session=session, plan=plan, on=on)
+    states = await duty_states(session=session, plan=plan, on=on)
+    away = await absences.away_on(session, plan_id=plan.id, on=on)
+    tasks_with_duties = {state.task for state in states}
     by_task: dict[int, list[TargetStatus]] = defaultdict(list)
     plan_level: list[TargetStatus] = []
     for indicator in plan.spec.indicators:
         for target in indicator.targets:
-            # "missing report" only where a report was due: the task has a duty with a period ended
-            due = indicator.task is not None and any(d.task == indicator.task for d in duties)
             status = target_status(
                 indicator,
                 target,
                 latest=values.get(indicator.id),
                 on=on,
                 plan_start=plan.spec.issued_on,
-                report_required=due,
+                # "missing report" only where a report was due: the task has a duty with a period ended
+                report_required=indicator.task is not None and indicator.task in tasks_with_duties,
                 interpretations=interpretations,
             )
             (by_task[indicator.task] if indicator.task else plan_level).append(status)
     tasks = []
     for task in plan.spec.tasks:
-        own_duties = [d for d in duties if d.task == task.number]
-        statuses = [t.status for t in by_task[task.number]]
-        if any(d.state == "missing" for d in own_duties):
-            statuses.append("missing report")
+        own_states = [state for state in states if state.task == task.number]
+        targets = by_task[task.number]
         tasks.append(
             TaskState(
-                task.number,
-                worst(statuses),
-                leader_json(plan, task.number, away),
-                by_task[task.number],
-                own_duties,
+                number=task.number,
+                status=task_status(targets, [state.state for state in own_states]),
+                leader=responsible_leader(plan, task, away),
+                targets=targets,
+                duties=own_states,
             )
         )
-    return PlanState(on, tasks, plan_level, duties)
+    return PlanState(on, tasks, plan_level, states)
+
+
+def target_status_read(status: TargetStatus) -> TargetStatusRead:
+    return TargetStatusRead(
+        indicator=status.indicator,
+        deadline=status.deadline,
+        target=_text(status.target),
+        expected=_text(status.expected),
+        latest=_text(status.latest),
+        status=status.status,
+        reason=status.reason,
+    )
+
+
+def plan_status_read(*, plan: Plan, state: PlanState) -> PlanStatusRead:
+    return PlanStatusRead(
+        plan=plan.id,
+        on=state.on,
+        tasks=[
+            TaskStatusRead(
+                number=task.number,
+                status=task.status,
+                responsible_leader=LeaderRead.model_validate(task.leader) if task.leader else None,
+                targets=[target_status_read(t) for t in task.targets],
+                duties=[DutyStateRead.model_validate(d) for d in task.duties],
+            )
+            for task in state.tasks
+        ],
+        plan_targets=[target_status_read(t) for t in state.plan_targets],
+    )
+
+
+def _text(value: Decimal | None) -> str | None:
+    """Decimals as the API writes them: their plain string."""
+    return None if value is None else str(value)

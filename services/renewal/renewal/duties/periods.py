@@ -1,4 +1,4 @@
-"""Expected reports of a duty and their state: due, submitted on time, submitted late, missing."""
+"""The expected reports of a duty and their state: due, submitted on time, submitted late, missing."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ class Period:
 
 def periods(cadence: str, starts: dt.date, until: dt.date) -> list[Period]:
     """Periods that have ended by ``until`` (a report is expected after its period ends)."""
-    found: list[Period] = []
+    ended: list[Period] = []
     month = YearMonth.of(starts)
     while month.last_day < until:
         if cadence == "monthly":
-            found.append(Period(str(month), month))
+            ended.append(Period(str(month), month))
         elif month.month % 3 == 0:
-            found.append(Period(f"{month.year}-Q{month.month // 3}", month))
+            ended.append(Period(f"{month.year}-Q{month.month // 3}", month))
         month = month.next()
-    return found
+    return ended
 
 
 def due_date(period: Period, due_day: int) -> dt.date:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from renewal.config import SERVICE_ROOT
-from renewal.equipment.rules import THRESHOLDS_FILE, Thresholds, assess, load_thresholds
+from renewal.equipment.service import assess
+from renewal.equipment.thresholds import THRESHOLDS_FILE, Thresholds, load_thresholds
 from renewal.plans.pack import load_plans
 from shared.errors import InvalidInput, PackError
 
@@ -26,7 +27,7 @@ def thresholds() -> Thresholds:
 def ask(
     thresholds: Thresholds, kind: str, since: dt.date | None, on: dt.date, standard: int | None = None
 ) -> dict[str, object]:
-    return assess(thresholds, kind=kind, in_service_since=since, on=on, emission_standard=standard)
+    return assess(thresholds=thresholds, kind=kind, in_service_since=since, on=on, emission_standard=standard)
 
 
 def test_the_contract_example(thresholds: Thresholds) -> None:
@@ -110,8 +111,8 @@ def test_missing_or_impossible_inputs_name_their_field(thresholds: Thresholds) -
     assert future.value.errors[0]["field"] == "body.in_service_since"
 
 
-def test_the_method_form(thresholds: Thresholds) -> None:
-    assert thresholds.assess("combine_harvester", D(2012, 6, 1), D(2024, 6, 1))["renew"] is True
+def test_the_kinds_in_the_file_order(thresholds: Thresholds) -> None:
+    assert ask(thresholds, "combine_harvester", D(2012, 6, 1), D(2024, 6, 1))["renew"] is True
     assert thresholds.kinds[:4] == [
         "tractor",
         "combine_harvester",

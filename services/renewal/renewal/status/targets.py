@@ -18,18 +18,19 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from renewal.interpretations import RenewalInterpretations
 from renewal.plans.pack import Indicator, Target
 
-STATUS_ORDER = ("achieved", "on track", "at risk", "missing report", "overdue")
+StatusName = Literal["achieved", "on track", "at risk", "missing report", "overdue"]
+STATUS_ORDER: tuple[StatusName, ...] = ("achieved", "on track", "at risk", "missing report", "overdue")
 """Best to worst."""
-ORDER = list(STATUS_ORDER)
 CENT = Decimal("0.01")
 DEFAULT_INTERPRETATIONS = RenewalInterpretations()
 
 
-def worst(statuses: Iterable[str]) -> str:
+def worst(statuses: Iterable[StatusName]) -> StatusName:
     """The worst of ``statuses``; ``on track`` when there are none."""
     return max(statuses, key=STATUS_ORDER.index, default="on track")
 
@@ -41,7 +42,7 @@ class TargetStatus:
     target: Decimal | None  # the value to reach (a relative target resolved against its baseline)
     expected: Decimal | None  # the value expected on the day asked about
     latest: Decimal | None
-    status: str
+    status: StatusName
     reason: str
 
 
@@ -56,13 +57,13 @@ class ReportedValue:
 
 def latest_value(values: Iterable[ReportedValue], indicator: str, on: dt.date) -> Decimal | None:
     """The value of ``indicator`` reported last on or before ``on`` (a later entry wins a tie)."""
-    found: ReportedValue | None = None
+    latest: ReportedValue | None = None
     for value in values:
         if value.indicator != indicator or value.reported_on > on:
             continue
-        if found is None or value.reported_on >= found.reported_on:
-            found = value
-    return found.value if found is not None else None
+        if latest is None or value.reported_on >= latest.reported_on:
+            latest = value
+    return latest.value if latest is not None else None
 
 
 def baseline_value(indicator: Indicator, baseline: Decimal | None = None) -> Decimal | None:
@@ -164,7 +165,7 @@ def target_status(
     """
     goal = target_value(indicator, target, baseline)
 
-    def answer(status: str, reason: str, expected: Decimal | None = None) -> TargetStatus:
+    def answer(status: StatusName, reason: str, expected: Decimal | None = None) -> TargetStatus:
         return TargetStatus(indicator.id, target.deadline, goal, expected, latest, status, reason)
 
     if goal is None:
@@ -201,13 +202,13 @@ def _wanted(indicator: Indicator, target: Target, goal: Decimal) -> str:
     return f"{sign} {format(goal.normalize(), 'f')} {indicator.unit}"
 
 
-def duty_status(states: Iterable[str]) -> str:
+def duty_status(states: Iterable[str]) -> StatusName:
     """A reporting duty's share of its task's status: an expected report that is ``missing``
     makes it ``missing report``; due, on-time and late reports leave it ``on track``."""
     return "missing report" if any(state == "missing" for state in states) else "on track"
 
 
-def task_status(targets: Iterable[TargetStatus], duty_states: Iterable[str] = ()) -> str:
+def task_status(targets: Iterable[TargetStatus], duty_states: Iterable[str] = ()) -> StatusName:
     """The worst of the task's targets' statuses and of its reporting duty's; a task with no
     targets and no missing report is ``on track``."""
     statuses = [target.status for target in targets]

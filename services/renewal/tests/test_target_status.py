@@ -12,7 +12,7 @@ import pytest
 from renewal.config import SERVICE_ROOT
 from renewal.interpretations import RenewalInterpretations
 from renewal.plans.pack import Baseline, Indicator, PlanBook, load_plans
-from renewal.status.engine import (
+from renewal.status.targets import (
     ReportedValue,
     TargetStatus,
     expected_value,

@@ -1,0 +1,48 @@
+"""Path parameters shared by the routers under ``/plans/{plan_id}``, and the dependencies
+that load the plan (checked against the caller: another city's plan is not found) and the
+task a request names."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from renewal.interpretations import RenewalInterpretations
+from renewal.plans import service
+from renewal.plans.pack import Plan, PlanBook, Task
+from shared.auth import CurrentPrincipal
+from shared.examples import parameter_example
+
+PlanId = Annotated[
+    str, Path(max_length=100, openapi_examples=parameter_example("panjin-2024-equipment-renewal"))
+]
+TaskNumber = Annotated[int, Path(ge=1, openapi_examples=parameter_example(22))]
+
+
+def plan_book(request: Request) -> PlanBook:
+    plans: PlanBook = request.app.state.plans
+    return plans
+
+
+def interpretations(request: Request) -> RenewalInterpretations:
+    settings_interpretations: RenewalInterpretations = request.app.state.settings.interpretations
+    return settings_interpretations
+
+
+PlansDep = Annotated[PlanBook, Depends(plan_book)]
+InterpretationsDep = Annotated[RenewalInterpretations, Depends(interpretations)]
+
+
+async def plan_in_scope(plan_id: PlanId, plans: PlansDep, principal: CurrentPrincipal) -> Plan:
+    return service.find_plan(plans=plans, plan_id=plan_id, principal=principal)
+
+
+PlanDep = Annotated[Plan, Depends(plan_in_scope)]
+
+
+async def task_of_plan(plan: PlanDep, number: TaskNumber) -> Task:
+    return service.find_task(plan=plan, number=number)
+
+
+TaskDep = Annotated[Task, Depends(task_of_plan)]
