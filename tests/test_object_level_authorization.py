@@ -4,8 +4,9 @@ Records are created in 双台子区 (211102) and 驿城区 (411702, including a 
 up to its rectification report); a user of 兴隆台区 (211103) and 西平县 (411721) then calls
 every GET operation whose path names a record, with that record's id: each must answer 404
 (the record is not revealed), while the owner gets 200. The appraisal year itself belongs
-to its city: staff of another city do not find any of its paths. A new endpoint with an id
-in its path must be added to the table, or this test fails.
+to its city, and so does a renewal plan with its tasks, reports, duties, absences, status
+and bulletins: staff of another city do not find any of their paths. A new endpoint with an
+id in its path must be added to the table, or this test fails.
 """
 
 from __future__ import annotations
@@ -210,17 +211,39 @@ async def appraisal_records(platform: Platform) -> tuple[dict[str, str], dict[st
     return own, of_the_city
 
 
-# Paths whose records are not owned by a jurisdiction: plans are public to every reader, and
-# each county publishes its service catalogue (驻政办〔2023〕35号 二（一）1).
+async def renewal_records(platform: Platform) -> dict[str, str]:
+    """Every GET path under a Panjin plan (盘政发〔2024〕4号, owned by 盘锦市 211100), with a
+    report filed by its lead unit of task 25 (市卫生健康委)."""
+    unit = await platform.account(
+        "ola-panjin-health",
+        scopes=["renewal:read", "renewal:write"],
+        units=["市卫生健康委"],
+        jurisdictions=["211100"],
+    )
+    plan = "panjin-2024-equipment-renewal"
+    async with platform.client(headers=unit) as client:
+        report = await client.post(
+            f"/api/renewal/v1/plans/{plan}/tasks/25/reports",
+            json={"period": "2025-01", "narrative": "医疗装备更新"},
+        )
+        assert report.status_code == 201, report.text
+        paths = (await client.get("/openapi.json")).json()["paths"]
+    values = {"{plan_id}": plan, "{number}": "25", "{report_id}": report.json()["id"], "{month}": "2025-01"}
+    found: dict[str, str] = {}
+    for path, item in paths.items():
+        if path.startswith("/api/renewal/v1/plans/{plan_id}") and "get" in item:
+            url = path
+            for name, value in values.items():
+                url = url.replace(name, value)
+            found[path] = url
+    return found
+
+
+# Paths whose records are not owned by a jurisdiction: each county publishes its service
+# catalogue (驻政办〔2023〕35号 二（一）1).
 NOT_JURISDICTION_OWNED = {
     "/api/eldercare/v1/catalogues/{jurisdiction}",
     "/api/eldercare/v1/catalogues/{jurisdiction}/overrides/versions",
-    "/api/renewal/v1/plans/{plan_id}",
-    "/api/renewal/v1/plans/{plan_id}/tasks",
-    "/api/renewal/v1/plans/{plan_id}/tasks/{number}",
-    "/api/renewal/v1/plans/{plan_id}/status",
-    "/api/renewal/v1/plans/{plan_id}/bulletins/{month}",
-    "/api/renewal/v1/plans/{plan_id}/duties",
     "/api/appraisal/v1/schemes/{scheme}",
 }
 APPRAISAL_YEAR = 2160
@@ -240,13 +263,18 @@ async def document(platform: Platform) -> dict[str, Any]:
 
 async def test_records_of_another_county_are_not_found(platform: Platform, document: dict[str, Any]) -> None:
     appraisal, appraisal_year = await appraisal_records(platform)
+    renewal_plan = await renewal_records(platform)
     table = await welfare_records(platform) | await eldercare_records(platform) | appraisal
     templated = [
         path
         for path, item in document["paths"].items()
         if "get" in item and "{" in path and path.startswith("/api/") and path not in NOT_JURISDICTION_OWNED
     ]
-    uncovered = [path for path in templated if path not in table and path not in appraisal_year]
+    uncovered = [
+        path
+        for path in templated
+        if path not in table and path not in appraisal_year and path not in renewal_plan
+    ]
     assert uncovered == [], f"add these to the object-level authorization table: {uncovered}"
     other = await platform.account(
         "ola-other-211103-411721",
@@ -274,12 +302,20 @@ async def test_records_of_another_county_are_not_found(platform: Platform, docum
         for path, url in table.items():
             assert (await client.get(url)).status_code == 200, path
     # the year itself belongs to 驻马店市: Panjin staff do not find it; its own city staff do
-    panjin = await platform.account("ola-panjin-211100", scopes=["appraisal:read"], jurisdictions=["211100"])
+    panjin = await platform.account(
+        "ola-panjin-211100", scopes=["appraisal:read", "renewal:read"], jurisdictions=["211100"]
+    )
     zhumadian = await platform.account(
-        "ola-zhumadian-411700", scopes=["appraisal:read"], jurisdictions=["411700"]
+        "ola-zhumadian-411700", scopes=["appraisal:read", "renewal:read"], jurisdictions=["411700"]
     )
     assert len(appraisal_year) > 10
     async with platform.client(headers=panjin) as foreign, platform.client(headers=zhumadian) as home:
         for path, url in appraisal_year.items():
+            assert_problem(await foreign.get(url), 404)
+            assert (await home.get(url)).status_code == 200, path
+    # the Panjin plan belongs to 盘锦市: Zhumadian staff do not find it; Panjin staff do
+    assert len(renewal_plan) >= 8
+    async with platform.client(headers=zhumadian) as foreign, platform.client(headers=panjin) as home:
+        for path, url in renewal_plan.items():
             assert_problem(await foreign.get(url), 404)
             assert (await home.get(url)).status_code == 200, path
