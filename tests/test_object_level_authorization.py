@@ -211,31 +211,39 @@ async def appraisal_records(platform: Platform) -> tuple[dict[str, str], dict[st
     return own, of_the_city
 
 
-async def renewal_records(platform: Platform) -> dict[str, str]:
-    """Every GET path under a Panjin plan (盘政发〔2024〕4号, owned by 盘锦市 211100), with a
-    report filed by its lead unit of task 25 (市卫生健康委)."""
+async def renewal_records(platform: Platform) -> dict[str, tuple[str, str]]:
+    """Every GET path under a renewal plan → (its URL, the city that owns the plan): the Panjin
+    plan (盘政发〔2024〕4号, 211100) with a report filed by its lead unit of task 25
+    (市卫生健康委), and for what only a Zhumadian plan has (its county assessment scheme),
+    驻政〔2023〕23号 (411700)."""
     unit = await platform.account(
         "ola-panjin-health",
         scopes=["renewal:read", "renewal:write"],
         units=["市卫生健康委"],
         jurisdictions=["211100"],
     )
-    plan = "panjin-2024-equipment-renewal"
+    panjin = "panjin-2024-equipment-renewal"
     async with platform.client(headers=unit) as client:
         report = await client.post(
-            f"/api/renewal/v1/plans/{plan}/tasks/25/reports",
+            f"/api/renewal/v1/plans/{panjin}/tasks/25/reports",
             json={"period": "2025-01", "narrative": "医疗装备更新"},
         )
         assert report.status_code == 201, report.text
         paths = (await client.get("/openapi.json")).json()["paths"]
-    values = {"{plan_id}": plan, "{number}": "25", "{report_id}": report.json()["id"], "{month}": "2025-01"}
-    found: dict[str, str] = {}
+    values = {"{number}": "25", "{report_id}": report.json()["id"], "{month}": "2025-01"}
+    only_zhumadian = {"/api/renewal/v1/plans/{plan_id}/county-assessment"}
+    found: dict[str, tuple[str, str]] = {}
     for path, item in paths.items():
         if path.startswith("/api/renewal/v1/plans/{plan_id}") and "get" in item:
-            url = path
+            plan, city = (
+                ("zhumadian-2023-digital-transformation", "411700")
+                if path in only_zhumadian
+                else (panjin, "211100")
+            )
+            url = path.replace("{plan_id}", plan)
             for name, value in values.items():
                 url = url.replace(name, value)
-            found[path] = url
+            found[path] = (url, city)
     return found
 
 
@@ -313,9 +321,13 @@ async def test_records_of_another_county_are_not_found(platform: Platform, docum
         for path, url in appraisal_year.items():
             assert_problem(await foreign.get(url), 404)
             assert (await home.get(url)).status_code == 200, path
-    # the Panjin plan belongs to 盘锦市: Zhumadian staff do not find it; Panjin staff do
+    # a renewal plan belongs to its city: the other city's staff do not find it; its own do
     assert len(renewal_plan) >= 8
-    async with platform.client(headers=zhumadian) as foreign, platform.client(headers=panjin) as home:
-        for path, url in renewal_plan.items():
+    async with (
+        platform.client(headers=panjin) as in_panjin,
+        platform.client(headers=zhumadian) as in_zhumadian,
+    ):
+        for path, (url, city) in renewal_plan.items():
+            home, foreign = (in_panjin, in_zhumadian) if city == "211100" else (in_zhumadian, in_panjin)
             assert_problem(await foreign.get(url), 404)
             assert (await home.get(url)).status_code == 200, path

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 import renewal.models  # noqa: F401  (registers every table)
 from renewal.bulletins.router import router as bulletins_router
 from renewal.config import Settings
+from renewal.county_assessment.router import router as county_assessment_router
 from renewal.db import metadata
 from renewal.duties.router import router as duties_router
 from renewal.equipment.router import router as equipment_router
@@ -15,6 +16,7 @@ from renewal.leader_absences.router import router as leader_absences_router
 from renewal.plans.pack import load_plans
 from renewal.plans.router import router as plans_router
 from renewal.reports.router import router as reports_router
+from renewal.rewards.router import router as rewards_router
 from renewal.status.router import router as status_router
 from shared.service_app import create_service_app
 
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             leader_absences_router,
             status_router,
             bulletins_router,
+            rewards_router,
+            county_assessment_router,
             equipment_router,
         ],
         on_startup=[_startup],

@@ -12,6 +12,7 @@ import pytest
 from renewal.config import SERVICE_ROOT
 from renewal.equipment.service import assess
 from renewal.equipment.thresholds import THRESHOLDS_FILE, Thresholds, load_thresholds
+from renewal.interpretations import RenewalInterpretations
 from renewal.plans.pack import load_plans
 from shared.errors import InvalidInput, PackError
 
@@ -169,3 +170,90 @@ def test_a_broken_thresholds_file_fails(tmp_path: Path, old: str, new: str, fiel
         load_thresholds(tmp_path)
     assert (caught.value.file, caught.value.field) == (THRESHOLDS_FILE, field)
     assert problem in caught.value.problem
+
+
+# 盘政发〔2024〕4号 二（三）22: "加快15年以上的老旧拖拉机、12年以上的联合收割机、10年以上的悬挂式联合收割机等
+# 技术状况差、维修成本高的农业机械报废". Whether the age alone suffices is an Interpretation
+# (farm_machinery_age_alone_suffices, default true: the spec's 2008 tractor → renew).
+OLD_TRACTOR = (D(2008, 5, 1), D(2024, 6, 1))  # 16 full years
+
+
+@pytest.mark.parametrize(
+    ("age_alone", "poor", "costly", "renew", "held", "given", "assumed", "applied"),
+    [
+        # nothing said of the machine: the setting decides
+        (True, None, None, True, [True, True, True], [True, False, False], [False, True, True], True),
+        (False, None, None, False, [True, None, None], [True, False, False], [False, False, False], True),
+        # both given and true: due whatever the setting
+        (True, True, True, True, [True, True, True], [True, True, True], [False, False, False], False),
+        (False, True, True, True, [True, True, True], [True, True, True], [False, False, False], False),
+        # one given and false: not due whatever the setting
+        (True, False, None, False, [True, False, True], [True, True, False], [False, False, True], True),
+        (True, True, False, False, [True, True, False], [True, True, True], [False, False, False], False),
+        (False, False, False, False, [True, False, False], [True, True, True], [False, False, False], False),
+        # one given true, the other not given
+        (False, True, None, False, [True, True, None], [True, True, False], [False, False, False], True),
+    ],
+)
+def test_task_22_asks_for_the_machine_condition_too(
+    thresholds: Thresholds,
+    age_alone: bool,
+    poor: bool | None,
+    costly: bool | None,
+    renew: bool,
+    held: list[bool | None],
+    given: list[bool],
+    assumed: list[bool],
+    applied: bool,
+) -> None:
+    answer = assess(
+        thresholds=thresholds,
+        kind="tractor",
+        in_service_since=OLD_TRACTOR[0],
+        on=OLD_TRACTOR[1],
+        emission_standard=None,
+        facts={"poor_technical_condition": poor, "high_maintenance_cost": costly},
+        interpretations=RenewalInterpretations(farm_machinery_age_alone_suffices=age_alone),
+    )
+    assert answer["renew"] is renew
+    conditions = answer["conditions"]
+    assert isinstance(conditions, list)
+    assert [c.condition for c in conditions] == ["age", "poor_technical_condition", "high_maintenance_cost"]
+    assert [c.text for c in conditions] == ["15年以上", "技术状况差", "维修成本高"]
+    assert ([c.held for c in conditions], [c.given for c in conditions], [c.assumed for c in conditions]) == (
+        held,
+        given,
+        assumed,
+    )
+    named = [(i.name, i.value) for i in answer["interpretations"]]  # type: ignore[attr-defined]
+    assert named == ([("farm_machinery_age_alone_suffices", age_alone)] if applied else [])
+    if applied:
+        assert f"farm_machinery_age_alone_suffices={str(age_alone).lower()}" in str(answer["reason"])
+
+
+def test_a_young_machine_is_not_due_whatever_its_condition(thresholds: Thresholds) -> None:
+    answer = assess(
+        thresholds=thresholds,
+        kind="combine_harvester",
+        in_service_since=D(2020, 1, 1),
+        on=D(2024, 6, 1),
+        emission_standard=None,
+        facts={"poor_technical_condition": True, "high_maintenance_cost": True},
+    )
+    assert answer["renew"] is False
+    assert "due at 12 years" in str(answer["reason"])
+
+
+@pytest.mark.parametrize("kind", ["diesel_truck", "water_supply_steel_pipe", "grey_cast_iron_gas_pipe"])
+def test_a_condition_another_task_does_not_set_is_refused(thresholds: Thresholds, kind: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        assess(
+            thresholds=thresholds,
+            kind=kind,
+            in_service_since=D(1990, 1, 1),
+            on=D(2024, 6, 1),
+            emission_standard=3,
+            facts={"high_maintenance_cost": True},
+        )
+    assert caught.value.errors is not None
+    assert caught.value.errors[0]["field"] == "body.high_maintenance_cost"

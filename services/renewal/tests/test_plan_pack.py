@@ -376,7 +376,9 @@ def test_the_meteorology_plan(book: PlanBook) -> None:
     assert [task.number for task in spec.tasks] == list(range(1, 21))
     per_section = [sum(t.section == f"二({n})" for t in spec.tasks) for n in "一二三四五"]
     assert per_section == [5, 4, 5, 3, 3]
-    assert spec.indicators == []
+    # the numeric targets of tasks 2, 4 and 12 (test_source_fidelity.py), none of them dated
+    assert sorted({i.task for i in spec.indicators if i.task}) == [2, 4, 12]
+    assert all(t.deadline is None for i in spec.indicators for t in i.targets)
     first, fourteenth = plan.task(1), plan.task(14)
     assert first is not None
     assert fourteenth is not None
@@ -523,6 +525,55 @@ def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
             "kind",
             "unknown file kind None",
             id="file without its kind",
+        ),
+        pytest.param(
+            f"{METEOROLOGY}.yaml",
+            'targets: [{deadline: null, value: "1", kind: absolute, note: "the task states no date',
+            'targets: [{deadline: null, value: "1", kind: absolute, nota: "the task states no date',
+            "indicators.0.targets.0.nota",
+            "unknown field 'nota'",
+            id="misspelt note of an undated target",
+        ),
+        pytest.param(
+            f"{METEOROLOGY}.yaml",
+            'targets: [{deadline: null, value: "1", kind: absolute, note: "the task states no date (逐步); '
+            'undated_target_deadline decides what it is judged against"}]\n  citation: 驻政〔2023〕22号 二（一）2',
+            'targets: [{deadline: null, value: "1", kind: absolute}]\n  citation: 驻政〔2023〕22号 二（一）2',
+            "indicators.0.targets.0.note",
+            "says in its note that the source states none",
+            id="undated target without a note",
+        ),
+        pytest.param(
+            f"{PANJIN}.yaml",
+            "    aspect: 安全\n    unit: 市应急局\n",
+            "    aspect: 安全\n    unit: 市公安局\n",
+            "tasks.7.aspects.2.unit",
+            "市公安局 is not a lead or cooperating unit of the task",
+            id="aspect given to a unit outside the task",
+        ),
+        pytest.param(
+            f"{DIGITAL}.yaml",
+            '  amount: "200000.00"\n',
+            "",
+            "rewards.1.amount",
+            "a one-off reward needs a positive amount",
+            id="one-off reward without its amount",
+        ),
+        pytest.param(
+            f"{DIGITAL}.yaml",
+            "- {number: 14, content:",
+            "- {number: 15, content:",
+            "county_assessment.categories.4.items.1.number",
+            "found 15 where 14 belongs",
+            id="gap in the assessment items",
+        ),
+        pytest.param(
+            f"{DIGITAL}.yaml",
+            "      related_indicators: [smart-scenario-coverage]\n",
+            "      related_indicators: [smart-scenario-coverge]\n",
+            "county_assessment.categories.2.items.1.related_indicators.0",
+            "the plan has no indicator smart-scenario-coverge",
+            id="assessment item naming an unknown indicator",
         ),
     ],
 )

@@ -196,7 +196,7 @@ def test_latest_value_is_the_last_reported_by_the_day() -> None:
 
 
 def _target(status_name: str) -> TargetStatus:
-    return TargetStatus("x", D(2025, 1, 1), Decimal(1), None, None, status_name, "")
+    return TargetStatus("x", D(2025, 1, 1), True, Decimal(1), None, None, status_name, "")
 
 
 def test_a_task_takes_the_worst_of_its_targets_and_reporting_duty() -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from renewal.access import Reader
 from renewal.bulletins import export, service
 from renewal.plans.dependencies import InterpretationsDep, PlanDep
-from renewal.status.service import plan_status
+from renewal.status.service import ensure_issued, plan_status
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.examples import parameter_example
@@ -49,6 +49,7 @@ async def get_bulletin(
         period = YearMonth.parse(month)
     except ValueError as exc:
         raise InvalidInput.field("path.month", str(exc)) from exc
+    ensure_issued(plan=plan, on=period.last_day, field="path.month")
     state = await plan_status(session=session, plan=plan, on=period.last_day, interpretations=interpretations)
     bulletin = service.monthly_bulletin(plan=plan, month=str(period), state=state)
     name = f"{plan.id}-{period}"

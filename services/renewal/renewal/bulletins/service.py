@@ -90,7 +90,7 @@ def monthly_bulletin(*, plan: Plan, month: str, state: PlanState) -> dict[str, A
             status: [
                 {
                     "indicator": t.indicator,
-                    "deadline": t.deadline.isoformat(),
+                    "deadline": t.deadline.isoformat() if t.deadline else None,
                     "latest": str(t.latest) if t.latest is not None else None,
                     "target": str(t.target) if t.target is not None else None,
                     "reason": t.reason,

@@ -21,10 +21,30 @@ EQUIPMENT_ANSWER = {
     "renew": True,
     "task": 22,
     "plan": "panjin-2024-equipment-renewal",
-    "reason": "拖拉机 in service 16 full years; task 22: 报废 those of 15 years or more (15年以上)",
+    "reason": "拖拉机 in service 16 full years; task 22: 报废 those of 15 years or more (15年以上) that are "
+    "also 技术状况差、维修成本高; 技术状况差、维修成本高 not given: assumed to hold, the age alone sufficing "
+    "(farm_machinery_age_alone_suffices=true)",
     "age_years": 16,
     "citation": "盘政发〔2024〕4号 二（三）22：加快15年以上的老旧拖拉机、12年以上的联合收割机、"
     "10年以上的悬挂式联合收割机等技术状况差、维修成本高的农业机械报废",
+    "conditions": [
+        {"condition": "age", "text": "15年以上", "held": True, "given": True, "assumed": False},
+        {
+            "condition": "poor_technical_condition",
+            "text": "技术状况差",
+            "held": True,
+            "given": False,
+            "assumed": True,
+        },
+        {
+            "condition": "high_maintenance_cost",
+            "text": "维修成本高",
+            "held": True,
+            "given": False,
+            "assumed": True,
+        },
+    ],
+    "interpretations": [{"name": "farm_machinery_age_alone_suffices", "value": True}],
 }
 
 

@@ -34,11 +34,27 @@ class _Rule(BaseModel):
     citation: Text
 
 
+Fact = Literal["poor_technical_condition", "high_maintenance_cost"]
+FACT_NAMES: dict[str, str] = {"poor_technical_condition": "技术状况差", "high_maintenance_cost": "维修成本高"}
+
+
+class Condition(BaseModel):
+    """A further condition the task puts on the age (e.g. task 22: 技术状况差、维修成本高), which
+    the caller states as a fact of the machine."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fact: Fact
+    text: Text = Field(description="the condition as the task writes it")
+
+
 class AgeRule(_Rule):
-    """Renew at ``min_age_years`` completed years of service and more (N年以上)."""
+    """Renew at ``min_age_years`` completed years of service and more (N年以上), when the
+    conditions the task adds hold too."""
 
     rule: Literal["age"]
     min_age_years: int = Field(ge=1, le=100)
+    also_requires: list[Condition] = Field(default=[], description="conditions besides the age")
 
 
 class EmissionRule(_Rule):
@@ -77,4 +93,12 @@ def load_thresholds(packs_dir: Path) -> Thresholds:
     for kind, rule in thresholds.equipment.items():
         if not rule.citation.startswith(thresholds.document):
             raise PackError(path.name, f"equipment.{kind}.citation", f"must start with {thresholds.document}")
+        for index, condition in enumerate(rule.also_requires if isinstance(rule, AgeRule) else []):
+            field = f"equipment.{kind}.age.also_requires.{index}"
+            if condition.text != FACT_NAMES[condition.fact]:
+                raise PackError(
+                    path.name, f"{field}.text", f"{condition.fact} is {FACT_NAMES[condition.fact]}"
+                )
+            if condition.text not in rule.citation:
+                raise PackError(path.name, f"{field}.text", f"the citation does not say {condition.text}")
     return thresholds

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from renewal.interpretations import RenewalInterpretations
-from renewal.plans import service
+from renewal.plans import lookup
 from renewal.plans.pack import Plan, PlanBook, Task
 from shared.auth import CurrentPrincipal
 from shared.examples import parameter_example
@@ -35,14 +35,14 @@ InterpretationsDep = Annotated[RenewalInterpretations, Depends(interpretations)]
 
 
 async def plan_in_scope(plan_id: PlanId, plans: PlansDep, principal: CurrentPrincipal) -> Plan:
-    return service.find_plan(plans=plans, plan_id=plan_id, principal=principal)
+    return lookup.find_plan(plans=plans, plan_id=plan_id, principal=principal)
 
 
 PlanDep = Annotated[Plan, Depends(plan_in_scope)]
 
 
 async def task_of_plan(plan: PlanDep, number: TaskNumber) -> Task:
-    return service.find_task(plan=plan, number=number)
+    return lookup.find_task(plan=plan, number=number)
 
 
 TaskDep = Annotated[Task, Depends(task_of_plan)]

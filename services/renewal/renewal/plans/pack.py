@@ -1,10 +1,13 @@
-"""Action plans (行动方案) as data: sections, numbered tasks with their units, indicators and
-targets; unit registers (one canonical name per unit and the aliases the documents use); the
+"""Action plans (行动方案) as data: sections, numbered tasks with their units (and the parts of
+a task it gives to one unit each), indicators and targets, goals and dated milestones, the
+plan's own reporting cadence, the rewards it promises and the scheme by which it assesses its
+counties; unit registers (one canonical name per unit and the aliases the documents use); the
 division of work among leaders (领导同志工作分工).
 
 Every YAML file in the packs folder says what it holds (``kind: plan | units |
 division_of_work | equipment_thresholds``). ``load_plans`` reads them all and checks them:
-tasks numbered without gaps, every unit known, every target with a deadline, directions and
+tasks numbered without gaps, every unit known, every target with a deadline (or null with a
+note where the source states none), directions and
 kinds from their closed lists, no unknown field names, a leader for every task when the plan
 has a division of work. A broken file fails with a ``PackError`` naming the file, the field
 and the problem.
@@ -117,7 +120,9 @@ class Baseline(Strict):
 
 
 class Target(Strict):
-    deadline: dt.date
+    deadline: dt.date | None = Field(
+        description="the day it is due by; null where the source states no date (say so in note)"
+    )
     value: Decimal
     kind: Literal["absolute", "cumulative", "relative"] = Field(
         description="relative: a percentage change against the baseline value (25 means +25%)"
@@ -147,6 +152,16 @@ class Section(Strict):
     parent: Text | None = None
 
 
+class Aspect(Strict):
+    """A part of a task the task itself gives to one unit (分工), e.g. 盘政发〔2024〕4号 二（一）8:
+    严格落实能耗（市发展改革委）、排放（市生态环境局）…"""
+
+    key: Slug = Field(description="an English key: energy-consumption, emissions …")
+    aspect: Text = Field(description="the part, as the task writes it (能耗, 排放, 安全, 设备淘汰目录)")
+    unit: Text = Field(description="the unit the task names for it, as written")
+    citation: Text
+
+
 class Task(Strict):
     number: int = Field(ge=1, description="through the whole plan, 1…N")
     numbered_as: int | None = Field(
@@ -159,6 +174,7 @@ class Task(Strict):
         min_length=1, description="牵头单位 (or 责任单位), as the plan writes them"
     )
     cooperating_units: list[Text] = Field(default=[], description="配合单位, as the plan writes them")
+    aspects: list[Aspect] = Field(default=[], description="parts of the task the task gives to one unit each")
     note: Text | None = None
 
     @property
@@ -170,6 +186,73 @@ class Statement(Strict):
     text: Text
     detail: Text | None = None
     citation: Text
+
+
+class Milestone(Strict):
+    """A dated goal of the plan in words (到2025年…), without a measured value."""
+
+    deadline: dt.date
+    text: Text
+    citation: Text
+
+
+class Reward(Strict):
+    """A reward the plan promises (奖补): a one-off amount, or a share matching other funds."""
+
+    id: Slug
+    recognition: Text = Field(description="what earns it, as the plan writes it")
+    level: Literal["national", "provincial"] = Field(description="who grants the recognition (国家, 省)")
+    kind: Literal["one_off", "matching"] = Field(
+        description="一次性奖励, or 配套支持 as a share of other funds"
+    )
+    amount: Decimal | None = Field(default=None, description="yuan, for a one-off reward")
+    matching_share: Decimal | None = Field(default=None, description="0.5 for 50%, for a matching reward")
+    matched_funds: Text | None = Field(default=None, description="the funds matched (省财政奖补资金)")
+    condition: Text | None = Field(default=None, description="when it is paid, as the plan writes it")
+    text: Text = Field(description="the plan's sentence")
+    citation: Text
+    note: Text | None = None
+
+
+class PlanDuty(Strict):
+    """A reporting duty the plan sets itself (its cadence, e.g. 月通报、季调度), on its tasks' units."""
+
+    id: Slug
+    name: Text = Field(description="the plan's word for it (月通报, 季调度)")
+    cadence: Literal["monthly", "quarterly"]
+    tasks: Literal["all", "with_table_indicators"] = Field(
+        description="every task, or the tasks that carry an indicator of the plan's table of key targets"
+    )
+    text: Text = Field(description="the plan's sentence")
+    citation: Text
+    note: Text | None = None
+
+
+class AssessmentItem(Strict):
+    number: int = Field(ge=1, description="the item's number in the annex")
+    content: Text = Field(description="考核内容, as the annex writes it")
+    related_indicators: list[Slug] = Field(
+        default=[], description="the plan's indicators the item names (a cross-reference of this service)"
+    )
+
+
+class AssessmentCategory(Strict):
+    category: Text = Field(description="类别, as the annex writes it")
+    items: list[AssessmentItem] = Field(min_length=1)
+
+
+class CountyAssessment(Strict):
+    """The plan's scheme for assessing its counties (考核指标), as its annex states it."""
+
+    title: Text
+    citation: Text
+    subjects: list[str] = Field(min_length=1, description="the jurisdictions assessed")
+    subjects_text: Text = Field(description="the annex's sentence naming them")
+    held: Statement = Field(description="when and how the assessment is held")
+    scoring: Text = Field(
+        description="what the annex says about points, weights or grades, or that it says nothing"
+    )
+    categories: list[AssessmentCategory] = Field(min_length=1)
 
 
 class PlanFile(Strict):
@@ -195,7 +278,11 @@ class PlanFile(Strict):
     implementing_jurisdictions: list[str] = []
     implementing_citation: Text | None = None
     overall_goal: Statement | None = None
+    milestones: list[Milestone] = []
     review_cadence: Statement | None = None
+    reporting_duties: list[PlanDuty] = []
+    rewards: list[Reward] = []
+    county_assessment: CountyAssessment | None = None
     indicators: list[Indicator] = []
     sections: list[Section] = Field(min_length=1)
     tasks: list[Task] = Field(min_length=1)
@@ -460,6 +547,10 @@ def _check_plan(
     for index, task in enumerate(plan.tasks):
         _check_task(plan, task, index, file, units, division)
     _check_indicators(plan, file)
+    _check_milestones(plan, file)
+    _check_plan_duties(plan, file)
+    _check_rewards(plan, file)
+    _check_county_assessment(plan, file)
     return Plan(spec=plan, units=units, leaders=division, file=file)
 
 
@@ -541,6 +632,18 @@ def _check_task(
                     file, f"{where}.{role}.{position}", f"{unit} is named twice (also as {seen[canonical]})"
                 )
             seen[canonical] = unit
+    keys: set[str] = set()
+    for position, aspect in enumerate(task.aspects):
+        at = f"{where}.aspects.{position}"
+        if aspect.key in keys:
+            _fail(file, f"{at}.key", f"aspect {aspect.key} is listed twice")
+        keys.add(aspect.key)
+        if aspect.aspect not in task.text:
+            _fail(file, f"{at}.aspect", f"the task's text does not name {aspect.aspect}")
+        if units.resolve(aspect.unit) not in seen:
+            _fail(file, f"{at}.unit", f"{aspect.unit} is not a lead or cooperating unit of the task")
+        if not aspect.citation.startswith(task.citation):
+            _fail(file, f"{at}.citation", f"a citation starts with the task's own ({task.citation})")
     if division is not None and not _has_leader(division, units, task.lead_units[0]):
         _fail(
             file,
@@ -569,11 +672,23 @@ def _check_indicators(plan: PlanFile, file: str) -> None:
         previous: Target | None = None
         for position, target in enumerate(indicator.targets):
             at = f"{where}.targets.{position}"
+            if target.deadline is None:
+                if len(indicator.targets) > 1:
+                    _fail(
+                        file, f"{at}.deadline", "a target without a deadline must be its indicator's only one"
+                    )
+                if target.note is None:
+                    _fail(
+                        file,
+                        f"{at}.note",
+                        "a target without a deadline says in its note that the source states none",
+                    )
+                continue
             if target.deadline > plan.horizon:
                 _fail(file, f"{at}.deadline", f"{target.deadline} is after the plan's horizon {plan.horizon}")
             if target.kind == "relative" and indicator.baseline is None:
                 _fail(file, f"{at}.kind", "a relative target needs the indicator's baseline (year, value)")
-            if previous is not None:
+            if previous is not None and previous.deadline is not None:
                 if target.deadline <= previous.deadline:
                     _fail(file, f"{at}.deadline", "targets must be in the order of their deadlines")
                 falls_back = (
@@ -588,3 +703,111 @@ def _check_indicators(plan: PlanFile, file: str) -> None:
                         f"a cumulative target cannot fall back ({previous.value} → {target.value})",
                     )
             previous = target
+
+
+def _check_milestones(plan: PlanFile, file: str) -> None:
+    for index, milestone in enumerate(plan.milestones):
+        if milestone.deadline > plan.horizon:
+            _fail(
+                file,
+                f"milestones.{index}.deadline",
+                f"{milestone.deadline} is after the plan's horizon {plan.horizon}",
+            )
+        if index and milestone.deadline <= plan.milestones[index - 1].deadline:
+            _fail(file, f"milestones.{index}.deadline", "milestones must be in the order of their deadlines")
+        if not milestone.citation.startswith(plan.document):
+            _fail(
+                file,
+                f"milestones.{index}.citation",
+                f"a citation starts with the document number {plan.document}",
+            )
+
+
+def _check_plan_duties(plan: PlanFile, file: str) -> None:
+    ids: set[str] = set()
+    for index, duty in enumerate(plan.reporting_duties):
+        if duty.id in ids:
+            _fail(file, f"reporting_duties.{index}.id", f"reporting duty {duty.id} is listed twice")
+        ids.add(duty.id)
+        if not duty.citation.startswith(plan.document):
+            _fail(
+                file,
+                f"reporting_duties.{index}.citation",
+                f"a citation starts with the document number {plan.document}",
+            )
+        if plan.issued_on is None:
+            _fail(
+                file,
+                f"reporting_duties.{index}",
+                "the plan's own duties start on its issue date, and it has none",
+            )
+        if duty.tasks == "with_table_indicators" and not any(i.table_row and i.task for i in plan.indicators):
+            _fail(file, f"reporting_duties.{index}.tasks", "no indicator of the table names a task")
+
+
+def _check_rewards(plan: PlanFile, file: str) -> None:
+    ids: set[str] = set()
+    for index, reward in enumerate(plan.rewards):
+        where = f"rewards.{index}"
+        if reward.id in ids:
+            _fail(file, f"{where}.id", f"reward {reward.id} is listed twice")
+        ids.add(reward.id)
+        if not reward.citation.startswith(plan.document):
+            _fail(file, f"{where}.citation", f"a citation starts with the document number {plan.document}")
+        if reward.kind == "one_off":
+            if (
+                reward.amount is None
+                or reward.amount <= 0
+                or reward.amount != reward.amount.quantize(Decimal("0.01"))
+            ):
+                _fail(file, f"{where}.amount", "a one-off reward needs a positive amount in yuan, to the fen")
+            if reward.matching_share is not None or reward.matched_funds is not None:
+                _fail(file, f"{where}.matching_share", "a one-off reward matches no other funds")
+        else:
+            if reward.matching_share is None or not Decimal(0) < reward.matching_share <= 1:
+                _fail(
+                    file, f"{where}.matching_share", "a matching reward needs a share above 0 and at most 1"
+                )
+            if reward.matched_funds is None:
+                _fail(file, f"{where}.matched_funds", "a matching reward names the funds it matches")
+            if reward.amount is not None:
+                _fail(file, f"{where}.amount", "a matching reward has no fixed amount")
+
+
+def _check_county_assessment(plan: PlanFile, file: str) -> None:
+    scheme = plan.county_assessment
+    if scheme is None:
+        return
+    if not scheme.citation.startswith(plan.document):
+        _fail(
+            file, "county_assessment.citation", f"a citation starts with the document number {plan.document}"
+        )
+    for index, code in enumerate(scheme.subjects):
+        if code not in registry() or not _below(plan.jurisdiction, code):
+            _fail(
+                file,
+                f"county_assessment.subjects.{index}",
+                f"{code} is not a county, district or zone of {plan.jurisdiction}",
+            )
+        if code in scheme.subjects[:index]:
+            _fail(file, f"county_assessment.subjects.{index}", f"{code} is listed twice")
+    indicators = {indicator.id for indicator in plan.indicators}
+    expected = 1
+    for c_index, category in enumerate(scheme.categories):
+        for i_index, item in enumerate(category.items):
+            where = f"county_assessment.categories.{c_index}.items.{i_index}"
+            if item.number != expected:
+                _fail(
+                    file,
+                    f"{where}.number",
+                    f"items are numbered 1, 2, 3 … without gaps; found {item.number} where {expected} "
+                    "belongs",
+                )
+            expected += 1
+            for r_index, indicator in enumerate(item.related_indicators):
+                if indicator not in indicators:
+                    _fail(
+                        file,
+                        f"{where}.related_indicators.{r_index}",
+                        f"the plan has no indicator {indicator}",
+                    )

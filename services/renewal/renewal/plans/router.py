@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from renewal.access import Reader
-from renewal.plans import service
+from renewal.plans import lookup, service
 from renewal.plans.dependencies import InterpretationsDep, PlanDep, PlansDep, TaskDep
 from renewal.plans.schemas import PlanRead, TaskRead
 from renewal.status.schemas import TaskStatusName
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 
 @router.get("/plans", response_model=list[PlanRead], summary="Plans tracked by the service")
 async def list_plans(principal: Reader, plans: PlansDep) -> list[PlanRead]:
-    return [service.plan_read(plan) for plan in service.visible_plans(plans=plans, principal=principal)]
+    return [service.plan_read(plan) for plan in lookup.visible_plans(plans=plans, principal=principal)]
 
 
 @router.get(

@@ -12,17 +12,24 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renewal.access import sees_plan
 from renewal.interpretations import RenewalInterpretations
 from renewal.leader_absences import repository as absences
 from renewal.plans.leaders import responsible_leader
-from renewal.plans.pack import Plan, PlanBook, Task
-from renewal.plans.schemas import LeaderRead, PlanRead, SectionRead, TargetRead, TaskRead
+from renewal.plans.pack import Plan, Task
+from renewal.plans.schemas import (
+    AspectRead,
+    LeaderRead,
+    MilestoneRead,
+    PlanDutyRead,
+    PlanRead,
+    SectionRead,
+    StatementRead,
+    TargetRead,
+    TaskRead,
+)
 from renewal.reports import repository as reports
 from renewal.reports.schemas import ReportRead
 from renewal.status.service import plan_status
-from shared.auth import Principal
-from shared.errors import NotFound
 
 LATEST_REPORTS = 5
 
@@ -38,36 +45,21 @@ class TaskFilter:
     status: str | None = None
 
 
-def visible_plans(*, plans: PlanBook, principal: Principal) -> list[Plan]:
-    return [plan for plan in plans.values() if sees_plan(principal, plan)]
-
-
-def find_plan(*, plans: PlanBook, plan_id: str, principal: Principal) -> Plan:
-    """The plan, when the caller sees it; another city's plan is not found, like an unknown one."""
-    plan = plans.get(plan_id)
-    if plan is None or not sees_plan(principal, plan):
-        known = ", ".join(sorted(p.id for p in visible_plans(plans=plans, principal=principal)))
-        raise NotFound(f"No plan {plan_id}; known plans: {known or 'none'}.")
-    return plan
-
-
-def find_task(*, plan: Plan, number: int) -> Task:
-    task = plan.task(number)
-    if task is None:
-        raise NotFound(f"Plan {plan.id} has no task {number} (tasks 1–{len(plan.spec.tasks)}).")
-    return task
-
-
 def plan_read(plan: Plan) -> PlanRead:
+    spec = plan.spec
     return PlanRead(
         id=plan.id,
-        title=plan.spec.title,
-        document=plan.spec.document,
-        jurisdiction=plan.spec.jurisdiction,
-        issued_on=plan.spec.issued_on,
-        horizon=plan.spec.horizon,
-        task_count=len(plan.spec.tasks),
-        sections=[SectionRead(code=s.code, title=s.title, parent=s.parent) for s in plan.spec.sections],
+        title=spec.title,
+        document=spec.document,
+        jurisdiction=spec.jurisdiction,
+        issued_on=spec.issued_on,
+        horizon=spec.horizon,
+        task_count=len(spec.tasks),
+        sections=[SectionRead.model_validate(section) for section in spec.sections],
+        overall_goal=StatementRead.model_validate(spec.overall_goal) if spec.overall_goal else None,
+        milestones=[MilestoneRead.model_validate(milestone) for milestone in spec.milestones],
+        review_cadence=StatementRead.model_validate(spec.review_cadence) if spec.review_cadence else None,
+        reporting_duties=[PlanDutyRead.model_validate(duty) for duty in spec.reporting_duties],
     )
 
 
@@ -83,6 +75,7 @@ def targets_of(plan: Plan, number: int) -> list[TargetRead]:
             kind=target.kind,
             baseline_year=indicator.baseline.year if indicator.baseline else None,
             citation=indicator.citation,
+            notes=[note for note in (indicator.note, target.note) if note],
         )
         for indicator in plan.indicators_of(number)
         for target in indicator.targets
@@ -103,6 +96,7 @@ def task_read(*, plan: Plan, task: Task, away: Collection[str]) -> TaskRead:
         note=task.note,
         responsible_leader=LeaderRead.model_validate(leader) if leader else None,
         targets=targets_of(plan, task.number),
+        aspects=[AspectRead.model_validate(aspect) for aspect in task.aspects],
     )
 
 

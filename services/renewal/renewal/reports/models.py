@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renewal.db import Base
+from renewal.duties.periods import period_last_day
+from shared.months import POLICY_TZ
 
 
 class ProgressReport(Base):
@@ -35,3 +37,9 @@ class ProgressReport(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     review_reason: Mapped[str | None] = mapped_column(Text)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def early(self) -> bool:
+        """Filed before its period ended (on or before the period's last day, Asia/Shanghai):
+        kept, and counted toward on-time rates only once the period has ended."""
+        return self.submitted_at.astimezone(POLICY_TZ).date() <= period_last_day(self.period)

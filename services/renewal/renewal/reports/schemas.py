@@ -25,6 +25,9 @@ class ReportRead(ResponseModel):
     evidence_links: list[str]
     submitted_by: str
     submitted_at: dt.datetime
+    early: bool = Field(
+        description="filed before its period ended: kept, and counted toward on-time rates once it ends"
+    )
     review_status: Literal["submitted", "accepted", "returned"]
     reviewed_by: str | None
     reviewed_at: dt.datetime | None

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
     "/plans/{plan_id}/status",
     response_model=PlanStatusRead,
     summary="Every target's and task's status on a date",
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
 )
 async def get_status(
     principal: Reader,
@@ -35,7 +35,7 @@ async def get_status(
         Query(description="the day (default today)", openapi_examples=parameter_example("2025-01-15")),
     ] = None,
 ) -> PlanStatusRead:
-    state = await service.plan_status(
-        session=session, plan=plan, on=on or policy_today(), interpretations=interpretations
-    )
+    day = on or policy_today()
+    service.ensure_issued(plan=plan, on=day, field="query.on")
+    state = await service.plan_status(session=session, plan=plan, on=day, interpretations=interpretations)
     return service.plan_status_read(plan=plan, state=state)

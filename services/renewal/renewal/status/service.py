@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renewal.duties import repository as duties
 from renewal.duties.periods import due_date, periods, report_state
-from renewal.interpretations import RenewalInterpretations
+from renewal.duties.service import duties_in_force
+from renewal.interpretations import AppliedInterpretation, RenewalInterpretations, applied
 from renewal.leader_absences import repository as absences
 from renewal.plans.leaders import ResponsibleLeader, responsible_leader
 from renewal.plans.pack import Plan
@@ -19,6 +19,8 @@ from renewal.plans.schemas import LeaderRead
 from renewal.reports import repository as reports
 from renewal.status.schemas import DutyStateRead, PlanStatusRead, TargetStatusRead, TaskStatusRead
 from renewal.status.targets import StatusName, TargetStatus, target_status, task_status
+from shared.errors import InvalidInput
+from shared.months import POLICY_TZ
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class DutyState:
     period: str
     due: dt.date
     state: str
+    source: str  # "set" through the API, or by the "plan" itself
+    duty: str | None  # the plan's duty (its id)
+    citation: str | None
 
 
 @dataclass
@@ -47,11 +52,26 @@ class PlanState:
     tasks: list[TaskState]
     plan_targets: list[TargetStatus]
     duties: list[DutyState]
+    interpretations: list[AppliedInterpretation] = field(default_factory=list)
+
+
+def ensure_issued(*, plan: Plan, on: dt.date, field: str) -> None:
+    """A plan has no status before it was issued: 422 naming the issue date."""
+    issued = plan.spec.issued_on
+    if issued is not None and on < issued:
+        raise InvalidInput.field(
+            field, f"{on} is before {plan.spec.document} was issued on {issued}; the plan has no status then"
+        )
+
+
+def policy_day(moment: dt.datetime) -> dt.date:
+    """The calendar day of a moment where the policies apply (Asia/Shanghai)."""
+    return moment.astimezone(POLICY_TZ).date()
 
 
 async def latest_values(*, session: AsyncSession, plan: Plan, on: dt.date) -> dict[str, Decimal]:
     """The latest reported value of each indicator (returned reports do not count)."""
-    end = dt.datetime.combine(on, dt.time.max, tzinfo=dt.UTC)
+    end = dt.datetime.combine(on, dt.time.max, tzinfo=POLICY_TZ)
     values: dict[str, Decimal] = {}
     for report in await reports.counted_until(session, plan_id=plan.id, end=end):
         for indicator, value in (report.indicator_values or {}).items():
@@ -62,27 +82,59 @@ async def latest_values(*, session: AsyncSession, plan: Plan, on: dt.date) -> di
     return values
 
 
-async def duty_states(*, session: AsyncSession, plan: Plan, on: dt.date) -> list[DutyState]:
-    """Each expected report of each duty of the plan whose period has ended by ``on``."""
+async def duty_states(
+    *, session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
+) -> list[DutyState]:
+    """Each expected report of each duty of the plan whose period has ended by ``on``. A report
+    filed before its period ended (early) counts only from then, on time."""
     first_submitted = {
-        (r.task_number, r.unit, r.period): r.submitted_at.date()
+        (r.task_number, r.unit, r.period): policy_day(r.submitted_at)
         for r in await reports.first_versions(session, plan_id=plan.id)
     }
     states = []
-    for duty in await duties.of_plan(session, plan_id=plan.id):
-        for period in periods(duty.cadence, duty.starts, on):
+    for duty in await duties_in_force(session=session, plan=plan, interpretations=interpretations):
+        for period in periods(duty.cadence, duty.starts, on, duty.ends):
             due = due_date(period, duty.due_day)
             submitted = first_submitted.get((duty.task_number, duty.unit, period.label))
-            state = report_state(submitted, due, duty.grace_days, on)
-            states.append(DutyState(duty.task_number, duty.unit, period.label, due, state))
+            states.append(
+                DutyState(
+                    task=duty.task_number,
+                    unit=duty.unit,
+                    period=period.label,
+                    due=due,
+                    state=report_state(submitted, due, duty.grace_days, on),
+                    source=duty.source,
+                    duty=duty.duty,
+                    citation=duty.citation,
+                )
+            )
     return states
+
+
+def interpretations_applied(
+    *, plan: Plan, interpretations: RenewalInterpretations
+) -> list[AppliedInterpretation]:
+    """The interpretations a status of ``plan`` depends on."""
+    names = []
+    indicators = plan.spec.indicators
+    if indicators:
+        names.append("expected_progress")
+    if any(i.baseline is not None for i in indicators):
+        names.append("baseline_dated")
+    if any(i.baseline is None and i.targets[0].kind == "cumulative" for i in indicators):
+        names.append("cumulative_from_zero")
+    if any(t.deadline is None for i in indicators for t in i.targets):
+        names.append("undated_target_deadline")
+    if plan.spec.reporting_duties:
+        names += ["plan_duty_due_day", "plan_duty_grace_days"]
+    return applied(interpretations, *names)
 
 
 async def plan_status(
     *, session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
 ) -> PlanState:
     values = await latest_values(session=session, plan=plan, on=on)
-    states = await duty_states(session=session, plan=plan, on=on)
+    states = await duty_states(session=session, plan=plan, on=on, interpretations=interpretations)
     away = await absences.away_on(session, plan_id=plan.id, on=on)
     tasks_with_duties = {state.task for state in states}
     by_task: dict[int, list[TargetStatus]] = defaultdict(list)
@@ -95,6 +147,7 @@ async def plan_status(
                 latest=values.get(indicator.id),
                 on=on,
                 plan_start=plan.spec.issued_on,
+                plan_horizon=plan.spec.horizon,
                 # "missing report" only where a report was due: the task has a duty with a period ended
                 report_required=indicator.task is not None and indicator.task in tasks_with_duties,
                 interpretations=interpretations,
@@ -113,13 +166,16 @@ async def plan_status(
                 duties=own_states,
             )
         )
-    return PlanState(on, tasks, plan_level, states)
+    return PlanState(
+        on, tasks, plan_level, states, interpretations_applied(plan=plan, interpretations=interpretations)
+    )
 
 
 def target_status_read(status: TargetStatus) -> TargetStatusRead:
     return TargetStatusRead(
         indicator=status.indicator,
         deadline=status.deadline,
+        deadline_stated=status.deadline_stated,
         target=_text(status.target),
         expected=_text(status.expected),
         latest=_text(status.latest),
@@ -143,6 +199,7 @@ def plan_status_read(*, plan: Plan, state: PlanState) -> PlanStatusRead:
             for task in state.tasks
         ],
         plan_targets=[target_status_read(t) for t in state.plan_targets],
+        interpretations=state.interpretations,
     )
 
 

@@ -38,7 +38,8 @@ def worst(statuses: Iterable[StatusName]) -> StatusName:
 @dataclass(frozen=True)
 class TargetStatus:
     indicator: str
-    deadline: dt.date
+    deadline: dt.date | None  # the day it was judged against (None: an undated target, judged against none)
+    deadline_stated: bool  # False: the source states no date, and ``deadline`` comes from a setting
     target: Decimal | None  # the value to reach (a relative target resolved against its baseline)
     expected: Decimal | None  # the value expected on the day asked about
     latest: Decimal | None
@@ -109,7 +110,7 @@ def expected_value(
     date; it reaches this target on its deadline.
     """
     goal = target_value(indicator, target, baseline)
-    if goal is None or interpretations.expected_progress == "none":
+    if goal is None or target.deadline is None or interpretations.expected_progress == "none":
         return None
     start = _line_start(indicator, target, plan_start, baseline, interpretations)
     if start is None:
@@ -130,11 +131,15 @@ def _line_start(
     baseline: Decimal | None,
     interpretations: RenewalInterpretations,
 ) -> tuple[dt.date, Decimal] | None:
-    earlier = [t for t in indicator.targets if t.deadline < target.deadline]
+    earlier = [
+        t
+        for t in indicator.targets
+        if t.deadline is not None and target.deadline is not None and t.deadline < target.deadline
+    ]
     if earlier:
         previous = earlier[-1]
         value = target_value(indicator, previous, baseline)
-        return (previous.deadline, value) if value is not None else None
+        return (previous.deadline, value) if value is not None and previous.deadline is not None else None
     base = baseline_value(indicator, baseline)
     if base is not None:
         if indicator.baseline is not None and interpretations.baseline_dated == "end_of_baseline_year":
@@ -146,6 +151,16 @@ def _line_start(
     return None
 
 
+def judged_deadline(
+    target: Target, *, plan_horizon: dt.date | None, interpretations: RenewalInterpretations
+) -> dt.date | None:
+    """The target's deadline; for a target the source states without a date, the plan's
+    horizon or none, as ``interpretations.undated_target_deadline`` says."""
+    if target.deadline is not None:
+        return target.deadline
+    return plan_horizon if interpretations.undated_target_deadline == "plan_horizon" else None
+
+
 def target_status(
     indicator: Indicator,
     target: Target,
@@ -153,6 +168,7 @@ def target_status(
     latest: Decimal | None,
     on: dt.date,
     plan_start: dt.date | None,
+    plan_horizon: dt.date | None = None,
     baseline: Decimal | None = None,
     report_required: bool = True,
     interpretations: RenewalInterpretations = DEFAULT_INTERPRETATIONS,
@@ -162,11 +178,21 @@ def target_status(
     ``report_required``: whether a report carrying the value was due by ``on``; with nothing
     reported the target is then ``missing report``, else ``on track``.
     ``baseline``: the baseline value when it was recorded outside the plan file.
+    ``plan_horizon``: what an undated target is judged against (``undated_target_deadline``).
     """
     goal = target_value(indicator, target, baseline)
+    stated = target.deadline is not None
+    deadline = judged_deadline(target, plan_horizon=plan_horizon, interpretations=interpretations)
+    target = target.model_copy(update={"deadline": deadline})
+    undated = (
+        ""
+        if stated
+        else f" (the source states no date; undated_target_deadline={interpretations.undated_target_deadline}"
+        + (f": judged against the plan's horizon {deadline})" if deadline else ": never overdue)")
+    )
 
     def answer(status: StatusName, reason: str, expected: Decimal | None = None) -> TargetStatus:
-        return TargetStatus(indicator.id, target.deadline, goal, expected, latest, status, reason)
+        return TargetStatus(indicator.id, deadline, stated, goal, expected, latest, status, reason + undated)
 
     if goal is None:
         year = indicator.baseline.year if indicator.baseline is not None else "baseline"
@@ -176,9 +202,9 @@ def target_status(
     wanted = _wanted(indicator, target, goal)
     if latest is not None and meets(indicator, target, latest, goal):
         return answer("achieved", f"latest value {latest} meets the target {wanted}")
-    if on > target.deadline:
+    if deadline is not None and on > deadline:
         shown = "nothing reported" if latest is None else f"latest value {latest}"
-        return answer("overdue", f"the deadline {target.deadline} has passed with {shown}; target {wanted}")
+        return answer("overdue", f"the deadline {deadline} has passed with {shown}; target {wanted}")
     expected = expected_value(
         indicator, target, on, plan_start=plan_start, baseline=baseline, interpretations=interpretations
     )
@@ -215,8 +241,3 @@ def task_status(targets: Iterable[TargetStatus], duty_states: Iterable[str] = ()
     if duty_status(duty_states) == "missing report":
         statuses.append("missing report")
     return worst(statuses)
-
-
-def current_target(indicator: Indicator, on: dt.date) -> Target:
-    """The first target whose deadline has not yet passed, else the last one."""
-    return next((t for t in indicator.targets if t.deadline >= on), indicator.targets[-1])
