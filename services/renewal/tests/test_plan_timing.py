@@ -180,6 +180,7 @@ async def insert_report(engine: AsyncEngine, *, task: int, unit: str, period: st
                 task_number=task,
                 unit=unit,
                 period=period,
+                revision=1,
                 version=1,
                 narrative="智能车间创建进展",
                 indicator_values={},
@@ -187,7 +188,6 @@ async def insert_report(engine: AsyncEngine, *, task: int, unit: str, period: st
                 submitted_by="test",
                 submitted_at=at,
                 review_status="submitted",
-                row_version=1,
             )
         )
 

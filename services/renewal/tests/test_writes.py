@@ -11,8 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from platformctl.testing import Platform, assert_problem
+from shared.settings import async_database_url
 
 BASE = "/api/renewal/v1"
 PLAN = "panjin-2024-equipment-renewal"
@@ -133,7 +136,7 @@ async def test_concurrent_submissions_each_make_a_version(
 
 
 async def test_concurrent_reviews_with_one_etag_change_the_report_once(
-    platform: Platform, users: dict[str, dict[str, str]]
+    platform: Platform, users: dict[str, dict[str, str]], migrated_database: str
 ) -> None:
     async with platform.client(headers=users["housing"]) as client:
         filed = await client.post(
@@ -153,3 +156,23 @@ async def test_concurrent_reviews_with_one_etag_change_the_report_once(
         rows = await audit_rows(admin, "progress_report", filed.json()["id"])
         assert sorted(r["action"] for r in rows) == ["accept", "submit"]
         assert {r["jurisdiction"] for r in rows} == {"211100"}
+    # each change left its event in the outbox, in its own transaction (integration.md: report
+    # submitted / accepted)
+    engine = create_async_engine(async_database_url(migrated_database))
+    try:
+        async with engine.connect() as connection:
+            events = (
+                await connection.execute(
+                    text(
+                        "SELECT type, jurisdiction, data FROM renewal.outbox WHERE subject = :subject ORDER BY sequence"
+                    ),
+                    {"subject": filed.headers["Location"]},
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [(e.type, e.jurisdiction) for e in events] == [
+        ("civic.renewal.report.submitted", "211100"),
+        ("civic.renewal.report.accepted", "211100"),
+    ]
+    assert events[1].data["review_status"] == "accepted"

@@ -9,8 +9,8 @@ from renewal.duties import service
 from renewal.duties.schemas import DutyCreate, DutyRead
 from renewal.plans.dependencies import PlanDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 
@@ -22,13 +22,11 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
     summary="Set a reporting duty (task × unit × monthly or quarterly)",
     responses=problem_responses(403, 404, 409, 422),
 )
-async def create_duty(
-    principal: Admin, plan: PlanDep, data: DutyCreate, session: SessionDep, idempotency: IdempotencyDep
-) -> Response:
-    if replay := await idempotency.replay():
+async def create_duty(principal: Admin, plan: PlanDep, data: DutyCreate, write: WriteDep) -> Response:
+    if replay := await write.replay():
         return replay
-    duty = await service.create_duty(session=session, plan=plan, principal=principal, data=data)
-    return await idempotency.respond(201, DutyRead.model_validate(duty))
+    duty = await service.create_duty(write=write, plan=plan, data=data)
+    return await write.respond(201, DutyRead.model_validate(duty))
 
 
 @router.get(

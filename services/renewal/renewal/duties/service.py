@@ -1,7 +1,8 @@
 """Reporting duties (task × unit × monthly or quarterly): those the plan's administrators set,
 and those the plan sets itself (its cadence, e.g. 驻政〔2023〕23号 三（六）月通报、季调度).
 
-Functions take keyword arguments, never commit, and audit every write.
+Functions take keyword arguments and never commit; writes go through the platform's write
+path (``shared.writes``).
 """
 
 from __future__ import annotations
@@ -13,22 +14,18 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renewal.access import is_plan_admin
-from renewal.db import audit_log, flush_or_conflict
 from renewal.duties import repository
 from renewal.duties.models import ReportingDuty
 from renewal.duties.schemas import DutyCreate
 from renewal.interpretations import RenewalInterpretations
 from renewal.plans.lookup import find_task
 from renewal.plans.pack import Plan
-from shared.audit import record_audit
-from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.writes import WriteContext
 
 
-async def create_duty(
-    *, session: AsyncSession, plan: Plan, principal: Principal, data: DutyCreate
-) -> ReportingDuty:
-    if not is_plan_admin(principal, plan):
+async def create_duty(*, write: WriteContext, plan: Plan, data: DutyCreate) -> ReportingDuty:
+    if not is_plan_admin(write.principal, plan):
         raise Forbidden(
             f"Reporting duties of {plan.id} are set by its administrators ({plan.spec.jurisdiction})."
         )
@@ -39,7 +36,7 @@ async def create_duty(
             "body.unit", f"{data.unit} is not a lead or cooperating unit of task {task.number}"
         )
     taken = f"{unit} already has a reporting duty on task {task.number}."
-    if await repository.exists(session, plan_id=plan.id, task_number=task.number, unit=unit):
+    if await repository.exists(write.session, plan_id=plan.id, task_number=task.number, unit=unit):
         raise Conflict(taken)
     duty = ReportingDuty(
         plan_id=plan.id,
@@ -49,17 +46,13 @@ async def create_duty(
         starts=data.starts,
         due_day=data.due_day,
         grace_days=data.grace_days,
-        created_by=principal.actor,
+        created_by=write.principal.actor,
     )
-    session.add(duty)
-    await flush_or_conflict(session, taken)  # a concurrent request set it meanwhile
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(duty, conflict=taken)  # a concurrent request may have set it meanwhile
+    await write.record(
         action="create",
         entity="reporting_duty",
-        entity_id=str(duty.id),
+        entity_id=duty.id,
         jurisdiction=plan.spec.jurisdiction,
         after={
             "task_number": duty.task_number,

@@ -9,9 +9,9 @@ from renewal.leader_absences import service
 from renewal.leader_absences.schemas import AbsenceCreate, AbsenceRead
 from renewal.plans.dependencies import PlanDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 
@@ -23,13 +23,11 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
     summary="Record a leader as away (tasks then go to the stand-in)",
     responses=problem_responses(403, 404, 422),
 )
-async def record_absence(
-    principal: Admin, plan: PlanDep, data: AbsenceCreate, session: SessionDep, idempotency: IdempotencyDep
-) -> Response:
-    if replay := await idempotency.replay():
+async def record_absence(principal: Admin, plan: PlanDep, data: AbsenceCreate, write: WriteDep) -> Response:
+    if replay := await write.replay():
         return replay
-    absence = await service.record_absence(session=session, plan=plan, principal=principal, data=data)
-    return await idempotency.respond(201, AbsenceRead.model_validate(absence))
+    absence = await service.record_absence(write=write, plan=plan, data=data)
+    return await write.respond(201, AbsenceRead.model_validate(absence))
 
 
 @router.get(

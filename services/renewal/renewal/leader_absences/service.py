@@ -1,6 +1,7 @@
 """Leaders recorded as away (tasks then go to the stand-in, 互补), set by the plan's administrators.
 
-Functions take keyword arguments, never commit, and audit every write.
+Functions take keyword arguments and never commit; writes go through the platform's write
+path (``shared.writes``).
 """
 
 from __future__ import annotations
@@ -11,21 +12,17 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renewal.access import is_plan_admin
-from renewal.db import audit_log
 from renewal.leader_absences import repository
 from renewal.leader_absences.models import LeaderAbsence
 from renewal.leader_absences.schemas import AbsenceCreate
 from renewal.plans.pack import Plan
-from shared.audit import record_audit
-from shared.auth import Principal
 from shared.errors import Forbidden, InvalidInput
 from shared.pagination import PageParams
+from shared.writes import WriteContext
 
 
-async def record_absence(
-    *, session: AsyncSession, plan: Plan, principal: Principal, data: AbsenceCreate
-) -> LeaderAbsence:
-    if not is_plan_admin(principal, plan):
+async def record_absence(*, write: WriteContext, plan: Plan, data: AbsenceCreate) -> LeaderAbsence:
+    if not is_plan_admin(write.principal, plan):
         raise Forbidden(
             f"Leader absences of {plan.id} are recorded by its administrators ({plan.spec.jurisdiction})."
         )
@@ -41,17 +38,13 @@ async def record_absence(
         away_from=data.away_from,
         away_to=data.away_to,
         reason=data.reason,
-        created_by=principal.actor,
+        created_by=write.principal.actor,
     )
-    session.add(absence)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(absence)
+    await write.record(
         action="create",
         entity="leader_absence",
-        entity_id=str(absence.id),
+        entity_id=absence.id,
         jurisdiction=plan.spec.jurisdiction,
         after={
             "leader": absence.leader,

@@ -12,21 +12,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from renewal.db import Base
 from renewal.duties.periods import period_last_day
+from shared.db import Versioned
 from shared.months import POLICY_TZ
 
 
-class ProgressReport(Base):
-    """One version of a unit's report on a task for a period; a correction is a new version."""
+class ProgressReport(Versioned, Base):
+    """One revision of a unit's report on a task for a period; a correction is a new revision.
+
+    ``revision`` numbers the report's revisions (1, 2, …; the API calls it the report's
+    ``version``); ``version`` is the row's own version for compare-and-set and the ETag (the
+    API's ``row_version``), raised by each review.
+    """
 
     __tablename__ = "progress_reports"
-    __table_args__ = (UniqueConstraint("plan_id", "task_number", "unit", "period", "version"),)
+    __table_args__ = (UniqueConstraint("plan_id", "task_number", "unit", "period", "revision"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[str] = mapped_column(String(100), index=True)
     task_number: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(7))
-    version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
     narrative: Mapped[str] = mapped_column(Text)
     indicator_values: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     evidence_links: Mapped[list[str]] = mapped_column(JSONB, default=list)
@@ -36,7 +42,6 @@ class ProgressReport(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     review_reason: Mapped[str | None] = mapped_column(Text)
-    row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
     def early(self) -> bool:

@@ -15,7 +15,7 @@ from renewal.reports.models import ProgressReport
 
 @dataclass(frozen=True)
 class ReportSeries:
-    """The versions of one unit's report on one task for one period."""
+    """The revisions of one unit's report on one task for one period."""
 
     plan_id: str
     task_number: int
@@ -24,14 +24,14 @@ class ReportSeries:
 
 
 async def lock_series(session: AsyncSession, series: ReportSeries) -> None:
-    """Serialize the versions of ``series`` until the transaction ends (a transaction-level
+    """Serialize the revisions of ``series`` until the transaction ends (a transaction-level
     advisory lock: also across replicas and behind PgBouncer), so concurrent submissions
-    number their versions one after another."""
+    number their revisions one after another."""
     key = f"renewal.progress_reports|{series.plan_id}|{series.task_number}|{series.unit}|{series.period}"
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
-async def latest_version(session: AsyncSession, series: ReportSeries) -> ProgressReport | None:
+async def latest_revision(session: AsyncSession, series: ReportSeries) -> ProgressReport | None:
     return await session.scalar(
         select(ProgressReport)
         .where(
@@ -40,20 +40,13 @@ async def latest_version(session: AsyncSession, series: ReportSeries) -> Progres
             ProgressReport.unit == series.unit,
             ProgressReport.period == series.period,
         )
-        .order_by(ProgressReport.version.desc())
+        .order_by(ProgressReport.revision.desc())
         .limit(1)
     )
 
 
-async def get(
-    session: AsyncSession, report_id: uuid.UUID, *, for_update: bool = False
-) -> ProgressReport | None:
-    """The report; with ``for_update`` its row is locked until the transaction ends, so a
-    concurrent review waits and then sees the version this one wrote."""
-    query = select(ProgressReport).where(ProgressReport.id == report_id)
-    if for_update:
-        query = query.with_for_update()
-    return await session.scalar(query)
+async def get(session: AsyncSession, report_id: uuid.UUID) -> ProgressReport | None:
+    return await session.get(ProgressReport, report_id)
 
 
 async def latest_of_task(
@@ -68,10 +61,10 @@ async def latest_of_task(
     return list(rows)
 
 
-async def first_versions(session: AsyncSession, *, plan_id: str) -> Sequence[ProgressReport]:
-    """The first version of every report of the plan: when each report was first submitted."""
+async def first_revisions(session: AsyncSession, *, plan_id: str) -> Sequence[ProgressReport]:
+    """The first revision of every report of the plan: when each report was first submitted."""
     rows = await session.scalars(
-        select(ProgressReport).where(ProgressReport.plan_id == plan_id, ProgressReport.version == 1)
+        select(ProgressReport).where(ProgressReport.plan_id == plan_id, ProgressReport.revision == 1)
     )
     return list(rows)
 

@@ -10,11 +10,11 @@ from renewal.access import Reader, Writer
 from renewal.plans.dependencies import PlanDep, TaskDep
 from renewal.reports import service
 from renewal.reports.schemas import ReportCreate, ReportRead, ReportReview
-from shared.concurrency import IfMatch, etag_for, set_etag
+from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
+from shared.writes import UpdateDep, WriteDep
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 # renewal.md "Contract endpoints"
@@ -39,14 +39,13 @@ async def submit_report(
     plan: PlanDep,
     task: TaskDep,
     data: ReportCreate,
-    session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    report = await service.submit(session=session, plan=plan, task=task, principal=principal, data=data)
-    return await idempotency.respond(
-        201, ReportRead.model_validate(report), headers={"ETag": etag_for(report.id, report.row_version)}
+    report = await service.submit(write=write, plan=plan, task=task, data=data)
+    return await write.respond(
+        201, ReportRead.model_validate(report), record=report, location=service.report_path(plan, report)
     )
 
 
@@ -65,7 +64,7 @@ async def read_report(
     response: Response,
 ) -> ReportRead:
     report = await service.get_report(session=session, plan=plan, task=task, report_id=report_id)
-    set_etag(response, report.id, report.row_version)
+    set_etag(response, report.id, report.version)
     return ReportRead.model_validate(report)
 
 
@@ -81,18 +80,9 @@ async def review_report(
     task: TaskDep,
     report_id: uuid.UUID,
     data: ReportReview,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReportRead:
-    report = await service.review(
-        session=session,
-        plan=plan,
-        task=task,
-        report_id=report_id,
-        if_match=if_match,
-        principal=principal,
-        data=data,
-    )
-    set_etag(response, report.id, report.row_version)
-    return ReportRead.model_validate(report)
+    write: UpdateDep,
+) -> Response:
+    if replay := await write.replay():
+        return replay
+    report = await service.review(write=write, plan=plan, task=task, report_id=report_id, data=data)
+    return await write.respond(200, ReportRead.model_validate(report), record=report)

@@ -19,7 +19,10 @@ class ReportRead(ResponseModel):
     task_number: int
     unit: str
     period: str
-    version: int
+    version: int = Field(
+        validation_alias="revision",
+        description="the report's version for its period: a correction is a new one",
+    )
     narrative: str
     indicator_values: dict[str, str]
     evidence_links: list[str]
@@ -32,7 +35,9 @@ class ReportRead(ResponseModel):
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
     review_reason: str | None
-    row_version: int
+    row_version: int = Field(
+        validation_alias="version", description="the record's version, as in its ETag (If-Match of a review)"
+    )
 
 
 class ReportCreate(RequestModel):

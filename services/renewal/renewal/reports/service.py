@@ -1,6 +1,7 @@
-"""Submitting and reviewing progress reports: who may, and how versions work.
+"""Submitting and reviewing progress reports: who may, and how revisions work.
 
-Functions take keyword arguments, never commit, and audit every write.
+Functions take keyword arguments and never commit; every write goes through the platform's
+write path (``shared.writes``): audit row, outbox event, compare-and-set, 409 on collisions.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renewal.access import is_plan_admin, units_spoken_for
-from renewal.db import audit_log
 from renewal.plans.pack import Plan, Task
 from renewal.reports import repository
 from renewal.reports.models import ProgressReport
 from renewal.reports.repository import ReportSeries
 from renewal.reports.schemas import ReportCreate, ReportReview
-from shared.audit import record_audit
 from shared.auth import Principal
-from shared.concurrency import require_if_match
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.writes import Event, WriteContext
 
 REVIEWED_STATUS = {"accept": "accepted", "return": "returned", "reopen": "submitted"}
+REVIEW_EVENTS = {"accept": "accepted", "return": "returned", "reopen": "reopened"}
 
 
 def reporting_unit(*, plan: Plan, task: Task, principal: Principal, asked: str | None) -> str:
@@ -51,19 +51,38 @@ def reporting_unit(*, plan: Plan, task: Task, principal: Principal, asked: str |
     return mine.pop()
 
 
-async def submit(
-    *, session: AsyncSession, plan: Plan, task: Task, principal: Principal, data: ReportCreate
-) -> ProgressReport:
-    """A new version of the unit's report for the period (versions are never overwritten);
-    refused while the latest version is accepted (locked)."""
-    unit = reporting_unit(plan=plan, task=task, principal=principal, asked=data.unit)
+def report_path(plan: Plan, report: ProgressReport) -> str:
+    return f"/api/renewal/v1/plans/{plan.id}/tasks/{report.task_number}/reports/{report.id}"
+
+
+def report_event(plan: Plan, report: ProgressReport, verb: str) -> Event:
+    """report.submitted / accepted / returned / reopened (integration.md, change events)."""
+    return Event(
+        type=f"report.{verb}",
+        subject=report_path(plan, report),
+        jurisdiction=plan.spec.jurisdiction,
+        data={
+            "plan": plan.id,
+            "task": report.task_number,
+            "unit": report.unit,
+            "period": report.period,
+            "version": report.revision,
+            "review_status": report.review_status,
+        },
+    )
+
+
+async def submit(*, write: WriteContext, plan: Plan, task: Task, data: ReportCreate) -> ProgressReport:
+    """A new revision of the unit's report for the period (revisions are never overwritten);
+    refused while the latest revision is accepted (locked)."""
+    unit = reporting_unit(plan=plan, task=task, principal=write.principal, asked=data.unit)
     known = {indicator.id for indicator in plan.spec.indicators}
     for indicator in data.indicator_values:
         if indicator not in known:
             raise InvalidInput.field(f"body.indicator_values.{indicator}", "not an indicator of this plan")
     series = ReportSeries(plan_id=plan.id, task_number=task.number, unit=unit, period=data.period)
-    await repository.lock_series(session, series)
-    latest = await repository.latest_version(session, series)
+    await repository.lock_series(write.session, series)
+    latest = await repository.latest_revision(write.session, series)
     if latest is not None and latest.review_status == "accepted":
         raise Conflict(
             "The report for this period was accepted and is locked; ask the lead unit to reopen it."
@@ -73,59 +92,47 @@ async def submit(
         task_number=task.number,
         unit=unit,
         period=data.period,
-        version=(latest.version + 1) if latest else 1,
+        revision=(latest.revision + 1) if latest else 1,
         narrative=data.narrative,
         indicator_values=dict(data.indicator_values),
         evidence_links=list(data.evidence_links),
-        submitted_by=principal.actor,
+        submitted_by=write.principal.actor,
         review_status="submitted",
-        row_version=1,
     )
-    session.add(report)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(report, conflict=f"Version {report.revision} of this report was filed at the same time.")
+    await write.record(
         action="submit",
         entity="progress_report",
-        entity_id=str(report.id),
+        entity_id=report.id,
         jurisdiction=plan.spec.jurisdiction,
-        after={"task": task.number, "unit": unit, "period": data.period, "version": report.version},
+        after={"task": task.number, "unit": unit, "period": data.period, "version": report.revision},
+        event=report_event(plan, report, "submitted"),
     )
     return report
 
 
 async def get_report(
-    *, session: AsyncSession, plan: Plan, task: Task, report_id: uuid.UUID, for_update: bool = False
+    *, session: AsyncSession, plan: Plan, task: Task, report_id: uuid.UUID
 ) -> ProgressReport:
-    report = await repository.get(session, report_id, for_update=for_update)
+    report = await repository.get(session, report_id)
     if report is None or report.plan_id != plan.id or report.task_number != task.number:
         raise NotFound(f"No report {report_id} on task {task.number}.")
     return report
 
 
 async def review(
-    *,
-    session: AsyncSession,
-    plan: Plan,
-    task: Task,
-    report_id: uuid.UUID,
-    if_match: str | None,
-    principal: Principal,
-    data: ReportReview,
+    *, write: WriteContext, plan: Plan, task: Task, report_id: uuid.UUID, data: ReportReview
 ) -> ProgressReport:
     """Accept (lock), return or reopen a report, by the task's lead unit or a plan administrator.
 
-    The report's row is locked before ``If-Match`` is compared, so of concurrent reviews
-    holding the same ETag one changes the report and the others get 412.
+    ``If-Match`` must name the report's current version, and the UPDATE is a compare-and-set
+    on it: of concurrent reviews holding the same ETag one changes the report, the others 412.
     """
-    report = await get_report(session=session, plan=plan, task=task, report_id=report_id, for_update=True)
-    if not (units_spoken_for(principal, plan) & plan.units_of(task, lead_only=True)) and not is_plan_admin(
-        principal, plan
-    ):
+    report = await get_report(session=write.session, plan=plan, task=task, report_id=report_id)
+    leads = plan.units_of(task, lead_only=True)
+    if not (units_spoken_for(write.principal, plan) & leads) and not is_plan_admin(write.principal, plan):
         raise Forbidden("Only the lead unit of the task reviews its reports.")
-    require_if_match(if_match, report.id, report.row_version)
+    write.expect_current(report)
     if data.decision in ("return", "reopen") and not data.reason:
         raise InvalidInput.field("body.reason", f"to {data.decision} a report needs the reason")
     before = report.review_status
@@ -136,28 +143,17 @@ async def review(
     if data.decision == "return" and before == "accepted":
         raise Conflict("The report is accepted and locked; reopen it first (the reopening is recorded).")
     report.review_status = REVIEWED_STATUS[data.decision]
-    report.reviewed_by = principal.actor
+    report.reviewed_by = write.principal.actor
     report.reviewed_at = dt.datetime.now(dt.UTC)
     report.review_reason = data.reason
-    report.row_version += 1
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action=data.decision,
         entity="progress_report",
-        entity_id=str(report.id),
+        entity_id=report.id,
         jurisdiction=plan.spec.jurisdiction,
         before={"review_status": before},
         after={"review_status": report.review_status, "reason": data.reason},
+        event=report_event(plan, report, REVIEW_EVENTS[data.decision]),
     )
     return report
-
-
-async def latest_reports(
-    *, session: AsyncSession, plan: Plan, task: Task, limit: int = 5
-) -> list[ProgressReport]:
-    return list(
-        await repository.latest_of_task(session, plan_id=plan.id, task_number=task.number, limit=limit)
-    )

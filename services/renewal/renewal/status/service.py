@@ -89,7 +89,7 @@ async def duty_states(
     filed before its period ended (early) counts only from then, on time."""
     first_submitted = {
         (r.task_number, r.unit, r.period): policy_day(r.submitted_at)
-        for r in await reports.first_versions(session, plan_id=plan.id)
+        for r in await reports.first_revisions(session, plan_id=plan.id)
     }
     states = []
     for duty in await duties_in_force(session=session, plan=plan, interpretations=interpretations):
