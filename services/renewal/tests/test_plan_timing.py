@@ -83,6 +83,25 @@ async def test_no_status_before_the_plan_was_issued(
     assert refused["errors"][0]["field"] == ("path.month" if "bulletins" in path else "query.on")
 
 
+async def test_no_duty_starts_before_the_plan_was_issued(renewal: httpx.AsyncClient, mint: TokenMint) -> None:
+    refused = assert_problem(
+        await renewal.post(
+            f"{BASE}/plans/{PANJIN}/duties",
+            json={
+                "task_number": 16,
+                "unit": "市住房城乡建设局",
+                "cadence": "monthly",
+                "starts": "2024-05-19",
+                "due_day": 5,
+            },
+            headers=mint.headers(**PANJIN_ADMIN),
+        ),
+        422,
+    )
+    assert "2024-05-20" in refused["detail"]
+    assert refused["errors"][0]["field"] == "body.starts"
+
+
 @pytest.mark.parametrize(
     ("plan", "path"),
     [
@@ -309,3 +328,22 @@ async def test_the_plans_as_the_api_answers_them(renewal: httpx.AsyncClient, min
     assert_problem(
         await renewal.get(f"{BASE}/plans/{DIGITAL}/rewards", headers=mint.headers(**PANJIN_ADMIN)), 404
     )
+
+
+@pytest.mark.parametrize("value", ["１２", "٣", "3.2\n", " 3.2", "3,2", "1e3", "NaN", "-0x1"])
+async def test_indicator_values_are_ascii_decimals(
+    renewal: httpx.AsyncClient, mint: TokenMint, value: str
+) -> None:
+    refused = assert_problem(
+        await renewal.post(
+            f"{BASE}/plans/{PANJIN}/tasks/11/reports",
+            json={
+                "period": "2025-06",
+                "narrative": "供水管网",
+                "indicator_values": {"water-pipes-renewed": value},
+            },
+            headers=mint.headers(**HOUSING),
+        ),
+        422,
+    )
+    assert "indicator_values" in refused["errors"][0]["field"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from renewal.access import Reader
+from renewal.county_assessment import service
 from renewal.county_assessment.schemas import CountyAssessmentRead
 from renewal.plans.dependencies import PlanDep
-from shared.errors import NotFound
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
@@ -20,7 +20,4 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
     responses=problem_responses(404),
 )
 async def read_county_assessment(principal: Reader, plan: PlanDep) -> CountyAssessmentRead:
-    scheme = plan.spec.county_assessment
-    if scheme is None:
-        raise NotFound(f"{plan.spec.document} sets no county assessment scheme.")
-    return CountyAssessmentRead.model_validate({"plan": plan.id, **scheme.model_dump()})
+    return service.scheme_of(plan=plan)

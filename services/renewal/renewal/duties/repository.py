@@ -11,14 +11,14 @@ from renewal.duties.models import ReportingDuty
 
 
 async def exists(session: AsyncSession, *, plan_id: str, task_number: int, unit: str) -> bool:
-    found = await session.scalar(
+    duty_id = await session.scalar(
         select(ReportingDuty.id).where(
             ReportingDuty.plan_id == plan_id,
             ReportingDuty.task_number == task_number,
             ReportingDuty.unit == unit,
         )
     )
-    return found is not None
+    return duty_id is not None
 
 
 async def of_plan(session: AsyncSession, *, plan_id: str) -> Sequence[ReportingDuty]:

@@ -30,6 +30,11 @@ async def create_duty(*, write: WriteContext, plan: Plan, data: DutyCreate) -> R
             f"Reporting duties of {plan.id} are set by its administrators ({plan.spec.jurisdiction})."
         )
     task = find_task(plan=plan, number=data.task_number)
+    issued = plan.spec.issued_on
+    if issued is not None and data.starts < issued:
+        raise InvalidInput.field(
+            "body.starts", f"{data.starts} is before {plan.spec.document} was issued on {issued}"
+        )
     unit = plan.units.resolve(data.unit)
     if unit is None or unit not in plan.units_of(task):
         raise InvalidInput.field(

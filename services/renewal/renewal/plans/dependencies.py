@@ -26,8 +26,8 @@ def plan_book(request: Request) -> PlanBook:
 
 
 def interpretations(request: Request) -> RenewalInterpretations:
-    settings_interpretations: RenewalInterpretations = request.app.state.settings.interpretations
-    return settings_interpretations
+    chosen: RenewalInterpretations = request.app.state.settings.interpretations
+    return chosen
 
 
 PlansDep = Annotated[PlanBook, Depends(plan_book)]

@@ -11,7 +11,9 @@ from pydantic import Field, StringConstraints
 from shared.schemas import Name, RequestModel, ResponseModel, Text
 
 PERIOD_PATTERN = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2]|Q[1-4])$"
-IndicatorValue = Annotated[str, StringConstraints(pattern=r"^-?\d{1,12}(\.\d{1,4})?$")]
+IndicatorValue = Annotated[
+    str, StringConstraints(pattern=r"^-?[0-9]{1,12}(\.[0-9]{1,4})?$")
+]  # ASCII digits only
 
 
 class ReportRead(ResponseModel):
