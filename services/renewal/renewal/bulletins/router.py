@@ -49,7 +49,7 @@ async def get_bulletin(
         period = YearMonth.parse(month)
     except ValueError as exc:
         raise InvalidInput.field("path.month", str(exc)) from exc
-    ensure_issued(plan=plan, on=period.last_day, field="path.month")
+    ensure_issued(plan=plan, on=period.last_day, asked_as="path.month")
     state = await plan_status(session=session, plan=plan, on=period.last_day, interpretations=interpretations)
     bulletin = service.monthly_bulletin(plan=plan, month=str(period), state=state)
     name = f"{plan.id}-{period}"

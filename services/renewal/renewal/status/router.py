@@ -36,6 +36,6 @@ async def get_status(
     ] = None,
 ) -> PlanStatusRead:
     day = on or policy_today()
-    service.ensure_issued(plan=plan, on=day, field="query.on")
+    service.ensure_issued(plan=plan, on=day, asked_as="query.on")
     state = await service.plan_status(session=session, plan=plan, on=day, interpretations=interpretations)
     return service.plan_status_read(plan=plan, state=state)

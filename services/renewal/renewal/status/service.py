@@ -55,12 +55,12 @@ class PlanState:
     interpretations: list[AppliedInterpretation] = field(default_factory=list)
 
 
-def ensure_issued(*, plan: Plan, on: dt.date, field: str) -> None:
+def ensure_issued(*, plan: Plan, on: dt.date, asked_as: str) -> None:
     """A plan has no status before it was issued: 422 naming the issue date."""
     issued = plan.spec.issued_on
     if issued is not None and on < issued:
         raise InvalidInput.field(
-            field, f"{on} is before {plan.spec.document} was issued on {issued}; the plan has no status then"
+            asked_as, f"{on} is before {plan.spec.document} was issued on {issued}; it has no status then"
         )
 
 
@@ -85,8 +85,8 @@ async def latest_values(*, session: AsyncSession, plan: Plan, on: dt.date) -> di
 async def duty_states(
     *, session: AsyncSession, plan: Plan, on: dt.date, interpretations: RenewalInterpretations
 ) -> list[DutyState]:
-    """Each expected report of each duty of the plan whose period has ended by ``on``. A report
-    filed before its period ended (early) counts only from then, on time."""
+    """Each expected report of each duty of the plan whose period has ended by ``on``: a report
+    filed before its period ended (early) counts only once the period has ended, as on time."""
     first_submitted = {
         (r.task_number, r.unit, r.period): policy_day(r.submitted_at)
         for r in await reports.first_revisions(session, plan_id=plan.id)
