@@ -1,7 +1,8 @@
 """Interpretations (解释口径) of the appraisal sources where they leave a question open.
 
 Each is a setting with the default the spec (``shared/spec/appraisal.md``) chooses; the
-engines take an :class:`AppraisalInterpretations` as a parameter.
+pure rule modules (``grading/rules.py``, ``consequences/rules.py``) take an
+:class:`AppraisalInterpretations` as a parameter.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from appraisal.consequences.rules import (
     Finding,
-    PublishedResult,
+    RankedResult,
     attribute_incident,
     in_last_places,
     rectification_deadline,
@@ -36,8 +36,8 @@ def zhumadian() -> Scheme:
     return load_schemes(PACKS)["zhumadian"]
 
 
-def results(ranks: dict[str, int], grades: dict[str, Grade]) -> list[PublishedResult]:
-    return [PublishedResult(subject, rank, grades[subject]) for subject, rank in ranks.items()]
+def results(ranks: dict[str, int], grades: dict[str, Grade]) -> list[RankedResult]:
+    return [RankedResult(subject, rank, grades[subject]) for subject, rank in ranks.items()]
 
 
 def panjin_grade(rank: int) -> Grade:
@@ -135,7 +135,7 @@ def test_grade_d_is_interviewed_and_barred(zhumadian: Scheme) -> None:
     grades["411721"] = "D"
     published = [
         *results(ranks, grades),
-        PublishedResult("411700-Z01", None, None),  # a zone: no rank, no grade
+        RankedResult("411700-Z01", None, None),  # a zone: no rank, no grade
     ]
     outcome = year_consequences(zhumadian, year=2024, results=published, rank_history={})
     assert subjects_of(outcome.leader_interviews) == [("411721", "grade_d")]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from appraisal.grading.engine import grade_subjects
+from appraisal.grading.rules import grade_subjects
 from appraisal.grading.schemas import GradingRequest
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme, load_scheme, load_schemes

@@ -6,14 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response
 
 from appraisal.access import Reader, Writer
 from appraisal.assessment import service
-from appraisal.assessment.models import MidYearReview, ReviewOpinion, SelfEvaluation, StatusEvaluation
 from appraisal.assessment.schemas import (
-    EvidenceRead,
     MidYearReviewCreate,
     MidYearReviewRead,
     ReviewOpinionCreate,
@@ -22,67 +19,20 @@ from appraisal.assessment.schemas import (
     ScoreEntryRead,
     ScoreEntryUpdate,
     SelfEvaluationCreate,
-    SelfEvaluationItemRead,
     SelfEvaluationRead,
     SelfEvaluationUpdate,
     StatusEvaluationCreate,
     StatusEvaluationRead,
 )
-from appraisal.evidence import service as evidence
-from appraisal.years.models import Indicator, Subject
-from appraisal.years.params import CODE_PATTERN, SchemeQuery, SubjectPath, YearPath, year_context
-from appraisal.years.service import find_subject
+from appraisal.years.dependencies import CODE_PATTERN, SubjectDep, YearDep
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["assessment"])
 CodeFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-
-
-def opinion_read(opinion: ReviewOpinion, subject: Subject, indicator: Indicator) -> ReviewOpinionRead:
-    return ReviewOpinionRead(
-        id=opinion.id,
-        subject=subject.code,
-        indicator=indicator.code,
-        department=opinion.department,
-        opinion=opinion.opinion,
-        points=opinion.points,
-        recorded_by=opinion.recorded_by,
-        created_at=opinion.created_at,
-    )
-
-
-async def self_evaluation_read(
-    session: SessionDep, subject: Subject, evaluation: SelfEvaluation
-) -> SelfEvaluationRead:
-    files = await evidence.list_files(session, subject)
-    return SelfEvaluationRead(
-        subject=subject.code,
-        statement=evaluation.statement,
-        items=[SelfEvaluationItemRead.model_validate(item) for item in evaluation.items],
-        submitted_by=evaluation.submitted_by,
-        version=evaluation.version,
-        created_at=evaluation.created_at,
-        evidence=[
-            EvidenceRead(
-                id=f.id,
-                subject=subject.code,
-                purpose=f.purpose,
-                filename=f.filename,
-                content_type=f.content_type,
-                size=f.size,
-                sha256=f.sha256,
-                uploaded_by=f.uploaded_by,
-                uploaded_at=f.uploaded_at,
-            )
-            for f in files
-            if f.purpose == "self_evaluation"
-        ],
-    )
 
 
 @router.post(
@@ -93,19 +43,16 @@ async def self_evaluation_read(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_score_entry(
-    year: YearPath,
-    data: ScoreEntryCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    data: ScoreEntryCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
     entry, subject, indicator = await service.record_score(
-        session, context=context, data=data, principal=principal
+        session=session, context=context, data=data, principal=principal
     )
     return await idempotency.respond(
         201,
@@ -121,18 +68,15 @@ async def create_score_entry(
     responses=problem_responses(404, 409),
 )
 async def list_score_entries(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
     principal: Reader,
+    context: YearDep,
+    session: SessionDep,
     page: PageDep,
-    scheme: SchemeQuery = None,
     subject: CodeFilter = None,
     indicator: CodeFilter = None,
 ) -> Page[ScoreEntryRead]:
-    context = await year_context(request, session, principal, year, scheme)
     rows = await service.list_scores(
-        session, context=context, principal=principal, subject=subject, indicator=indicator
+        session=session, context=context, principal=principal, subject=subject, indicator=indicator
     )
     chosen = rows[page.offset : page.offset + page.limit]
     return Page.of([service.score_entry_read(*row) for row in chosen], len(rows), page)
@@ -145,17 +89,10 @@ async def list_score_entries(
     responses=problem_responses(404, 409),
 )
 async def read_score_entry(
-    year: YearPath,
-    entry_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, entry_id: uuid.UUID, response: Response, session: SessionDep
 ) -> ScoreEntryRead:
-    context = await year_context(request, session, principal, year, scheme)
     entry, subject, indicator = await service.find_score(
-        session, context=context, entry_id=entry_id, principal=principal
+        session=session, context=context, entry_id=entry_id, principal=principal
     )
     set_etag(response, entry.id, entry.version)
     return service.score_entry_read(entry, subject, indicator)
@@ -168,23 +105,20 @@ async def read_score_entry(
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def update_score_entry(
-    year: YearPath,
+    principal: Writer,
+    context: YearDep,
     entry_id: uuid.UUID,
     data: ScoreEntryUpdate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    principal: Writer,
-    scheme: SchemeQuery = None,
     if_match: IfMatch = None,
 ) -> ScoreEntryRead:
-    context = await year_context(request, session, principal, year, scheme)
     entry, subject, indicator = await service.find_score(
-        session, context=context, entry_id=entry_id, principal=principal
+        session=session, context=context, entry_id=entry_id, principal=principal, lock=True
     )
     require_if_match(if_match, entry.id, entry.version)
     entry = await service.update_score(
-        session,
+        session=session,
         context=context,
         entry=entry,
         subject=subject,
@@ -204,35 +138,19 @@ async def update_score_entry(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_mid_year_review(
-    year: YearPath,
-    subject: SubjectPath,
-    data: MidYearReviewCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
+    data: MidYearReviewCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     if replay := await idempotency.replay():
         return replay
     review = await service.record_mid_year_review(
-        session, context=context, subject=found, data=data, principal=principal
+        session=session, context=context, subject=subject, data=data, principal=principal
     )
-    return await idempotency.respond(201, _review_read(found, review))
-
-
-def _review_read(subject: Subject, review: MidYearReview) -> MidYearReviewRead:
-    return MidYearReviewRead(
-        subject=subject.code,
-        reviewed_on=review.reviewed_on,
-        key_tasks=review.key_tasks,
-        last_year_rectified=review.last_year_rectified,
-        findings=review.findings,
-        recorded_by=review.recorded_by,
-        created_at=review.created_at,
-    )
+    return await idempotency.respond(201, service.review_read(subject, review))
 
 
 @router.get(
@@ -242,19 +160,10 @@ def _review_read(subject: Subject, review: MidYearReview) -> MidYearReviewRead:
     responses=problem_responses(404, 409),
 )
 async def read_mid_year_review(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, subject: SubjectDep, session: SessionDep
 ) -> MidYearReviewRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    review = await session.scalar(select(MidYearReview).where(MidYearReview.subject_id == found.id))
-    if review is None:
-        raise NotFound(f"No mid-year review of {found.code} is recorded.")
-    return _review_read(found, review)
+    review = await service.mid_year_review(session=session, subject=subject)
+    return service.review_read(subject, review)
 
 
 @router.post(
@@ -265,35 +174,19 @@ async def read_mid_year_review(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_status_evaluation(
-    year: YearPath,
-    subject: SubjectPath,
-    data: StatusEvaluationCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
+    data: StatusEvaluationCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     if replay := await idempotency.replay():
         return replay
     figures = await service.record_status_evaluation(
-        session, context=context, subject=found, data=data, principal=principal
+        session=session, context=context, subject=subject, data=data, principal=principal
     )
-    return await idempotency.respond(201, _figures_read(found, figures))
-
-
-def _figures_read(subject: Subject, figures: StatusEvaluation) -> StatusEvaluationRead:
-    return StatusEvaluationRead(
-        subject=subject.code,
-        satisfaction=figures.satisfaction,
-        food_sampling_pass_rate=figures.food_sampling_pass_rate,
-        farm_produce_monitoring_pass_rate=figures.farm_produce_monitoring_pass_rate,
-        note=figures.note,
-        recorded_by=figures.recorded_by,
-        created_at=figures.created_at,
-    )
+    return await idempotency.respond(201, service.figures_read(subject, figures))
 
 
 @router.get(
@@ -303,19 +196,10 @@ def _figures_read(subject: Subject, figures: StatusEvaluation) -> StatusEvaluati
     responses=problem_responses(404, 409),
 )
 async def read_status_evaluation(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, subject: SubjectDep, session: SessionDep
 ) -> StatusEvaluationRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    figures = await session.scalar(select(StatusEvaluation).where(StatusEvaluation.subject_id == found.id))
-    if figures is None:
-        raise NotFound(f"No status evaluation of {found.code} is recorded.")
-    return _figures_read(found, figures)
+    figures = await service.status_evaluation(session=session, subject=subject)
+    return service.figures_read(subject, figures)
 
 
 @router.post(
@@ -326,25 +210,21 @@ async def read_status_evaluation(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_self_evaluation(
-    year: YearPath,
-    subject: SubjectPath,
-    data: SelfEvaluationCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
+    data: SelfEvaluationCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     if replay := await idempotency.replay():
         return replay
     evaluation = await service.submit_self_evaluation(
-        session, context=context, subject=found, data=data, principal=principal
+        session=session, context=context, subject=subject, data=data, principal=principal
     )
     return await idempotency.respond(
         201,
-        await self_evaluation_read(session, found, evaluation),
+        await service.self_evaluation_read(session=session, subject=subject, evaluation=evaluation),
         headers={"ETag": etag_for(evaluation.id, evaluation.version)},
     )
 
@@ -356,21 +236,13 @@ async def create_self_evaluation(
     responses=problem_responses(404, 409),
 )
 async def read_self_evaluation(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, subject: SubjectDep, response: Response, session: SessionDep
 ) -> SelfEvaluationRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     evaluation = await service.find_self_evaluation(
-        session, context=context, subject=found, principal=principal
+        session=session, context=context, subject=subject, principal=principal
     )
     set_etag(response, evaluation.id, evaluation.version)
-    return await self_evaluation_read(session, found, evaluation)
+    return await service.self_evaluation_read(session=session, subject=subject, evaluation=evaluation)
 
 
 @router.patch(
@@ -380,27 +252,28 @@ async def read_self_evaluation(
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def update_self_evaluation(
-    year: YearPath,
-    subject: SubjectPath,
+    principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
     data: SelfEvaluationUpdate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    principal: Writer,
-    scheme: SchemeQuery = None,
     if_match: IfMatch = None,
 ) -> SelfEvaluationRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     evaluation = await service.find_self_evaluation(
-        session, context=context, subject=found, principal=principal
+        session=session, context=context, subject=subject, principal=principal, lock=True
     )
     require_if_match(if_match, evaluation.id, evaluation.version)
     evaluation = await service.update_self_evaluation(
-        session, context=context, subject=found, evaluation=evaluation, data=data, principal=principal
+        session=session,
+        context=context,
+        subject=subject,
+        evaluation=evaluation,
+        data=data,
+        principal=principal,
     )
     set_etag(response, evaluation.id, evaluation.version)
-    return await self_evaluation_read(session, found, evaluation)
+    return await service.self_evaluation_read(session=session, subject=subject, evaluation=evaluation)
 
 
 @router.post(
@@ -411,21 +284,18 @@ async def update_self_evaluation(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_review_opinion(
-    year: YearPath,
-    data: ReviewOpinionCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    data: ReviewOpinionCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
     opinion, subject, indicator = await service.record_review_opinion(
-        session, context=context, data=data, principal=principal
+        session=session, context=context, data=data, principal=principal
     )
-    return await idempotency.respond(201, opinion_read(opinion, subject, indicator))
+    return await idempotency.respond(201, service.opinion_read(opinion, subject, indicator))
 
 
 @router.get(
@@ -435,14 +305,8 @@ async def create_review_opinion(
     responses=problem_responses(404, 409),
 )
 async def list_review_opinions(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, session: SessionDep, page: PageDep
 ) -> Page[ReviewOpinionRead]:
-    context = await year_context(request, session, principal, year, scheme)
-    rows = await service.list_review_opinions(session, context=context, principal=principal)
+    rows = await service.list_review_opinions(session=session, context=context, principal=principal)
     chosen = rows[page.offset : page.offset + page.limit]
-    return Page.of([opinion_read(*row) for row in chosen], len(rows), page)
+    return Page.of([service.opinion_read(*row) for row in chosen], len(rows), page)

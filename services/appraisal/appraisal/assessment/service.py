@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from appraisal.assessment import repository
 from appraisal.assessment.models import (
     MidYearReview,
     ReviewOpinion,
@@ -18,21 +18,31 @@ from appraisal.assessment.models import (
     SelfEvaluation,
     StatusEvaluation,
 )
+from appraisal.assessment.repository import OpinionRow, ScoreRow
 from appraisal.assessment.schemas import (
     MidYearReviewCreate,
+    MidYearReviewRead,
     ReviewOpinionCreate,
+    ReviewOpinionRead,
     ScoreEntryCreate,
     ScoreEntryRead,
     ScoreEntryUpdate,
     SelfEvaluationCreate,
     SelfEvaluationItem,
+    SelfEvaluationItemRead,
+    SelfEvaluationRead,
     SelfEvaluationUpdate,
     StatusEvaluationCreate,
+    StatusEvaluationRead,
 )
 from appraisal.db import audit_log, flush_or_conflict
+from appraisal.evidence import repository as evidence_files
+from appraisal.evidence.service import evidence_read
 from appraisal.grading.points import points_text
-from appraisal.workflow.states import REOPEN_TO, Stage
-from appraisal.years import repository, roles
+from appraisal.workflow.guards import require_before_evaluation, require_stage
+from appraisal.workflow.states import Stage
+from appraisal.years import repository as years
+from appraisal.years import roles
 from appraisal.years.models import Indicator, Subject
 from appraisal.years.service import YearContext, find_subject
 from shared.audit import record_audit
@@ -40,25 +50,8 @@ from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 
 
-def require_stage(context: YearContext, subject: Subject, stage: Stage, what: str) -> None:
-    if subject.stage != stage.value:
-        step = next(item for item in context.scheme.workflow if item.stage == stage)
-        raise Conflict(
-            f"{what} is recorded at the stage {stage.value} ({step.name}, {step.citation}); "
-            f"{subject.code} is at {subject.stage}."
-        )
-
-
-def require_before_evaluation(context: YearContext, subject: Subject, what: str) -> None:
-    order = context.scheme.stage_order()
-    if order.index(Stage(subject.stage)) >= order.index(REOPEN_TO):
-        raise Conflict(
-            f"{what} closes when the comprehensive evaluation starts; {subject.code} is at {subject.stage}."
-        )
-
-
 async def _indicator(session: AsyncSession, context: YearContext, code: str) -> Indicator:
-    indicator = await repository.indicator_by_code(session, context.year.id, code)
+    indicator = await years.indicator_by_code(session, context.year.id, code)
     if indicator is None:
         raise NotFound(f"No indicator {code} in {context.label}.")
     return indicator
@@ -109,10 +102,10 @@ def _entry_json(entry: ScoreEntry) -> dict[str, Any]:
 
 
 async def record_score(
-    session: AsyncSession, *, context: YearContext, data: ScoreEntryCreate, principal: Principal
+    *, session: AsyncSession, context: YearContext, data: ScoreEntryCreate, principal: Principal
 ) -> tuple[ScoreEntry, Subject, Indicator]:
     """日常考核: the department responsible for the indicator (or city staff) scores a subject."""
-    subject = await find_subject(session, context, principal, data.subject)
+    subject = await find_subject(session=session, context=context, principal=principal, code=data.subject)
     indicator = await _indicator(session, context, data.indicator)
     if not _scores_for(principal, context, indicator.department):
         raise Forbidden(f"Indicator {indicator.code} is scored by {indicator.department}.")
@@ -147,25 +140,24 @@ async def record_score(
 
 
 async def find_score(
-    session: AsyncSession, *, context: YearContext, entry_id: uuid.UUID, principal: Principal
-) -> tuple[ScoreEntry, Subject, Indicator]:
-    """A score entry the caller may see (city staff, or its own department), else 404."""
-    row = (
-        await session.execute(
-            select(ScoreEntry, Subject, Indicator)
-            .join(Subject, Subject.id == ScoreEntry.subject_id)
-            .join(Indicator, Indicator.id == ScoreEntry.indicator_id)
-            .where(ScoreEntry.id == entry_id, ScoreEntry.year_id == context.year.id)
-        )
-    ).one_or_none()
+    *,
+    session: AsyncSession,
+    context: YearContext,
+    entry_id: uuid.UUID,
+    principal: Principal,
+    lock: bool = False,
+) -> ScoreRow:
+    """A score entry the caller may see (city staff, or its own department), else 404;
+    ``lock``: its row stays locked until the transaction ends (updates run one at a time)."""
+    row = await repository.score_entry(session, context.year.id, entry_id, lock=lock)
     if row is None or not _scores_for(principal, context, row[0].department):
         raise NotFound(f"No score entry {entry_id} in {context.label}.")
-    return row[0], row[1], row[2]
+    return row
 
 
 async def update_score(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     entry: ScoreEntry,
     subject: Subject,
@@ -199,36 +191,36 @@ async def update_score(
     return entry
 
 
+def _departments_seen(principal: Principal, context: YearContext) -> list[str] | None:
+    """Whose score entries and opinions the caller sees: every department's (None) for city
+    staff, its own for a member department, none for anyone else."""
+    if roles.is_city_staff(principal, context.year):
+        return None
+    if roles.is_department_user(principal, context.year):
+        return list(principal.units)
+    return []
+
+
 async def list_scores(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     principal: Principal,
     subject: str | None,
     indicator: str | None,
-) -> Sequence[tuple[ScoreEntry, Subject, Indicator]]:
+) -> list[ScoreRow]:
     """City staff see every entry; a department its own; anyone else none."""
-    query = (
-        select(ScoreEntry, Subject, Indicator)
-        .join(Subject, Subject.id == ScoreEntry.subject_id)
-        .join(Indicator, Indicator.id == ScoreEntry.indicator_id)
-        .where(ScoreEntry.year_id == context.year.id)
+    departments = _departments_seen(principal, context)
+    if departments == []:
+        return []
+    return await repository.score_entries(
+        session, context.year.id, departments=departments, subject=subject, indicator=indicator
     )
-    if not roles.is_city_staff(principal, context.year):
-        if not roles.is_department_user(principal, context.year):
-            return []
-        query = query.where(ScoreEntry.department.in_(principal.units))
-    if subject is not None:
-        query = query.where(Subject.code == subject)
-    if indicator is not None:
-        query = query.where(Indicator.code == indicator)
-    rows = await session.execute(query.order_by(Subject.code, Indicator.code))
-    return [(row[0], row[1], row[2]) for row in rows.all()]
 
 
 async def record_mid_year_review(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     data: MidYearReviewCreate,
@@ -261,8 +253,8 @@ async def record_mid_year_review(
 
 
 async def record_status_evaluation(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     data: StatusEvaluationCreate,
@@ -300,7 +292,7 @@ async def record_status_evaluation(
 async def _self_items(
     session: AsyncSession, context: YearContext, items: Sequence[SelfEvaluationItem]
 ) -> list[dict[str, Any]]:
-    indicators = {item.code: item for item in await repository.indicators_of(session, context.year.id)}
+    indicators = {item.code: item for item in await years.indicators_of(session, context.year.id)}
     seen: set[str] = set()
     stored = []
     for index, item in enumerate(items):
@@ -320,8 +312,8 @@ def _self_json(evaluation: SelfEvaluation) -> dict[str, Any]:
 
 
 async def submit_self_evaluation(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     data: SelfEvaluationCreate,
@@ -355,19 +347,26 @@ async def submit_self_evaluation(
 
 
 async def find_self_evaluation(
-    session: AsyncSession, *, context: YearContext, subject: Subject, principal: Principal
+    *,
+    session: AsyncSession,
+    context: YearContext,
+    subject: Subject,
+    principal: Principal,
+    lock: bool = False,
 ) -> SelfEvaluation:
+    """The subject's self-evaluation, for those who read its records; ``lock``: its row stays
+    locked until the transaction ends (updates run one at a time)."""
     if not roles.reads_own_records(principal, context.year, subject):
         raise NotFound(f"No subject {subject.code} in {context.label}.")
-    evaluation = await session.scalar(select(SelfEvaluation).where(SelfEvaluation.subject_id == subject.id))
+    evaluation = await repository.self_evaluation(session, subject.id, lock=lock)
     if evaluation is None:
         raise NotFound(f"{subject.code} has not submitted its self-evaluation.")
     return evaluation
 
 
 async def update_self_evaluation(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     evaluation: SelfEvaluation,
@@ -399,10 +398,10 @@ async def update_self_evaluation(
 
 
 async def record_review_opinion(
-    session: AsyncSession, *, context: YearContext, data: ReviewOpinionCreate, principal: Principal
-) -> tuple[ReviewOpinion, Subject, Indicator]:
+    *, session: AsyncSession, context: YearContext, data: ReviewOpinionCreate, principal: Principal
+) -> OpinionRow:
     """年终评审: the department responsible for the indicator reviews it for a subject."""
-    subject = await find_subject(session, context, principal, data.subject)
+    subject = await find_subject(session=session, context=context, principal=principal, code=data.subject)
     indicator = await _indicator(session, context, data.indicator)
     if not _scores_for(principal, context, indicator.department):
         raise Forbidden(f"Indicator {indicator.code} is reviewed by {indicator.department}.")
@@ -438,17 +437,77 @@ async def record_review_opinion(
 
 
 async def list_review_opinions(
-    session: AsyncSession, *, context: YearContext, principal: Principal
-) -> Sequence[tuple[ReviewOpinion, Subject, Indicator]]:
-    query = (
-        select(ReviewOpinion, Subject, Indicator)
-        .join(Subject, Subject.id == ReviewOpinion.subject_id)
-        .join(Indicator, Indicator.id == ReviewOpinion.indicator_id)
-        .where(ReviewOpinion.year_id == context.year.id)
+    *, session: AsyncSession, context: YearContext, principal: Principal
+) -> list[OpinionRow]:
+    """City staff see every opinion; a department its own; anyone else none."""
+    departments = _departments_seen(principal, context)
+    if departments == []:
+        return []
+    return await repository.review_opinions(session, context.year.id, departments=departments)
+
+
+async def mid_year_review(*, session: AsyncSession, subject: Subject) -> MidYearReview:
+    review = await repository.mid_year_review(session, subject.id)
+    if review is None:
+        raise NotFound(f"No mid-year review of {subject.code} is recorded.")
+    return review
+
+
+async def status_evaluation(*, session: AsyncSession, subject: Subject) -> StatusEvaluation:
+    figures = await repository.status_evaluation(session, subject.id)
+    if figures is None:
+        raise NotFound(f"No status evaluation of {subject.code} is recorded.")
+    return figures
+
+
+def review_read(subject: Subject, review: MidYearReview) -> MidYearReviewRead:
+    return MidYearReviewRead(
+        subject=subject.code,
+        reviewed_on=review.reviewed_on,
+        key_tasks=review.key_tasks,
+        last_year_rectified=review.last_year_rectified,
+        findings=review.findings,
+        recorded_by=review.recorded_by,
+        created_at=review.created_at,
     )
-    if not roles.is_city_staff(principal, context.year):
-        if not roles.is_department_user(principal, context.year):
-            return []
-        query = query.where(ReviewOpinion.department.in_(principal.units))
-    rows = await session.execute(query.order_by(Subject.code, Indicator.code))
-    return [(row[0], row[1], row[2]) for row in rows.all()]
+
+
+def figures_read(subject: Subject, figures: StatusEvaluation) -> StatusEvaluationRead:
+    return StatusEvaluationRead(
+        subject=subject.code,
+        satisfaction=figures.satisfaction,
+        food_sampling_pass_rate=figures.food_sampling_pass_rate,
+        farm_produce_monitoring_pass_rate=figures.farm_produce_monitoring_pass_rate,
+        note=figures.note,
+        recorded_by=figures.recorded_by,
+        created_at=figures.created_at,
+    )
+
+
+def opinion_read(opinion: ReviewOpinion, subject: Subject, indicator: Indicator) -> ReviewOpinionRead:
+    return ReviewOpinionRead(
+        id=opinion.id,
+        subject=subject.code,
+        indicator=indicator.code,
+        department=opinion.department,
+        opinion=opinion.opinion,
+        points=opinion.points,
+        recorded_by=opinion.recorded_by,
+        created_at=opinion.created_at,
+    )
+
+
+async def self_evaluation_read(
+    *, session: AsyncSession, subject: Subject, evaluation: SelfEvaluation
+) -> SelfEvaluationRead:
+    """The self-evaluation with the evidence files that back it."""
+    files = await evidence_files.files_of(session, subject.id)
+    return SelfEvaluationRead(
+        subject=subject.code,
+        statement=evaluation.statement,
+        items=[SelfEvaluationItemRead.model_validate(item) for item in evaluation.items],
+        submitted_by=evaluation.submitted_by,
+        version=evaluation.version,
+        created_at=evaluation.created_at,
+        evidence=[evidence_read(subject, item) for item in files if item.purpose == "self_evaluation"],
+    )

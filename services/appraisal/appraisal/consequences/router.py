@@ -3,12 +3,12 @@ rectification and the rules-publication warning of a published year."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from appraisal.access import Reader
 from appraisal.consequences import service
 from appraisal.consequences.schemas import ConsequencesRead
-from appraisal.years.params import SchemeQuery, YearPath, year_context
+from appraisal.years.dependencies import YearDep
 from shared.db import SessionDep
 from shared.months import policy_today
 from shared.problems import problem_responses
@@ -22,12 +22,7 @@ router = APIRouter(prefix="/api/appraisal/v1", tags=["consequences"])
     summary="The consequences of a published year, computed for people to decide on",
     responses=problem_responses(403, 404, 409),
 )
-async def read_consequences(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
-) -> ConsequencesRead:
-    context = await year_context(request, session, principal, year, scheme)
-    return await service.consequences(session, context=context, principal=principal, today=policy_today())
+async def read_consequences(principal: Reader, context: YearDep, session: SessionDep) -> ConsequencesRead:
+    return await service.consequences(
+        session=session, context=context, principal=principal, today=policy_today()
+    )

@@ -1,4 +1,5 @@
-"""Consequences of the appraisal (结果运用), computed for people to decide on.
+"""Consequences of the appraisal (结果运用), computed for people to decide on. Pure rules:
+no database, no HTTP (the ``rules.py`` of a folder always is).
 
 For a published year: commendations (通报表扬), interviews (约谈) of the county leaders
 or of the county food-safety office head, who is barred from awards (不得参加表彰评奖),
@@ -37,7 +38,7 @@ Reason = Literal[
 
 
 @dataclass(frozen=True)
-class PublishedResult:
+class RankedResult:
     """One subject's published result: rank and grade are None for an unranked zone."""
 
     subject: str
@@ -70,7 +71,7 @@ def year_consequences(
     scheme: Scheme,
     *,
     year: int,
-    results: Sequence[PublishedResult],
+    results: Sequence[RankedResult],
     rank_history: Mapping[int, Mapping[str, int]],
     unresolved_rectification: Collection[str] = (),
     outstanding: Collection[str] = (),
@@ -212,8 +213,8 @@ def _barred(
 
 def _criticisms(scheme: Scheme, circumstances: Mapping[str, Sequence[str]]) -> tuple[Finding, ...]:
     findings = []
-    for subject, ids in circumstances.items():
-        for circumstance_id in ids:
+    for subject, recorded in circumstances.items():
+        for circumstance_id in recorded:
             circumstance = scheme.circumstance(circumstance_id)
             if circumstance is None:
                 raise InvalidInput.field(

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.assessment.models import MidYearReview
+from appraisal.assessment import repository as assessment
 from appraisal.consequences.rules import (
     Finding,
+    RankedResult,
     rectification_findings,
     rules_publication_warnings,
     year_consequences,
 )
-from appraisal.consequences.rules import (
-    PublishedResult as RankedResult,
-)
 from appraisal.consequences.schemas import ConsequencesRead
-from appraisal.evaluation.models import CircumstanceFinding, Incident, PublishedResult
-from appraisal.rectification.service import reports_of
-from appraisal.years import repository, roles
+from appraisal.evaluation import repository as evaluation
+from appraisal.rectification.service import latest_reports
+from appraisal.years import repository as years
+from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.schemas import FindingRead
 from appraisal.years.service import YearContext
@@ -30,30 +29,17 @@ from shared.auth import Principal
 from shared.errors import Conflict
 
 
-async def latest_published(
-    session: AsyncSession, scheme: str, years: Sequence[int]
-) -> dict[int, dict[str, PublishedResult]]:
-    """Year → subject code → its last published result (a reopening publishes again)."""
-    rows = await session.scalars(
-        select(PublishedResult)
-        .where(PublishedResult.scheme == scheme, PublishedResult.year.in_(list(years)))
-        .order_by(PublishedResult.year, PublishedResult.publication, PublishedResult.recorded_at)
-    )
-    latest: dict[int, dict[str, PublishedResult]] = defaultdict(dict)
-    for row in rows:
-        latest[row.year][row.subject_code] = row
-    return latest
-
-
 def _reads(findings: Sequence[Finding]) -> list[FindingRead]:
     return [
-        FindingRead(subject=f.subject, reason=f.reason, detail=f.detail, citation=f.citation)
-        for f in findings
+        FindingRead(
+            subject=finding.subject, reason=finding.reason, detail=finding.detail, citation=finding.citation
+        )
+        for finding in findings
     ]
 
 
 async def consequences(
-    session: AsyncSession, *, context: YearContext, principal: Principal, today: dt.date
+    *, session: AsyncSession, context: YearContext, principal: Principal, today: dt.date
 ) -> ConsequencesRead:
     year, scheme = context.year, context.scheme
     roles.require_city_staff(principal, year, "The consequences of the appraisal")
@@ -61,7 +47,7 @@ async def consequences(
         raise Conflict(f"The results of {context.label} are not published yet.")
     span = max(scheme.interviews.leaders.consecutive_years, 2)
     earlier = list(range(year.year - span + 1, year.year))
-    published = await latest_published(session, year.scheme, [*earlier, year.year])
+    published = await evaluation.latest_published(session, year.scheme, [*earlier, year.year])
     this_year = published.get(year.year, {})
     results = [
         RankedResult(subject=code, rank=row.rank, grade=row.grade)  # type: ignore[arg-type]
@@ -72,32 +58,17 @@ async def consequences(
         for each in earlier
         if each in published
     }
-    subjects = await repository.subjects_of(session, year.id)
-    by_id: dict[object, Subject] = {subject.id: subject for subject in subjects}
+    subjects = await years.subjects_of(session, year.id)
+    by_id: dict[uuid.UUID, Subject] = {subject.id: subject for subject in subjects}
     unresolved = [
-        by_id[subject_id].code
-        for subject_id in await session.scalars(
-            select(MidYearReview.subject_id).where(
-                MidYearReview.subject_id.in_(list(by_id)), MidYearReview.last_year_rectified.is_(False)
-            )
-        )
+        by_id[subject_id].code for subject_id in await assessment.subjects_not_rectified(session, list(by_id))
     ]
     circumstances: dict[str, list[str]] = defaultdict(list)
-    for subject_id, circumstance in await session.execute(
-        select(CircumstanceFinding.subject_id, CircumstanceFinding.circumstance).where(
-            CircumstanceFinding.subject_id.in_(list(by_id))
-        )
-    ):
-        circumstances[by_id[subject_id].code].append(circumstance)
-    for incident_subject, incident_circumstance in await session.execute(
-        select(Incident.subject_code, Incident.circumstance).where(
-            Incident.scheme == year.scheme,
-            Incident.counted_year == year.year,
-            Incident.circumstance.is_not(None),
-        )
-    ):
-        if incident_circumstance is not None:
-            circumstances[incident_subject].append(incident_circumstance)
+    for finding in await evaluation.findings_of(session, list(by_id)):
+        circumstances[by_id[finding.subject_id].code].append(finding.circumstance)
+    for incident in await evaluation.incidents_counted_in(session, year.scheme, year.year):
+        if incident.circumstance is not None:
+            circumstances[incident.subject_code].append(incident.circumstance)
     lists = year_consequences(
         scheme,
         year=year.year,
@@ -112,7 +83,7 @@ async def consequences(
         for subject in subjects
         if subject.published_on is not None and not roles.is_department_subject(subject, year)
     ]
-    reports = await reports_of(session, reporting)
+    reports = await latest_reports(session=session, subjects=reporting)
     overdue: list[Finding] = []
     for subject in reporting:
         assert subject.published_on is not None
@@ -127,7 +98,7 @@ async def consequences(
             )
         )
     recorded = {
-        item.document: item.published_on for item in await repository.rules_publications_of(session, year.id)
+        item.document: item.published_on for item in await years.rules_publications_of(session, year.id)
     }
     return ConsequencesRead(
         year=year.year,

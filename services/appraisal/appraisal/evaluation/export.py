@@ -20,8 +20,8 @@ def _number(value: Decimal) -> float | int:
 
 
 def to_xlsx(results: YearResults) -> bytes:
-    book = Workbook()
-    sheet = book.active
+    workbook = Workbook()
+    sheet = workbook.active
     assert sheet is not None
     sheet.title = "考核结果"
     sheet.append([f"{results.document} {results.year} ({results.scheme})"])
@@ -66,16 +66,16 @@ def to_xlsx(results: YearResults) -> bytes:
                 row.published_on.isoformat() if row.published_on else None,
             ]
         )
-    rules = book.create_sheet("适用规则")
+    rules = workbook.create_sheet("适用规则")
     rules.append(["代码 code", "规则 rule", "说明 detail", "依据 citation", "解释口径 interpretation"])
     for row in results.results:
         for rule in row.applied:
             rules.append([row.subject, rule.rule, rule.detail, rule.citation, rule.interpretation])
-    problems = book.create_sheet("问题清单")
+    problems = workbook.create_sheet("问题清单")
     problems.append(["代码 code", "名称 name", "类别 kind", "说明 detail", "依据 citation"])
     for row in results.results:
         for problem in row.problems:
             problems.append([row.subject, row.name, problem.kind, problem.detail, problem.citation])
     buffer = io.BytesIO()
-    book.save(buffer)
+    workbook.save(buffer)
     return buffer.getvalue()

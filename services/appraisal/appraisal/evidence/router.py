@@ -13,30 +13,29 @@ from appraisal.access import Reader, Writer
 from appraisal.assessment.schemas import EvidenceRead
 from appraisal.config import Settings
 from appraisal.evidence import service
-from appraisal.evidence.models import EvidenceFile
 from appraisal.evidence.service import ALLOWED_MEDIA_TYPES, Purpose
-from appraisal.years.models import Subject
-from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
-from appraisal.years.service import find_subject
+from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep
+from shared.errors import PayloadTooLarge
 from shared.idempotency import HEADER, Idempotency, owner_of, request_fingerprint
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evidence"])
+CHUNK = 1024 * 1024
 
 
-def evidence_read(subject: Subject, evidence: EvidenceFile) -> EvidenceRead:
-    return EvidenceRead(
-        id=evidence.id,
-        subject=subject.code,
-        purpose=evidence.purpose,
-        filename=evidence.filename,
-        content_type=evidence.content_type,
-        size=evidence.size,
-        sha256=evidence.sha256,
-        uploaded_by=evidence.uploaded_by,
-        uploaded_at=evidence.uploaded_at,
-    )
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
+    """The upload's bytes; more than ``limit`` is 413 (read in chunks, never all at once)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"Evidence files are limited to {limit} bytes.", extra={"limit_bytes": limit}
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post(
@@ -54,19 +53,16 @@ def evidence_read(subject: Subject, evidence: EvidenceFile) -> EvidenceRead:
     },
 )
 async def upload_evidence(
-    year: YearPath,
-    subject: SubjectPath,
+    principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
     file: Annotated[UploadFile, File(description="The evidence file.")],
     purpose: Annotated[Purpose, Form(description="What the file backs.")],
     request: Request,
     session: SessionDep,
-    principal: Writer,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     settings: Settings = request.app.state.settings
-    content = await service.read_limited(file, settings.evidence_max_bytes)
+    content = await read_limited(file, settings.evidence_max_bytes)
     # the multipart body is parsed already: the key's fingerprint is the file's digest
     idempotency = Idempotency(
         session=session,
@@ -84,15 +80,16 @@ async def upload_evidence(
     if replay := await idempotency.replay():
         return replay
     evidence = await service.store(
-        session,
+        session=session,
         context=context,
-        subject=found,
+        subject=subject,
         purpose=purpose,
-        upload=file,
+        filename=file.filename,
+        declared_type=file.content_type,
         content=content,
         principal=principal,
     )
-    return await idempotency.respond(201, evidence_read(found, evidence))
+    return await idempotency.respond(201, service.evidence_read(subject, evidence))
 
 
 @router.get(
@@ -102,17 +99,10 @@ async def upload_evidence(
     responses=problem_responses(404, 409),
 )
 async def list_evidence(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, subject: SubjectDep, session: SessionDep
 ) -> list[EvidenceRead]:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    service.require_reader(context, found, principal)
-    return [evidence_read(found, item) for item in await service.list_files(session, found)]
+    files = await service.files(session=session, context=context, subject=subject, principal=principal)
+    return [service.evidence_read(subject, item) for item in files]
 
 
 @router.get(
@@ -131,18 +121,15 @@ async def list_evidence(
     },
 )
 async def download_evidence(
-    year: YearPath,
-    subject: SubjectPath,
-    evidence_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
     principal: Reader,
-    scheme: SchemeQuery = None,
+    context: YearDep,
+    subject: SubjectDep,
+    evidence_id: uuid.UUID,
+    session: SessionDep,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    service.require_reader(context, found, principal)
-    evidence = await service.load_file(session, found, evidence_id)
+    evidence = await service.file_to_download(
+        session=session, context=context, subject=subject, evidence_id=evidence_id, principal=principal
+    )
     digest = base64.b64encode(bytes.fromhex(evidence.sha256)).decode()
     return Response(
         evidence.content,

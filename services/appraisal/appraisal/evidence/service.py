@@ -5,25 +5,25 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import UploadFile
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
-from appraisal.assessment.service import require_stage
+from appraisal.assessment.schemas import EvidenceRead
 from appraisal.db import audit_log
+from appraisal.evidence import repository
 from appraisal.evidence.models import EvidenceFile
+from appraisal.workflow.guards import require_stage
 from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
 from shared.audit import record_audit
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import Conflict, NotFound, UnsupportedMediaType
 
 Purpose = Literal["self_evaluation", "circumstance", "rectification"]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -59,7 +59,6 @@ FOREIGN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     *((item.signature, f"a {item.label} file") for item in FILE_TYPES),
 )
 """Beginnings that show a file to be something else than the type it declares."""
-CHUNK = 1024 * 1024
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -105,20 +104,6 @@ def safe_filename(name: str | None) -> str:
     return base[-255:]
 
 
-async def read_limited(upload: UploadFile, limit: int) -> bytes:
-    """The upload's bytes; more than ``limit`` is 413 (read in chunks, never all at once)."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"Evidence files are limited to {limit} bytes.", extra={"limit_bytes": limit}
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _check_writer(context: YearContext, subject: Subject, purpose: Purpose, principal: Principal) -> None:
     if purpose == "circumstance":
         roles.require_city_staff(principal, context.year, "Evidence of a downgrade or veto")
@@ -135,19 +120,20 @@ def _check_writer(context: YearContext, subject: Subject, purpose: Purpose, prin
 
 
 async def store(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     purpose: Purpose,
-    upload: UploadFile,
+    filename: str | None,
+    declared_type: str | None,
     content: bytes,
     principal: Principal,
 ) -> EvidenceFile:
-    """Check who and when, the type (declared and by its first bytes) and keep the file."""
+    """Check who and when, the type (declared and by its content) and keep the file."""
     _check_writer(context, subject, purpose, principal)
-    filename = safe_filename(upload.filename)
-    kind = file_type(upload.content_type, filename)
+    filename = safe_filename(filename)
+    kind = file_type(declared_type, filename)
     disguise = disguised_as(kind, content)
     if disguise is not None:
         raise UnsupportedMediaType(
@@ -191,16 +177,39 @@ def require_reader(context: YearContext, subject: Subject, principal: Principal)
         raise NotFound(f"No subject {subject.code} in {context.label}.")
 
 
-async def list_files(session: AsyncSession, subject: Subject) -> Sequence[EvidenceFile]:
-    query = (
-        select(EvidenceFile).where(EvidenceFile.subject_id == subject.id).order_by(EvidenceFile.uploaded_at)
-    )
-    return (await session.scalars(query)).all()
+async def files(
+    *, session: AsyncSession, context: YearContext, subject: Subject, principal: Principal
+) -> Sequence[EvidenceFile]:
+    """The subject's evidence files (without their bytes), for those who read its records."""
+    require_reader(context, subject, principal)
+    return await repository.files_of(session, subject.id)
 
 
-async def load_file(session: AsyncSession, subject: Subject, evidence_id: object) -> EvidenceFile:
-    query = select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.subject_id == subject.id)
-    evidence = (await session.scalars(query.options(undefer(EvidenceFile.content)))).one_or_none()
+async def file_to_download(
+    *,
+    session: AsyncSession,
+    context: YearContext,
+    subject: Subject,
+    evidence_id: uuid.UUID,
+    principal: Principal,
+) -> EvidenceFile:
+    """One evidence file with its bytes, for those who read the subject's records."""
+    require_reader(context, subject, principal)
+    evidence = await repository.file_with_content(session, subject.id, evidence_id)
     if evidence is None:
         raise NotFound(f"No evidence file {evidence_id} of {subject.code}.")
     return evidence
+
+
+def evidence_read(subject: Subject, evidence: EvidenceFile) -> EvidenceRead:
+    return EvidenceRead(
+        id=evidence.id,
+        subject=subject.code,
+        purpose=evidence.purpose,
+        filename=evidence.filename,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        sha256=evidence.sha256,
+        uploaded_by=evidence.uploaded_by,
+        uploaded_at=evidence.uploaded_at,
+    )

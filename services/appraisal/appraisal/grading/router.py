@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from appraisal.access import Reader
-from appraisal.grading.engine import grade_subjects
+from appraisal.grading.rules import grade_subjects
 from appraisal.grading.schemas import GradingRequest, GradingResponse
 from appraisal.schemes.state import interpretations_of, schemes_of
 from shared.examples import answer_example, request_example

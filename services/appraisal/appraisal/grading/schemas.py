@@ -139,7 +139,7 @@ class GradingRequest(RequestModel):
 
 
 class AppliedRule(ResponseModel):
-    """A rule the engine applied to a subject, with the article it comes from."""
+    """A rule the grading applied to a subject, with the article it comes from."""
 
     rule: RuleName
     detail: str

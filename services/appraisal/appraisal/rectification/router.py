@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from appraisal.access import Reader, Writer
 from appraisal.rectification import service
 from appraisal.rectification.schemas import RectificationCreate, RectificationRead, RectificationStatus
-from appraisal.years import repository, roles
-from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
-from appraisal.years.service import find_subject
+from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
@@ -27,23 +24,24 @@ router = APIRouter(prefix="/api/appraisal/v1", tags=["rectification"])
     responses=problem_responses(403, 404, 409, 422),
 )
 async def submit_rectification(
-    year: YearPath,
-    subject: SubjectPath,
-    data: RectificationCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
+    data: RectificationCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     if replay := await idempotency.replay():
         return replay
     report = await service.submit(
-        session, context=context, subject=found, data=data, principal=principal, today=policy_today()
+        session=session,
+        context=context,
+        subject=subject,
+        data=data,
+        principal=principal,
+        today=policy_today(),
     )
-    return await idempotency.respond(201, service.report_read(context, found, report))
+    return await idempotency.respond(201, service.report_read(context, subject, report))
 
 
 @router.get(
@@ -53,19 +51,10 @@ async def submit_rectification(
     responses=problem_responses(404, 409),
 )
 async def read_rectification(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, subject: SubjectDep, session: SessionDep
 ) -> RectificationRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    report = (await service.reports_of(session, [found])).get(found.id)
-    if report is None:
-        raise NotFound(f"{found.code} has not reported on its rectification.")
-    return service.report_read(context, found, report)
+    report = await service.report(session=session, subject=subject)
+    return service.report_read(context, subject, report)
 
 
 @router.get(
@@ -75,16 +64,6 @@ async def read_rectification(
     responses=problem_responses(404, 409),
 )
 async def list_rectifications(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, session: SessionDep
 ) -> list[RectificationStatus]:
-    context = await year_context(request, session, principal, year, scheme)
-    subjects = [
-        s
-        for s in await repository.subjects_of(session, context.year.id)
-        if roles.sees_subject(principal, context.year, s)
-    ]
-    return await service.statuses(session, context=context, subjects=subjects, today=policy_today())
+    return await service.statuses(session=session, context=context, principal=principal, today=policy_today())

@@ -4,13 +4,14 @@ tracked and flagged overdue."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.consequences.rules import rectification_deadline, rectification_findings
 from appraisal.db import audit_log, flush_or_conflict
+from appraisal.rectification import repository
 from appraisal.rectification.models import RectificationReport
 from appraisal.rectification.schemas import (
     MeasureRead,
@@ -21,10 +22,10 @@ from appraisal.rectification.schemas import (
 from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import roles
 from appraisal.years.models import Subject
-from appraisal.years.service import YearContext
+from appraisal.years.service import YearContext, visible_subjects
 from shared.audit import record_audit
 from shared.auth import Principal
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 
 
 def report_read(context: YearContext, subject: Subject, report: RectificationReport) -> RectificationRead:
@@ -43,8 +44,8 @@ def report_read(context: YearContext, subject: Subject, report: RectificationRep
 
 
 async def submit(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     data: RectificationCreate,
@@ -101,25 +102,37 @@ async def submit(
     return report
 
 
-async def reports_of(session: AsyncSession, subjects: Sequence[Subject]) -> dict[object, RectificationReport]:
-    """Each subject's report on its latest publication."""
+async def latest_reports(
+    *, session: AsyncSession, subjects: Sequence[Subject]
+) -> dict[uuid.UUID, RectificationReport]:
+    """Each subject's report on its latest publication, by subject id."""
     by_subject = {subject.id: subject for subject in subjects}
-    rows = await session.scalars(
-        select(RectificationReport).where(RectificationReport.subject_id.in_(list(by_subject)))
-    )
+    rows = await repository.reports_of(session, list(by_subject))
     return {
         row.subject_id: row for row in rows if by_subject[row.subject_id].published_on == row.published_on
     }
 
 
+async def report(*, session: AsyncSession, subject: Subject) -> RectificationReport:
+    """The subject's report on its latest publication, else 404."""
+    latest = (await latest_reports(session=session, subjects=[subject])).get(subject.id)
+    if latest is None:
+        raise NotFound(f"{subject.code} has not reported on its rectification.")
+    return latest
+
+
 async def statuses(
-    session: AsyncSession, *, context: YearContext, subjects: Sequence[Subject], today: dt.date
+    *, session: AsyncSession, context: YearContext, principal: Principal, today: dt.date
 ) -> list[RectificationStatus]:
-    """Every published subject's report: submitted, late, pending or overdue."""
+    """Every published subject the caller can see, with its report: submitted, late, pending
+    or overdue."""
+    subjects = await visible_subjects(session=session, context=context, principal=principal)
     published = [
-        s for s in subjects if s.published_on is not None and not roles.is_department_subject(s, context.year)
+        subject
+        for subject in subjects
+        if subject.published_on is not None and not roles.is_department_subject(subject, context.year)
     ]
-    reports = await reports_of(session, published)
+    reports = await latest_reports(session=session, subjects=published)
     answer = []
     for subject in published:
         assert subject.published_on is not None

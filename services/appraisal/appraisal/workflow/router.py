@@ -7,10 +7,8 @@ from fastapi import APIRouter, Request, Response
 from appraisal.access import Reader, Writer
 from appraisal.schemes.state import interpretations_of
 from appraisal.workflow import service
-from appraisal.years import repository
-from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
+from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.schemas import BulkTransitionCreate, TransitionCreate, TransitionRead
-from appraisal.years.service import find_subject
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
@@ -27,29 +25,26 @@ router = APIRouter(prefix="/api/appraisal/v1", tags=["workflow"])
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_transition(
-    year: YearPath,
-    subject: SubjectPath,
+    principal: Writer,
+    context: YearDep,
+    subject: SubjectDep,
     data: TransitionCreate,
     request: Request,
     session: SessionDep,
-    principal: Writer,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
     if replay := await idempotency.replay():
         return replay
-    [moved] = await service.move(
-        session,
+    [(moved, transition)] = await service.move(
+        session=session,
         context=context,
-        codes=[found.code],
+        codes=[subject.code],
         data=data,
         principal=principal,
         interpretations=interpretations_of(request),
         today=policy_today(),
     )
-    return await idempotency.respond(201, service.transition_read(found, moved))
+    return await idempotency.respond(201, service.transition_read(moved, transition))
 
 
 @router.post(
@@ -60,19 +55,17 @@ async def create_transition(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_transitions(
-    year: YearPath,
+    principal: Writer,
+    context: YearDep,
     data: BulkTransitionCreate,
     request: Request,
     session: SessionDep,
-    principal: Writer,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
     moved = await service.move(
-        session,
+        session=session,
         context=context,
         codes=data.subjects,
         data=data,
@@ -80,9 +73,8 @@ async def create_transitions(
         interpretations=interpretations_of(request),
         today=policy_today(),
     )
-    subjects = {s.id: s for s in await repository.subjects_of(session, context.year.id)}
     return await idempotency.respond(
-        201, [service.transition_read(subjects[item.subject_id], item) for item in moved]
+        201, [service.transition_read(subject, transition) for subject, transition in moved]
     )
 
 
@@ -93,14 +85,7 @@ async def create_transitions(
     responses=problem_responses(404, 409),
 )
 async def list_transitions(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, subject: SubjectDep, session: SessionDep
 ) -> list[TransitionRead]:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await find_subject(session, context, principal, subject)
-    rows = await repository.transitions_of(session, [found.id])
-    return [service.transition_read(found, row) for row in rows]
+    rows = await service.transitions_of(session=session, subject=subject)
+    return [service.transition_read(subject, row) for row in rows]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.db import audit_log
-from appraisal.evaluation import service as evaluation
+from appraisal.evaluation import results as evaluation
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.workflow.states import Stage, is_reopening, validate_transition
 from appraisal.years import repository, roles
@@ -21,15 +21,15 @@ from shared.errors import Conflict, NotFound
 
 
 async def move(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     codes: Sequence[str] | None,
     data: TransitionCreate,
     principal: Principal,
     interpretations: AppraisalInterpretations,
     today: dt.date,
-) -> list[Transition]:
+) -> list[tuple[Subject, Transition]]:
     """Move the named subjects (default: all of the year) to ``data.to``; all or none.
 
     No stage is skipped (409); a published result goes back only by a reopening with a
@@ -59,7 +59,9 @@ async def move(
             raise Conflict(f"{subject.code}: {exc.detail}") from exc
     results = {}
     if data.to is Stage.PUBLISHED:
-        results = await evaluation.ensure_publishable(session, context, subjects, interpretations)
+        results = await evaluation.ensure_publishable(
+            session=session, context=context, subjects=subjects, interpretations=interpretations
+        )
     moved = []
     now = dt.datetime.now(dt.UTC)
     for subject in subjects:
@@ -78,7 +80,7 @@ async def move(
         session.add(transition)
         if data.to is Stage.PUBLISHED:
             await evaluation.publish(
-                session,
+                session=session,
                 context=context,
                 subject=subject,
                 result=results[subject.id],
@@ -88,7 +90,7 @@ async def move(
         subject.stage = data.to.value
         subject.stage_changed_at = now
         subject.version += 1
-        moved.append(transition)
+        moved.append((subject, transition))
         await record_audit(
             session,
             audit_log,
@@ -102,6 +104,11 @@ async def move(
         )
     await session.flush()
     return moved
+
+
+async def transitions_of(*, session: AsyncSession, subject: Subject) -> Sequence[Transition]:
+    """The subject's stage history, oldest first."""
+    return await repository.transitions_of(session, [subject.id])
 
 
 def transition_read(subject: Subject, transition: Transition) -> TransitionRead:

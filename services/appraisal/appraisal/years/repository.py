@@ -24,15 +24,21 @@ async def years_of_scheme(session: AsyncSession, scheme: str) -> Sequence[Apprai
 
 
 async def lock_year(session: AsyncSession, year_id: uuid.UUID) -> AppraisalYear:
-    """The year row, locked: computations that rank all subjects run one at a time."""
-    query = select(AppraisalYear).where(AppraisalYear.id == year_id).with_for_update()
+    """The year row, locked (and read again): computations that rank all subjects, and
+    updates of the year, run one at a time."""
+    query = (
+        select(AppraisalYear)
+        .where(AppraisalYear.id == year_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.scalars(query)).one()
 
 
 async def subjects_of(session: AsyncSession, year_id: uuid.UUID, *, lock: bool = False) -> list[Subject]:
     query = select(Subject).where(Subject.year_id == year_id).order_by(Subject.code)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return list((await session.scalars(query)).all())
 
 
@@ -41,7 +47,7 @@ async def subject_by_code(
 ) -> Subject | None:
     query = select(Subject).where(Subject.year_id == year_id, Subject.code == code)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).one_or_none()
 
 
@@ -75,7 +81,7 @@ async def rules_publications_of(session: AsyncSession, year_id: uuid.UUID) -> li
     return list((await session.scalars(query.order_by(RulesPublication.document))).all())
 
 
-async def years_numbered_any(session: AsyncSession, scheme: str | None) -> Sequence[AppraisalYear]:
+async def years_latest_first(session: AsyncSession, scheme: str | None) -> Sequence[AppraisalYear]:
     """Every year (of ``scheme``), latest first."""
     query = select(AppraisalYear)
     if scheme is not None:

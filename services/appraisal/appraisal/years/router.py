@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from appraisal.access import Reader, Writer
 from appraisal.schemes.enums import scheme_enum
 from appraisal.schemes.state import schemes_of
-from appraisal.years import repository, roles, service
+from appraisal.years import service
+from appraisal.years.dependencies import SubjectDep, SubjectForUpdate, YearDep, YearForUpdate
 from appraisal.years.models import AppraisalYear, Subject
-from appraisal.years.params import SchemeQuery, SubjectPath, YearPath, year_context
 from appraisal.years.schemas import (
     IndicatorCreate,
     IndicatorRead,
@@ -24,7 +24,6 @@ from appraisal.years.schemas import (
     YearRead,
     YearUpdate,
 )
-from appraisal.years.service import YearContext
 from shared.auth import CurrentPrincipal, Principal
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
@@ -67,9 +66,11 @@ async def open_year(
 ) -> Response:
     if replay := await idempotency.replay():
         return replay
-    scheme = service.require_known_scheme(schemes_of(request), data.scheme, "body.scheme")
-    context = await service.open_year(session, scheme=scheme, data=data, principal=principal)
-    body = await service.year_read(session, context)
+    scheme = service.require_known_scheme(
+        schemes=schemes_of(request), scheme=data.scheme, field="body.scheme"
+    )
+    context = await service.open_year(session=session, scheme=scheme, data=data, principal=principal)
+    body = await service.year_read(session=session, context=context)
     return await idempotency.respond(
         201, body, headers={"ETag": etag_for(year_tag(context.year), context.year.version)}
     )
@@ -83,20 +84,12 @@ async def list_years(
     page: PageDep,
     scheme: Annotated[str | None, Query(max_length=64, json_schema_extra=scheme_enum())] = None,
 ) -> Page[YearRead]:
-    schemes = schemes_of(request)
-    if scheme is not None:
-        service.require_known_scheme(schemes, scheme)
-    rows = [
-        row
-        for row in await repository.years_numbered_any(session, scheme)
-        if roles.sees_year(principal, row) and row.scheme in schemes
-    ]
-    chosen = rows[page.offset : page.offset + page.limit]
-    items = [
-        await service.year_read(session, YearContext(row, schemes[row.scheme], schemes[row.scheme]))
-        for row in chosen
-    ]
-    return Page.of(items, len(rows), page)
+    years = await service.visible_years(
+        session=session, principal=principal, schemes=schemes_of(request), scheme=scheme
+    )
+    chosen = years[page.offset : page.offset + page.limit]
+    items = [await service.year_read(session=session, context=context) for context in chosen]
+    return Page.of(items, len(years), page)
 
 
 @router.get(
@@ -105,17 +98,9 @@ async def list_years(
     summary="An appraisal year: caps, publication, subjects per stage",
     responses=problem_responses(404, 409),
 )
-async def read_year(
-    year: YearPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
-) -> YearRead:
-    context = await year_context(request, session, principal, year, scheme)
+async def read_year(principal: Reader, context: YearDep, response: Response, session: SessionDep) -> YearRead:
     set_etag(response, year_tag(context.year), context.year.version)
-    return await service.year_read(session, context)
+    return await service.year_read(session=session, context=context)
 
 
 @router.patch(
@@ -125,20 +110,17 @@ async def read_year(
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def update_year(
-    year: YearPath,
+    principal: Writer,
+    context: YearForUpdate,
     data: YearUpdate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    principal: Writer,
-    scheme: SchemeQuery = None,
     if_match: IfMatch = None,
 ) -> YearRead:
-    context = await year_context(request, session, principal, year, scheme)
     require_if_match(if_match, year_tag(context.year), context.year.version)
-    context = await service.update_year(session, context=context, data=data, principal=principal)
+    context = await service.update_year(session=session, context=context, data=data, principal=principal)
     set_etag(response, year_tag(context.year), context.year.version)
-    return await service.year_read(session, context)
+    return await service.year_read(session=session, context=context)
 
 
 @router.get(
@@ -148,21 +130,11 @@ async def update_year(
     responses=problem_responses(404, 409),
 )
 async def list_subjects(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, session: SessionDep, page: PageDep
 ) -> Page[SubjectRead]:
-    context = await year_context(request, session, principal, year, scheme)
-    subjects = [
-        s
-        for s in await repository.subjects_of(session, context.year.id)
-        if roles.sees_subject(principal, context.year, s)
-    ]
+    subjects = await service.visible_subjects(session=session, context=context, principal=principal)
     chosen = subjects[page.offset : page.offset + page.limit]
-    return Page.of([service.subject_read(context, s) for s in chosen], len(subjects), page)
+    return Page.of([service.subject_read(context, subject) for subject in chosen], len(subjects), page)
 
 
 @router.post(
@@ -173,18 +145,15 @@ async def list_subjects(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_subject(
-    year: YearPath,
-    data: SubjectCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    data: SubjectCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
-    subject = await service.add_department(session, context=context, data=data, principal=principal)
+    subject = await service.add_department(session=session, context=context, data=data, principal=principal)
     return await idempotency.respond(
         201,
         service.subject_read(context, subject),
@@ -199,18 +168,10 @@ async def create_subject(
     responses=problem_responses(404, 409),
 )
 async def read_subject(
-    year: YearPath,
-    subject: SubjectPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, subject: SubjectDep, response: Response
 ) -> SubjectRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await service.find_subject(session, context, principal, subject)
-    set_etag(response, subject_tag(context.year, found), found.version)
-    return service.subject_read(context, found)
+    set_etag(response, subject_tag(context.year, subject), subject.version)
+    return service.subject_read(context, subject)
 
 
 @router.patch(
@@ -220,24 +181,20 @@ async def read_subject(
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def update_subject(
-    year: YearPath,
-    subject: SubjectPath,
+    principal: Writer,
+    context: YearDep,
+    subject: SubjectForUpdate,
     data: SubjectUpdate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    principal: Writer,
-    scheme: SchemeQuery = None,
     if_match: IfMatch = None,
 ) -> SubjectRead:
-    context = await year_context(request, session, principal, year, scheme)
-    found = await service.find_subject(session, context, principal, subject, lock=True)
-    require_if_match(if_match, subject_tag(context.year, found), found.version)
-    found = await service.update_subject(
-        session, context=context, subject=found, data=data, principal=principal
+    require_if_match(if_match, subject_tag(context.year, subject), subject.version)
+    subject = await service.update_subject(
+        session=session, context=context, subject=subject, data=data, principal=principal
     )
-    set_etag(response, subject_tag(context.year, found), found.version)
-    return service.subject_read(context, found)
+    set_etag(response, subject_tag(context.year, subject), subject.version)
+    return service.subject_read(context, subject)
 
 
 @router.get(
@@ -247,17 +204,13 @@ async def update_subject(
     responses=problem_responses(404, 409),
 )
 async def list_indicators(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, session: SessionDep, page: PageDep
 ) -> Page[IndicatorRead]:
-    context = await year_context(request, session, principal, year, scheme)
-    indicators = await repository.indicators_of(session, context.year.id)
+    indicators = await service.indicators(session=session, context=context)
     chosen = indicators[page.offset : page.offset + page.limit]
-    return Page.of([service.indicator_read(context.scheme, i) for i in chosen], len(indicators), page)
+    return Page.of(
+        [service.indicator_read(context.scheme, indicator) for indicator in chosen], len(indicators), page
+    )
 
 
 @router.post(
@@ -268,18 +221,15 @@ async def list_indicators(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def create_indicator(
-    year: YearPath,
-    data: IndicatorCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    data: IndicatorCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
-    indicator = await service.add_indicator(session, context=context, data=data, principal=principal)
+    indicator = await service.add_indicator(session=session, context=context, data=data, principal=principal)
     return await idempotency.respond(201, service.indicator_read(context.scheme, indicator))
 
 
@@ -291,19 +241,16 @@ async def create_indicator(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def record_rules_publication(
-    year: YearPath,
-    data: RulesPublicationCreate,
-    request: Request,
-    session: SessionDep,
     principal: Writer,
+    context: YearDep,
+    data: RulesPublicationCreate,
+    session: SessionDep,
     idempotency: IdempotencyDep,
-    scheme: SchemeQuery = None,
 ) -> Response:
-    context = await year_context(request, session, principal, year, scheme)
     if replay := await idempotency.replay():
         return replay
-    await service.record_rules_publication(session, context=context, data=data, principal=principal)
-    body = await service.rules_publication_status(session, context=context, today=policy_today())
+    await service.record_rules_publication(session=session, context=context, data=data, principal=principal)
+    body = await service.rules_publication_status(session=session, context=context, today=policy_today())
     return await idempotency.respond(201, body)
 
 
@@ -314,11 +261,6 @@ async def record_rules_publication(
     responses=problem_responses(404, 409),
 )
 async def read_rules_publication(
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    scheme: SchemeQuery = None,
+    principal: Reader, context: YearDep, session: SessionDep
 ) -> RulesPublicationRead:
-    context = await year_context(request, session, principal, year, scheme)
-    return await service.rules_publication_status(session, context=context, today=policy_today())
+    return await service.rules_publication_status(session=session, context=context, today=policy_today())

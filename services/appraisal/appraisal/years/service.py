@@ -50,6 +50,11 @@ class YearContext:
     def label(self) -> str:
         return f"{self.year.scheme} {self.year.year}"
 
+    def reached_evaluation(self, subject: Subject) -> bool:
+        """The subject is at the comprehensive evaluation or past it (inputs are closed)."""
+        order = self.scheme.stage_order()
+        return order.index(Stage(subject.stage)) >= order.index(REOPEN_TO)
+
 
 def with_caps(scheme: Scheme, year: AppraisalYear) -> Scheme:
     try:
@@ -60,24 +65,29 @@ def with_caps(scheme: Scheme, year: AppraisalYear) -> Scheme:
         ) from exc
 
 
-def require_known_scheme(schemes: Mapping[str, Scheme], scheme: str, field: str = "query.scheme") -> Scheme:
+def require_known_scheme(
+    *, schemes: Mapping[str, Scheme], scheme: str, field: str = "query.scheme"
+) -> Scheme:
     """The schema lists the loaded schemes: any other value is refused (422)."""
-    found = schemes.get(scheme)
-    if found is None:
+    known = schemes.get(scheme)
+    if known is None:
         raise InvalidInput.field(field, f"unknown scheme; known schemes: {', '.join(sorted(schemes))}")
-    return found
+    return known
 
 
 async def find_year(
+    *,
     session: AsyncSession,
     principal: Principal,
     schemes: Mapping[str, Scheme],
     year: int,
     scheme: str | None,
+    lock: bool = False,
 ) -> YearContext:
-    """The year the caller means: ``scheme`` may be left out when only one is visible."""
+    """The year the caller means: ``scheme`` may be left out when only one is visible.
+    ``lock``: its row is locked until the transaction ends (updates of the year)."""
     if scheme is not None:
-        require_known_scheme(schemes, scheme)
+        require_known_scheme(schemes=schemes, scheme=scheme)
     visible = [
         row
         for row in await repository.years_numbered(session, year, scheme)
@@ -90,6 +100,8 @@ async def find_year(
         names = ", ".join(row.scheme for row in visible)
         raise Conflict(f"Year {year} is open for several schemes ({names}): name one with ?scheme=.")
     row = visible[0]
+    if lock:
+        row = await repository.lock_year(session, row.id)
     pack = schemes.get(row.scheme)
     if pack is None:
         raise Conflict(f"The scheme {row.scheme} of this year is no longer loaded.")
@@ -97,12 +109,37 @@ async def find_year(
 
 
 async def find_subject(
-    session: AsyncSession, context: YearContext, principal: Principal, code: str, *, lock: bool = False
+    *, session: AsyncSession, context: YearContext, principal: Principal, code: str, lock: bool = False
 ) -> Subject:
+    """The subject ``code`` of the year that the caller may see, else 404."""
     subject = await repository.subject_by_code(session, context.year.id, code, lock=lock)
     if subject is None or not roles.sees_subject(principal, context.year, subject):
         raise NotFound(f"No subject {code} in {context.label}.")
     return subject
+
+
+async def visible_years(
+    *, session: AsyncSession, principal: Principal, schemes: Mapping[str, Scheme], scheme: str | None
+) -> list[YearContext]:
+    """Every year (of ``scheme``) the caller can see, latest first."""
+    if scheme is not None:
+        require_known_scheme(schemes=schemes, scheme=scheme)
+    return [
+        YearContext(row, schemes[row.scheme], schemes[row.scheme])
+        for row in await repository.years_latest_first(session, scheme)
+        if roles.sees_year(principal, row) and row.scheme in schemes
+    ]
+
+
+async def visible_subjects(
+    *, session: AsyncSession, context: YearContext, principal: Principal
+) -> list[Subject]:
+    """The year's subjects the caller can see, by code."""
+    return [
+        subject
+        for subject in await repository.subjects_of(session, context.year.id)
+        if roles.sees_subject(principal, context.year, subject)
+    ]
 
 
 def year_json(year: AppraisalYear) -> dict[str, Any]:
@@ -129,7 +166,7 @@ def subject_json(subject: Subject) -> dict[str, Any]:
     }
 
 
-async def year_read(session: AsyncSession, context: YearContext) -> YearRead:
+async def year_read(*, session: AsyncSession, context: YearContext) -> YearRead:
     year, scheme = context.year, context.scheme
     counts = await repository.stage_counts(session, year.id)
     return YearRead(
@@ -185,7 +222,7 @@ def _checked_caps(scheme: Scheme, ad_hoc: Decimal | None, deductions: Decimal | 
 
 
 async def open_year(
-    session: AsyncSession, *, scheme: Scheme, data: YearOpen, principal: Principal
+    *, session: AsyncSession, scheme: Scheme, data: YearOpen, principal: Principal
 ) -> YearContext:
     """Open the year and create its subjects: every county, district or zone of the city that
     the scheme's subject kinds name (Panjin art. 3, Zhumadian art. 3)."""
@@ -242,13 +279,12 @@ async def open_year(
 
 
 async def update_year(
-    session: AsyncSession, *, context: YearContext, data: YearUpdate, principal: Principal
+    *, session: AsyncSession, context: YearContext, data: YearUpdate, principal: Principal
 ) -> YearContext:
     year = context.year
     roles.require_city_staff(principal, year, "Setting the year's caps")
     subjects = await repository.subjects_of(session, year.id)
-    order = context.scheme.stage_order()
-    late = [s.code for s in subjects if order.index(Stage(s.stage)) >= order.index(REOPEN_TO)]
+    late = [subject.code for subject in subjects if context.reached_evaluation(subject)]
     if late:
         raise Conflict(
             f"The caps are fixed once subjects reach the comprehensive evaluation ({', '.join(late)})."
@@ -284,7 +320,7 @@ async def update_year(
 
 
 async def add_department(
-    session: AsyncSession, *, context: YearContext, data: SubjectCreate, principal: Principal
+    *, session: AsyncSession, context: YearContext, data: SubjectCreate, principal: Principal
 ) -> Subject:
     """A member department as a subject, where the scheme appraises them (Zhumadian art. 3)."""
     year, scheme = context.year, context.scheme
@@ -324,8 +360,8 @@ async def add_department(
 
 
 async def update_subject(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     subject: Subject,
     data: SubjectUpdate,
@@ -354,6 +390,11 @@ async def update_subject(
     return subject
 
 
+async def indicators(*, session: AsyncSession, context: YearContext) -> list[Indicator]:
+    """The year's indicators by code (every reader of the year sees them)."""
+    return await repository.indicators_of(session, context.year.id)
+
+
 def indicator_read(scheme: Scheme, indicator: Indicator) -> IndicatorRead:
     area = next(item for item in scheme.content_areas if item.number == indicator.content_area)
     return IndicatorRead(
@@ -374,7 +415,7 @@ SCORED_COMPONENTS = ("base", "ad_hoc")
 
 
 async def add_indicator(
-    session: AsyncSession, *, context: YearContext, data: IndicatorCreate, principal: Principal
+    *, session: AsyncSession, context: YearContext, data: IndicatorCreate, principal: Principal
 ) -> Indicator:
     """An indicator of the year; the base indicators add up to at most the base cap (100) and
     the ad hoc ones to at most the year's ad hoc cap."""
@@ -390,8 +431,7 @@ async def add_indicator(
             "adjustment of a subject in the comprehensive evaluation, not as an indicator."
         )
     subjects = await repository.subjects_of(session, year.id)
-    order = scheme.stage_order()
-    if any(order.index(Stage(s.stage)) >= order.index(REOPEN_TO) for s in subjects):
+    if any(context.reached_evaluation(subject) for subject in subjects):
         raise Conflict("Indicators are fixed once subjects reach the comprehensive evaluation.")
     existing = await repository.indicators_of(session, year.id)
     cap = getattr(scheme.score.caps, area.component)
@@ -433,8 +473,8 @@ async def add_indicator(
 
 
 async def record_rules_publication(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     context: YearContext,
     data: RulesPublicationCreate,
     principal: Principal,
@@ -471,7 +511,7 @@ async def record_rules_publication(
 
 
 async def rules_publication_status(
-    session: AsyncSession, *, context: YearContext, today: dt.date
+    *, session: AsyncSession, context: YearContext, today: dt.date
 ) -> RulesPublicationRead:
     year, scheme = context.year, context.scheme
     recorded = {item.document: item for item in await repository.rules_publications_of(session, year.id)}

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from appraisal.grading.engine import competition_ranks, grade_subjects, lower_grade
+from appraisal.grading.rules import competition_ranks, grade_subjects, lower_grade
 from appraisal.grading.schemas import GradingRequest
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme, load_schemes

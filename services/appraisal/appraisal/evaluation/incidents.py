@@ -1,0 +1,121 @@
+"""Food-safety incidents (食品安全事件) and the appraisal year each counts against: its own,
+or the year before while that year's results are not published (carry-back: Panjin art. 9,
+Zhumadian art. 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from appraisal.consequences.rules import attribute_incident
+from appraisal.db import audit_log
+from appraisal.evaluation import repository
+from appraisal.evaluation.circumstances import circumstance_effect
+from appraisal.evaluation.models import Incident
+from appraisal.evaluation.schemas import IncidentCircumstance, IncidentDeduction, IncidentRead
+from appraisal.schemes.pack import Scheme
+from appraisal.workflow.states import AFTER_PUBLICATION, Stage
+from appraisal.years import repository as years
+from appraisal.years import roles
+from appraisal.years.service import YearContext
+from shared.audit import record_audit
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden
+from shared.jurisdictions import registry
+
+
+async def record_incident(
+    *,
+    session: AsyncSession,
+    scheme: Scheme,
+    data: IncidentDeduction | IncidentCircumstance,
+    principal: Principal,
+    today: dt.date,
+) -> tuple[Incident, bool]:
+    """An incident and the year it counts against; also whether that year's result for the
+    subject is published already (it then changes only by a recorded reopening)."""
+    if not roles.is_city_staff_of(principal, scheme.city):
+        raise Forbidden(
+            f"Incidents of {scheme.scheme} are recorded by the appraisal office of {scheme.city}."
+        )
+    if data.subject == scheme.city or not registry().contains(scheme.city, data.subject):
+        raise Conflict(f"{data.subject} is not a county, district or zone of {scheme.city}.")
+    if data.occurred_on > today:
+        raise Conflict(f"An incident on {data.occurred_on.isoformat()} has not happened yet.")
+    if isinstance(data, IncidentCircumstance):
+        circumstance_effect(scheme, data.circumstance)
+    opened = await years.years_of_scheme(session, scheme.scheme)
+    publications: Mapping[int, dt.date | None] = {row.year: row.published_on for row in opened}
+    attribution = attribute_incident(scheme, data.occurred_on, publications)
+    incident = Incident(
+        scheme=scheme.scheme,
+        subject_code=data.subject,
+        jurisdiction=data.subject,
+        occurred_on=data.occurred_on,
+        description=data.description,
+        effect=data.effect,
+        points=data.points if isinstance(data, IncidentDeduction) else None,
+        circumstance=data.circumstance if isinstance(data, IncidentCircumstance) else None,
+        counted_year=attribution.year,
+        carried_back=attribution.carried_back,
+        attribution=attribution.detail,
+        citation=attribution.citation,
+        recorded_by=principal.actor,
+    )
+    session.add(incident)
+    await session.flush()
+    counted = next((row for row in opened if row.year == attribution.year), None)
+    requires_reopening = False
+    if counted is not None:
+        subject = await years.subject_by_code(session, counted.id, data.subject)
+        requires_reopening = subject is not None and Stage(subject.stage) in AFTER_PUBLICATION
+    await record_audit(
+        session,
+        audit_log,
+        principal=principal,
+        action="create",
+        entity="incident",
+        entity_id=str(incident.id),
+        jurisdiction=data.subject,
+        after={
+            "subject": data.subject,
+            "occurred_on": data.occurred_on.isoformat(),
+            "effect": data.effect,
+            "counted_year": attribution.year,
+            "carried_back": attribution.carried_back,
+        },
+    )
+    return incident, requires_reopening
+
+
+async def incidents_of_year(
+    *, session: AsyncSession, context: YearContext, principal: Principal
+) -> Sequence[Incident]:
+    """The incidents counted against the year: all for city staff, those in their own area
+    for others."""
+    areas = None if roles.is_city_staff(principal, context.year) else principal.visible_jurisdictions()
+    return await repository.incidents_counted_in(
+        session, context.year.scheme, context.year.year, jurisdictions=areas
+    )
+
+
+def incident_read(incident: Incident, requires_reopening: bool = False) -> IncidentRead:
+    return IncidentRead(
+        id=incident.id,
+        scheme=incident.scheme,
+        subject=incident.subject_code,
+        occurred_on=incident.occurred_on,
+        description=incident.description,
+        effect=incident.effect,
+        points=incident.points,
+        circumstance=incident.circumstance,
+        counted_year=incident.counted_year,
+        carried_back=incident.carried_back,
+        attribution=incident.attribution,
+        citation=incident.citation,
+        requires_reopening=requires_reopening,
+        recorded_by=incident.recorded_by,
+        recorded_at=incident.recorded_at,
+    )
