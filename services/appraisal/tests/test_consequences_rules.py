@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ from appraisal.consequences.rules import (
     year_consequences,
 )
 from appraisal.grading.schemas import Grade
+from appraisal.interpretations import AppraisalInterpretations, PlacesPerScheme, PointsPerScheme
 from appraisal.schemes.pack import Scheme, load_schemes
 from shared.errors import InvalidInput
 
 PACKS = Path(__file__).resolve().parents[1] / "packs"
+DEFAULTS = AppraisalInterpretations()
 PANJIN_COUNTIES = ["211102", "211103", "211104", "211122"]
 ZHUMADIAN_COUNTIES = ["411702", *(f"4117{n}" for n in range(21, 30))]
 
@@ -71,12 +74,19 @@ def test_panjin_last_place_three_years_running_is_interviewed(panjin: Scheme) ->
         panjin,
         year=2024,
         results=results(ranks, {s: panjin_grade(r) for s, r in ranks.items()}),
+        interpretations=DEFAULTS,
         rank_history=history,
     )
     assert subjects_of(outcome.leader_interviews) == [("211122", "last_places")]
     interview = outcome.leader_interviews[0]
     assert interview.citation == "盘政办发〔2024〕5号 第十四条第一款"
-    assert interview.detail == "in the last 1 place(s) 3 years running (2022–2024)"
+    # 211122 shared the last rank with 211104 in 2023: the tie rule (an interpretation) is named
+    assert interview.detail == (
+        "in the last 1 place(s) 3 years running (2022–2024); a rank shared by equal totals "
+        "(interpretation tie_rule = competition)"
+    )
+    assert interview.interpretations == ("tie_rule",)
+    assert [item.who for item in interview.interviewees] == ["县区级人民政府或领导小组（委员会）主要负责人"]
     # 211104 was last in 2023 only (tied) and third in 2022 and 2024: no interview
     assert subjects_of(outcome.barred_from_awards) == [("211122", "interviewed")]
     assert outcome.barred_from_awards[0].citation == "盘政办发〔2024〕5号 第十四条第三款"
@@ -86,13 +96,18 @@ def test_panjin_two_years_last_or_a_gap_is_not_enough(panjin: Scheme) -> None:
     ranks = {"211102": 1, "211103": 2, "211104": 3, "211122": 4}
     published = results(ranks, {s: panjin_grade(r) for s, r in ranks.items()})
     two_years = year_consequences(
-        panjin, year=2024, results=published, rank_history={2023: {"211122": 4, "211102": 1}}
+        panjin,
+        year=2024,
+        results=published,
+        interpretations=DEFAULTS,
+        rank_history={2023: {"211122": 4, "211102": 1}},
     )
     assert two_years.leader_interviews == ()
     broken_run = year_consequences(
         panjin,
         year=2024,
         results=published,
+        interpretations=DEFAULTS,
         rank_history={
             2022: {"211122": 4, "211102": 1},
             2023: {"211122": 3, "211102": 1, "211103": 2, "211104": 4},
@@ -114,6 +129,7 @@ def test_zhumadian_last_three_places_three_years_running(zhumadian: Scheme) -> N
         zhumadian,
         year=2024,
         results=results(y2024, grades),
+        interpretations=DEFAULTS,
         rank_history={2022: y2022, 2023: y2023},
     )
     # ranks 2022/2023/2024: 411728 9, 8, 10 (last three each year); 411727 8, 10, 7;
@@ -137,7 +153,9 @@ def test_grade_d_is_interviewed_and_barred(zhumadian: Scheme) -> None:
         *results(ranks, grades),
         RankedResult("411700-Z01", None, None),  # a zone: no rank, no grade
     ]
-    outcome = year_consequences(zhumadian, year=2024, results=published, rank_history={})
+    outcome = year_consequences(
+        zhumadian, year=2024, results=published, interpretations=DEFAULTS, rank_history={}
+    )
     assert subjects_of(outcome.leader_interviews) == [("411721", "grade_d")]
     assert subjects_of(outcome.barred_from_awards) == [("411721", "interviewed")]
     assert outcome.barred_from_awards[0].citation == "驻政办〔2023〕36号 第十七条第二款"
@@ -149,15 +167,17 @@ def test_grade_d_is_interviewed_and_barred(zhumadian: Scheme) -> None:
 # --- commendations and the office head --------------------------------------------------
 
 
-def test_panjin_rank_improvement_and_drop(panjin: Scheme) -> None:
+def test_panjin_rank_improvement_is_commended_and_states_its_threshold(panjin: Scheme) -> None:
+    """Panjin art. 13(二) 「考核排名较上一年度提升较大的」: how many places is large is the
+    interpretation large_rank_rise_places (2 in Panjin), named in the finding with its value."""
     previous = {"211102": 4, "211103": 3, "211104": 1, "211122": 2}
     ranks = {"211102": 2, "211103": 1, "211104": 3, "211122": 4}
     outcome = year_consequences(
         panjin,
         year=2024,
         results=results(ranks, {s: panjin_grade(r) for s, r in ranks.items()}),
+        interpretations=DEFAULTS,
         rank_history={2023: previous},
-        unresolved_rectification={"211122"},
         outstanding={"211104"},
     )
     assert subjects_of(outcome.commendations) == [
@@ -168,20 +188,100 @@ def test_panjin_rank_improvement_and_drop(panjin: Scheme) -> None:
         ("211104", "outstanding"),
     ]
     improvement = outcome.commendations[1]
-    assert improvement.detail == "rank 4 in 2023 → 2 in 2024 (up 2)"
+    assert improvement.detail == (
+        "rank 4 in 2023 → 2 in 2024 (up 2); a rise of 2 places or more is taken as large "
+        "(interpretation large_rank_rise_places = 2)"
+    )
+    assert improvement.interpretations == ("large_rank_rise_places",)
     assert improvement.citation == "盘政办发〔2024〕5号 第十三条（二）"
     assert outcome.commendations[4].citation == "盘政办发〔2024〕5号 第十三条（三）"
-    assert subjects_of(outcome.office_head_interviews) == [
-        ("211104", "rank_drop"),  # 1 → 3: down 2
-        ("211122", "rank_drop"),  # 2 → 4
-        ("211122", "unresolved_rectification"),
+    stricter = AppraisalInterpretations(
+        large_rank_rise_places=PlacesPerScheme(default=3, schemes={"panjin": 3})
+    )
+    assert [
+        f.subject
+        for f in year_consequences(
+            panjin,
+            year=2024,
+            results=results(ranks, {s: panjin_grade(r) for s, r in ranks.items()}),
+            interpretations=stricter,
+            rank_history={2023: previous},
+        ).commendations
+        if f.reason == "rank_improvement"
+    ] == []
+
+
+def test_panjin_office_head_is_interviewed_for_a_drop_in_score_not_in_rank(panjin: Scheme) -> None:
+    """Panjin art. 14 para. 2 「各县区政府有考核成绩下降幅度较大……的，……约谈县区级人民政府负责人、
+    县区级食安办主要负责人，必要时将责任涉及的县区级领导小组（委员会）成员单位主要负责人纳入约谈范围」:
+    a drop in the score (the total); a fall in rank alone is no ground. How many points is
+    large is the interpretation large_score_drop_points (5)."""
+    previous_ranks = {"211102": 4, "211103": 3, "211104": 1, "211122": 2}
+    previous_totals = {
+        "211102": Decimal("80"),
+        "211103": Decimal("85"),
+        "211104": Decimal("99"),
+        "211122": Decimal("98"),
+    }
+    ranks = {"211102": 2, "211103": 1, "211104": 3, "211122": 4}
+    totals = {
+        "211102": Decimal("95"),
+        "211103": Decimal("96"),
+        "211104": Decimal("94.5"),
+        "211122": Decimal("93.5"),
+    }
+    published = [RankedResult(s, r, panjin_grade(r), totals[s]) for s, r in ranks.items()]
+    outcome = year_consequences(
+        panjin,
+        year=2024,
+        results=published,
+        interpretations=DEFAULTS,
+        rank_history={2023: previous_ranks},
+        score_history={2023: previous_totals},
+        unresolved_rectification={"211122"},
+    )
+    # 211104 fell 1 → 3 (two places) but only 4.5 points: no interview; 211122 fell 4.5 too
+    # but its rectification is unresolved
+    assert subjects_of(outcome.office_head_interviews) == [("211122", "unresolved_rectification")]
+    harder = [
+        RankedResult(s, r, panjin_grade(r), totals[s] - (1 if s == "211104" else 0)) for s, r in ranks.items()
     ]
-    assert outcome.office_head_interviews[0].citation == "盘政办发〔2024〕5号 第十四条第二款"
-    # in Panjin every interviewed leader is barred, the office head's interview included
-    assert subjects_of(outcome.barred_from_awards) == [
-        ("211104", "interviewed"),
-        ("211122", "interviewed"),
+    outcome = year_consequences(
+        panjin,
+        year=2024,
+        results=harder,
+        interpretations=DEFAULTS,
+        rank_history={2023: previous_ranks},
+        score_history={2023: previous_totals},
+    )
+    [drop] = outcome.office_head_interviews
+    assert (drop.subject, drop.reason) == ("211104", "score_drop")
+    assert drop.detail == (
+        "total 99 in 2023 → 93.5 in 2024 (down 5.5): 「考核成绩下降幅度较大」, taken as 5 points or more "
+        "(interpretation large_score_drop_points = 5)"
+    )
+    assert drop.interpretations == ("large_score_drop_points",)
+    assert drop.citation == "盘政办发〔2024〕5号 第十四条第二款"
+    assert [(item.who, item.when_necessary) for item in drop.interviewees] == [
+        ("县区级人民政府负责人", False),
+        ("县区级食安办主要负责人", False),
+        ("责任涉及的县区级领导小组（委员会）成员单位主要负责人", True),
     ]
+    # in Panjin every interviewed leader is barred (art. 14 para. 3), the office head's too
+    assert subjects_of(outcome.barred_from_awards) == [("211104", "interviewed")]
+    assert outcome.barred_from_awards[0].citation == "盘政办发〔2024〕5号 第十四条第三款"
+    lenient = AppraisalInterpretations(large_score_drop_points=PointsPerScheme(default=Decimal(6)))
+    assert (
+        year_consequences(
+            panjin,
+            year=2024,
+            results=harder,
+            interpretations=lenient,
+            rank_history={2023: previous_ranks},
+            score_history={2023: previous_totals},
+        ).office_head_interviews
+        == ()
+    )
 
 
 def test_zhumadian_threshold_is_three_places_and_office_head_is_not_barred(
@@ -196,6 +296,7 @@ def test_zhumadian_threshold_is_three_places_and_office_head_is_not_barred(
         zhumadian,
         year=2025,
         results=results(ranks, grades),
+        interpretations=DEFAULTS,
         rank_history={2024: previous},
         unresolved_rectification={"411729"},
     )
@@ -206,6 +307,13 @@ def test_zhumadian_threshold_is_three_places_and_office_head_is_not_barred(
         ("411729", "unresolved_rectification"),
     ]
     assert outcome.office_head_interviews[0].citation == "驻政办〔2023〕36号 第十七条第三款"
+    assert outcome.office_head_interviews[0].detail == (
+        "rank 6 in 2024 → 9 in 2025 (down 3): 「考核排名退步较大」, taken as 3 places or more "
+        "(interpretation large_rank_drop_places = 3)"
+    )
+    assert [item.who for item in outcome.office_head_interviews[0].interviewees] == [
+        "县区食品安全办主要负责人"
+    ]
     assert outcome.barred_from_awards == ()
 
 
@@ -215,6 +323,7 @@ def test_fraud_brings_a_criticism(panjin: Scheme, zhumadian: Scheme) -> None:
         panjin,
         year=2024,
         results=results(ranks, {s: panjin_grade(r) for s, r in ranks.items()}),
+        interpretations=DEFAULTS,
         rank_history={},
         circumstances={"211103": ["panjin-8-3-1", "panjin-8-3-9"], "211104": ["panjin-8-4-2"]},
     )
@@ -227,6 +336,7 @@ def test_fraud_brings_a_criticism(panjin: Scheme, zhumadian: Scheme) -> None:
             zhumadian,
             year=2024,
             results=[],
+            interpretations=DEFAULTS,
             rank_history={},
             circumstances={"411702": ["panjin-8-3-9"]},
         )

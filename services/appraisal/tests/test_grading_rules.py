@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from appraisal.grading.rules import competition_ranks, grade_subjects, lower_grade
+from appraisal.grading.rules import grade_subjects, lower_grade, rank_by_total
 from appraisal.grading.schemas import GradingRequest
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme, load_schemes
@@ -94,7 +94,7 @@ def test_spec_example_counts_the_provincial_bonus_double_within_the_cap(
     assert doubling["detail"] == "provincial bonus 1 × 2 = 2; bonus total 4 + 2 = 6"
     cap = applied(result, "bonus_total_cap")
     assert cap["interpretation"] == "doubled_bonus_respects_cap"
-    assert cap["detail"] == "bonus total 6 capped at 5"
+    assert cap["detail"] == "bonus total 6 capped at 5 (interpretation doubled_bonus_respects_cap = true)"
     assert applied(result, "grade_band")["citation"] == "盘政办发〔2024〕5号 第八条（一）"
 
 
@@ -316,10 +316,11 @@ def panjin_subjects(
     return [{"id": ids[i], "base": base, **extra.get(ids[i], {})} for i, base in enumerate(bases)]
 
 
-def test_competition_ranking_with_ties() -> None:
+def test_ranking_with_ties_by_the_tie_rule() -> None:
     totals = [("a", Decimal(95)), ("b", Decimal(90)), ("c", Decimal(90)), ("d", Decimal(80))]
-    assert competition_ranks(totals) == {"a": 1, "b": 2, "c": 2, "d": 4}
-    assert competition_ranks([("a", Decimal(1)), ("b", Decimal(1))]) == {"a": 1, "b": 1}
+    assert rank_by_total(totals, "competition") == {"a": 1, "b": 2, "c": 2, "d": 4}
+    assert rank_by_total(totals, "dense") == {"a": 1, "b": 2, "c": 2, "d": 3}
+    assert rank_by_total([("a", Decimal(1)), ("b", Decimal(1))], "competition") == {"a": 1, "b": 1}
 
 
 def test_panjin_ranks_and_grades_with_a_tie(schemes: dict[str, Scheme]) -> None:
@@ -331,6 +332,34 @@ def test_panjin_ranks_and_grades_with_a_tie(schemes: dict[str, Scheme]) -> None:
         (2, "A"),
     ]
     assert applied(results["211104"], "ranking")["detail"].startswith("rank 4 of 4")
+
+
+def test_a_tie_names_the_tie_rule_with_its_value(schemes: dict[str, Scheme]) -> None:
+    """Neither document ranks equal totals (Panjin art. 8 「得分排在前2名」, Zhumadian art. 9):
+    the tie rule is an interpretation (spec: competition, 1, 2, 2, 4), named with its value
+    where it applies and only there, and never inside the quoted source text."""
+    results = grade(schemes, "panjin", panjin_subjects(90, 95, 80, 90))
+    tied = applied(results["211102"], "ranking")
+    assert tied["interpretation"] == "tie_rule"
+    assert tied["detail"] == (
+        "rank 2 of 4 by total, highest first; the total 90.0 is shared with 1 other subject(s), "
+        "which share the rank (interpretation tie_rule = competition: 1, 2, 2, 4)"
+    )
+    assert tied["citation"] == "盘政办发〔2024〕5号 第八条; appraisal spec (Interpretation)"
+    alone = applied(results["211103"], "ranking")
+    assert (alone["interpretation"], alone["detail"]) == (None, "rank 1 of 4 by total, highest first")
+    assert "并列" not in schemes["panjin"].grades.ranking_text
+    assert "并列" not in schemes["zhumadian"].grades.ranking_text
+    dense = grade(
+        schemes, "panjin", panjin_subjects(90, 95, 80, 90), AppraisalInterpretations(tie_rule="dense")
+    )
+    assert [(dense[i]["rank"], dense[i]["grade"]) for i in PANJIN_COUNTIES] == [
+        (2, "A"),
+        (1, "A"),
+        (3, "B"),
+        (2, "A"),
+    ]
+    assert "interpretation tie_rule = dense: 1, 2, 2, 3" in applied(dense["211122"], "ranking")["detail"]
 
 
 def test_results_keep_the_input_order(schemes: dict[str, Scheme]) -> None:
@@ -378,7 +407,7 @@ def test_panjin_downgrades_one_level_never_below_c(schemes: dict[str, Scheme]) -
     several = applied(results["211103"], "downgrade")
     assert several["interpretation"] == "several_downgrades_one_level"
     assert several["detail"] == (
-        "3 downgrade circumstance(s): A → B (several circumstances lower one level only)"
+        "3 downgrade circumstance(s): A → B (interpretation several_downgrades_one_level = true)"
     )
     assert "downgrade_floor" in rules(results["211199"])
     assert applied(results["211199"], "downgrade_floor")["detail"] == "never below C: stays C"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -441,9 +442,18 @@ async def test_a_broken_pack_stops_the_start(migrated_database: str, mint: Token
 def test_interpretations_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__RANK_BEYOND_BANDS_GRADE", "B")
     monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__DOUBLED_BONUS_RESPECTS_CAP", "false")
+    monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__TIE_RULE", "dense")
+    monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__LARGE_SCORE_DROP_POINTS__DEFAULT", "7.5")
+    monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__LARGE_RANK_RISE_PLACES__DEFAULT", "3")
+    monkeypatch.setenv("APPRAISAL_INTERPRETATIONS__LARGE_RANK_RISE_PLACES__SCHEMES", '{"panjin": 1}')
     settings = Settings(database_url="postgresql://localhost/unused")
     assert settings.interpretations.rank_beyond_bands_grade == "B"
     assert settings.interpretations.doubled_bonus_respects_cap is False
+    assert settings.interpretations.tie_rule == "dense"
+    assert settings.interpretations.large_score_drop_points.of("panjin") == Decimal("7.5")
+    assert settings.interpretations.large_rank_rise_places.of("panjin") == 1
+    assert settings.interpretations.large_rank_rise_places.of("zhumadian") == 3
+    assert settings.interpretations.large_rank_drop_places.of("zhumadian") == 3
     assert Settings(database_url="postgresql://x/y").evidence_max_bytes == 10 * 1024 * 1024
 
 

@@ -3,11 +3,12 @@ rectification and the rules-publication warning of a published year."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from appraisal.access import Reader
 from appraisal.consequences import service
 from appraisal.consequences.schemas import ConsequencesRead
+from appraisal.schemes.state import interpretations_of
 from appraisal.years.dependencies import YearDep
 from shared.db import SessionDep
 from shared.months import policy_today
@@ -22,7 +23,13 @@ router = APIRouter(prefix="/api/appraisal/v1", tags=["consequences"])
     summary="The consequences of a published year, computed for people to decide on",
     responses=problem_responses(403, 404, 409),
 )
-async def read_consequences(principal: Reader, context: YearDep, session: SessionDep) -> ConsequencesRead:
+async def read_consequences(
+    principal: Reader, context: YearDep, request: Request, session: SessionDep
+) -> ConsequencesRead:
     return await service.consequences(
-        session=session, context=context, principal=principal, today=policy_today()
+        session=session,
+        context=context,
+        principal=principal,
+        interpretations=interpretations_of(request),
+        today=policy_today(),
     )

@@ -14,10 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
+from appraisal.grading.points import points_text
 from appraisal.grading.schemas import Grade
-from appraisal.schemes.pack import Scheme
+from appraisal.interpretations import AppraisalInterpretations, stated
+from appraisal.schemes.pack import Interviewee, Scheme
 from shared.errors import InvalidInput
 from shared.months import YearMonth
 
@@ -28,6 +31,7 @@ Reason = Literal[
     "grade_d",
     "last_places",
     "rank_drop",
+    "score_drop",
     "unresolved_rectification",
     "interviewed",
     "fraud",
@@ -44,16 +48,21 @@ class RankedResult:
     subject: str
     rank: int | None
     grade: Grade | None
+    total: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A subject that a rule points at, why, and the article."""
+    """A subject that a rule points at, why, and the article; ``interpretations``: the
+    settings the finding rests on (their values are in ``detail``); ``interviewees``: who
+    is interviewed, for an interview."""
 
     subject: str
     reason: Reason
     detail: str
     citation: str
+    interpretations: tuple[str, ...] = ()
+    interviewees: tuple[Interviewee, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ def year_consequences(
     year: int,
     results: Sequence[RankedResult],
     rank_history: Mapping[int, Mapping[str, int]],
+    interpretations: AppraisalInterpretations,
+    score_history: Mapping[int, Mapping[str, Decimal]] | None = None,
     unresolved_rectification: Collection[str] = (),
     outstanding: Collection[str] = (),
     circumstances: Mapping[str, Sequence[str]] | None = None,
@@ -80,17 +91,21 @@ def year_consequences(
     """The lists of a published ``year``.
 
     ``rank_history`` holds the ranks of earlier years (year → subject → rank, ranked
-    subjects only); ``unresolved_rectification`` the subjects whose problems from the
-    previous year are recorded as not rectified; ``outstanding`` the subjects people
-    recorded as outstanding (成效突出); ``circumstances`` the downgrade and veto
-    circumstance ids recorded against each subject this year.
+    subjects only), ``score_history`` their published totals; ``unresolved_rectification``
+    the subjects whose problems from the previous year are recorded as not rectified;
+    ``outstanding`` the subjects people recorded as outstanding (成效突出);
+    ``circumstances`` the downgrade and veto circumstance ids recorded against each subject
+    this year. How large a rise or a drop must be, and how equal totals rank, are
+    interpretations (settings); a finding that rests on one names it with its value.
     """
     ranks = {result.subject: result.rank for result in results if result.rank is not None}
     history: dict[int, Mapping[str, int]] = {**rank_history, year: ranks}
     previous = history.get(year - 1, {})
+    previous_totals = (score_history or {}).get(year - 1, {})
     commendation_rule = scheme.commendations
     leaders_rule = scheme.interviews.leaders
     office_rule = scheme.interviews.office_head
+    ties = _TieNote(interpretations)
 
     commendations: list[Finding] = []
     leaders: list[Finding] = []
@@ -111,41 +126,86 @@ def year_consequences(
                 )
             )
         if result.grade == leaders_rule.grade:
-            leaders.append(Finding(subject, "grade_d", f"grade {result.grade}", leaders_rule.citation))
-        if rank is not None and _last_places_running(
-            subject, year, history, leaders_rule.last_places, leaders_rule.consecutive_years
-        ):
+            leaders.append(
+                Finding(
+                    subject,
+                    "grade_d",
+                    f"grade {result.grade}",
+                    leaders_rule.citation,
+                    interviewees=tuple(leaders_rule.interviewees),
+                )
+            )
+        run = range(year - leaders_rule.consecutive_years + 1, year + 1)
+        if rank is not None and _last_places_running(subject, run, history, leaders_rule.last_places):
+            tied = ties.note(subject, [history[each] for each in run])
             leaders.append(
                 Finding(
                     subject,
                     "last_places",
                     f"in the last {leaders_rule.last_places} place(s) "
-                    f"{leaders_rule.consecutive_years} years running "
-                    f"({year - leaders_rule.consecutive_years + 1}–{year})",
+                    f"{leaders_rule.consecutive_years} years running ({run[0]}–{year})" + tied.detail,
                     leaders_rule.citation,
+                    interpretations=tied.names,
+                    interviewees=tuple(leaders_rule.interviewees),
                 )
             )
         before = previous.get(subject)
         if rank is not None and before is not None:
+            tied = ties.note(subject, [previous, ranks])
             rise = before - rank
-            places = commendation_rule.large_rank_improvement_places
-            if places is not None and rise >= places:
-                commendations.append(
-                    Finding(
-                        subject,
-                        "rank_improvement",
-                        f"rank {before} in {year - 1} → {rank} in {year} (up {rise})",
-                        commendation_rule.rank_improvement_citation,
+            if commendation_rule.rank_improvement_citation is not None:
+                places = interpretations.large_rank_rise_places.of(scheme.scheme)
+                if rise >= places:
+                    commendations.append(
+                        Finding(
+                            subject,
+                            "rank_improvement",
+                            f"rank {before} in {year - 1} → {rank} in {year} (up {rise}); a rise of "
+                            f"{places} places or more is taken as large "
+                            f"({stated('large_rank_rise_places', places)})" + tied.detail,
+                            commendation_rule.rank_improvement_citation,
+                            interpretations=("large_rank_rise_places", *tied.names),
+                        )
                     )
-                )
-            places = office_rule.large_rank_drop_places
-            if places is not None and -rise >= places:
+            drop = office_rule.large_drop
+            if drop is not None and drop.measure == "rank":
+                places = interpretations.large_rank_drop_places.of(scheme.scheme)
+                if -rise >= places:
+                    office_heads.append(
+                        Finding(
+                            subject,
+                            "rank_drop",
+                            f"rank {before} in {year - 1} → {rank} in {year} (down {-rise}): "
+                            f"「{drop.text}」, taken as {places} places or more "
+                            f"({stated('large_rank_drop_places', places)})" + tied.detail,
+                            drop.citation,
+                            interpretations=("large_rank_drop_places", *tied.names),
+                            interviewees=tuple(office_rule.interviewees),
+                        )
+                    )
+        drop = office_rule.large_drop
+        earlier_total = previous_totals.get(subject)
+        if (
+            drop is not None
+            and drop.measure == "score"
+            and rank is not None
+            and result.total is not None
+            and earlier_total is not None
+        ):
+            points = interpretations.large_score_drop_points.of(scheme.scheme)
+            fall = earlier_total - result.total
+            if fall >= points:
+                limit = points_text(points)
                 office_heads.append(
                     Finding(
                         subject,
-                        "rank_drop",
-                        f"rank {before} in {year - 1} → {rank} in {year} (down {-rise})",
-                        office_rule.citation,
+                        "score_drop",
+                        f"total {points_text(earlier_total)} in {year - 1} → {points_text(result.total)} "
+                        f"in {year} (down {points_text(fall)}): 「{drop.text}」, taken as {limit} points "
+                        f"or more ({stated('large_score_drop_points', limit)})",
+                        drop.citation,
+                        interpretations=("large_score_drop_points",),
+                        interviewees=tuple(office_rule.interviewees),
                     )
                 )
         if office_rule.unresolved_rectification and subject in unresolved_rectification:
@@ -155,6 +215,7 @@ def year_consequences(
                     "unresolved_rectification",
                     f"problems found in the {year - 1} appraisal not rectified",
                     office_rule.citation,
+                    interviewees=tuple(office_rule.interviewees),
                 )
             )
 
@@ -168,6 +229,32 @@ def year_consequences(
     )
 
 
+@dataclass(frozen=True)
+class _Tied:
+    detail: str = ""
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _TieNote:
+    """Where a finding reads a rank the subject shares with another (equal totals), it rests
+    on the tie rule, which the sources do not have: say so, with the value used."""
+
+    interpretations: AppraisalInterpretations
+
+    def note(self, subject: str, rankings: Sequence[Mapping[str, int]]) -> _Tied:
+        shared = any(
+            subject in ranking and sum(1 for rank in ranking.values() if rank == ranking[subject]) > 1
+            for ranking in rankings
+        )
+        if not shared:
+            return _Tied()
+        return _Tied(
+            f"; a rank shared by equal totals ({stated('tie_rule', self.interpretations.tie_rule)})",
+            ("tie_rule",),
+        )
+
+
 def in_last_places(subject: str, ranks: Mapping[str, int], places: int) -> bool:
     """Whether ``subject`` is among the last ``places`` places of a year's ranking: fewer than
     ``places`` subjects rank below it (so subjects tied for last place all count)."""
@@ -179,13 +266,11 @@ def in_last_places(subject: str, ranks: Mapping[str, int], places: int) -> bool:
 
 
 def _last_places_running(
-    subject: str, year: int, history: Mapping[int, Mapping[str, int]], places: int, years: int
+    subject: str, years: range, history: Mapping[int, Mapping[str, int]], places: int
 ) -> bool:
-    """考核排名连续N年列最后M名: every one of the ``years`` years up to ``year`` has the subject
-    ranked in its last ``places`` places; a year without a ranking breaks the run."""
-    return all(
-        in_last_places(subject, history.get(each, {}), places) for each in range(year - years + 1, year + 1)
-    )
+    """考核排名连续N年列最后M名: every one of ``years`` has the subject ranked in its last
+    ``places`` places; a year without a ranking breaks the run."""
+    return all(in_last_places(subject, history.get(each, {}), places) for each in years)
 
 
 def _barred(

@@ -19,11 +19,12 @@ from appraisal.consequences.rules import (
 )
 from appraisal.consequences.schemas import ConsequencesRead
 from appraisal.evaluation import repository as evaluation
+from appraisal.interpretations import AppraisalInterpretations
 from appraisal.rectification.service import latest_reports
 from appraisal.years import repository as years
 from appraisal.years import roles
 from appraisal.years.models import Subject
-from appraisal.years.schemas import FindingRead
+from appraisal.years.schemas import FindingRead, IntervieweeRead
 from appraisal.years.service import YearContext
 from shared.auth import Principal
 from shared.errors import Conflict
@@ -32,14 +33,27 @@ from shared.errors import Conflict
 def _reads(findings: Sequence[Finding]) -> list[FindingRead]:
     return [
         FindingRead(
-            subject=finding.subject, reason=finding.reason, detail=finding.detail, citation=finding.citation
+            subject=finding.subject,
+            reason=finding.reason,
+            detail=finding.detail,
+            citation=finding.citation,
+            interpretations=list(finding.interpretations),
+            interviewees=[
+                IntervieweeRead(who=item.who, when_necessary=item.when_necessary, by=item.by)
+                for item in finding.interviewees
+            ],
         )
         for finding in findings
     ]
 
 
 async def consequences(
-    *, session: AsyncSession, context: YearContext, principal: Principal, today: dt.date
+    *,
+    session: AsyncSession,
+    context: YearContext,
+    principal: Principal,
+    interpretations: AppraisalInterpretations,
+    today: dt.date,
 ) -> ConsequencesRead:
     year, scheme = context.year, context.scheme
     roles.require_city_staff(principal, year, "The consequences of the appraisal")
@@ -50,7 +64,7 @@ async def consequences(
     published = await evaluation.latest_published(session, year.scheme, [*earlier, year.year])
     this_year = published.get(year.year, {})
     results = [
-        RankedResult(subject=code, rank=row.rank, grade=row.grade)  # type: ignore[arg-type]
+        RankedResult(subject=code, rank=row.rank, grade=row.grade, total=row.total)  # type: ignore[arg-type]
         for code, row in sorted(this_year.items())
     ]
     history = {
@@ -58,6 +72,7 @@ async def consequences(
         for each in earlier
         if each in published
     }
+    totals = {each: {code: row.total for code, row in published[each].items()} for each in history}
     subjects = await years.subjects_of(session, year.id)
     by_id: dict[uuid.UUID, Subject] = {subject.id: subject for subject in subjects}
     unresolved = [
@@ -74,6 +89,8 @@ async def consequences(
         year=year.year,
         results=results,
         rank_history=history,
+        score_history=totals,
+        interpretations=interpretations,
         unresolved_rectification=unresolved,
         outstanding=[subject.code for subject in subjects if subject.outstanding_note],
         circumstances=circumstances,

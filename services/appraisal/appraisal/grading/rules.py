@@ -6,9 +6,10 @@ no database, no HTTP (the ``rules.py`` of a folder always is).
         ``doubled_bonus_respects_cap`` holds (m = 2: Panjin art. 10, annex rows 5–6)
 
 The total is rounded half up to one decimal place and subjects are ranked on that
-published total, highest first, with competition ranking for ties (1, 2, 2, 4); the
-grade comes from the scheme's rank bands, one level lower for downgrade circumstances
-(never below the floor, C) and D for a veto. Zones under a scheme that does not rank
+published total, highest first; equal totals share a rank by the interpretation
+``tie_rule`` (the sources have no tie rule; the spec chooses 1, 2, 2, 4). The grade comes
+from the scheme's rank bands, one level lower for downgrade circumstances (never below the
+floor, C) and D for a veto. Zones under a scheme that does not rank
 them get no rank and no grade. Every rule applied is listed with its citation.
 """
 
@@ -30,7 +31,7 @@ from appraisal.grading.schemas import (
     RuleName,
     round_total,
 )
-from appraisal.interpretations import AppraisalInterpretations
+from appraisal.interpretations import AppraisalInterpretations, TieRule, stated
 from appraisal.schemes.pack import Cap, Scheme
 from shared.errors import InvalidInput
 
@@ -83,7 +84,8 @@ def grade_subjects(
             else item
             for item in scored
         ]
-    ranks = competition_ranks([(item.subject.id, item.total) for item in scored if item.ranked])
+    totals = [(item.subject.id, item.total) for item in scored if item.ranked]
+    ranks = rank_by_total(totals, interpretations.tie_rule)
     ranked_count = len(ranks)
     results = []
     for item in scored:
@@ -91,14 +93,7 @@ def grade_subjects(
         rank = ranks.get(item.subject.id)
         grade: Grade | None = None
         if rank is not None:
-            applied.append(
-                AppliedRule(
-                    rule="ranking",
-                    detail=f"rank {rank} of {ranked_count} by total, highest first; "
-                    "equal totals share a rank (1, 2, 2, 4)",
-                    citation=scheme.grades.ranking_citation,
-                )
-            )
+            applied.append(_ranking_rule(item, rank, ranked_count, totals, scheme, interpretations))
             grade = _grade(item.subject, rank, scheme, interpretations, applied)
         results.append(
             GradedSubject(id=item.subject.id, total=item.total, rank=rank, grade=grade, applied=applied)
@@ -194,7 +189,8 @@ def score_subject(
             applied.append(
                 AppliedRule(
                     rule="bonus_total_cap",
-                    detail=f"bonus total {bonus_total} capped at {caps.bonus.max}",
+                    detail=f"bonus total {bonus_total} capped at {caps.bonus.max} "
+                    f"({stated('doubled_bonus_respects_cap', True)})",
                     citation=f"{caps.bonus.citation}; {SPEC_INTERPRETATION}",
                     interpretation="doubled_bonus_respects_cap",
                 )
@@ -235,13 +231,40 @@ def score_subject(
     return ScoredSubject(subject=subject, total=total, ranked=ranked, applied=tuple(applied))
 
 
-def competition_ranks(totals: Sequence[tuple[str, Decimal]]) -> dict[str, int]:
-    """Rank by total, highest first; equal totals share the rank and leave a gap (1, 2, 2, 4)."""
+def rank_by_total(totals: Sequence[tuple[str, Decimal]], tie_rule: TieRule) -> dict[str, int]:
+    """Rank by total, highest first; equal totals share the rank and, under the ``competition``
+    tie rule, leave a gap (1, 2, 2, 4); under ``dense`` they do not (1, 2, 2, 3)."""
     ordered = sorted((total for _, total in totals), reverse=True)
     first_position: dict[Decimal, int] = {}
     for position, total in enumerate(ordered, start=1):
+        if tie_rule == "dense":
+            position = len(first_position) + 1
         first_position.setdefault(total, position)
     return {subject_id: first_position[total] for subject_id, total in totals}
+
+
+def _ranking_rule(
+    item: ScoredSubject,
+    rank: int,
+    ranked_count: int,
+    totals: Sequence[tuple[str, Decimal]],
+    scheme: Scheme,
+    interpretations: AppraisalInterpretations,
+) -> AppliedRule:
+    """The ranking, quoting the source; a tie names the tie rule (an interpretation) and its
+    value, as the sources have none."""
+    detail = f"rank {rank} of {ranked_count} by total, highest first"
+    tied = sum(1 for subject_id, total in totals if total == item.total and subject_id != item.subject.id)
+    if not tied:
+        return AppliedRule(rule="ranking", detail=detail, citation=scheme.grades.ranking_citation)
+    example = "1, 2, 2, 4" if interpretations.tie_rule == "competition" else "1, 2, 2, 3"
+    return AppliedRule(
+        rule="ranking",
+        detail=f"{detail}; the total {item.total} is shared with {tied} other subject(s), which "
+        f"share the rank ({stated('tie_rule', interpretations.tie_rule)}: {example})",
+        citation=f"{scheme.grades.ranking_citation}; {SPEC_INTERPRETATION}",
+        interpretation="tie_rule",
+    )
 
 
 def lower_grade(grade: Grade, levels: int, floor: Grade) -> Grade:
@@ -279,7 +302,8 @@ def _grade(
         applied.append(
             AppliedRule(
                 rule="grade_band",
-                detail=f"rank {rank} in ranks {span}, which the source does not grade → {grade}",
+                detail=f"rank {rank} in ranks {span}, which the source does not grade → {grade} "
+                f"({stated(band.interpretation, grade)})",
                 citation=band.citation,
                 interpretation=band.interpretation,
             )
@@ -287,7 +311,8 @@ def _grade(
 
     if subject.downgrades and not subject.veto:
         rule = grades.downgrade
-        levels = 1 if interpretations.several_downgrades_one_level else subject.downgrades
+        one_level = interpretations.several_downgrades_one_level
+        levels = 1 if one_level else subject.downgrades
         levels *= rule.steps
         lowered = lower_grade(grade, levels, rule.floor)
         several = subject.downgrades > 1
@@ -295,7 +320,7 @@ def _grade(
             AppliedRule(
                 rule="downgrade",
                 detail=f"{subject.downgrades} downgrade circumstance(s): {grade} → {lowered}"
-                + (" (several circumstances lower one level only)" if several and levels == 1 else ""),
+                + (f" ({stated('several_downgrades_one_level', one_level)})" if several else ""),
                 citation=rule.citation + (f"; {SPEC_INTERPRETATION}" if several else ""),
                 interpretation="several_downgrades_one_level" if several else None,
             )

@@ -56,6 +56,11 @@ class PackModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Note = Annotated[str, StringConstraints(min_length=1)] | None
+"""An explanation of ours beside a quotation: quoted ``text`` is the source's wording only
+(appraisal.md: "explanations go in a note field, never inside the quotation")."""
+
+
 def day_in(year: int, month_day: str) -> dt.date:
     month, day = month_day.split("-")
     return dt.date(year, int(month), int(day))
@@ -68,6 +73,7 @@ class AppraisalYear(PackModel):
     ends: MonthDay
     text: str
     citation: Citation
+    note: Note = None
 
 
 class RulesPublication(PackModel):
@@ -78,6 +84,7 @@ class RulesPublication(PackModel):
     deadline: MonthDay
     text: str
     citation: Citation
+    note: Note = None
 
     def deadline_in(self, year: int) -> dt.date:
         return day_in(year, self.deadline)
@@ -92,6 +99,7 @@ class SubjectKind(PackModel):
     ranked: bool
     text: str
     citation: Citation
+    note: Note = None
 
 
 class ZoneRule(PackModel):
@@ -100,6 +108,7 @@ class ZoneRule(PackModel):
     ranked: bool
     text: str
     citation: Citation
+    note: Note = None
 
 
 class WorkflowStage(PackModel):
@@ -115,6 +124,7 @@ class Cap(PackModel):
     set_by_year: bool
     text: str
     citation: Citation
+    note: Note = None
 
 
 class Caps(PackModel):
@@ -129,6 +139,7 @@ class ScoreRule(PackModel):
 
     text: str
     citation: Citation
+    note: Note = None
     caps: Caps
 
 
@@ -138,17 +149,21 @@ class DoubleCounting(PackModel):
     multiplier: Annotated[Decimal, Field(gt=0)]
     text: str
     citation: Citation
+    note: Note = None
 
 
 class GradeBand(PackModel):
-    """Ranks ``from_rank``..``to_rank`` (open-ended when null) get ``grade``."""
+    """Ranks ``from_rank``..``to_rank`` (open-ended when null) get ``grade``, or the grade of
+    an interpretation setting where the source grades no such rank (then ``text`` is null:
+    there is nothing to quote, and ``note`` says why)."""
 
     grade: Grade | None
     interpretation: str | None = None
     from_rank: Places
     to_rank: Places | None
-    text: str
+    text: str | None
     citation: Citation
+    note: Note = None
 
     def covers(self, rank: int) -> bool:
         return self.from_rank <= rank and (self.to_rank is None or rank <= self.to_rank)
@@ -161,6 +176,7 @@ class DowngradeRule(PackModel):
     floor: Grade
     text: str
     citation: Citation
+    note: Note = None
 
 
 class VetoRule(PackModel):
@@ -169,11 +185,13 @@ class VetoRule(PackModel):
     grade: Grade
     text: str
     citation: Citation
+    note: Note = None
 
 
 class Grades(PackModel):
     ranking_text: str
     ranking_citation: Citation
+    ranking_note: Note = None
     bands: list[GradeBand] = Field(min_length=1)
     downgrade: DowngradeRule
     veto: VetoRule
@@ -191,6 +209,7 @@ class Circumstance(PackModel):
     id: Identifier
     text: str
     citation: Citation
+    note: Note = None
     fraud: bool = False
     """弄虚作假: also brings a criticism (Panjin art. 15, Zhumadian art. 18)."""
 
@@ -198,6 +217,7 @@ class Circumstance(PackModel):
 class CitedText(PackModel):
     text: str
     citation: Citation
+    note: Note = None
 
 
 class Rectification(PackModel):
@@ -206,17 +226,29 @@ class Rectification(PackModel):
     period_months: Places
     text: str
     citation: Citation
+    note: Note = None
 
 
 class Commendations(PackModel):
-    """通报表扬 (Panjin art. 13, Zhumadian art. 16)."""
+    """通报表扬 (Panjin art. 13, Zhumadian art. 16). ``rank_improvement_citation``: where the
+    source commends a large rise in rank (null: it does not); how many places is large is
+    the interpretation ``large_rank_rise_places``."""
 
     grade: Grade
     grade_citation: Citation
-    large_rank_improvement_places: Places | None
-    rank_improvement_citation: Citation
+    rank_improvement_citation: Citation | None
     outstanding_citation: Citation
     text: str
+    note: Note = None
+
+
+class Interviewee(PackModel):
+    """Who is interviewed (约谈), in the source's words; ``when_necessary``: only 「必要时」,
+    and ``by`` whom when the source names another interviewer for them."""
+
+    who: str
+    when_necessary: bool = False
+    by: str | None = None
 
 
 class LeaderInterview(PackModel):
@@ -226,6 +258,20 @@ class LeaderInterview(PackModel):
     last_places: Places
     consecutive_years: Places
     bars_awards: bool
+    interviewer: str
+    interviewees: list[Interviewee] = Field(min_length=1)
+    text: str
+    citation: Citation
+    note: Note = None
+
+
+class LargeDrop(PackModel):
+    """The drop that brings an interview of the county food-safety office head, measured as the
+    source measures it: Panjin art. 14 「考核成绩下降幅度较大」 by ``score`` (the total), Zhumadian
+    art. 17 「考核排名退步较大」 by ``rank``. How large is an interpretation setting
+    (``large_score_drop_points`` / ``large_rank_drop_places``)."""
+
+    measure: Literal["score", "rank"]
     text: str
     citation: Citation
 
@@ -233,11 +279,14 @@ class LeaderInterview(PackModel):
 class OfficeHeadInterview(PackModel):
     """约谈 of the county food-safety office head: large drop, unresolved rectification."""
 
-    large_rank_drop_places: Places | None
+    large_drop: LargeDrop | None
     unresolved_rectification: bool
     bars_awards: bool
+    interviewer: str
+    interviewees: list[Interviewee] = Field(min_length=1)
     text: str
     citation: Citation
+    note: Note = None
 
 
 class Interviews(PackModel):
@@ -245,6 +294,7 @@ class Interviews(PackModel):
     office_head: OfficeHeadInterview
     barred_text: str
     barred_citation: Citation
+    barred_note: Note = None
 
 
 class ContentArea(PackModel):
@@ -255,6 +305,7 @@ class ContentArea(PackModel):
     component: Component
     key_points: str
     citation: Citation
+    note: Note = None
 
 
 class Scheme(PackModel):
@@ -404,6 +455,8 @@ def _check_bands(grades: Grades, file: str) -> None:
             raise PackError(
                 file, f"{where}.interpretation", "a band has a grade or an interpretation, not both"
             )
+        if band.grade is not None and band.text is None:
+            raise PackError(file, f"{where}.text", "a band the source grades quotes the source")
         if band.interpretation is not None and band.interpretation not in BAND_INTERPRETATIONS:
             raise PackError(
                 file,

@@ -161,11 +161,24 @@ class RulesDocumentRead(ResponseModel):
     overdue: bool = Field(description="The deadline has passed and no publication is recorded.")
 
 
+class IntervieweeRead(ResponseModel):
+    who: str = Field(description="Who is interviewed (约谈), in the source's words.")
+    when_necessary: bool = Field(description="Only where necessary (必要时): people decide.")
+    by: str | None = Field(description="Who interviews them, where the source names someone else.")
+
+
 class FindingRead(ResponseModel):
     subject: str
     reason: str
     detail: str
     citation: str
+    interpretations: list[str] = Field(
+        default_factory=list,
+        description="Interpretation settings the finding rests on (the value used is in detail).",
+    )
+    interviewees: list[IntervieweeRead] = Field(
+        default_factory=list, description="For an interview: who is interviewed, as the source says."
+    )
 
 
 class RulesPublicationRead(ResponseModel):
