@@ -253,6 +253,8 @@ NOT_JURISDICTION_OWNED = {
     "/api/eldercare/v1/catalogues/{jurisdiction}",
     "/api/eldercare/v1/catalogues/{jurisdiction}/overrides/versions",
     "/api/appraisal/v1/schemes/{scheme}",
+    "/api/appraisal/v1/schemes/{scheme}/versions",
+    "/api/appraisal/v1/schemes/{scheme}/versions/{version}",
 }
 APPRAISAL_YEAR = 2160
 

@@ -15,8 +15,9 @@ from appraisal.evaluation.router import router as evaluation_router
 from appraisal.evidence.router import router as evidence_router
 from appraisal.grading.router import router as grading_router
 from appraisal.rectification.router import router as rectification_router
+from appraisal.schemes.history import SchemeHistory
 from appraisal.schemes.openapi import declare_schemes
-from appraisal.schemes.pack import Scheme, load_schemes
+from appraisal.schemes.pack import load_histories
 from appraisal.schemes.router import router as schemes_router
 from appraisal.schemes.state import load_on_startup
 from appraisal.workflow.router import router as workflow_router
@@ -25,15 +26,16 @@ from shared.service_app import create_service_app
 
 
 def _openapi_with_schemes(app: FastAPI, settings: Settings) -> None:
-    """State the loaded scheme ids, circumstances and caps in the OpenAPI document."""
+    """State the loaded scheme ids, circumstances and caps in the OpenAPI document: the caps
+    of the version of each scheme in force today, the ids of every version."""
     conventions = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schemes: dict[str, Scheme] | None = getattr(app.state, "schemes", None)
+        histories: dict[str, SchemeHistory] | None = getattr(app.state, "schemes", None)
         document = conventions()
-        app.openapi_schema = declare_schemes(document, schemes or load_schemes(settings.packs_dir))
+        app.openapi_schema = declare_schemes(document, histories or load_histories(settings.packs_dir))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from appraisal.grading.example import grading_example_problems
 from platformctl.testing import Platform, assert_problem
 
 BASE = "/api/appraisal/v1"
@@ -20,6 +21,14 @@ async def reader(platform: Platform) -> dict[str, str]:
 
 def by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {result["id"]: result for result in body["results"]}
+
+
+async def test_the_schemes_answer_the_specs_grading_example(
+    platform: Platform, reader: dict[str, str]
+) -> None:
+    """The invariant the platform checks after fuzzing (appraisal.grading.example)."""
+    async with platform.client(headers=reader) as client:
+        assert await grading_example_problems(client=client) == []
 
 
 async def test_panjin_contract_example(platform: Platform, reader: dict[str, str]) -> None:

@@ -363,13 +363,13 @@ def test_zone_subjects_must_agree_with_the_zone_rule(tmp_path: Path) -> None:
     )
 
 
-def test_a_scheme_id_may_appear_once(tmp_path: Path) -> None:
+def test_a_version_of_a_scheme_may_appear_once(tmp_path: Path) -> None:
     write(tmp_path, "panjin", raw("panjin"))
     write(tmp_path, "panjin-copy", raw("panjin"))
     with pytest.raises(PackError) as caught:
         load_schemes(tmp_path)
-    assert (caught.value.file, caught.value.field) == ("panjin.yaml", "scheme")
-    assert caught.value.problem == "duplicate scheme id 'panjin' (also in panjin-copy.yaml)"
+    assert (caught.value.file, caught.value.field) == ("panjin.yaml", "version.number")
+    assert caught.value.problem == "duplicate version 1 of scheme 'panjin' (also in panjin-copy.yaml)"
 
 
 def test_invalid_yaml_and_an_empty_folder_are_refused(tmp_path: Path) -> None:

@@ -41,6 +41,23 @@ async def client(migrated_database: str, mint: TokenMint) -> AsyncIterator[httpx
         yield client
 
 
+@pytest.fixture
+async def early_client(
+    migrated_database: str, mint: TokenMint, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The service on a test copy of the packs whose Panjin version is valid from 2000, so that
+    years with a published history (and past incidents) can be played through. The real
+    version is valid from its issue, 2024-06-26 (art. 17)."""
+    for name in ("panjin", "zhumadian"):
+        text = (PACKS / f"{name}.yaml").read_text(encoding="utf-8")
+        (tmp_path / f"{name}.yaml").write_text(
+            text.replace("valid_from: 2024-06-26", "valid_from: 2000-01-01"), encoding="utf-8"
+        )
+    app = create_app(Settings(database_url=migrated_database, packs_dir=tmp_path))
+    async with app_client(app, mint) as client:
+        yield client
+
+
 def staff(mint: TokenMint, city: str) -> dict[str, str]:
     return mint.headers(
         scopes=["appraisal:read", "appraisal:write"], jurisdictions=[city], subject=f"staff-{city}"
@@ -277,9 +294,10 @@ async def test_posts_replay_with_the_same_key_and_updates_need_the_etag(
 
 
 async def test_an_incident_before_publication_counts_against_the_year_before(
-    client: httpx.AsyncClient, mint: TokenMint
+    early_client: httpx.AsyncClient, mint: TokenMint
 ) -> None:
     """Panjin art. 9: an incident in 2016 before the 2015 results are published counts in 2015."""
+    client = early_client
     headers = staff(mint, "211100")
     await open_year(client, headers, "panjin", 2015)
     incident = {
@@ -324,10 +342,12 @@ async def test_an_incident_before_publication_counts_against_the_year_before(
 
 
 async def test_last_place_three_years_running_from_stored_history(
-    client: httpx.AsyncClient, mint: TokenMint
+    early_client: httpx.AsyncClient, mint: TokenMint
 ) -> None:
     """Panjin art. 14: last place three years running → the county leaders are interviewed and
-    barred from awards; the history is the results the service published."""
+    barred from awards; a large drop in score → the county food-safety office head is
+    interviewed; the history is the results the service published."""
+    client = early_client
     headers = staff(mint, "211100")
     last = {"211102": "90", "211103": "85", "211104": "80", "211122": "70"}
     await publish_panjin_year(client, headers, 2005, last, "2006-01-20")
@@ -342,6 +362,19 @@ async def test_last_place_three_years_running_from_stored_history(
     assert {(f["subject"], f["reason"]) for f in third["commendations"]} >= {
         ("211122", "grade_a"),
         ("211122", "rank_improvement"),
+    }
+    # art. 14 para. 2: 211102 fell from 90 to 60 points (and from rank 1 to 4): a drop in score
+    [drop] = third["office_head_interviews"]
+    assert (drop["subject"], drop["reason"]) == ("211102", "score_drop")
+    assert drop["detail"] == (
+        "total 90 in 2006 → 60 in 2007 (down 30): 「考核成绩下降幅度较大」, taken as 5 points or more "
+        "(interpretation large_score_drop_points = 5)"
+    )
+    assert drop["interpretations"] == ["large_score_drop_points"]
+    assert drop["interviewees"][-1] == {
+        "who": "责任涉及的县区级领导小组（委员会）成员单位主要负责人",
+        "when_necessary": True,
+        "by": None,
     }
     await publish_panjin_year(client, headers, 2008, last, "2009-01-20")
     await publish_panjin_year(client, headers, 2009, last, "2010-01-20")

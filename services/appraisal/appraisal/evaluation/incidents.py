@@ -15,7 +15,7 @@ from appraisal.evaluation import repository
 from appraisal.evaluation.circumstances import circumstance_effect
 from appraisal.evaluation.models import Incident
 from appraisal.evaluation.schemas import IncidentCircumstance, IncidentDeduction, IncidentRead
-from appraisal.schemes.pack import Scheme
+from appraisal.schemes.history import SchemeHistory, describe
 from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import repository as years
 from appraisal.years import roles
@@ -29,21 +29,29 @@ from shared.jurisdictions import registry
 async def record_incident(
     *,
     session: AsyncSession,
-    scheme: Scheme,
+    history: SchemeHistory,
     data: IncidentDeduction | IncidentCircumstance,
     principal: Principal,
     today: dt.date,
 ) -> tuple[Incident, bool]:
-    """An incident and the year it counts against; also whether that year's result for the
-    subject is published already (it then changes only by a recorded reopening)."""
-    if not roles.is_city_staff_of(principal, scheme.city):
-        raise Forbidden(
-            f"Incidents of {scheme.scheme} are recorded by the appraisal office of {scheme.city}."
-        )
-    if data.subject == scheme.city or not registry().contains(scheme.city, data.subject):
-        raise Conflict(f"{data.subject} is not a county, district or zone of {scheme.city}.")
+    """An incident and the year it counts against, by the version of the scheme in force on
+    the day it happened; also whether that year's result for the subject is published already
+    (it then changes only by a recorded reopening)."""
+    city = history.latest().scheme.city
+    if not roles.is_city_staff_of(principal, city):
+        raise Forbidden(f"Incidents of {history.scheme} are recorded by the appraisal office of {city}.")
+    if data.subject == city or not registry().contains(city, data.subject):
+        raise Conflict(f"{data.subject} is not a county, district or zone of {city}.")
     if data.occurred_on > today:
         raise Conflict(f"An incident on {data.occurred_on.isoformat()} has not happened yet.")
+    version = history.in_force(data.occurred_on)
+    if version is None:
+        recorded = "; ".join(f"{v.label()}: {describe(v.in_force)}" for v in history.versions.values())
+        raise Conflict(
+            f"No version of the scheme {history.scheme} was in force on {data.occurred_on.isoformat()} "
+            f"({recorded})."
+        )
+    scheme = version.scheme
     if isinstance(data, IncidentCircumstance):
         circumstance_effect(scheme, data.circumstance)
     opened = await years.years_of_scheme(session, scheme.scheme)

@@ -175,11 +175,11 @@ async def create_incident(
     principal: Writer,
     idempotency: IdempotencyDep,
 ) -> Response:
-    scheme = require_known_scheme(schemes=schemes_of(request), scheme=data.scheme, field="body.scheme")
+    history = require_known_scheme(schemes=schemes_of(request), scheme=data.scheme, field="body.scheme")
     if replay := await idempotency.replay():
         return replay
     incident, requires_reopening = await incidents.record_incident(
-        session=session, scheme=scheme, data=data, principal=principal, today=policy_today()
+        session=session, history=history, data=data, principal=principal, today=policy_today()
     )
     return await idempotency.respond(201, incidents.incident_read(incident, requires_reopening))
 

@@ -17,29 +17,36 @@ from typing import Any
 
 from appraisal.grading.points import points_schema
 from appraisal.schemes.enums import ENUM_MARK
+from appraisal.schemes.history import SchemeHistory
 from appraisal.schemes.pack import Scheme
+from shared.months import policy_today
 
 _ZERO = Decimal(0)
 REF_PREFIX = "#/components/schemas/"
 
 
-def enum_values(schemes: Mapping[str, Scheme]) -> dict[str, list[str]]:
+def enum_values(histories: Mapping[str, SchemeHistory]) -> dict[str, list[str]]:
+    """Every scheme id, and the circumstance and document ids of every version."""
+    versions = [version.scheme for history in histories.values() for version in history.versions.values()]
     return {
-        "scheme": sorted(schemes),
+        "scheme": sorted(histories),
         "circumstance": sorted(
-            item.id
-            for scheme in schemes.values()
-            for item in (*scheme.downgrade_circumstances, *scheme.veto_circumstances)
+            {
+                item.id
+                for scheme in versions
+                for item in (*scheme.downgrade_circumstances, *scheme.veto_circumstances)
+            }
         ),
-        "rules_document": sorted(
-            {item.document for scheme in schemes.values() for item in scheme.rules_publication}
-        ),
+        "rules_document": sorted({item.document for scheme in versions for item in scheme.rules_publication}),
     }
 
 
-def declare_schemes(document: dict[str, Any], schemes: Mapping[str, Scheme]) -> dict[str, Any]:
-    """Fill every enum mark and split the scheme-dependent request schemas (in place)."""
-    _fill_enums(document, enum_values(schemes))
+def declare_schemes(document: dict[str, Any], histories: Mapping[str, SchemeHistory]) -> dict[str, Any]:
+    """Fill every enum mark and split the scheme-dependent request schemas (in place), with the
+    limits of the version of each scheme in force today."""
+    _fill_enums(document, enum_values(histories))
+    today = policy_today()
+    schemes = {name: history.current(today) for name, history in histories.items()}
     components = document.get("components", {}).get("schemas", {})
     if "GradingRequest" in components:
         _split_by_scheme(components, "GradingRequest", schemes, _grading_variant)

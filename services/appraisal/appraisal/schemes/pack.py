@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from appraisal.grading.schemas import GRADE_ORDER, Grade
 from appraisal.interpretations import BAND_INTERPRETATIONS
+from appraisal.schemes.history import SchemeHistory, VersionCollision
 from appraisal.workflow.states import REOPEN_TO, Stage
 from shared.errors import InvalidInput, PackError
 from shared.packs import parse_pack
@@ -308,8 +309,30 @@ class ContentArea(PackModel):
     note: Note = None
 
 
+class Correction(PackModel):
+    """A version that corrects recorded versions: which, why, and the document that decided it."""
+
+    versions: list[Places] = Field(min_length=1)
+    reason: Annotated[str, StringConstraints(min_length=1)]
+    document_reference: Annotated[str, StringConstraints(min_length=1)]
+
+
+class VersionRule(PackModel):
+    """Which version of the city's scheme this file is, and the days it is valid (both
+    included; ``valid_to: null`` until a later version supersedes it). ``text`` quotes the
+    article that puts the document in force."""
+
+    number: Places
+    valid_from: dt.date
+    valid_to: dt.date | None
+    text: str
+    citation: Citation
+    note: Note = None
+    correction: Correction | None = None
+
+
 class Scheme(PackModel):
-    """One city's appraisal scheme."""
+    """One version of a city's appraisal scheme."""
 
     scheme: Identifier
     city: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
@@ -317,6 +340,7 @@ class Scheme(PackModel):
     document: str
     issued_on: dt.date
     citation: Citation
+    version: VersionRule
     appraisal_year: AppraisalYear
     rules_publication: list[RulesPublication]
     subjects: list[SubjectKind] = Field(min_length=1)
@@ -379,28 +403,58 @@ def load_scheme(path: Path) -> Scheme:
     return scheme
 
 
-def load_schemes(packs_dir: Path) -> dict[str, Scheme]:
-    """Every ``*.yaml`` scheme in ``packs_dir`` by scheme id, each checked."""
+def load_histories(packs_dir: Path) -> dict[str, SchemeHistory]:
+    """Every ``*.yaml`` scheme version in ``packs_dir``, each checked, as each scheme's
+    history of versions (the rule of :mod:`appraisal.schemes.history`)."""
     files = sorted(packs_dir.glob("*.yaml"))
     if not files:
         raise PackError(str(packs_dir), "-", "no scheme files (*.yaml) found")
-    schemes: dict[str, Scheme] = {}
-    origin: dict[str, str] = {}
-    for path in files:
-        scheme = load_scheme(path)
-        if scheme.scheme in schemes:
+    loaded = [(load_scheme(path), path.name) for path in files]
+    origin: dict[tuple[str, int], str] = {}
+    histories: dict[str, SchemeHistory] = {}
+    for scheme, file in sorted(loaded, key=lambda item: (item[0].scheme, item[0].version.number)):
+        key = (scheme.scheme, scheme.version.number)
+        if key in origin:
             raise PackError(
-                path.name,
-                "scheme",
-                f"duplicate scheme id {scheme.scheme!r} (also in {origin[scheme.scheme]})",
+                file,
+                "version.number",
+                f"duplicate version {scheme.version.number} of scheme {scheme.scheme!r} "
+                f"(also in {origin[key]})",
             )
-        schemes[scheme.scheme] = scheme
-        origin[scheme.scheme] = path.name
-    return schemes
+        origin[key] = file
+        history = histories.setdefault(scheme.scheme, SchemeHistory(scheme.scheme))
+        if history.versions and history.latest().scheme.city != scheme.city:
+            raise PackError(
+                file, "city", f"scheme {scheme.scheme!r} is the scheme of {history.latest().scheme.city}"
+            )
+        correction = scheme.version.correction
+        try:
+            if correction is None:
+                history.append(scheme)
+            else:
+                history.correct(scheme, correction.versions)
+        except VersionCollision as exc:
+            field = "version.valid_from" if correction is None else "version.correction.versions"
+            raise PackError(file, field, exc.detail) from exc
+    return histories
+
+
+def load_schemes(packs_dir: Path) -> dict[str, Scheme]:
+    """The latest recorded version of every scheme in ``packs_dir`` (all checked)."""
+    return {name: history.latest().scheme for name, history in load_histories(packs_dir).items()}
 
 
 def _check(scheme: Scheme, file: str) -> None:
     """The checks a schema cannot express; the first problem raises PackError."""
+    version = scheme.version
+    if version.valid_to is not None and version.valid_to < version.valid_from:
+        raise PackError(file, "version.valid_to", f"must not be before valid_from ({version.valid_from})")
+    if version.correction is not None and version.number in version.correction.versions:
+        raise PackError(file, "version.correction.versions", "a version cannot correct itself")
+    if version.correction is not None and max(version.correction.versions) > version.number:
+        raise PackError(
+            file, "version.correction.versions", "a correction corrects versions recorded before it"
+        )
     _check_bands(scheme.grades, file)
     _check_grades(scheme.grades, file)
     _check_caps(scheme.score.caps, file)

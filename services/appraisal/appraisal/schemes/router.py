@@ -1,56 +1,122 @@
-"""``GET /schemes``: the loaded schemes (caps, grade bands, circumstances, stages, deadlines)."""
+"""``GET /schemes``: the loaded schemes, their versions over time, each version in full."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel
 
 from appraisal.access import Reader
 from appraisal.schemes.enums import scheme_enum
+from appraisal.schemes.history import Days, SchemeHistory, SchemeVersion
 from appraisal.schemes.pack import Scheme
+from appraisal.schemes.schemas import DaysRead, RangeChangeRead, SchemeSummary, SchemeVersionRead
 from appraisal.schemes.state import schemes_of
 from shared.errors import NotFound
+from shared.months import policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["schemes"])
 SchemeId = Annotated[str, Path(max_length=64, json_schema_extra=scheme_enum())]
+VersionNumber = Annotated[int, Path(ge=1, le=1000, description="The version's number.")]
 
 
-class SchemeSummary(BaseModel):
-    scheme: str
-    city: str
-    name: str
-    document: str
-    issued_on: dt.date
-    citation: str
+def _history(request: Request, scheme: str) -> SchemeHistory:
+    histories = schemes_of(request)
+    history = histories.get(scheme)
+    if history is None:
+        raise NotFound(f"No scheme {scheme}; known: {', '.join(sorted(histories))}.")
+    return history
+
+
+def _days(ranges: list[Days] | tuple[Days, ...]) -> list[DaysRead]:
+    return [DaysRead(valid_from=item.start, valid_to=item.end) for item in ranges]
+
+
+def _version_read(version: SchemeVersion) -> SchemeVersionRead:
+    scheme = version.scheme
+    correction = scheme.version.correction
+    return SchemeVersionRead(
+        scheme=scheme.scheme,
+        version=version.number,
+        document=scheme.document,
+        issued_on=scheme.issued_on,
+        valid_from=scheme.version.valid_from,
+        valid_to=scheme.version.valid_to,
+        citation=scheme.version.citation,
+        status=version.status,
+        in_force=_days(version.in_force),
+        supersedes=version.supersedes,
+        superseded_by=version.superseded_by,
+        corrects=list(version.corrects),
+        corrected_by=list(version.corrected_by),
+        correction_reason=correction.reason if correction else None,
+        correction_reference=correction.document_reference if correction else None,
+        changes=[
+            RangeChangeRead(
+                correction=change.correction,
+                in_force_before=_days(change.before),
+                in_force_after=_days(change.after),
+            )
+            for change in version.changes
+        ],
+    )
 
 
 @router.get("/schemes", response_model=list[SchemeSummary], summary="The loaded schemes, one per city")
 async def list_schemes(request: Request, principal: Reader) -> list[SchemeSummary]:
-    return [
-        SchemeSummary(
-            scheme=s.scheme,
-            city=s.city,
-            name=s.name,
-            document=s.document,
-            issued_on=s.issued_on,
-            citation=s.citation,
+    today = policy_today()
+    answer = []
+    for history in schemes_of(request).values():
+        scheme = history.current(today)
+        answer.append(
+            SchemeSummary(
+                scheme=scheme.scheme,
+                city=scheme.city,
+                name=scheme.name,
+                document=scheme.document,
+                issued_on=scheme.issued_on,
+                citation=scheme.citation,
+                version=scheme.version.number,
+                valid_from=scheme.version.valid_from,
+                valid_to=scheme.version.valid_to,
+            )
         )
-        for s in schemes_of(request).values()
-    ]
+    return answer
 
 
 @router.get(
     "/schemes/{scheme}",
     response_model=Scheme,
-    summary="A scheme in full, every item with its citation",
+    summary="A scheme in full as in force today, every item with its citation",
     responses=problem_responses(404),
 )
 async def read_scheme(scheme: SchemeId, request: Request, principal: Reader) -> Scheme:
-    found = schemes_of(request).get(scheme)
-    if found is None:
-        raise NotFound(f"No scheme {scheme}; known: {', '.join(sorted(schemes_of(request)))}.")
-    return found
+    return _history(request, scheme).current(policy_today())
+
+
+@router.get(
+    "/schemes/{scheme}/versions",
+    response_model=list[SchemeVersionRead],
+    summary="A scheme's versions over time: the days each is in force, what superseded or corrected what",
+    responses=problem_responses(404),
+)
+async def list_scheme_versions(
+    scheme: SchemeId, request: Request, principal: Reader
+) -> list[SchemeVersionRead]:
+    return [_version_read(version) for version in _history(request, scheme).versions.values()]
+
+
+@router.get(
+    "/schemes/{scheme}/versions/{version}",
+    response_model=Scheme,
+    summary="One version of a scheme in full, as recorded",
+    responses=problem_responses(404),
+)
+async def read_scheme_version(
+    scheme: SchemeId, version: VersionNumber, request: Request, principal: Reader
+) -> Scheme:
+    recorded = _history(request, scheme).version(version)
+    if recorded is None:
+        raise NotFound(f"No version {version} of the scheme {scheme}.")
+    return recorded.scheme

@@ -32,6 +32,8 @@ PointsColumn = Numeric(16, 6)
 class AppraisalYear(Base):
     """考核年度: one scheme's year, 1 Jan – 31 Dec (Panjin art. 6, Zhumadian art. 5).
 
+    ``scheme_version``: the version of the scheme the year is appraised under (the one in
+    force on the year's last day when it was opened).
     ``ad_hoc_cap`` / ``deductions_cap``: the caps the year's 方案/细则 set where the scheme
     leaves them to the year. ``published_on``: the day the year's results were first
     published (结果通报), the day the carry-back (Panjin art. 9, Zhumadian art. 12) looks at.
@@ -42,6 +44,7 @@ class AppraisalYear(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     scheme: Mapped[str] = mapped_column(String(64))
+    scheme_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     year: Mapped[int] = mapped_column(SmallInteger)
     city: Mapped[str] = mapped_column(String(32))
     ad_hoc_cap: Mapped[Decimal | None] = mapped_column(PointsColumn)

@@ -66,10 +66,10 @@ async def open_year(
 ) -> Response:
     if replay := await idempotency.replay():
         return replay
-    scheme = service.require_known_scheme(
+    history = service.require_known_scheme(
         schemes=schemes_of(request), scheme=data.scheme, field="body.scheme"
     )
-    context = await service.open_year(session=session, scheme=scheme, data=data, principal=principal)
+    context = await service.open_year(session=session, history=history, data=data, principal=principal)
     body = await service.year_read(session=session, context=context)
     return await idempotency.respond(
         201, body, headers={"ETag": etag_for(year_tag(context.year), context.year.version)}

@@ -44,6 +44,9 @@ class StageCount(ResponseModel):
 class YearRead(ResponseModel):
     year: int
     scheme: str
+    scheme_version: int = Field(
+        description="The version of the scheme the year is appraised under (GET /schemes/{scheme}/versions)."
+    )
     city: str
     scheme_name: str
     document: str

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from appraisal.consequences.rules import rectification_deadline, rules_publication_warnings
 from appraisal.db import audit_log, flush_or_conflict
 from appraisal.grading.points import points_text
+from appraisal.schemes.history import SchemeHistory, SchemeVersion, describe
 from appraisal.schemes.pack import Scheme
 from appraisal.workflow.states import REOPEN_TO, Stage
 from appraisal.years import repository, roles
@@ -40,11 +41,16 @@ from shared.jurisdictions import registry
 
 @dataclass(frozen=True)
 class YearContext:
-    """A year, its scheme as loaded (``pack``) and with the year's caps applied (``scheme``)."""
+    """A year, the version of its scheme (as loaded: ``pack``) and the scheme with the year's
+    caps applied (``scheme``)."""
 
     year: AppraisalYear
-    pack: Scheme
+    version: SchemeVersion
     scheme: Scheme
+
+    @property
+    def pack(self) -> Scheme:
+        return self.version.scheme
 
     @property
     def label(self) -> str:
@@ -66,8 +72,8 @@ def with_caps(scheme: Scheme, year: AppraisalYear) -> Scheme:
 
 
 def require_known_scheme(
-    *, schemes: Mapping[str, Scheme], scheme: str, field: str = "query.scheme"
-) -> Scheme:
+    *, schemes: Mapping[str, SchemeHistory], scheme: str, field: str = "query.scheme"
+) -> SchemeHistory:
     """The schema lists the loaded schemes: any other value is refused (422)."""
     known = schemes.get(scheme)
     if known is None:
@@ -75,11 +81,29 @@ def require_known_scheme(
     return known
 
 
+def version_of_year(schemes: Mapping[str, SchemeHistory], year: AppraisalYear) -> SchemeVersion:
+    """The version a year is appraised under: the one it was opened under, or the correction
+    of it in force on the year's last day; 409 when the packs no longer have it."""
+    history = schemes.get(year.scheme)
+    version = None if history is None else history.of_year(year.year, year.scheme_version)
+    if version is None:
+        raise Conflict(
+            f"Version {year.scheme_version} of the scheme {year.scheme}, which {year.scheme} {year.year} "
+            "is appraised under, is no longer loaded."
+        )
+    return version
+
+
+def year_context(schemes: Mapping[str, SchemeHistory], year: AppraisalYear) -> YearContext:
+    version = version_of_year(schemes, year)
+    return YearContext(year, version, with_caps(version.scheme, year))
+
+
 async def find_year(
     *,
     session: AsyncSession,
     principal: Principal,
-    schemes: Mapping[str, Scheme],
+    schemes: Mapping[str, SchemeHistory],
     year: int,
     scheme: str | None,
     lock: bool = False,
@@ -102,10 +126,7 @@ async def find_year(
     row = visible[0]
     if lock:
         row = await repository.lock_year(session, row.id)
-    pack = schemes.get(row.scheme)
-    if pack is None:
-        raise Conflict(f"The scheme {row.scheme} of this year is no longer loaded.")
-    return YearContext(row, pack, with_caps(pack, row))
+    return year_context(schemes, row)
 
 
 async def find_subject(
@@ -119,15 +140,18 @@ async def find_subject(
 
 
 async def visible_years(
-    *, session: AsyncSession, principal: Principal, schemes: Mapping[str, Scheme], scheme: str | None
+    *, session: AsyncSession, principal: Principal, schemes: Mapping[str, SchemeHistory], scheme: str | None
 ) -> list[YearContext]:
-    """Every year (of ``scheme``) the caller can see, latest first."""
+    """Every year (of ``scheme``) the caller can see whose scheme version is loaded, latest first."""
     if scheme is not None:
         require_known_scheme(schemes=schemes, scheme=scheme)
+    rows = [
+        row for row in await repository.years_latest_first(session, scheme) if roles.sees_year(principal, row)
+    ]
     return [
-        YearContext(row, schemes[row.scheme], schemes[row.scheme])
-        for row in await repository.years_latest_first(session, scheme)
-        if roles.sees_year(principal, row) and row.scheme in schemes
+        YearContext(row, version, version.scheme)
+        for row in rows
+        if row.scheme in schemes and (version := schemes[row.scheme].of_year(row.year, row.scheme_version))
     ]
 
 
@@ -172,6 +196,7 @@ async def year_read(*, session: AsyncSession, context: YearContext) -> YearRead:
     return YearRead(
         year=year.year,
         scheme=year.scheme,
+        scheme_version=context.version.number,
         city=year.city,
         scheme_name=scheme.name,
         document=scheme.document,
@@ -222,19 +247,31 @@ def _checked_caps(scheme: Scheme, ad_hoc: Decimal | None, deductions: Decimal | 
 
 
 async def open_year(
-    *, session: AsyncSession, scheme: Scheme, data: YearOpen, principal: Principal
+    *, session: AsyncSession, history: SchemeHistory, data: YearOpen, principal: Principal
 ) -> YearContext:
-    """Open the year and create its subjects: every county, district or zone of the city that
-    the scheme's subject kinds name (Panjin art. 3, Zhumadian art. 3)."""
-    ensure_jurisdiction(principal, scheme.city)
+    """Open the year under the version of the scheme in force on its last day, and create its
+    subjects: every county, district or zone of the city that the scheme's subject kinds name
+    (Panjin art. 3, Zhumadian art. 3). A year no version covers is refused (409)."""
+    city = history.latest().scheme.city
+    ensure_jurisdiction(principal, city)
     if not (
         principal.has_scope("appraisal:admin")
-        or (principal.has_scope("appraisal:write") and roles.is_city_staff_of(principal, scheme.city))
+        or (principal.has_scope("appraisal:write") and roles.is_city_staff_of(principal, city))
     ):
-        raise Forbidden(f"A year is opened by the appraisal office of {scheme.city}.")
+        raise Forbidden(f"A year is opened by the appraisal office of {city}.")
+    version = history.for_year(data.year)
+    if version is None:
+        recorded = "; ".join(f"{v.label()}: {describe(v.in_force)}" for v in history.versions.values())
+        raise Conflict(
+            f"No version of the scheme {history.scheme} is in force on the last day of {data.year} "
+            f"({recorded}).",
+            extra={"versions": sorted(history.versions)},
+        )
+    scheme = version.scheme
     with_year = scheme.with_year_caps(ad_hoc=data.ad_hoc_cap, deductions=data.deductions_cap)
     year = AppraisalYear(
         scheme=scheme.scheme,
+        scheme_version=version.number,
         year=data.year,
         city=scheme.city,
         ad_hoc_cap=data.ad_hoc_cap,
@@ -275,7 +312,7 @@ async def open_year(
         jurisdiction=year.city,
         after=year_json(year),
     )
-    return YearContext(year, scheme, with_year)
+    return YearContext(year, version, with_year)
 
 
 async def update_year(
@@ -316,7 +353,7 @@ async def update_year(
         before=before,
         after=year_json(year),
     )
-    return YearContext(year, context.pack, scheme)
+    return YearContext(year, context.version, scheme)
 
 
 async def add_department(
