@@ -29,3 +29,16 @@ class Settings(ServiceSettings):
         le=1024 * MEBIBYTE,
         description="Largest evidence file (佐证材料) accepted; larger uploads get 413.",
     )
+    evidence_max_unpacked_bytes: int = Field(
+        default=100 * MEBIBYTE,
+        ge=1,
+        le=16 * 1024 * MEBIBYTE,
+        description="Most a DOCX or XLSX evidence file may unpack to (its members' sizes as its zip "
+        "directory states them, read without inflating); more is 422, so a zip bomb costs nothing.",
+    )
+    evidence_max_package_members: int = Field(
+        default=5000,
+        ge=1,
+        le=1_000_000,
+        description="Most members a DOCX or XLSX evidence file may have; more is 422.",
+    )

@@ -32,6 +32,11 @@ STAGES = [
     "comprehensive_evaluation",
 ]
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+# a 1×1 PNG: signature, image header, data, end
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c49444154789c63f8ff00000301010058a8a75d0000000049454e44ae426082"
+)
 
 
 @pytest.fixture
@@ -442,7 +447,7 @@ async def test_evidence_limits_type_checks_and_digest(client: httpx.AsyncClient,
     assert "content is a PNG file" in assert_problem(png_as_pdf, 415)["detail"]
     by_extension = await client.post(
         url,
-        files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n....", "application/octet-stream")},
+        files={"file": ("photo.png", PNG, "application/octet-stream")},
         data={"purpose": "self_evaluation"},
         headers=own,
     )

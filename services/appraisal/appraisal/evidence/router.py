@@ -13,7 +13,8 @@ from appraisal.access import Reader, Writer
 from appraisal.assessment.schemas import EvidenceRead
 from appraisal.config import Settings
 from appraisal.evidence import service
-from appraisal.evidence.service import ALLOWED_MEDIA_TYPES, Purpose
+from appraisal.evidence.content import ALLOWED_MEDIA_TYPES, PackageLimits
+from appraisal.evidence.service import Purpose
 from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep
 from shared.errors import PayloadTooLarge
@@ -87,6 +88,9 @@ async def upload_evidence(
         filename=file.filename,
         declared_type=file.content_type,
         content=content,
+        limits=PackageLimits(
+            unpacked_bytes=settings.evidence_max_unpacked_bytes, members=settings.evidence_max_package_members
+        ),
         principal=principal,
     )
     return await idempotency.respond(201, service.evidence_read(subject, evidence))

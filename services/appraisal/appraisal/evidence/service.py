@@ -7,7 +7,6 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from appraisal.assessment.schemas import EvidenceRead
 from appraisal.db import audit_log
 from appraisal.evidence import repository
+from appraisal.evidence.content import ALLOWED_MEDIA_TYPES, FILE_TYPES, FileType, PackageLimits, check_content
 from appraisal.evidence.models import EvidenceFile
 from appraisal.workflow.guards import require_stage
 from appraisal.workflow.states import AFTER_PUBLICATION, Stage
@@ -26,39 +26,6 @@ from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnsupportedMediaType
 
 Purpose = Literal["self_evaluation", "circumstance", "rectification"]
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ZIP_SIGNATURE = b"PK\x03\x04"  # DOCX and XLSX are Office Open XML zip packages
-
-
-@dataclass(frozen=True)
-class FileType:
-    media_type: str
-    extensions: tuple[str, ...]
-    signature: bytes
-    label: str
-
-
-FILE_TYPES = (
-    FileType("application/pdf", (".pdf",), b"%PDF-", "PDF"),
-    FileType("image/jpeg", (".jpg", ".jpeg"), b"\xff\xd8\xff", "JPEG"),
-    FileType("image/png", (".png",), b"\x89PNG\r\n\x1a\n", "PNG"),
-    FileType(DOCX, (".docx",), ZIP_SIGNATURE, "DOCX"),
-    FileType(XLSX, (".xlsx",), ZIP_SIGNATURE, "XLSX"),
-)
-ALLOWED_MEDIA_TYPES = tuple(item.media_type for item in FILE_TYPES)
-FOREIGN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"MZ", "a Windows executable"),
-    (b"\x7fELF", "an ELF executable"),
-    (b"#!", "a script"),
-    (b"\xca\xfe\xba\xbe", "a Mach-O or Java class file"),
-    (b"<!doctype html", "an HTML page"),
-    (b"<html", "an HTML page"),
-    (b"<script", "a script"),
-    (b"<svg", "an SVG image"),
-    *((item.signature, f"a {item.label} file") for item in FILE_TYPES),
-)
-"""Beginnings that show a file to be something else than the type it declares."""
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -79,23 +46,6 @@ def file_type(declared: str | None, filename: str) -> FileType:
         f"Evidence files must be {allowed}; got {media_type or 'no type'} ({filename}).",
         extra={"allowed": list(ALLOWED_MEDIA_TYPES)},
     )
-
-
-def disguised_as(kind: FileType, content: bytes) -> str | None:
-    """What the file's first bytes show it to be, when that contradicts the declared type.
-
-    A file that opens with another type's signature (an executable, a page, another of the
-    allowed types) is refused. Bytes that show no known signature are taken as declared: a
-    damaged or unusual file is still evidence a person can look at, and the API schema cannot
-    state a file's content, so a well-formed upload is not refused on a guess.
-    """
-    if content.startswith(kind.signature):
-        return None
-    markup = content[:64].lstrip().lower()  # pages and scripts may start with blanks, any case
-    for signature, what in FOREIGN_SIGNATURES:
-        if content.startswith(signature) or (signature.startswith(b"<") and markup.startswith(signature)):
-            return what
-    return None
 
 
 def safe_filename(name: str | None) -> str:
@@ -128,18 +78,14 @@ async def store(
     filename: str | None,
     declared_type: str | None,
     content: bytes,
+    limits: PackageLimits,
     principal: Principal,
 ) -> EvidenceFile:
     """Check who and when, the type (declared and by its content) and keep the file."""
     _check_writer(context, subject, purpose, principal)
     filename = safe_filename(filename)
     kind = file_type(declared_type, filename)
-    disguise = disguised_as(kind, content)
-    if disguise is not None:
-        raise UnsupportedMediaType(
-            f"{filename} is declared {kind.label} but its content is {disguise}.",
-            extra={"allowed": list(ALLOWED_MEDIA_TYPES)},
-        )
+    check_content(kind, content, filename, limits)
     evidence = EvidenceFile(
         subject_id=subject.id,
         purpose=purpose,
