@@ -10,8 +10,10 @@ from shared.errors import Conflict
 
 def require_stage(context: YearContext, subject: Subject, stage: Stage, what: str) -> None:
     """``what`` is recorded at ``stage`` only (the scheme's step names the article)."""
+    step = next((item for item in context.scheme.workflow if item.stage == stage), None)
+    if step is None:
+        raise Conflict(f"{what} is not a stage of {context.scheme.document} ({context.scheme.citation}).")
     if subject.stage != stage.value:
-        step = next(item for item in context.scheme.workflow if item.stage == stage)
         raise Conflict(
             f"{what} is recorded at the stage {stage.value} ({step.name}, {step.citation}); "
             f"{subject.code} is at {subject.stage}."

@@ -211,7 +211,7 @@ async def year_read(*, session: AsyncSession, context: YearContext) -> YearRead:
 
 
 def subject_read(context: YearContext, subject: Subject) -> SubjectRead:
-    step = next(item for item in context.scheme.workflow if item.stage == subject.stage)
+    step = next((item for item in context.scheme.workflow if item.stage == subject.stage), None)
     due = (
         rectification_deadline(context.scheme, subject.published_on)
         if subject.published_on is not None
@@ -225,8 +225,8 @@ def subject_read(context: YearContext, subject: Subject) -> SubjectRead:
         is_zone=subject.is_zone,
         ranked=subject.ranked,
         stage=Stage(subject.stage),
-        stage_name=step.name,
-        stage_citation=step.citation,
+        stage_name=step.name if step else subject.stage,
+        stage_citation=step.citation if step else context.scheme.citation,
         stage_changed_at=subject.stage_changed_at,
         published_on=subject.published_on,
         rectification_due_on=due,
@@ -253,6 +253,12 @@ async def open_year(
     subjects: every county, district or zone of the city that the scheme's subject kinds name
     (Panjin art. 3, Zhumadian art. 3). A year no version covers is refused (409)."""
     city = history.latest().scheme.city
+    codes = registry()
+    if city not in codes:
+        raise Conflict(
+            f"The jurisdiction registry does not know {city}, the city of the scheme {history.scheme}: "
+            "its counties, districts and zones cannot be appraised until it does."
+        )
     ensure_jurisdiction(principal, city)
     if not (
         principal.has_scope("appraisal:admin")
@@ -282,7 +288,6 @@ async def open_year(
     session.add(year)
     await flush_or_conflict(session, f"Year {data.year} is already open for {scheme.scheme}.")
     first = scheme.workflow[0].stage
-    codes = registry()
     for kind in scheme.subjects:
         for code in codes.subtree(scheme.city):
             place = codes.require(code)
@@ -433,17 +438,17 @@ async def indicators(*, session: AsyncSession, context: YearContext) -> list[Ind
 
 
 def indicator_read(scheme: Scheme, indicator: Indicator) -> IndicatorRead:
-    area = next(item for item in scheme.content_areas if item.number == indicator.content_area)
+    area = next((item for item in scheme.content_areas if item.number == indicator.content_area), None)
     return IndicatorRead(
         code=indicator.code,
         name=indicator.name,
         content_area=indicator.content_area,
-        content_area_name=area.name,
+        content_area_name=area.name if area else f"content area {indicator.content_area}",
         component=indicator.component,
         max_points=indicator.max_points,
         department=indicator.department,
         description=indicator.description,
-        citation=area.citation,
+        citation=area.citation if area else scheme.citation,
     )
 
 
