@@ -181,3 +181,47 @@ async def test_a_malformed_upload_is_refused_before_the_year_is_looked_up(
         headers=staff(mint),
     )
     assert well_formed.status_code == 404, well_formed.text
+
+
+async def test_eight_concurrent_creates_of_one_record_give_one_201_and_seven_409(
+    client: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    """Without an Idempotency-Key, twins collide on the record's natural key: 409, never 500."""
+    city = staff(mint)
+    opened = await asyncio.gather(
+        *(
+            client.post(f"{BASE}/years", json={"scheme": "zhumadian", "year": 2132}, headers=city)
+            for _ in range(COPIES)
+        )
+    )
+    assert Counter(answer.status_code for answer in opened) == {201: 1, 409: COPIES - 1}
+    departments = await asyncio.gather(
+        *(
+            client.post(
+                f"{BASE}/years/2132/subjects",
+                params={"scheme": "zhumadian"},
+                json={"code": "wsjkw", "name": "市卫生健康委"},
+                headers=city,
+            )
+            for _ in range(COPIES)
+        )
+    )
+    assert Counter(answer.status_code for answer in departments) == {201: 1, 409: COPIES - 1}
+    listed = (
+        await client.get(f"{BASE}/years/2132/subjects", params={"scheme": "zhumadian"}, headers=city)
+    ).json()
+    assert [item["code"] for item in listed["items"]].count("wsjkw") == 1
+    keyed = {**city, "Idempotency-Key": "open-2132-indicator"}
+    body = {
+        "code": "basic",
+        "name": "基础工作",
+        "content_area": 1,
+        "max_points": 60,
+        "department": "市市场监管局",
+    }
+    first = await client.post(f"{BASE}/years/2132/indicators", json=body, headers=keyed)
+    again = await client.post(f"{BASE}/years/2132/indicators", json=body, headers=keyed)
+    other = await client.post(f"{BASE}/years/2132/indicators", json={**body, "max_points": 50}, headers=keyed)
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()

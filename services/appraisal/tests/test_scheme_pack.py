@@ -369,11 +369,11 @@ def test_a_version_of_a_scheme_may_appear_once(tmp_path: Path) -> None:
     with pytest.raises(PackError) as caught:
         load_schemes(tmp_path)
     assert (caught.value.file, caught.value.field) == ("panjin.yaml", "version.number")
-    assert caught.value.problem == "duplicate version 1 of scheme 'panjin' (also in panjin-copy.yaml)"
+    assert caught.value.problem == "scheme version panjin 1 is also defined in panjin-copy.yaml"
 
 
 def test_invalid_yaml_and_an_empty_folder_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(PackError, match="no scheme files"):
+    with pytest.raises(PackError, match="no scheme version files"):
         load_schemes(tmp_path)
     (tmp_path / "bad.yaml").write_text("scheme: [unclosed\n", encoding="utf-8")
     with pytest.raises(PackError, match="not valid YAML"):

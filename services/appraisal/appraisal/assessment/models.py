@@ -9,15 +9,16 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appraisal.db import Base
 from appraisal.years.models import PointsColumn
+from shared.db import Versioned
 
 
-class ScoreEntry(Base):
+class ScoreEntry(Versioned, Base):
     """日常考核结果: the points a member department gives a subject on one indicator, with the
     method it used (资料审查, 线上抽查, 明查暗访, 调研督导)."""
 
@@ -33,14 +34,13 @@ class ScoreEntry(Base):
     method: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
 
-class MidYearReview(Base):
+class MidYearReview(Versioned, Base):
     """年中评价 / 年中督促: key tasks and whether last year's problems were rectified; a
     ``last_year_rectified`` of false feeds the office-head interview (Panjin art. 14 para. 2,
     Zhumadian art. 17 para. 3)."""
@@ -54,11 +54,10 @@ class MidYearReview(Base):
     last_year_rectified: Mapped[bool | None] = mapped_column(Boolean)
     findings: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class StatusEvaluation(Base):
+class StatusEvaluation(Versioned, Base):
     """食品安全状况评价: satisfaction survey and pass rates (percent)."""
 
     __tablename__ = "status_evaluations"
@@ -70,11 +69,10 @@ class StatusEvaluation(Base):
     farm_produce_monitoring_pass_rate: Mapped[Decimal | None] = mapped_column(PointsColumn)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class SelfEvaluation(Base):
+class SelfEvaluation(Versioned, Base):
     """自评 / 年终自查: the county's own points per indicator and its statement; the county
     answers for their truth (Panjin art. 7(四), Zhumadian art. 7(四))."""
 
@@ -85,7 +83,6 @@ class SelfEvaluation(Base):
     statement: Mapped[str] = mapped_column(Text)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     submitted_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

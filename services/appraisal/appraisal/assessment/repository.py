@@ -23,19 +23,14 @@ ScoreRow = tuple[ScoreEntry, Subject, Indicator]
 OpinionRow = tuple[ReviewOpinion, Subject, Indicator]
 
 
-async def score_entry(
-    session: AsyncSession, year_id: uuid.UUID, entry_id: uuid.UUID, *, lock: bool = False
-) -> ScoreRow | None:
-    """A score entry of the year with its subject and indicator; ``lock``: the entry's row is
-    locked (and read again) until the transaction ends."""
+async def score_entry(session: AsyncSession, year_id: uuid.UUID, entry_id: uuid.UUID) -> ScoreRow | None:
+    """A score entry of the year with its subject and indicator."""
     query = (
         select(ScoreEntry, Subject, Indicator)
         .join(Subject, Subject.id == ScoreEntry.subject_id)
         .join(Indicator, Indicator.id == ScoreEntry.indicator_id)
         .where(ScoreEntry.id == entry_id, ScoreEntry.year_id == year_id)
     )
-    if lock:
-        query = query.with_for_update(of=ScoreEntry).execution_options(populate_existing=True)
     row = (await session.execute(query)).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
 
@@ -125,11 +120,5 @@ async def status_evaluation(session: AsyncSession, subject_id: uuid.UUID) -> Sta
     return await session.scalar(select(StatusEvaluation).where(StatusEvaluation.subject_id == subject_id))
 
 
-async def self_evaluation(
-    session: AsyncSession, subject_id: uuid.UUID, *, lock: bool = False
-) -> SelfEvaluation | None:
-    """A subject's self-evaluation; ``lock``: its row is locked (and read again)."""
-    query = select(SelfEvaluation).where(SelfEvaluation.subject_id == subject_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(query)
+async def self_evaluation(session: AsyncSession, subject_id: uuid.UUID) -> SelfEvaluation | None:
+    return await session.scalar(select(SelfEvaluation).where(SelfEvaluation.subject_id == subject_id))

@@ -25,11 +25,11 @@ from appraisal.assessment.schemas import (
     StatusEvaluationRead,
 )
 from appraisal.years.dependencies import CODE_PATTERN, SubjectDep, YearDep
-from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.concurrency import set_etag
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import UpdateDep, WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["assessment"])
 CodeFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)]
@@ -47,17 +47,15 @@ async def create_score_entry(
     context: YearDep,
     data: ScoreEntryCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    entry, subject, indicator = await service.record_score(
-        session=session, context=context, data=data, principal=principal
-    )
-    return await idempotency.respond(
+    entry, subject, indicator = await service.record_score(write=write, context=context, data=data)
+    return await write.respond(
         201,
         service.score_entry_read(entry, subject, indicator),
-        headers={"ETag": etag_for(entry.id, entry.version)},
+        record=entry,
     )
 
 
@@ -111,20 +109,18 @@ async def update_score_entry(
     data: ScoreEntryUpdate,
     response: Response,
     session: SessionDep,
-    if_match: IfMatch = None,
+    write: UpdateDep,
 ) -> ScoreEntryRead:
     entry, subject, indicator = await service.find_score(
-        session=session, context=context, entry_id=entry_id, principal=principal, lock=True
+        session=session, context=context, entry_id=entry_id, principal=principal
     )
-    require_if_match(if_match, entry.id, entry.version)
     entry = await service.update_score(
-        session=session,
+        write=write,
         context=context,
         entry=entry,
         subject=subject,
         indicator=indicator,
         data=data,
-        principal=principal,
     )
     set_etag(response, entry.id, entry.version)
     return service.score_entry_read(entry, subject, indicator)
@@ -143,14 +139,12 @@ async def create_mid_year_review(
     subject: SubjectDep,
     data: MidYearReviewCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    review = await service.record_mid_year_review(
-        session=session, context=context, subject=subject, data=data, principal=principal
-    )
-    return await idempotency.respond(201, service.review_read(subject, review))
+    review = await service.record_mid_year_review(write=write, context=context, subject=subject, data=data)
+    return await write.respond(201, service.review_read(subject, review))
 
 
 @router.get(
@@ -179,14 +173,12 @@ async def create_status_evaluation(
     subject: SubjectDep,
     data: StatusEvaluationCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    figures = await service.record_status_evaluation(
-        session=session, context=context, subject=subject, data=data, principal=principal
-    )
-    return await idempotency.respond(201, service.figures_read(subject, figures))
+    figures = await service.record_status_evaluation(write=write, context=context, subject=subject, data=data)
+    return await write.respond(201, service.figures_read(subject, figures))
 
 
 @router.get(
@@ -215,17 +207,17 @@ async def create_self_evaluation(
     subject: SubjectDep,
     data: SelfEvaluationCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     evaluation = await service.submit_self_evaluation(
-        session=session, context=context, subject=subject, data=data, principal=principal
+        write=write, context=context, subject=subject, data=data
     )
-    return await idempotency.respond(
+    return await write.respond(
         201,
         await service.self_evaluation_read(session=session, subject=subject, evaluation=evaluation),
-        headers={"ETag": etag_for(evaluation.id, evaluation.version)},
+        record=evaluation,
     )
 
 
@@ -258,19 +250,17 @@ async def update_self_evaluation(
     data: SelfEvaluationUpdate,
     response: Response,
     session: SessionDep,
-    if_match: IfMatch = None,
+    write: UpdateDep,
 ) -> SelfEvaluationRead:
     evaluation = await service.find_self_evaluation(
-        session=session, context=context, subject=subject, principal=principal, lock=True
+        session=session, context=context, subject=subject, principal=principal
     )
-    require_if_match(if_match, evaluation.id, evaluation.version)
     evaluation = await service.update_self_evaluation(
-        session=session,
+        write=write,
         context=context,
         subject=subject,
         evaluation=evaluation,
         data=data,
-        principal=principal,
     )
     set_etag(response, evaluation.id, evaluation.version)
     return await service.self_evaluation_read(session=session, subject=subject, evaluation=evaluation)
@@ -288,14 +278,12 @@ async def create_review_opinion(
     context: YearDep,
     data: ReviewOpinionCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    opinion, subject, indicator = await service.record_review_opinion(
-        session=session, context=context, data=data, principal=principal
-    )
-    return await idempotency.respond(201, service.opinion_read(opinion, subject, indicator))
+    opinion, subject, indicator = await service.record_review_opinion(write=write, context=context, data=data)
+    return await write.respond(201, service.opinion_read(opinion, subject, indicator))
 
 
 @router.get(

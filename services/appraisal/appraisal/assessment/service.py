@@ -35,7 +35,6 @@ from appraisal.assessment.schemas import (
     StatusEvaluationCreate,
     StatusEvaluationRead,
 )
-from appraisal.db import audit_log, flush_or_conflict
 from appraisal.evidence import repository as evidence_files
 from appraisal.evidence.service import evidence_read
 from appraisal.grading.points import points_text
@@ -45,9 +44,9 @@ from appraisal.years import repository as years
 from appraisal.years import roles
 from appraisal.years.models import Indicator, Subject
 from appraisal.years.service import YearContext, find_subject
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.writes import WriteContext
 
 
 async def _indicator(session: AsyncSession, context: YearContext, code: str) -> Indicator:
@@ -102,9 +101,10 @@ def _entry_json(entry: ScoreEntry) -> dict[str, Any]:
 
 
 async def record_score(
-    *, session: AsyncSession, context: YearContext, data: ScoreEntryCreate, principal: Principal
+    *, write: WriteContext, context: YearContext, data: ScoreEntryCreate
 ) -> tuple[ScoreEntry, Subject, Indicator]:
     """日常考核: the department responsible for the indicator (or city staff) scores a subject."""
+    session, principal = write.session, write.principal
     subject = await find_subject(session=session, context=context, principal=principal, code=data.subject)
     indicator = await _indicator(session, context, data.indicator)
     if not _scores_for(principal, context, indicator.department):
@@ -120,16 +120,11 @@ async def record_score(
         method=data.method,
         note=data.note,
         recorded_by=principal.actor,
-        version=1,
     )
-    session.add(entry)
-    await flush_or_conflict(
-        session, f"{subject.code} already has points for {indicator.code}; change them with PATCH."
+    await write.add(
+        entry, conflict=f"{subject.code} already has points for {indicator.code}; change them with PATCH."
     )
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.record(
         action="create",
         entity="score_entry",
         entity_id=str(entry.id),
@@ -145,11 +140,9 @@ async def find_score(
     context: YearContext,
     entry_id: uuid.UUID,
     principal: Principal,
-    lock: bool = False,
 ) -> ScoreRow:
-    """A score entry the caller may see (city staff, or its own department), else 404;
-    ``lock``: its row stays locked until the transaction ends (updates run one at a time)."""
-    row = await repository.score_entry(session, context.year.id, entry_id, lock=lock)
+    """A score entry the caller may see (city staff, or its own department), else 404."""
+    row = await repository.score_entry(session, context.year.id, entry_id)
     if row is None or not _scores_for(principal, context, row[0].department):
         raise NotFound(f"No score entry {entry_id} in {context.label}.")
     return row
@@ -157,14 +150,15 @@ async def find_score(
 
 async def update_score(
     *,
-    session: AsyncSession,
+    write: WriteContext,
     context: YearContext,
     entry: ScoreEntry,
     subject: Subject,
     indicator: Indicator,
     data: ScoreEntryUpdate,
-    principal: Principal,
 ) -> ScoreEntry:
+    write.expect_current(entry)
+    principal = write.principal
     require_before_evaluation(context, subject, "The daily assessment")
     before = _entry_json(entry)
     if data.points is not None:
@@ -175,12 +169,8 @@ async def update_score(
     if "note" in data.model_fields_set:
         entry.note = data.note
     entry.recorded_by = principal.actor
-    entry.version += 1
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="update",
         entity="score_entry",
         entity_id=str(entry.id),
@@ -219,13 +209,9 @@ async def list_scores(
 
 
 async def record_mid_year_review(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: MidYearReviewCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: MidYearReviewCreate
 ) -> MidYearReview:
+    principal = write.principal
     roles.require_city_staff(principal, context.year, "The mid-year review")
     require_stage(context, subject, Stage.MID_YEAR_REVIEW, "The mid-year review")
     review = MidYearReview(
@@ -235,14 +221,9 @@ async def record_mid_year_review(
         last_year_rectified=data.last_year_rectified,
         findings=data.findings,
         recorded_by=principal.actor,
-        version=1,
     )
-    session.add(review)
-    await flush_or_conflict(session, f"The mid-year review of {subject.code} is already recorded.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(review, conflict=f"The mid-year review of {subject.code} is already recorded.")
+    await write.record(
         action="create",
         entity="mid_year_review",
         entity_id=_subject_label(context, subject),
@@ -253,14 +234,10 @@ async def record_mid_year_review(
 
 
 async def record_status_evaluation(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: StatusEvaluationCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: StatusEvaluationCreate
 ) -> StatusEvaluation:
     """The city's food-safety office and the member departments survey and sample (art. 7(三))."""
+    principal = write.principal
     year = context.year
     if not (roles.is_city_staff(principal, year) or roles.is_department_user(principal, year)):
         raise Forbidden("The status evaluation is recorded by the city's office and member departments.")
@@ -272,14 +249,9 @@ async def record_status_evaluation(
         farm_produce_monitoring_pass_rate=data.farm_produce_monitoring_pass_rate,
         note=data.note,
         recorded_by=principal.actor,
-        version=1,
     )
-    session.add(figures)
-    await flush_or_conflict(session, f"The status evaluation of {subject.code} is already recorded.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(figures, conflict=f"The status evaluation of {subject.code} is already recorded.")
+    await write.record(
         action="create",
         entity="status_evaluation",
         entity_id=_subject_label(context, subject),
@@ -312,14 +284,10 @@ def _self_json(evaluation: SelfEvaluation) -> dict[str, Any]:
 
 
 async def submit_self_evaluation(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: SelfEvaluationCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: SelfEvaluationCreate
 ) -> SelfEvaluation:
     """自评 by the subject itself, which answers for its truth (art. 7(四))."""
+    session, principal = write.session, write.principal
     roles.require_own_record(principal, context.year, subject, "The self-evaluation")
     require_stage(context, subject, Stage.SELF_EVALUATION, "The self-evaluation")
     evaluation = SelfEvaluation(
@@ -327,16 +295,12 @@ async def submit_self_evaluation(
         statement=data.statement,
         items=await _self_items(session, context, data.items),
         submitted_by=principal.actor,
-        version=1,
     )
-    session.add(evaluation)
-    await flush_or_conflict(
-        session, f"{subject.code} has already submitted its self-evaluation; change it with PATCH."
+    await write.add(
+        evaluation,
+        conflict=f"{subject.code} has already submitted its self-evaluation; change it with PATCH.",
     )
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.record(
         action="create",
         entity="self_evaluation",
         entity_id=_subject_label(context, subject),
@@ -352,13 +316,11 @@ async def find_self_evaluation(
     context: YearContext,
     subject: Subject,
     principal: Principal,
-    lock: bool = False,
 ) -> SelfEvaluation:
-    """The subject's self-evaluation, for those who read its records; ``lock``: its row stays
-    locked until the transaction ends (updates run one at a time)."""
+    """The subject's self-evaluation, for those who read its records."""
     if not roles.reads_own_records(principal, context.year, subject):
         raise NotFound(f"No subject {subject.code} in {context.label}.")
-    evaluation = await repository.self_evaluation(session, subject.id, lock=lock)
+    evaluation = await repository.self_evaluation(session, subject.id)
     if evaluation is None:
         raise NotFound(f"{subject.code} has not submitted its self-evaluation.")
     return evaluation
@@ -366,13 +328,14 @@ async def find_self_evaluation(
 
 async def update_self_evaluation(
     *,
-    session: AsyncSession,
+    write: WriteContext,
     context: YearContext,
     subject: Subject,
     evaluation: SelfEvaluation,
     data: SelfEvaluationUpdate,
-    principal: Principal,
 ) -> SelfEvaluation:
+    write.expect_current(evaluation)
+    session, principal = write.session, write.principal
     roles.require_own_record(principal, context.year, subject, "The self-evaluation")
     require_stage(context, subject, Stage.SELF_EVALUATION, "The self-evaluation")
     before = _self_json(evaluation)
@@ -381,12 +344,8 @@ async def update_self_evaluation(
     if data.items is not None:
         evaluation.items = await _self_items(session, context, data.items)
     evaluation.submitted_by = principal.actor
-    evaluation.version += 1
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="update",
         entity="self_evaluation",
         entity_id=_subject_label(context, subject),
@@ -398,9 +357,10 @@ async def update_self_evaluation(
 
 
 async def record_review_opinion(
-    *, session: AsyncSession, context: YearContext, data: ReviewOpinionCreate, principal: Principal
+    *, write: WriteContext, context: YearContext, data: ReviewOpinionCreate
 ) -> OpinionRow:
     """年终评审: the department responsible for the indicator reviews it for a subject."""
+    session, principal = write.session, write.principal
     subject = await find_subject(session=session, context=context, principal=principal, code=data.subject)
     indicator = await _indicator(session, context, data.indicator)
     if not _scores_for(principal, context, indicator.department):
@@ -416,12 +376,8 @@ async def record_review_opinion(
         points=data.points,
         recorded_by=principal.actor,
     )
-    session.add(opinion)
-    await flush_or_conflict(session, f"{indicator.code} of {subject.code} already has a review opinion.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(opinion, conflict=f"{indicator.code} of {subject.code} already has a review opinion.")
+    await write.record(
         action="create",
         entity="review_opinion",
         entity_id=str(opinion.id),

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.db import audit_log
 from appraisal.evaluation import repository
 from appraisal.evaluation.models import Adjustment
 from appraisal.evaluation.schemas import AdjustmentCreate, AdjustmentRead
@@ -16,19 +15,14 @@ from appraisal.workflow.guards import require_unpublished
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
-from shared.audit import record_audit
-from shared.auth import Principal
 from shared.errors import Conflict
+from shared.writes import WriteContext
 
 
 async def record_adjustment(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: AdjustmentCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: AdjustmentCreate
 ) -> Adjustment:
+    principal = write.principal
     roles.require_city_staff(principal, context.year, "Recording bonuses and deductions")
     require_unpublished(subject)
     if data.provincial and context.scheme.double_counting is None:
@@ -44,12 +38,8 @@ async def record_adjustment(
         reason=data.reason,
         recorded_by=principal.actor,
     )
-    session.add(adjustment)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(adjustment)
+    await write.record(
         action="create",
         entity="adjustment",
         entity_id=str(adjustment.id),

@@ -8,7 +8,6 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.db import audit_log
 from appraisal.evaluation import repository
 from appraisal.evaluation.models import CircumstanceFinding
 from appraisal.evaluation.schemas import CircumstanceCreate, CircumstanceRead
@@ -18,9 +17,8 @@ from appraisal.workflow.guards import require_unpublished
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
-from shared.audit import record_audit
-from shared.auth import Principal
 from shared.errors import Conflict
+from shared.writes import WriteContext
 
 Effect = Literal["downgrade", "veto"]
 
@@ -38,14 +36,10 @@ def circumstance_effect(scheme: Scheme, circumstance_id: str) -> tuple[Circumsta
 
 
 async def record_circumstance(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: CircumstanceCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: CircumstanceCreate
 ) -> CircumstanceFinding:
     """A downgrade or veto recorded against the catalogue, with its evidence."""
+    session, principal = write.session, write.principal
     roles.require_city_staff(principal, context.year, "Recording downgrade and veto circumstances")
     require_unpublished(subject)
     catalogue, effect = circumstance_effect(context.scheme, data.circumstance)
@@ -62,12 +56,8 @@ async def record_circumstance(
         evidence_files=[str(item) for item in data.evidence_files],
         recorded_by=principal.actor,
     )
-    session.add(finding)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(finding)
+    await write.record(
         action="create",
         entity="circumstance",
         entity_id=str(finding.id),

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.consequences.rules import attribute_incident
-from appraisal.db import audit_log
 from appraisal.evaluation import repository
 from appraisal.evaluation.circumstances import circumstance_effect
 from appraisal.evaluation.models import Incident
@@ -20,23 +19,23 @@ from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import repository as years
 from appraisal.years import roles
 from appraisal.years.service import YearContext
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden
 from shared.jurisdictions import registry
+from shared.writes import WriteContext
 
 
 async def record_incident(
     *,
-    session: AsyncSession,
+    write: WriteContext,
     history: SchemeHistory,
     data: IncidentDeduction | IncidentCircumstance,
-    principal: Principal,
     today: dt.date,
 ) -> tuple[Incident, bool]:
     """An incident and the year it counts against, by the version of the scheme in force on
     the day it happened; also whether that year's result for the subject is published already
     (it then changes only by a recorded reopening)."""
+    session, principal = write.session, write.principal
     city = history.latest().scheme.city
     if not roles.is_city_staff_of(principal, city):
         raise Forbidden(f"Incidents of {history.scheme} are recorded by the appraisal office of {city}.")
@@ -72,17 +71,13 @@ async def record_incident(
         citation=attribution.citation,
         recorded_by=principal.actor,
     )
-    session.add(incident)
-    await session.flush()
+    await write.add(incident)
     counted = next((row for row in opened if row.year == attribution.year), None)
     requires_reopening = False
     if counted is not None:
         subject = await years.subject_by_code(session, counted.id, data.subject)
         requires_reopening = subject is not None and Stage(subject.stage) in AFTER_PUBLICATION
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.record(
         action="create",
         entity="incident",
         entity_id=str(incident.id),

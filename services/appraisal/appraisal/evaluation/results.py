@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.db import audit_log
 from appraisal.evaluation import repository
 from appraisal.evaluation.figures import Figures, gather_figures
 from appraisal.evaluation.models import PublishedResult, Result
@@ -28,9 +27,9 @@ from appraisal.years import repository as years
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict
+from shared.writes import WriteContext
 
 
 @dataclass(frozen=True)
@@ -116,14 +115,11 @@ def _same(stored: Result, computed: Computed) -> bool:
 
 
 async def run_evaluation(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    principal: Principal,
-    interpretations: AppraisalInterpretations,
+    *, write: WriteContext, context: YearContext, interpretations: AppraisalInterpretations
 ) -> list[Computed]:
     """Compute and keep the results of the subjects at the comprehensive evaluation; refuse
     when that would change a published result (reopen that subject first)."""
+    session, principal = write.session, write.principal
     roles.require_city_staff(principal, context.year, "The comprehensive evaluation")
     await years.lock_year(session, context.year.id)  # one computation of a year at a time
     computed = await compute(session=session, context=context, interpretations=interpretations)
@@ -148,11 +144,8 @@ async def run_evaluation(
             row = Result(subject_id=item.subject.id)
             session.add(row)
         _fill(row, item, principal.actor)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="evaluate",
         entity="year",
         entity_id=f"{context.year.scheme}:{context.year.year}",
@@ -218,15 +211,10 @@ async def ensure_publishable(
 
 
 async def publish(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    result: Result,
-    published_on: dt.date,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, result: Result, published_on: dt.date
 ) -> None:
     """结果通报: keep the published result (history) and start the rectification month."""
+    session, principal = write.session, write.principal
     year = context.year
     previous = await repository.publications_of(session, subject.id)
     session.add(
@@ -255,7 +243,6 @@ async def publish(
     subject.published_on = published_on
     if year.published_on is None:
         year.published_on = published_on
-        year.version += 1
 
 
 async def year_results(*, session: AsyncSession, context: YearContext, principal: Principal) -> YearResults:

@@ -25,9 +25,9 @@ from appraisal.schemes.state import interpretations_of, schemes_of
 from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.service import require_known_scheme
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evaluation"])
 
@@ -45,14 +45,12 @@ async def create_adjustment(
     subject: SubjectDep,
     data: AdjustmentCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    adjustment = await adjustments.record_adjustment(
-        session=session, context=context, subject=subject, data=data, principal=principal
-    )
-    return await idempotency.respond(201, adjustments.adjustment_read(subject, adjustment))
+    adjustment = await adjustments.record_adjustment(write=write, context=context, subject=subject, data=data)
+    return await write.respond(201, adjustments.adjustment_read(subject, adjustment))
 
 
 @router.get(
@@ -81,14 +79,14 @@ async def create_circumstance(
     subject: SubjectDep,
     data: CircumstanceCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     finding = await circumstances.record_circumstance(
-        session=session, context=context, subject=subject, data=data, principal=principal
+        write=write, context=context, subject=subject, data=data
     )
-    return await idempotency.respond(201, circumstances.circumstance_read(context, subject, finding))
+    return await write.respond(201, circumstances.circumstance_read(context, subject, finding))
 
 
 @router.get(
@@ -115,16 +113,14 @@ async def run_evaluation(
     context: YearDep,
     request: Request,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
     data: Annotated[EvaluationRun | None, Body()] = None,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    await results.run_evaluation(
-        session=session, context=context, principal=principal, interpretations=interpretations_of(request)
-    )
+    await results.run_evaluation(write=write, context=context, interpretations=interpretations_of(request))
     body = await results.year_results(session=session, context=context, principal=principal)
-    return await idempotency.respond(200, body)
+    return await write.respond(200, body)
 
 
 @router.get(
@@ -173,15 +169,15 @@ async def create_incident(
     request: Request,
     session: SessionDep,
     principal: Writer,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
     history = require_known_scheme(schemes=schemes_of(request), scheme=data.scheme, field="body.scheme")
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     incident, requires_reopening = await incidents.record_incident(
-        session=session, history=history, data=data, principal=principal, today=policy_today()
+        write=write, history=history, data=data, today=policy_today()
     )
-    return await idempotency.respond(201, incidents.incident_read(incident, requires_reopening))
+    return await write.respond(201, incidents.incident_read(incident, requires_reopening))
 
 
 @router.get(

@@ -16,10 +16,10 @@ from appraisal.evidence import service
 from appraisal.evidence.content import ALLOWED_MEDIA_TYPES, PackageLimits
 from appraisal.evidence.service import Purpose
 from appraisal.years.dependencies import SubjectDep, YearDep
-from shared.db import SessionDep
-from shared.errors import PayloadTooLarge
-from shared.idempotency import HEADER, Idempotency, owner_of, request_fingerprint
+from shared.db import SessionDep, get_database
+from shared.errors import InvalidInput, PayloadTooLarge
 from shared.problems import problem_responses
+from shared.writes import IdempotencyKey, WriteContext, request_fingerprint
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evidence"])
 CHUNK = 1024 * 1024
@@ -61,15 +61,21 @@ async def upload_evidence(
     purpose: Annotated[Purpose, Form(description="What the file backs.")],
     request: Request,
     session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     settings: Settings = request.app.state.settings
     content = await read_limited(file, settings.evidence_max_bytes)
-    # the multipart body is parsed already: the key's fingerprint is the file's digest
-    idempotency = Idempotency(
+    if idempotency_key is not None and not idempotency_key.isprintable():
+        raise InvalidInput.field("header.idempotency-key", "must be printable characters")
+    # the write path, with the file's digest as the key's fingerprint: the multipart body is
+    # parsed already (and its boundary differs each time a client sends the same file)
+    write = WriteContext(
         session=session,
-        table=request.app.state.idempotency_table,
-        owner=owner_of(principal),
-        key=request.headers.get(HEADER),
+        principal=principal,
+        tables=request.app.state.platform_tables,
+        service=settings.service_name,
+        sessions=get_database(request).sessions,
+        idempotency_key=idempotency_key,
         method=request.method,
         path=request.url.path,
         request_hash=request_fingerprint(
@@ -78,10 +84,10 @@ async def upload_evidence(
             f"{purpose}\n{file.filename}\n{file.content_type}\n".encode() + content,
         ),
     )
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     evidence = await service.store(
-        session=session,
+        write=write,
         context=context,
         subject=subject,
         purpose=purpose,
@@ -91,9 +97,8 @@ async def upload_evidence(
         limits=PackageLimits(
             unpacked_bytes=settings.evidence_max_unpacked_bytes, members=settings.evidence_max_package_members
         ),
-        principal=principal,
     )
-    return await idempotency.respond(201, service.evidence_read(subject, evidence))
+    return await write.respond(201, service.evidence_read(subject, evidence))
 
 
 @router.get(

@@ -12,7 +12,6 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.assessment.schemas import EvidenceRead
-from appraisal.db import audit_log
 from appraisal.evidence import repository
 from appraisal.evidence.content import ALLOWED_MEDIA_TYPES, FILE_TYPES, FileType, PackageLimits, check_content
 from appraisal.evidence.models import EvidenceFile
@@ -21,9 +20,9 @@ from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnsupportedMediaType
+from shared.writes import WriteContext
 
 Purpose = Literal["self_evaluation", "circumstance", "rectification"]
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -71,7 +70,7 @@ def _check_writer(context: YearContext, subject: Subject, purpose: Purpose, prin
 
 async def store(
     *,
-    session: AsyncSession,
+    write: WriteContext,
     context: YearContext,
     subject: Subject,
     purpose: Purpose,
@@ -79,9 +78,9 @@ async def store(
     declared_type: str | None,
     content: bytes,
     limits: PackageLimits,
-    principal: Principal,
 ) -> EvidenceFile:
     """Check who and when, the type (declared and by its content) and keep the file."""
+    principal = write.principal
     _check_writer(context, subject, purpose, principal)
     filename = safe_filename(filename)
     kind = file_type(declared_type, filename)
@@ -96,12 +95,8 @@ async def store(
         content=content,
         uploaded_by=principal.actor,
     )
-    session.add(evidence)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(evidence)
+    await write.record(
         action="upload",
         entity="evidence",
         entity_id=str(evidence.id),

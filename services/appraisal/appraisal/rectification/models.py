@@ -7,14 +7,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appraisal.db import Base
+from shared.db import Versioned
 
 
-class RectificationReport(Base):
+class RectificationReport(Versioned, Base):
     """A subject's written report with measures and deadlines, answering the publication of
     ``published_on``."""
 
@@ -28,5 +29,4 @@ class RectificationReport(Base):
     summary: Mapped[str] = mapped_column(Text)
     measures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     submitted_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -9,9 +9,9 @@ from appraisal.rectification import service
 from appraisal.rectification.schemas import RectificationCreate, RectificationRead, RectificationStatus
 from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["rectification"])
 
@@ -29,19 +29,18 @@ async def submit_rectification(
     subject: SubjectDep,
     data: RectificationCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     report = await service.submit(
-        session=session,
+        write=write,
         context=context,
         subject=subject,
         data=data,
-        principal=principal,
         today=policy_today(),
     )
-    return await idempotency.respond(201, service.report_read(context, subject, report))
+    return await write.respond(201, service.report_read(context, subject, report))
 
 
 @router.get(

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.consequences.rules import rectification_deadline, rectification_findings
-from appraisal.db import audit_log, flush_or_conflict
 from appraisal.rectification import repository
 from appraisal.rectification.models import RectificationReport
 from appraisal.rectification.schemas import (
@@ -23,9 +22,9 @@ from appraisal.workflow.states import AFTER_PUBLICATION, Stage
 from appraisal.years import roles
 from appraisal.years.models import Subject
 from appraisal.years.service import YearContext, visible_subjects
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
+from shared.writes import WriteContext
 
 
 def report_read(context: YearContext, subject: Subject, report: RectificationReport) -> RectificationRead:
@@ -44,15 +43,10 @@ def report_read(context: YearContext, subject: Subject, report: RectificationRep
 
 
 async def submit(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: RectificationCreate,
-    principal: Principal,
-    today: dt.date,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: RectificationCreate, today: dt.date
 ) -> RectificationReport:
     """The subject's written report with measures and deadlines, answering its publication."""
+    principal = write.principal
     roles.require_own_record(principal, context.year, subject, "The rectification report")
     if roles.is_department_subject(subject, context.year):
         raise Conflict(
@@ -78,17 +72,13 @@ async def submit(
         summary=data.summary,
         measures=[item.model_dump(mode="json") for item in data.measures],
         submitted_by=principal.actor,
-        version=1,
     )
-    session.add(report)
-    await flush_or_conflict(
-        session,
-        f"{subject.code} has already reported on the publication of {subject.published_on.isoformat()}.",
+    await write.add(
+        report,
+        conflict=f"{subject.code} has already reported on the publication of "
+        f"{subject.published_on.isoformat()}.",
     )
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.record(
         action="create",
         entity="rectification_report",
         entity_id=f"{context.year.scheme}:{context.year.year}:{subject.code}",

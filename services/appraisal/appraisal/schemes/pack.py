@@ -22,7 +22,7 @@ from appraisal.interpretations import BAND_INTERPRETATIONS
 from appraisal.schemes.history import SchemeHistory, VersionCollision
 from appraisal.workflow.states import REOPEN_TO, Stage
 from shared.errors import InvalidInput, PackError
-from shared.packs import parse_pack
+from shared.packs import load_pack_folder, parse_pack
 
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 
@@ -406,22 +406,23 @@ def load_scheme(path: Path) -> Scheme:
 def load_histories(packs_dir: Path) -> dict[str, SchemeHistory]:
     """Every ``*.yaml`` scheme version in ``packs_dir``, each checked, as each scheme's
     history of versions (the rule of :mod:`appraisal.schemes.history`)."""
-    files = sorted(packs_dir.glob("*.yaml"))
-    if not files:
-        raise PackError(str(packs_dir), "-", "no scheme files (*.yaml) found")
-    loaded = [(load_scheme(path), path.name) for path in files]
-    origin: dict[tuple[str, int], str] = {}
+    files: dict[int, str] = {}
+
+    def load(path: Path) -> Scheme:
+        scheme = load_scheme(path)
+        files[id(scheme)] = path.name
+        return scheme
+
+    loaded = load_pack_folder(
+        packs_dir,
+        load,
+        key=lambda scheme: f"{scheme.scheme} {scheme.version.number}",
+        what="scheme version",
+        key_field="version.number",
+    )
     histories: dict[str, SchemeHistory] = {}
-    for scheme, file in sorted(loaded, key=lambda item: (item[0].scheme, item[0].version.number)):
-        key = (scheme.scheme, scheme.version.number)
-        if key in origin:
-            raise PackError(
-                file,
-                "version.number",
-                f"duplicate version {scheme.version.number} of scheme {scheme.scheme!r} "
-                f"(also in {origin[key]})",
-            )
-        origin[key] = file
+    for scheme in sorted(loaded.values(), key=lambda item: (item.scheme, item.version.number)):
+        file = files[id(scheme)]
         history = histories.setdefault(scheme.scheme, SchemeHistory(scheme.scheme))
         if history.versions and history.latest().scheme.city != scheme.city:
             raise PackError(

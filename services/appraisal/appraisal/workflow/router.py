@@ -10,9 +10,9 @@ from appraisal.workflow import service
 from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.schemas import BulkTransitionCreate, TransitionCreate, TransitionRead
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["workflow"])
 
@@ -31,20 +31,19 @@ async def create_transition(
     data: TransitionCreate,
     request: Request,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     [(moved, transition)] = await service.move(
-        session=session,
+        write=write,
         context=context,
         codes=[subject.code],
         data=data,
-        principal=principal,
         interpretations=interpretations_of(request),
         today=policy_today(),
     )
-    return await idempotency.respond(201, service.transition_read(moved, transition))
+    return await write.respond(201, service.transition_read(moved, transition))
 
 
 @router.post(
@@ -60,20 +59,19 @@ async def create_transitions(
     data: BulkTransitionCreate,
     request: Request,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     moved = await service.move(
-        session=session,
+        write=write,
         context=context,
         codes=data.subjects,
         data=data,
-        principal=principal,
         interpretations=interpretations_of(request),
         today=policy_today(),
     )
-    return await idempotency.respond(
+    return await write.respond(
         201, [service.transition_read(subject, transition) for subject, transition in moved]
     )
 

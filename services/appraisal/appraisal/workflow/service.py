@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.db import audit_log
 from appraisal.evaluation import results as evaluation
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.workflow.states import Stage, is_reopening, validate_transition
@@ -15,18 +14,16 @@ from appraisal.years import repository, roles
 from appraisal.years.models import Subject, Transition
 from appraisal.years.schemas import TransitionCreate, TransitionRead
 from appraisal.years.service import YearContext, subject_json
-from shared.audit import record_audit
-from shared.auth import Principal
 from shared.errors import Conflict, NotFound
+from shared.writes import WriteContext
 
 
 async def move(
     *,
-    session: AsyncSession,
+    write: WriteContext,
     context: YearContext,
     codes: Sequence[str] | None,
     data: TransitionCreate,
-    principal: Principal,
     interpretations: AppraisalInterpretations,
     today: dt.date,
 ) -> list[tuple[Subject, Transition]]:
@@ -36,6 +33,7 @@ async def move(
     reason (422 without one). Publication needs a kept result that the stored figures still
     give; it keeps the published result and starts the rectification month.
     """
+    session, principal = write.session, write.principal
     year, scheme = context.year, context.scheme
     roles.require_city_staff(principal, year, "Moving subjects through the procedure")
     effective_on = data.effective_on or today
@@ -80,21 +78,16 @@ async def move(
         session.add(transition)
         if data.to is Stage.PUBLISHED:
             await evaluation.publish(
-                session=session,
+                write=write,
                 context=context,
                 subject=subject,
                 result=results[subject.id],
                 published_on=effective_on,
-                principal=principal,
             )
         subject.stage = data.to.value
         subject.stage_changed_at = now
-        subject.version += 1
         moved.append((subject, transition))
-        await record_audit(
-            session,
-            audit_log,
-            principal=principal,
+        await write.record(
             action="reopen" if transition.reopening else "transition",
             entity="subject",
             entity_id=f"{year.scheme}:{year.year}:{subject.code}",
@@ -102,7 +95,7 @@ async def move(
             before=before,
             after={**subject_json(subject), "reason": data.reason, "effective_on": effective_on.isoformat()},
         )
-    await session.flush()
+    await write.flush()
     return moved
 
 

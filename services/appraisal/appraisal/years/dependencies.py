@@ -101,23 +101,7 @@ async def year_named(
     )
 
 
-async def year_for_update(
-    _: BodyFirst,
-    year: YearPath,
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    scheme: SchemeQuery = None,
-) -> YearContext:
-    """The year of the path, its row locked until the request's transaction ends: updates of
-    one year run one at a time, so the second sees the first's version (412)."""
-    return await service.find_year(
-        session=session, principal=principal, schemes=schemes_of(request), year=year, scheme=scheme, lock=True
-    )
-
-
 YearDep = Annotated[YearContext, Depends(year_named)]
-YearForUpdate = Annotated[YearContext, Depends(year_for_update)]
 
 
 async def subject_named(
@@ -127,15 +111,4 @@ async def subject_named(
     return await service.find_subject(session=session, context=context, principal=principal, code=subject)
 
 
-async def subject_for_update(
-    subject: SubjectPath, context: YearDep, session: SessionDep, principal: CurrentPrincipal
-) -> Subject:
-    """The subject of the path, its row locked until the request's transaction ends: updates
-    of one subject run one at a time, so the second sees the first's version (412)."""
-    return await service.find_subject(
-        session=session, context=context, principal=principal, code=subject, lock=True
-    )
-
-
 SubjectDep = Annotated[Subject, Depends(subject_named)]
-SubjectForUpdate = Annotated[Subject, Depends(subject_for_update)]

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -24,12 +23,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appraisal.db import Base
+from shared.db import Versioned
 
 PointsColumn = Numeric(16, 6)
 """Points and percentages: six decimals, as the API accepts them."""
 
 
-class AppraisalYear(Base):
+class AppraisalYear(Versioned, Base):
     """考核年度: one scheme's year, 1 Jan – 31 Dec (Panjin art. 6, Zhumadian art. 5).
 
     ``scheme_version``: the version of the scheme the year is appraised under (the one in
@@ -51,11 +51,10 @@ class AppraisalYear(Base):
     deductions_cap: Mapped[Decimal | None] = mapped_column(PointsColumn)
     published_on: Mapped[dt.date | None] = mapped_column(Date)
     opened_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Subject(Base):
+class Subject(Versioned, Base):
     """考核对象: a county or district government, a zone's management committee or a member
     department of the food-safety committee, with its current stage of the procedure.
 
@@ -79,7 +78,6 @@ class Subject(Base):
     stage_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_on: Mapped[dt.date | None] = mapped_column(Date)
     outstanding_note: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

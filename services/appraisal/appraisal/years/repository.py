@@ -24,8 +24,8 @@ async def years_of_scheme(session: AsyncSession, scheme: str) -> Sequence[Apprai
 
 
 async def lock_year(session: AsyncSession, year_id: uuid.UUID) -> AppraisalYear:
-    """The year row, locked (and read again): computations that rank all subjects, and
-    updates of the year, run one at a time."""
+    """The year row, locked (and read again): computations that rank all subjects run one at
+    a time."""
     query = (
         select(AppraisalYear)
         .where(AppraisalYear.id == year_id)
@@ -42,12 +42,8 @@ async def subjects_of(session: AsyncSession, year_id: uuid.UUID, *, lock: bool =
     return list((await session.scalars(query)).all())
 
 
-async def subject_by_code(
-    session: AsyncSession, year_id: uuid.UUID, code: str, *, lock: bool = False
-) -> Subject | None:
+async def subject_by_code(session: AsyncSession, year_id: uuid.UUID, code: str) -> Subject | None:
     query = select(Subject).where(Subject.year_id == year_id, Subject.code == code)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).one_or_none()
 
 

@@ -10,8 +10,7 @@ from appraisal.access import Reader, Writer
 from appraisal.schemes.enums import scheme_enum
 from appraisal.schemes.state import schemes_of
 from appraisal.years import service
-from appraisal.years.dependencies import SubjectDep, SubjectForUpdate, YearDep, YearForUpdate
-from appraisal.years.models import AppraisalYear, Subject
+from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.schemas import (
     IndicatorCreate,
     IndicatorRead,
@@ -25,13 +24,13 @@ from appraisal.years.schemas import (
     YearUpdate,
 )
 from shared.auth import CurrentPrincipal, Principal
-from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.errors import Forbidden
-from shared.idempotency import IdempotencyDep
 from shared.months import policy_today
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import UpdateDep, WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["years"])
 
@@ -46,14 +45,6 @@ async def year_opener(principal: CurrentPrincipal) -> Principal:
 Opener = Annotated[Principal, Depends(year_opener)]
 
 
-def year_tag(year: AppraisalYear) -> str:
-    return f"{year.scheme}-{year.year}"
-
-
-def subject_tag(year: AppraisalYear, subject: Subject) -> str:
-    return f"{year.scheme}-{year.year}-{subject.code}"
-
-
 @router.post(
     "/years",
     status_code=201,
@@ -62,18 +53,16 @@ def subject_tag(year: AppraisalYear, subject: Subject) -> str:
     responses=problem_responses(403, 409, 422),
 )
 async def open_year(
-    data: YearOpen, request: Request, session: SessionDep, principal: Opener, idempotency: IdempotencyDep
+    data: YearOpen, request: Request, session: SessionDep, principal: Opener, write: WriteDep
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     history = service.require_known_scheme(
         schemes=schemes_of(request), scheme=data.scheme, field="body.scheme"
     )
-    context = await service.open_year(session=session, history=history, data=data, principal=principal)
+    context = await service.open_year(write=write, history=history, data=data)
     body = await service.year_read(session=session, context=context)
-    return await idempotency.respond(
-        201, body, headers={"ETag": etag_for(year_tag(context.year), context.year.version)}
-    )
+    return await write.respond(201, body, record=context.year)
 
 
 @router.get("/years", response_model=Page[YearRead], summary="Appraisal years you can see")
@@ -99,7 +88,7 @@ async def list_years(
     responses=problem_responses(404, 409),
 )
 async def read_year(principal: Reader, context: YearDep, response: Response, session: SessionDep) -> YearRead:
-    set_etag(response, year_tag(context.year), context.year.version)
+    set_etag(response, context.year.id, context.year.version)
     return await service.year_read(session=session, context=context)
 
 
@@ -111,15 +100,14 @@ async def read_year(principal: Reader, context: YearDep, response: Response, ses
 )
 async def update_year(
     principal: Writer,
-    context: YearForUpdate,
+    context: YearDep,
     data: YearUpdate,
     response: Response,
     session: SessionDep,
-    if_match: IfMatch = None,
+    write: UpdateDep,
 ) -> YearRead:
-    require_if_match(if_match, year_tag(context.year), context.year.version)
-    context = await service.update_year(session=session, context=context, data=data, principal=principal)
-    set_etag(response, year_tag(context.year), context.year.version)
+    context = await service.update_year(write=write, context=context, data=data)
+    set_etag(response, context.year.id, context.year.version)
     return await service.year_read(session=session, context=context)
 
 
@@ -149,15 +137,15 @@ async def create_subject(
     context: YearDep,
     data: SubjectCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    subject = await service.add_department(session=session, context=context, data=data, principal=principal)
-    return await idempotency.respond(
+    subject = await service.add_department(write=write, context=context, data=data)
+    return await write.respond(
         201,
         service.subject_read(context, subject),
-        headers={"ETag": etag_for(subject_tag(context.year, subject), subject.version)},
+        record=subject,
     )
 
 
@@ -170,7 +158,7 @@ async def create_subject(
 async def read_subject(
     principal: Reader, context: YearDep, subject: SubjectDep, response: Response
 ) -> SubjectRead:
-    set_etag(response, subject_tag(context.year, subject), subject.version)
+    set_etag(response, subject.id, subject.version)
     return service.subject_read(context, subject)
 
 
@@ -183,17 +171,13 @@ async def read_subject(
 async def update_subject(
     principal: Writer,
     context: YearDep,
-    subject: SubjectForUpdate,
+    subject: SubjectDep,
     data: SubjectUpdate,
     response: Response,
-    session: SessionDep,
-    if_match: IfMatch = None,
+    write: UpdateDep,
 ) -> SubjectRead:
-    require_if_match(if_match, subject_tag(context.year, subject), subject.version)
-    subject = await service.update_subject(
-        session=session, context=context, subject=subject, data=data, principal=principal
-    )
-    set_etag(response, subject_tag(context.year, subject), subject.version)
+    subject = await service.update_subject(write=write, context=context, subject=subject, data=data)
+    set_etag(response, subject.id, subject.version)
     return service.subject_read(context, subject)
 
 
@@ -225,12 +209,12 @@ async def create_indicator(
     context: YearDep,
     data: IndicatorCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    indicator = await service.add_indicator(session=session, context=context, data=data, principal=principal)
-    return await idempotency.respond(201, service.indicator_read(context.scheme, indicator))
+    indicator = await service.add_indicator(write=write, context=context, data=data)
+    return await write.respond(201, service.indicator_read(context.scheme, indicator))
 
 
 @router.post(
@@ -245,13 +229,13 @@ async def record_rules_publication(
     context: YearDep,
     data: RulesPublicationCreate,
     session: SessionDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    await service.record_rules_publication(session=session, context=context, data=data, principal=principal)
+    await service.record_rules_publication(write=write, context=context, data=data)
     body = await service.rules_publication_status(session=session, context=context, today=policy_today())
-    return await idempotency.respond(201, body)
+    return await write.respond(201, body)
 
 
 @router.get(

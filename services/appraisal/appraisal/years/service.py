@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.consequences.rules import rectification_deadline, rules_publication_warnings
-from appraisal.db import audit_log, flush_or_conflict
 from appraisal.grading.points import points_text
 from appraisal.schemes.history import SchemeHistory, SchemeVersion, describe
 from appraisal.schemes.pack import Scheme
@@ -33,10 +32,10 @@ from appraisal.years.schemas import (
     YearRead,
     YearUpdate,
 )
-from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.jurisdictions import registry
+from shared.writes import WriteContext
 
 
 @dataclass(frozen=True)
@@ -106,10 +105,8 @@ async def find_year(
     schemes: Mapping[str, SchemeHistory],
     year: int,
     scheme: str | None,
-    lock: bool = False,
 ) -> YearContext:
-    """The year the caller means: ``scheme`` may be left out when only one is visible.
-    ``lock``: its row is locked until the transaction ends (updates of the year)."""
+    """The year the caller means: ``scheme`` may be left out when only one is visible."""
     if scheme is not None:
         require_known_scheme(schemes=schemes, scheme=scheme)
     visible = [
@@ -123,17 +120,14 @@ async def find_year(
     if len(visible) > 1:
         names = ", ".join(row.scheme for row in visible)
         raise Conflict(f"Year {year} is open for several schemes ({names}): name one with ?scheme=.")
-    row = visible[0]
-    if lock:
-        row = await repository.lock_year(session, row.id)
-    return year_context(schemes, row)
+    return year_context(schemes, visible[0])
 
 
 async def find_subject(
-    *, session: AsyncSession, context: YearContext, principal: Principal, code: str, lock: bool = False
+    *, session: AsyncSession, context: YearContext, principal: Principal, code: str
 ) -> Subject:
     """The subject ``code`` of the year that the caller may see, else 404."""
-    subject = await repository.subject_by_code(session, context.year.id, code, lock=lock)
+    subject = await repository.subject_by_code(session, context.year.id, code)
     if subject is None or not roles.sees_subject(principal, context.year, subject):
         raise NotFound(f"No subject {code} in {context.label}.")
     return subject
@@ -246,12 +240,11 @@ def _checked_caps(scheme: Scheme, ad_hoc: Decimal | None, deductions: Decimal | 
         raise Conflict(exc.detail, errors=exc.errors) from exc
 
 
-async def open_year(
-    *, session: AsyncSession, history: SchemeHistory, data: YearOpen, principal: Principal
-) -> YearContext:
+async def open_year(*, write: WriteContext, history: SchemeHistory, data: YearOpen) -> YearContext:
     """Open the year under the version of the scheme in force on its last day, and create its
     subjects: every county, district or zone of the city that the scheme's subject kinds name
     (Panjin art. 3, Zhumadian art. 3). A year no version covers is refused (409)."""
+    principal = write.principal
     city = history.latest().scheme.city
     codes = registry()
     if city not in codes:
@@ -283,17 +276,15 @@ async def open_year(
         ad_hoc_cap=data.ad_hoc_cap,
         deductions_cap=data.deductions_cap,
         opened_by=principal.actor,
-        version=1,
     )
-    session.add(year)
-    await flush_or_conflict(session, f"Year {data.year} is already open for {scheme.scheme}.")
+    await write.add(year, conflict=f"Year {data.year} is already open for {scheme.scheme}.")
     first = scheme.workflow[0].stage
     for kind in scheme.subjects:
         for code in codes.subtree(scheme.city):
             place = codes.require(code)
             if code == scheme.city or place.kind not in kind.jurisdiction_kinds:
                 continue
-            session.add(
+            write.session.add(
                 Subject(
                     year_id=year.id,
                     code=code,
@@ -303,14 +294,10 @@ async def open_year(
                     is_zone=place.is_zone,
                     ranked=kind.ranked,
                     stage=first.value,
-                    version=1,
                 )
             )
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="open",
         entity="year",
         entity_id=f"{year.scheme}:{year.year}",
@@ -320,12 +307,12 @@ async def open_year(
     return YearContext(year, version, with_year)
 
 
-async def update_year(
-    *, session: AsyncSession, context: YearContext, data: YearUpdate, principal: Principal
-) -> YearContext:
+async def update_year(*, write: WriteContext, context: YearContext, data: YearUpdate) -> YearContext:
+    """The caps the year's 方案/细则 set (compare-and-set on the year's version: If-Match)."""
     year = context.year
-    roles.require_city_staff(principal, year, "Setting the year's caps")
-    subjects = await repository.subjects_of(session, year.id)
+    write.expect_current(year)
+    roles.require_city_staff(write.principal, year, "Setting the year's caps")
+    subjects = await repository.subjects_of(write.session, year.id)
     late = [subject.code for subject in subjects if context.reached_evaluation(subject)]
     if late:
         raise Conflict(
@@ -337,7 +324,7 @@ async def update_year(
     deductions = changes.get("deductions_cap", year.deductions_cap)
     scheme = _checked_caps(context.pack, ad_hoc, deductions)
     if ad_hoc is not None:
-        indicators = await repository.indicators_of(session, year.id)
+        indicators = await repository.indicators_of(write.session, year.id)
         used = sum((item.max_points for item in indicators if item.component == "ad_hoc"), Decimal(0))
         if used > ad_hoc:
             raise Conflict(
@@ -345,12 +332,8 @@ async def update_year(
                 f"{points_text(ad_hoc)}."
             )
     year.ad_hoc_cap, year.deductions_cap = ad_hoc, deductions
-    year.version += 1
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="update",
         entity="year",
         entity_id=f"{year.scheme}:{year.year}",
@@ -361,12 +344,10 @@ async def update_year(
     return YearContext(year, context.version, scheme)
 
 
-async def add_department(
-    *, session: AsyncSession, context: YearContext, data: SubjectCreate, principal: Principal
-) -> Subject:
+async def add_department(*, write: WriteContext, context: YearContext, data: SubjectCreate) -> Subject:
     """A member department as a subject, where the scheme appraises them (Zhumadian art. 3)."""
     year, scheme = context.year, context.scheme
-    roles.require_city_staff(principal, year, "Adding a subject")
+    roles.require_city_staff(write.principal, year, "Adding a subject")
     kind = next((item for item in scheme.subjects if not item.jurisdiction_kinds), None)
     if kind is None:
         raise Conflict(
@@ -384,14 +365,9 @@ async def add_department(
         is_zone=False,
         ranked=kind.ranked,
         stage=scheme.workflow[0].stage.value,
-        version=1,
     )
-    session.add(subject)
-    await flush_or_conflict(session, f"{context.label} already has a subject {data.code}.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(subject, conflict=f"{context.label} already has a subject {data.code}.")
+    await write.record(
         action="create",
         entity="subject",
         entity_id=f"{year.scheme}:{year.year}:{subject.code}",
@@ -402,26 +378,19 @@ async def add_department(
 
 
 async def update_subject(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    subject: Subject,
-    data: SubjectUpdate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, subject: Subject, data: SubjectUpdate
 ) -> Subject:
-    roles.require_city_staff(principal, context.year, "Changing a subject")
+    """Rename a subject or record its outstanding results (compare-and-set: If-Match)."""
+    write.expect_current(subject)
+    roles.require_city_staff(write.principal, context.year, "Changing a subject")
     before = subject_json(subject)
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is not None:
         subject.name = changes["name"]
     if "outstanding_note" in changes:
         subject.outstanding_note = changes["outstanding_note"]
-    subject.version += 1
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="update",
         entity="subject",
         entity_id=f"{context.year.scheme}:{context.year.year}:{subject.code}",
@@ -456,11 +425,10 @@ SCORED_COMPONENTS = ("base", "ad_hoc")
 """Indicators carry the base and ad hoc points; bonuses and deductions are adjustments."""
 
 
-async def add_indicator(
-    *, session: AsyncSession, context: YearContext, data: IndicatorCreate, principal: Principal
-) -> Indicator:
+async def add_indicator(*, write: WriteContext, context: YearContext, data: IndicatorCreate) -> Indicator:
     """An indicator of the year; the base indicators add up to at most the base cap (100) and
     the ad hoc ones to at most the year's ad hoc cap."""
+    session, principal = write.session, write.principal
     year, scheme = context.year, context.scheme
     roles.require_city_staff(principal, year, "Setting the year's indicators")
     area = next((item for item in scheme.content_areas if item.number == data.content_area), None)
@@ -494,12 +462,8 @@ async def add_indicator(
         description=data.description,
         created_by=principal.actor,
     )
-    session.add(indicator)
-    await flush_or_conflict(session, f"{context.label} already has an indicator {data.code}.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(indicator, conflict=f"{context.label} already has an indicator {data.code}.")
+    await write.record(
         action="create",
         entity="indicator",
         entity_id=f"{year.scheme}:{year.year}:{indicator.code}",
@@ -515,12 +479,9 @@ async def add_indicator(
 
 
 async def record_rules_publication(
-    *,
-    session: AsyncSession,
-    context: YearContext,
-    data: RulesPublicationCreate,
-    principal: Principal,
+    *, write: WriteContext, context: YearContext, data: RulesPublicationCreate
 ) -> RulesPublication:
+    principal = write.principal
     year, scheme = context.year, context.scheme
     roles.require_city_staff(principal, year, "Recording the publication of the year's rules")
     documents = {item.document: item for item in scheme.rules_publication}
@@ -537,12 +498,8 @@ async def record_rules_publication(
         reference=data.reference,
         recorded_by=principal.actor,
     )
-    session.add(publication)
-    await flush_or_conflict(session, f"The {data.document} of {context.label} is already recorded.")
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(publication, conflict=f"The {data.document} of {context.label} is already recorded.")
+    await write.record(
         action="create",
         entity="rules_publication",
         entity_id=f"{year.scheme}:{year.year}:{data.document}",
