@@ -24,6 +24,30 @@ from appraisal.workflow.router import router as workflow_router
 from appraisal.years.router import router as years_router
 from shared.service_app import create_service_app
 
+SUBJECT_PATH = "/api/appraisal/v1/years/{year}/subjects"
+
+
+def _link_created_subjects(document: dict[str, Any]) -> None:
+    """A subject made by ``POST …/subjects`` is named by its ``code`` in the paths below it
+    (``{subject}``): state those links, which cannot be derived from the names."""
+    paths: dict[str, dict[str, Any]] = document.get("paths", {})
+    created = paths.get(SUBJECT_PATH, {}).get("post", {}).get("responses", {}).get("201")
+    if created is None:
+        return
+    links = created.setdefault("links", {})
+    for path, item in paths.items():
+        if not path.startswith(SUBJECT_PATH + "/{subject}"):
+            continue
+        for operation in item.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                parameters = {"year": "$request.path.year", "subject": "$response.body#/code"}
+                if "{evidence_id}" in path:
+                    continue  # an evidence file is made by its own upload
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": parameters,
+                }
+
 
 def _openapi_with_schemes(app: FastAPI, settings: Settings) -> None:
     """State the loaded scheme ids, circumstances and caps in the OpenAPI document: the caps
@@ -36,6 +60,7 @@ def _openapi_with_schemes(app: FastAPI, settings: Settings) -> None:
         histories: dict[str, SchemeHistory] | None = getattr(app.state, "schemes", None)
         document = conventions()
         app.openapi_schema = declare_schemes(document, histories or load_histories(settings.packs_dir))
+        _link_created_subjects(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -527,3 +527,16 @@ async def test_who_opens_a_year_and_changes_its_caps(client: httpx.AsyncClient, 
     assert "must not exceed 15" in assert_problem(above, 409)["detail"]
     unknown = await client.get(f"{BASE}/years/2107", params={"scheme": "shenyang"}, headers=panjin)
     assert assert_problem(unknown, 422)["errors"][0]["field"] == "query.scheme"
+
+
+async def test_a_created_subject_links_to_the_operations_on_it(client: httpx.AsyncClient) -> None:
+    """A department made by POST …/subjects is named by its code below it: the OpenAPI link says
+    so, so that clients (and stateful fuzzing) do not guess the path from another field."""
+    document = (await client.get("/openapi.json")).json()
+    links = document["paths"][f"{BASE}/years/{{year}}/subjects"]["post"]["responses"]["201"]["links"]
+    assert links["years-read_subject"]["parameters"] == {
+        "year": "$request.path.year",
+        "subject": "$response.body#/code",
+    }
+    assert "evidence-download_evidence" not in links
+    assert "evaluation-create_adjustment" in links
