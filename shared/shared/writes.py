@@ -332,6 +332,26 @@ IdempotencyKey = Annotated[
 ]
 
 
+async def request_content(request: Request) -> bytes:
+    """The request's content for its fingerprint: the raw body, or — when the framework has
+    already parsed a form (file uploads) and the stream is spent — the form's fields and the
+    SHA-256 of each file, in order."""
+    try:
+        return await request.body()
+    except RuntimeError:
+        form = await request.form()  # parsed before, kept on the request
+    parts: list[str] = []
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            parts.append(f"{name}={value}")
+        else:
+            await value.seek(0)
+            digest = hashlib.sha256(await value.read()).hexdigest()
+            await value.seek(0)
+            parts.append(f"{name}=file:{value.filename}:{digest}")
+    return "\n".join(parts).encode()
+
+
 async def write_context(
     request: Request,
     session: SessionDep,
@@ -340,7 +360,7 @@ async def write_context(
 ) -> WriteContext:
     if idempotency_key is not None and not idempotency_key.isprintable():
         raise InvalidInput.field("header.idempotency-key", "must be printable characters")
-    body = await request.body() if idempotency_key is not None else b""
+    body = await request_content(request) if idempotency_key is not None else b""
     return WriteContext(
         session=session,
         principal=principal,

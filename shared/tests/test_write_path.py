@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Form, Response, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import String, UniqueConstraint, func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -212,3 +213,37 @@ async def test_outbox_rows_carry_the_transaction_they_were_written_in(client: ht
         later = await session.scalar(text("SELECT pg_current_xact_id()::text::bigint"))
         assert 0 < row.transaction_id < (later or 0)
         assert await session.scalar(select(func.count()).select_from(tables.audit_log)) == 1
+
+
+async def test_an_upload_with_a_key_replays_and_refuses_another_file(
+    database_url: str, mint: TokenMint
+) -> None:
+    router = APIRouter()
+
+    @router.post("/uploads", status_code=201)
+    async def upload(write: WriteDep, file: UploadFile, note: Annotated[str, Form()]) -> Response:
+        if replay := await write.replay():
+            return replay
+        content = await file.read()
+        return await write.respond(201, {"size": len(content), "note": note})
+
+    settings = ServiceSettings(service_name="writetest", database_url=database_url, log_json=False)
+    app = create_service_app(
+        settings=settings, metadata=metadata, title="upload", description="upload", routers=[router]
+    )
+    engine = create_async_engine(async_database_url(database_url))
+    async with engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        await connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+        await connection.run_sync(metadata.create_all)
+    await engine.dispose()
+    async with app_client(app, mint) as client:
+        client.headers.update(mint.headers(scopes=["x:write"]))
+        client.headers["Idempotency-Key"] = "upload-1"
+        first = await client.post("/uploads", files={"file": ("a.pdf", b"%PDF-1")}, data={"note": "n"})
+        again = await client.post("/uploads", files={"file": ("a.pdf", b"%PDF-1")}, data={"note": "n"})
+        other = await client.post("/uploads", files={"file": ("a.pdf", b"%PDF-2")}, data={"note": "n"})
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert_problem(other, 422)
