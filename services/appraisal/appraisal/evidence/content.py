@@ -171,7 +171,7 @@ def _package_problem(kind: FileType, content: bytes, limits: PackageLimits) -> s
         return "it is not a zip package"
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError) as exc:
         return f"it is not a readable zip package ({exc})"
     with archive:
         members = archive.infolist()
