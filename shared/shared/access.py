@@ -10,17 +10,17 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.auth import Principal, ensure_jurisdiction
 from shared.errors import NotFound
-from shared.jurisdictions import JurisdictionCode, registry
+from shared.jurisdictions import KnownJurisdictionCode, registry
 from shared.pagination import PageParams
 
 JurisdictionFilter = Annotated[
-    JurisdictionCode | None,
+    KnownJurisdictionCode | None,
     Query(description="only records of this jurisdiction and of the jurisdictions below it"),
 ]
 """The ``jurisdiction`` query filter of every list: a subtree, inside the caller's own area."""
@@ -44,13 +44,23 @@ async def load_in_scope(
     return record
 
 
+def in_scope(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], principal: Principal
+) -> ColumnElement[bool]:
+    """``column`` lies in the caller's subtree: no condition at all for a platform-wide
+    caller (never an ``IN`` list of every code), else ``IN`` the caller's cached scope."""
+    if principal.sees_everything:
+        return true()
+    return column.in_(principal.visible_jurisdictions())
+
+
 def within_scope(
     query: Select[RowT], column: InstrumentedAttribute[Any], principal: Principal
 ) -> Select[RowT]:
     """Restrict ``query`` to rows whose ``column`` lies in the caller's subtree."""
     if principal.sees_everything:
         return query
-    return query.where(column.in_(principal.visible_jurisdictions()))
+    return query.where(in_scope(column, principal))
 
 
 def filtered_to(
@@ -65,7 +75,8 @@ def filtered_to(
     if jurisdiction is None:
         return query
     ensure_jurisdiction(principal, jurisdiction)
-    return query.where(column.in_(registry().subtree(jurisdiction)))
+    # retired codes below it too: records registered under them stay with their city
+    return query.where(column.in_(registry().subtree(jurisdiction, retired=True)))
 
 
 async def paginate(

@@ -49,20 +49,21 @@ class Principal:
         return ALL_JURISDICTIONS in self.jurisdictions
 
     def can_access(self, jurisdiction: str) -> bool:
-        """True when ``jurisdiction`` lies in the subtree of one of the principal's own."""
+        """True when ``jurisdiction`` lies in the subtree of one of the principal's own
+        (a retired code included: records registered under it stay with their city)."""
         if self.sees_everything:
             return jurisdiction in registry()
-        return any(registry().contains(own, jurisdiction) for own in self.jurisdictions)
+        codes = registry()
+        return any(codes.contains(own, jurisdiction) for own in self.jurisdictions)
 
-    def visible_jurisdictions(self) -> list[str]:
-        """Every jurisdiction code the principal may see (for SQL ``IN`` filters)."""
+    def visible_jurisdictions(self) -> tuple[str, ...]:
+        """Every jurisdiction code the principal may see, retired ones included (for SQL
+        ``IN`` filters). Computed once per set of codes and cached; a platform-wide
+        principal gets every known code, so callers skip the filter for it instead
+        (:func:`shared.access.in_scope`)."""
         if self.sees_everything:
-            return [j.code for j in registry().all()]
-        codes: list[str] = []
-        for own in self.jurisdictions:
-            if own in registry():
-                codes.extend(c for c in registry().subtree(own) if c not in codes)
-        return codes
+            return registry().codes(retired=True)
+        return registry().scope(self.jurisdictions)
 
     @property
     def actor(self) -> str:

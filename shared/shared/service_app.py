@@ -21,6 +21,7 @@ from sqlalchemy import MetaData
 from shared.audit_router import audit_router
 from shared.auth import TokenVerifier, http_jwks_fetcher
 from shared.db import Database
+from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.openapi_links import add_links
@@ -131,6 +132,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry()  # loaded once at start, not by the first request; a broken data file stops the start
         app.state.database = Database(settings, schema)
         for hook in on_startup:
             await hook(app)

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StrictBool, StringConstraints, WithJ
 
 from gateway.iam.scopes import KNOWN_SCOPES, unknown_jurisdictions, unknown_scopes
 from shared.auth import ALL_JURISDICTIONS
-from shared.jurisdictions import registry
+from shared.jurisdictions import CODE_PATTERN
 from shared.schemas import Name, NotABool, RequestModel, ResponseModel
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
@@ -35,9 +35,16 @@ ScopeList = Annotated[
     Field(max_length=64),
     AfterValidator(_known_scopes),
 ]
-JURISDICTION_CODES = sorted([ALL_JURISDICTIONS, *(j.code for j in registry().all())])
+# "*" (every jurisdiction) or a code of the registry, checked by _known_jurisdictions
+GRANTED_CODE = f"^(\\{ALL_JURISDICTIONS}|{CODE_PATTERN[1:-1]})$"
 CodeList = Annotated[
-    list[Annotated[str, WithJsonSchema({"type": "string", "enum": JURISDICTION_CODES})]],
+    list[
+        Annotated[
+            str,
+            StringConstraints(pattern=GRANTED_CODE),
+            WithJsonSchema({"type": "string", "pattern": GRANTED_CODE}),
+        ]
+    ],
     Field(max_length=64),
     AfterValidator(_known_jurisdictions),
 ]
