@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platformctl.testing import assert_problem
-from shared.access import in_scope, load_in_scope, within_scope
+from shared.access import JurisdictionFilter, filtered_to, in_scope, load_in_scope, within_scope
 from shared.auth import ALL_JURISDICTIONS, CurrentPrincipal, Principal
 from shared.db import SessionDep, service_metadata
 from shared.errors import PackError
@@ -411,6 +411,13 @@ def build_app(database_url: str) -> FastAPI:
             query = query.where(Household.jurisdiction == jurisdiction)
         return sorted(h.jurisdiction for h in await session.scalars(query))
 
+    @router.get("/filtered-households")
+    async def filtered(
+        session: SessionDep, principal: CurrentPrincipal, jurisdiction: JurisdictionFilter = None
+    ) -> list[str]:
+        query = filtered_to(select(Household), Household.jurisdiction, principal, jurisdiction)
+        return sorted(h.jurisdiction for h in await session.scalars(query))
+
     @router.get("/households/{household_id}")
     async def read(
         household_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
@@ -497,3 +504,51 @@ async def test_new_input_must_name_a_code_in_use(
     assert message in query["detail"]
     created = await client.post("/households", json={"jurisdiction": "130181"}, headers=_as(mint, "130100"))
     assert created.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("own", "jurisdiction", "expected"),
+    [
+        ("211100", "211100", ["211100-Z01", "211104", "211121"]),  # the city's filter reaches the old county
+        ("211100", "211121", ["211121"]),  # a retired code is a valid filter: its records are history
+        ("211100", "211104", ["211104"]),
+        (ALL_JURISDICTIONS, "210000", ["211100-Z01", "211104", "211121"]),
+        (ALL_JURISDICTIONS, "130000", ["130181"]),
+        ("130100", "130182", []),  # retired 藁城市: known, nothing registered under it
+    ],
+)
+async def test_the_list_filter_is_a_subtree_with_retired_codes(
+    service: tuple[httpx.AsyncClient, dict[str, str]],
+    mint: TokenMint,
+    own: str,
+    jurisdiction: str,
+    expected: list[str],
+) -> None:
+    client, _ = service
+    answer = await client.get(
+        "/filtered-households", params={"jurisdiction": jurisdiction}, headers=_as(mint, own)
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == expected
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "status", "message"),
+    [
+        ("130100", 403, "outside your area"),
+        ("123456", 422, "unknown jurisdiction 123456"),
+        ("2111", 422, "pattern"),
+    ],
+)
+async def test_the_list_filter_refuses_other_areas_and_unknown_codes(
+    service: tuple[httpx.AsyncClient, dict[str, str]],
+    mint: TokenMint,
+    jurisdiction: str,
+    status: int,
+    message: str,
+) -> None:
+    client, _ = service
+    answer = await client.get(
+        "/filtered-households", params={"jurisdiction": jurisdiction}, headers=_as(mint, "211100")
+    )
+    assert message in assert_problem(answer, status)["detail"]

@@ -373,14 +373,7 @@ def _known(code: str) -> str:
 
 
 def _schema(description: str) -> WithJsonSchema:
-    return WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": CODE_PATTERN,
-            "description": description,
-            "examples": ["211100", "411702", "411700-Z01"],
-        }
-    )
+    return WithJsonSchema({"type": "string", "pattern": CODE_PATTERN, "description": description})
 
 
 JurisdictionCode = Annotated[
