@@ -11,10 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 import gateway  # noqa: F401  (the real package first: gateway/tests must not shadow it)
-from platformctl.components import COMPONENTS
+from platformctl.migrate import PreparedDatabase, prepare
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, free_port
-from shared import migrations
 from shared.testing import TokenMint, database_url_from_env
 
 
@@ -27,11 +26,23 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-async def migrated_database(database_url: str) -> str:
-    """Every component's schema migrated to head once per test session (through Alembic)."""
-    for component in COMPONENTS:
-        await asyncio.to_thread(migrations.upgrade, component.migrations_dir, database_url, component.schema)
-    return database_url
+async def prepared_database(database_url: str) -> PreparedDatabase:
+    """Every component's schema migrated to head once per test session, as `make run` does:
+    a runtime role and an owner role per component (named after the test database), each
+    schema migrated by its owner, the runtime roles granted their own schema only."""
+    return await asyncio.to_thread(prepare, database_url)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(prepared_database: PreparedDatabase) -> str:
+    """The migrated test database's URL, as the superuser (for tests that look underneath)."""
+    return prepared_database.url
+
+
+@pytest.fixture(scope="session")
+def component_database_urls(prepared_database: PreparedDatabase) -> dict[str, str]:
+    """Each component's URL as its own runtime role."""
+    return prepared_database.runtime_urls
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +51,14 @@ def mint() -> TokenMint:
 
 
 @pytest.fixture(scope="session")
-def platform_processes(migrated_database: str) -> Iterator[Supervisor]:
+def platform_processes(
+    migrated_database: str, component_database_urls: dict[str, str]
+) -> Iterator[Supervisor]:
     ports = {name: free_port() for name in SERVICE_PORTS}
     os.environ["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
     os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    supervisor = Supervisor(migrated_database, ports=ports)
+    # each process connects as its component's own role, as under `make run`
+    supervisor = Supervisor(migrated_database, ports=ports, database_urls=component_database_urls)
     for child in supervisor.children:
         child.env["GATEWAY_REFRESH_SECONDS"] = "1"
         child.env["GATEWAY_OPENAPI_CACHE_SECONDS"] = "0"

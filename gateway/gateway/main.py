@@ -197,9 +197,11 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
             503, "Some components are not ready.", request=request, extra={"components": components}
         )
 
-    @router.get("/metrics", summary="Prometheus metrics of the gateway", response_class=Response)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_port is None:  # else on its own port (shared.service_app.metrics_server)
+
+        @router.get("/metrics", summary="Prometheus metrics of the gateway", response_class=Response)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 

@@ -3,6 +3,8 @@
 run                      start the whole platform (embedded PostgreSQL unless DATABASE_URL)
 test [pytest args]       run the test suite against a fresh test database
 migrate [up|down] [--component NAME ...] [--revision REV]
+database provision [--component NAME ...]   create the roles per component, their grants
+database sql [--database D]                 print the same statements for a DBA
 accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...]
                     [--unit U ...] [--role R ...]
 clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
@@ -31,6 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from platformctl import database, migrate
+from platformctl import roles as db_roles
 from platformctl.components import COMPONENTS
 from platformctl.supervisor import Supervisor, wait_until_ready
 from shared.settings import async_database_url
@@ -47,6 +50,16 @@ def _platform_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return url
     return database.with_database(url, PLATFORM_DB)
+
+
+def _iam_url() -> str:
+    """Where the gateway's schema is: the gateway's own settings inside its container
+    (GATEWAY_DATABASE_URL, password from its secret), else the platform database."""
+    if os.environ.get("GATEWAY_DATABASE_URL"):
+        from gateway.config import GatewaySettings
+
+        return GatewaySettings().database_url
+    return _platform_url()
 
 
 def _session_runner(url: str) -> Callable[[Callable[[AsyncSession], Awaitable[Any]]], Any]:
@@ -76,9 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     url = _platform_url()
     asyncio.run(database.ensure_database(url))
-    print("Migrating every schema…", flush=True)
-    migrate.upgrade_all(url)
-    supervisor = Supervisor(url)
+    print("Migrating every schema (a database role per component)…", flush=True)
+    prepared = migrate.prepare(url)
+    supervisor = Supervisor(url, database_urls=prepared.runtime_urls or None)
     os.environ.setdefault("BOOTSTRAP_ADMIN_USERNAME", "admin")
     supervisor.children[0].env.update(
         {k: v for k, v in os.environ.items() if k.startswith("BOOTSTRAP_ADMIN_")}
@@ -121,16 +134,54 @@ def cmd_test(args: argparse.Namespace) -> int:
         return subprocess.call(command, env=env, cwd=database.REPO_ROOT)  # noqa: S603
     finally:
         asyncio.run(database.drop_database(url))
+        # the roles the run made (named after its database and its side databases)
+        asyncio.run(db_roles.drop_roles(url, db_roles.role_prefix(database.database_name(url))))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     url = _platform_url()
-    asyncio.run(database.ensure_database(url))
     if args.direction == "up":
-        migrate.upgrade_all(url, args.component, args.revision or "head")
+        if not _owner_of_each(url, args.component):
+            asyncio.run(database.ensure_database(url))
+        prepared = migrate.prepare(url, args.component, args.revision or "head")
+        if prepared.mode == "per-component":
+            prefix = db_roles.role_prefix(database.database_name(url))
+            print(f"each component migrated as its owner role ({prefix}_<component>_owner)")
     else:
+        asyncio.run(database.ensure_database(url))
         migrate.downgrade_all(url, args.component, args.revision or "base")
     print(f"migrate {args.direction}: done")
+    return 0
+
+
+def _owner_of_each(url: str, names: list[str] | None) -> bool:
+    """Whether the URL names the owner role of each component (a deployment's migration step,
+    which may not create databases); then the database must exist already."""
+    user = database.url_user(url)
+    roles = db_roles.component_roles(database.database_name(url), migrate.selected(names))
+    return bool(user) and all(r.owner == user for r in roles)
+
+
+def cmd_database(args: argparse.Namespace) -> int:
+    components = migrate.selected(args.component)
+    if args.action == "sql":
+        name = args.database or database.database_name(_platform_url())
+        roles = db_roles.component_roles(name, components)
+        print(f"-- roles and rights of platform database {name!r}; run as a superuser, connected to it;")
+        print("-- set the passwords with ALTER ROLE … PASSWORD afterwards (or use your secret store)")
+        for statement in db_roles.provisioning_sql(name, roles):
+            print(statement + ";")
+        return 0
+    url = _platform_url()
+    asyncio.run(database.ensure_database(url))
+    roles = db_roles.component_roles(database.database_name(url), components)
+    try:
+        asyncio.run(db_roles.provision(url, roles, db_roles.passwords_for(roles)))
+    except db_roles.ProvisioningRefused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for r in roles:
+        print(f"{r.component.name:<10} schema {r.schema:<10} runtime role {r.runtime}, owner role {r.owner}")
     return 0
 
 
@@ -148,7 +199,7 @@ def _secret_hasher() -> SecretHasher:
     from gateway.config import GatewaySettings
     from gateway.iam.passwords import SecretHasher
 
-    return SecretHasher.from_settings(GatewaySettings(database_url=_platform_url()))
+    return SecretHasher.from_settings(GatewaySettings(database_url=_iam_url()))
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
@@ -160,7 +211,7 @@ def cmd_accounts(args: argparse.Namespace) -> int:
         username=args.username, display_name=args.display_name, password=password, **_grants(args)
     )
     hasher = _secret_hasher()
-    account = _session_runner(_platform_url())(
+    account = _session_runner(_iam_url())(
         lambda session: service.create_account(session, hasher=hasher, data=data, actor=None)
     )
     print(f"account {account.username} created")
@@ -178,7 +229,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
         **_grants(args),
     )
     hasher = _secret_hasher()
-    client, secret = _session_runner(_platform_url())(
+    client, secret = _session_runner(_iam_url())(
         lambda session: service.create_client(session, hasher=hasher, data=data, actor=None)
     )
     print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
@@ -189,7 +240,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from gateway.iam import keys
     from gateway.iam.models import SigningKey
 
-    run = _session_runner(_platform_url())
+    run = _session_runner(_iam_url())
     if args.action == "rotate":
         overlap = dt.timedelta(seconds=args.overlap_seconds)
         key = run(lambda session: keys.rotate(session, overlap=overlap))
@@ -216,9 +267,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                         text(f'SELECT version_num FROM "{component.schema}".alembic_version')
                     )
                 )
-            except Exception:
+            except Exception as exc:
                 await session.rollback()
-                found[component.name] = "not migrated"
+                cause = getattr(exc, "orig", exc)
+                found[component.name] = f"unknown ({type(cause).__name__}: not migrated or not readable)"
         return found
 
     for name, revision in _session_runner(url)(revisions).items():
@@ -286,6 +338,12 @@ def parser() -> argparse.ArgumentParser:
     key_cmd.add_argument("action", choices=["rotate", "list"])
     key_cmd.add_argument("--overlap-seconds", type=int, default=960, help="how long old keys stay published")
     key_cmd.set_defaults(func=cmd_keys)
+
+    db = sub.add_parser("database", help="database roles per component")
+    db.add_argument("action", choices=["provision", "sql"])
+    db.add_argument("--component", action="append", choices=[c.name for c in COMPONENTS])
+    db.add_argument("--database", help="sql: the platform database's name (default: the platform's)")
+    db.set_defaults(func=cmd_database)
 
     status = sub.add_parser("status", help="migration revisions and gateway readiness")
     status.set_defaults(func=cmd_status)

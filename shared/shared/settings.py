@@ -2,17 +2,30 @@
 
 ``WELFARE_DATABASE_URL`` (for example) wins; without it the common ``DATABASE_URL``
 is used, so in the default setup all services share one server, each in its schema.
+
+Secrets may come as files instead of environment variables: with ``CIVIC_SECRETS_DIR``
+set (the image sets ``/run/secrets``, where compose and the Kubernetes manifests mount
+each component's own secrets), a file named like the variable (``WELFARE_CITIZEN_ID_KEY``,
+``WELFARE_DATABASE_PASSWORD``, …) gives that setting. An environment variable wins.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
+SECRETS_DIR_VARIABLE = "CIVIC_SECRETS_DIR"
 
 
 def async_database_url(url: str) -> str:
@@ -23,6 +36,39 @@ def async_database_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
+def secrets_dir() -> Path | None:
+    """Where secret files are read from (``CIVIC_SECRETS_DIR``), if anywhere."""
+    value = os.environ.get(SECRETS_DIR_VARIABLE, "").strip()
+    return Path(value) if value else None
+
+
+def read_secret(name: str) -> str | None:
+    """A secret by its variable name: the environment first, then ``$CIVIC_SECRETS_DIR/<name>``."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    folder = secrets_dir()
+    if folder is not None and (folder / name).is_file():
+        return (folder / name).read_text(encoding="utf-8").strip() or None
+    return None
+
+
+def url_with_credentials(url: str, user: str | None = None, password: str | None = None) -> str:
+    """``url`` with its user and/or password replaced (both percent-encoded)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    old_user, _, old_password = parts.netloc.rpartition("@")[0].partition(":")
+    user = quote(user, safe="") if user is not None else old_user
+    password = quote(password, safe="") if password is not None else old_password
+    if user:
+        netloc = f"{user}:{password}@{netloc}" if password else f"{user}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def url_has_password(url: str) -> bool:
+    return bool(urlsplit(url).password)
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
@@ -31,11 +77,36 @@ class ServiceSettings(BaseSettings):
         default="",
         description="postgresql:// URL of this service's database; defaults to DATABASE_URL.",
     )
+    database_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of the database URL's user when the URL has none (a secret file "
+            "<P>DATABASE_PASSWORD, so that the URL itself can live in plain configuration)."
+        ),
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_statement_timeout_ms: int = Field(default=30_000, ge=100)
+    db_transaction_pooler: bool = Field(
+        default=False,
+        description=(
+            "The database URL points at a pooler in transaction mode (PgBouncer, a CloudNativePG "
+            "Pooler): no prepared-statement caches (asyncpg statement_cache_size=0) and no startup "
+            "parameters; search_path, statement_timeout and timezone then come from the role "
+            "(ALTER ROLE … SET, done by `platformctl database provision`)."
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8000
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description=(
+            "Serve /metrics on this port (same host) instead of the public one; "
+            "unset: /metrics is on the public port."
+        ),
+    )
     jwks_url: str = Field(
         default=f"{DEFAULT_GATEWAY_URL}/.well-known/jwks.json",
         description="Where the gateway publishes its token signing keys.",
@@ -48,6 +119,19 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then secret files in ``CIVIC_SECRETS_DIR``."""
+        files = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir())
+        return init_settings, env_settings, dotenv_settings, files
+
     @model_validator(mode="after")
     def _default_database_url(self) -> ServiceSettings:
         if not self.database_url:
@@ -57,6 +141,10 @@ class ServiceSettings(BaseSettings):
                 f"{self.service_name}: set {self.service_name.upper()}_DATABASE_URL or DATABASE_URL"
             )
         self.database_url = async_database_url(self.database_url)
+        if self.database_password is not None and not url_has_password(self.database_url):
+            self.database_url = url_with_credentials(
+                self.database_url, password=self.database_password.get_secret_value()
+            )
         return self
 
 
