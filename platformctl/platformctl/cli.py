@@ -5,6 +5,8 @@ test [pytest args]       run the test suite against a fresh test database
 migrate [up|down] [--component NAME ...] [--revision REV]
 database provision [--component NAME ...]   create the roles per component, their grants
 database sql [--database D]                 print the same statements for a DBA
+backup [--output DIR]    a consistent dump of every schema with a manifest
+restore BACKUP_DIR       load a backup into an empty platform database
 accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...]
                     [--unit U ...] [--role R ...]
 clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
@@ -27,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
@@ -182,6 +185,44 @@ def cmd_database(args: argparse.Namespace) -> int:
         return 1
     for r in roles:
         print(f"{r.component.name:<10} schema {r.schema:<10} runtime role {r.runtime}, owner role {r.owner}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from platformctl import backup
+
+    try:
+        folder = asyncio.run(backup.backup(_platform_url(), Path(args.output)))
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    manifest = json.loads((folder / backup.MANIFEST).read_text())
+    print(
+        f"backup {folder}: {sum(manifest['rows'].values())} rows in {len(manifest['rows'])} tables, "
+        f"{manifest['dump']['bytes']} bytes"
+    )
+    print(
+        "Keep the citizen-ID keys (WELFARE_CITIZEN_ID_KEY, ELDERCARE_CITIZEN_ID_KEY) apart from it: "
+        "the backup cannot be read without them."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from platformctl import backup
+
+    url = _platform_url()
+    try:
+        report = backup.restore(url, Path(args.backup))
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(
+        f"restored into {report.database}: {report.rows} rows in {report.tables} tables; revisions "
+        + ", ".join(f"{name} {'/'.join(revs)}" for name, revs in report.revisions.items())
+    )
+    for warning in report.key_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -344,6 +385,14 @@ def parser() -> argparse.ArgumentParser:
     db.add_argument("--component", action="append", choices=[c.name for c in COMPONENTS])
     db.add_argument("--database", help="sql: the platform database's name (default: the platform's)")
     db.set_defaults(func=cmd_database)
+
+    dump = sub.add_parser("backup", help="dump every schema (pg_dump, custom format) with a manifest")
+    dump.add_argument("--output", default=str(database.data_dir() / "backups"), help="folder for the backup")
+    dump.set_defaults(func=cmd_backup)
+
+    load = sub.add_parser("restore", help="restore a backup into an empty platform database")
+    load.add_argument("backup", help="a folder made by `platformctl backup`")
+    load.set_defaults(func=cmd_restore)
 
     status = sub.add_parser("status", help="migration revisions and gateway readiness")
     status.set_defaults(func=cmd_status)

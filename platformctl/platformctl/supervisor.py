@@ -159,6 +159,12 @@ def local_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def local_secret_if_exists(name: str) -> str | None:
+    """A key :func:`local_secret` made before, without making one."""
+    path = data_dir() / "secrets" / name
+    return path.read_text().strip() if path.exists() else None
+
+
 def wait_until_ready(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
