@@ -1,7 +1,10 @@
 """A realistic mix of calls through the gateway for a fixed time.
 
-Prints, per endpoint: requests, throughput, p50/p95/p99 latency and errors; and the peak
-RSS of every process (gateway and services) during the run.
+Prints, per endpoint: requests, throughput, p50/p95/p99 latency and errors; and for every
+process (gateway and services) its peak RSS and the CPU it used during the run (cores on
+average, and CPU milliseconds per request it served): the figures the Kubernetes requests,
+limits and autoscaling targets in deploy/k8s are taken from. Each process connects as its
+own database role, as under `make run`.
 
     .venv/bin/python benchmarks/load.py [--seconds 30] [--concurrency 16]
 """
@@ -106,6 +109,8 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.processes = {c.name: psutil.Process(c.process.pid) for c in supervisor.children if c.process}
         self.peak = dict.fromkeys(self.processes, 0)
+        self.cpu_start = {name: cpu_seconds(process) for name, process in self.processes.items()}
+        self.cpu_used: dict[str, float] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -114,6 +119,25 @@ class Sampler(threading.Thread):
                 with contextlib.suppress(psutil.Error):
                     self.peak[name] = max(self.peak[name], process.memory_info().rss)
             time.sleep(0.1)
+        self.cpu_used = {
+            name: cpu_seconds(process) - self.cpu_start[name] for name, process in self.processes.items()
+        }
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def served_by(results: dict[str, list[tuple[float, int]]]) -> dict[str, int]:
+    """Requests each process served: the gateway all of them, a service those under its path."""
+    paths = {name: path for name, _, path, _ in mix()}
+    served = dict.fromkeys(SERVICE_PORTS, 0)
+    for name, samples in results.items():
+        served["gateway"] += len(samples)
+        service = paths[name].split("/")[2]
+        served[service] += len(samples)
+    return served
 
 
 async def drive(gateway: str, seconds: float, concurrency: int) -> dict[str, list[tuple[float, int]]]:
@@ -154,12 +178,14 @@ def main() -> int:
     args = parser.parse_args()
     url = database.with_database(database.server_url(), "civic_bench_load")
     asyncio.run(database.ensure_database(url, recreate=True))
-    migrate.upgrade_all(url)
+    prepared = migrate.prepare(url)
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
-    supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
+    supervisor = Supervisor(
+        url, ports={name: free_port() for name in SERVICE_PORTS}, database_urls=prepared.runtime_urls
+    )
     supervisor.start_all()
     try:
         if not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60):
@@ -187,6 +213,15 @@ def main() -> int:
             f"{q[94] * 1000:>8.1f}{q[98] * 1000:>8.1f}{errors:>8}"
         )
     print("peak RSS: " + ", ".join(f"{name} {rss / 2**20:.0f} MiB" for name, rss in sampler.peak.items()))
+    served = served_by(results)
+    print(
+        "CPU: "
+        + ", ".join(
+            f"{name} {used / args.seconds:.2f} cores "
+            f"({1000 * used / max(1, served[name]):.2f} ms per request)"
+            for name, used in sampler.cpu_used.items()
+        )
+    )
     return 0
 
 
