@@ -1,10 +1,22 @@
 """Migrations inside the image: ``python deploy/migrations.py up|wait COMPONENT ...``.
 
 ``up`` runs ``python -m platformctl migrate up --component NAME`` for each component,
-against that component's database (``<NAME>_DATABASE_URL``, else ``DATABASE_URL``),
 while holding a PostgreSQL advisory lock on that server: containers or pods that start
 together (replicas, or every component of a compose project at once) then migrate one
-after the other instead of racing on the same schema or on creating the database.
+after the other instead of racing on the same schema or on creating the database. The
+database it migrates with:
+
+- ``MIGRATIONS_DATABASE_URL`` (password: the secret ``MIGRATIONS_DATABASE_PASSWORD``) with
+  a superuser in it: platformctl creates the roles per component (passwords from the
+  secrets ``<NAME>_DATABASE_PASSWORD`` and ``<NAME>_DATABASE_OWNER_PASSWORD``), their
+  grants, and migrates each schema as its owner role;
+- ``MIGRATIONS_DATABASE_URL`` without a user (the roles exist already, made by a DBA or an
+  operator such as CloudNativePG): each component migrates as its owner role
+  ``<database>_<name>_owner`` with the secret ``<NAME>_DATABASE_OWNER_PASSWORD``;
+- else ``<NAME>_DATABASE_URL``, else ``DATABASE_URL`` (passwords ``<NAME>_DATABASE_PASSWORD``,
+  ``DATABASE_PASSWORD``), as before roles per component.
+
+Secrets are read from the environment or from files in ``CIVIC_SECRETS_DIR``.
 
 ``wait`` returns once every named component's schema is at its newest revision (what
 an init container does while the migration Job runs); it gives up after
@@ -28,20 +40,47 @@ from alembic.script import ScriptDirectory
 
 from platformctl.components import COMPONENTS, Component
 from shared import migrations
+from shared.settings import read_secret, url_has_password, url_with_credentials
 
 # pg_advisory_lock key shared by every migration run of the platform ("civicmig").
 LOCK_KEY = int.from_bytes(b"civicmig", "big") & 0x7FFF_FFFF_FFFF_FFFF
 POLL_SECONDS = 2.0
 
 
+def with_password(url: str, secret: str) -> str:
+    password = None if url_has_password(url) else read_secret(secret)
+    return url_with_credentials(url, password=password) if password else url
+
+
 def database_url(name: str) -> str:
-    url = os.environ.get(f"{name.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    """The component's own database URL (its runtime role): what ``wait`` reads with."""
+    prefix = name.upper()
+    if url := os.environ.get(f"{prefix}_DATABASE_URL"):
+        return with_password(url, f"{prefix}_DATABASE_PASSWORD")
+    if url := os.environ.get("DATABASE_URL"):
+        return with_password(url, "DATABASE_PASSWORD")
+    raise SystemExit(
+        f"migrations of {name}: set {prefix}_DATABASE_URL or DATABASE_URL "
+        "(postgresql://user@host:5432/database, the password as a secret)"
+    )
+
+
+def migrations_url(name: str) -> str:
+    """The URL ``up`` migrates ``name`` with (see the module's description)."""
+    url = os.environ.get("MIGRATIONS_DATABASE_URL")
     if not url:
-        raise SystemExit(
-            f"migrations of {name}: set {name.upper()}_DATABASE_URL or DATABASE_URL "
-            "(postgresql://user:password@host:5432/database)"
-        )
-    return url
+        return database_url(name)
+    if urlsplit(url).username:
+        return with_password(url, "MIGRATIONS_DATABASE_PASSWORD")
+    from platformctl.roles import roles_of
+
+    database = urlsplit(url).path.lstrip("/") or "postgres"
+    owner = roles_of(database, name).owner
+    return url_with_credentials(url, owner, read_secret(f"{prefix(name)}_DATABASE_OWNER_PASSWORD") or "")
+
+
+def prefix(name: str) -> str:
+    return name.upper()
 
 
 def asyncpg_dsn(url: str, database: str | None = None) -> str:
@@ -77,7 +116,7 @@ def run_platformctl(name: str, url: str) -> None:
 
 async def up(names: list[str]) -> None:
     for name in names:
-        url = database_url(name)
+        url = migrations_url(name)
         # The lock lives in the maintenance database, which exists before ours does
         # (platformctl creates the platform database when it is missing).
         lock = await connect(url, "postgres")

@@ -1,14 +1,16 @@
-"""Deployment files: docker-compose.yml, deploy/ (image, entrypoint) and deploy/k8s.
+"""Deployment files: docker-compose.yml and deploy/ (image, entrypoint, migration helper,
+compose secrets); deploy/k8s is tested in test_kubernetes.py.
 
 - docker-compose.yml is validated against the Compose Specification's own JSON schema
   (the copy check-jsonschema ships, so no network at test time), raw and interpolated;
-- each component's settings are built from what compose (or the rendered ConfigMap and
-  Secret) gives it, with the component's own settings class: a required setting that is
+- each component's settings are built from what compose gives it (environment and
+  secret files), with the component's own settings class: a required setting that is
   missing fails here, not at a container's start;
-- health checks, start order, published ports, the image and its entrypoint;
-- `kubectl kustomize deploy/k8s` (skipped without kubectl): probes, resources, non-root,
-  the migration Job;
-- the migration helper against a real server when DATABASE_URL is set (`make test`).
+- secrets are files, each container gets only its own, and deploy/compose-secrets.sh
+  makes every one of them;
+- health checks, start order, networks, published ports, the image and its entrypoint;
+- the migration helper against a real server when DATABASE_URL is set (`make test`):
+  roles per component provisioned by the admin, each schema migrated by its owner.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from importlib.resources import files
@@ -39,10 +42,12 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.config import SERVICE_NAMES
+from platformctl import roles as db_roles
 from platformctl.components import COMPONENTS
 from platformctl.database import database_name, drop_database, ensure_database, with_database
 from platformctl.supervisor import SERVICE_PORTS
-from shared.settings import ServiceSettings
+from platformctl.testing import check_component_settings, settings_class
+from shared.settings import SECRETS_DIR_VARIABLE
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -50,7 +55,6 @@ DEPLOY = REPO / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
 MIGRATIONS_HELPER = DEPLOY / "migrations.py"
-K8S = DEPLOY / "k8s"
 
 _spec = importlib.util.spec_from_file_location("deploy_migrations", MIGRATIONS_HELPER)
 assert _spec is not None
@@ -60,6 +64,7 @@ _spec.loader.exec_module(migrations_helper)
 
 NAMES = [c.name for c in COMPONENTS]  # gateway first, then the four services
 DATABASE_SERVICE = "postgres"
+MIGRATE_SERVICE = "migrate"
 JWKS_PATH = "/.well-known/jwks.json"
 # A value for every ${VAR:?…} secret: 32 bytes in base64 fits the passwords and the keys.
 TEST_SECRET = base64.b64encode(bytes(range(32))).decode()
@@ -128,51 +133,17 @@ def environment_of(service: dict[str, Any]) -> dict[str, str]:
     return {key: "" if value is None else str(value) for key, value in environment.items()}
 
 
-def settings_class(name: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"{name}.config")
-    cls = module.GatewaySettings if name == "gateway" else module.Settings
-    assert issubclass(cls, ServiceSettings)
-    return cls
-
-
-def load_settings(name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The component's settings exactly as its process would build them from `env` alone."""
-    for key in list(os.environ):
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+def check_settings(
+    name: str,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    secret_files: dict[str, str] | None = None,
+) -> Any:
+    """The component's settings from exactly what it is given; a missing one fails here."""
     try:
-        return settings_class(name)()
+        return check_component_settings(name, env, secret_files)
     except ValidationError as exc:
         pytest.fail(f"{name} does not start with the environment it is given:\n{exc}")
-
-
-def check_settings(name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Settings every component needs, reaching the others by their service names."""
-    settings = load_settings(name, env, monkeypatch)
-    assert settings.database_url.startswith("postgresql+asyncpg://"), settings.database_url
-    assert settings.port == SERVICE_PORTS[name], "the port differs from the one others use"
-    assert settings.host == "0.0.0.0", "a container must listen on every interface"
-    if name == "gateway":
-        assert settings.service_urls() == {
-            service: f"http://{service}:{SERVICE_PORTS[service]}" for service in SERVICE_NAMES
-        }
-        assert settings.bootstrap_admin_username, "no bootstrap admin username"
-        assert settings.bootstrap_admin_password, "no bootstrap admin password"
-    else:
-        assert settings.jwks_url == f"http://gateway:{SERVICE_PORTS['gateway']}{JWKS_PATH}"
-    if name == "eldercare":
-        welfare = getattr(settings, "welfare_url", None) or env.get("ELDERCARE_WELFARE_URL")
-        assert welfare == f"http://welfare:{SERVICE_PORTS['welfare']}"
-    return settings
-
-
-def memory_bytes(quantity: str) -> float:
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 10**3, "M": 10**6, "G": 10**9}
-    for suffix, factor in units.items():
-        if quantity.endswith(suffix):
-            return float(quantity[: -len(suffix)]) * factor
-    return float(quantity)
 
 
 # --- docker-compose.yml -------------------------------------------------------------------
@@ -212,10 +183,10 @@ def test_compose_file_follows_the_compose_specification(
 
 def test_compose_runs_postgres_and_every_component_from_the_deploy_image() -> None:
     services = compose()["services"]
-    assert set(services) == {DATABASE_SERVICE, *NAMES}
+    assert set(services) == {DATABASE_SERVICE, MIGRATE_SERVICE, *NAMES}
     assert services[DATABASE_SERVICE]["image"].startswith("postgres:15")
     images = set()
-    for name in NAMES:
+    for name in [*NAMES, MIGRATE_SERVICE]:
         service = services[name]
         build = service["build"]
         assert (REPO / build["context"]).resolve() == REPO, "the build context is the repo"
@@ -223,9 +194,60 @@ def test_compose_runs_postgres_and_every_component_from_the_deploy_image() -> No
         assert (REPO / build["context"] / build["dockerfile"]).is_file()
         images.add(service["image"])
         assert service["command"] == [name], "the command picks the component"
-        assert environment_of(service).get("MIGRATE_ON_START") == "1", f"{name}: migrations"
+        # the migrate service migrates; a component never does (it has no owner role)
+        assert environment_of(service).get("MIGRATE_ON_START", "0") == "0", name
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}
     assert len(images) == 1, "one image for every component"
+
+
+def secret_files_of(service: dict[str, Any]) -> dict[str, str]:
+    """The files a service finds in /run/secrets: target name → the top-level secret."""
+    mounted = {}
+    for entry in service.get("secrets", []):
+        if isinstance(entry, str):
+            mounted[entry] = entry
+        else:
+            target = entry.get("target", entry["source"])
+            assert "/" not in target, "a secret is mounted under /run/secrets"
+            mounted[target] = entry["source"]
+    return mounted
+
+
+# What each container may read, and nothing more.
+COMPOSE_SECRETS = {
+    "postgres": {"POSTGRES_PASSWORD"},
+    "migrate": {
+        "MIGRATIONS_DATABASE_PASSWORD",
+        *(f"{n.upper()}_DATABASE_PASSWORD" for n in NAMES),
+        *(f"{n.upper()}_DATABASE_OWNER_PASSWORD" for n in NAMES),
+    },
+    "gateway": {"GATEWAY_DATABASE_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD"},
+    "appraisal": {"APPRAISAL_DATABASE_PASSWORD"},
+    "welfare": {"WELFARE_DATABASE_PASSWORD", "WELFARE_CITIZEN_ID_KEY"},
+    "eldercare": {"ELDERCARE_DATABASE_PASSWORD", "ELDERCARE_CITIZEN_ID_KEY"},
+    "renewal": {"RENEWAL_DATABASE_PASSWORD"},
+}
+
+
+def test_compose_gives_each_container_only_its_own_secrets_as_files() -> None:
+    document = compose()
+    services = document["services"]
+    assert {name: set(secret_files_of(service)) for name, service in services.items()} == COMPOSE_SECRETS
+    assert secret_files_of(services["migrate"])["MIGRATIONS_DATABASE_PASSWORD"] == "POSTGRES_PASSWORD"
+    # every secret is a file (made by deploy/compose-secrets.sh), none is an environment value
+    for name, secret in document["secrets"].items():
+        assert set(secret) == {"file"}, name
+        assert secret["file"] == f"./secrets/{name}"
+    for name, service in raw_compose()["services"].items():
+        for key, value in environment_of(service).items():
+            assert not re.search("PASSWORD|SECRET|KEY", key) or key.endswith("_FILE"), f"{name}: {key}"
+            assert "${" not in value or not re.search("PASSWORD|SECRET|KEY", value), f"{name}: {key}"
+    assert (
+        environment_of(services[DATABASE_SERVICE])["POSTGRES_PASSWORD_FILE"]
+        == "/run/secrets/POSTGRES_PASSWORD"
+    )
+    # the image reads them from there
+    assert "CIVIC_SECRETS_DIR=/run/secrets" in DOCKERFILE.read_text().replace(" ", "")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -234,30 +256,56 @@ def test_compose_gives_each_component_every_setting_it_needs(
 ) -> None:
     services = compose()["services"]
     env = environment_of(services[name])
-    settings = check_settings(name, env, monkeypatch)
+    files = {target: f"secret-of-{source}" for target, source in secret_files_of(services[name]).items()}
+    settings = check_settings(name, env, monkeypatch, files)
     database = urlsplit(settings.database_url)
     assert database.hostname == DATABASE_SERVICE
     postgres = environment_of(services[DATABASE_SERVICE])
     assert database.path == "/" + postgres["POSTGRES_DB"]
-    assert database.username == postgres["POSTGRES_USER"]
-    assert database.password == postgres["POSTGRES_PASSWORD"]
+    # its own role (named after the database), its password from its own secret file
+    assert database.username == f"{postgres['POSTGRES_DB']}_{name}"
+    assert database.password == f"secret-of-{name.upper()}_DATABASE_PASSWORD"
+    assert settings.metrics_port is not None
+    assert settings.metrics_port != settings.port
 
 
-def test_compose_refuses_to_start_without_the_secrets() -> None:
-    raw_gateway = raw_compose()["services"]["gateway"]["environment"]
-    assert raw_gateway["BOOTSTRAP_ADMIN_PASSWORD"].startswith("${BOOTSTRAP_ADMIN_PASSWORD:?")
-    assert "BOOTSTRAP_ADMIN_PASSWORD" in required_variables()
-    for name in required_variables():
-        env = dict.fromkeys(required_variables() - {name}, TEST_SECRET)
-        with pytest.raises(MissingVariable, match=name):
-            interpolate(raw_compose(), env)
-        with pytest.raises(MissingVariable, match=name):
-            interpolate(raw_compose(), env | {name: ""})
-    # No secret has a value written into the file.
-    for service in raw_compose()["services"].values():
-        for key, value in environment_of(service).items():
-            if re.search("PASSWORD|SECRET|KEY", key) and key != "POSTGRES_PASSWORD":
-                assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", value), f"{key} is written in the file"
+def test_compose_migrate_service_provisions_as_the_superuser() -> None:
+    services = compose()["services"]
+    migrate = environment_of(services[MIGRATE_SERVICE])
+    postgres = environment_of(services[DATABASE_SERVICE])
+    url = urlsplit(migrate["MIGRATIONS_DATABASE_URL"])
+    assert (url.hostname, url.username, url.path) == (
+        DATABASE_SERVICE,
+        postgres["POSTGRES_USER"],
+        "/" + postgres["POSTGRES_DB"],
+    )
+    assert url.password is None, "the password is a secret file"
+
+
+def test_compose_secrets_script_makes_every_secret_once(tmp_path: Path) -> None:
+    folder = tmp_path / "secrets"
+    script = DEPLOY / "compose-secrets.sh"
+    done = subprocess.run(["sh", str(script), str(folder)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert {path.name for path in folder.iterdir()} == set(raw_compose()["secrets"])
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for path in folder.iterdir():
+        value = path.read_text()
+        assert value
+        assert "\n" not in value
+        if path.name.endswith("CITIZEN_ID_KEY"):
+            assert len(base64.b64decode(value, validate=True)) == 32
+        else:
+            assert re.fullmatch(r"[A-Za-z0-9_-]{32}", value), path.name  # URL-safe
+    before = {path.name: path.read_text() for path in folder.iterdir()}
+    (folder / "WELFARE_DATABASE_PASSWORD").unlink()
+    again = subprocess.run(["sh", str(script), str(folder)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    after = {path.name: path.read_text() for path in folder.iterdir()}
+    assert set(after) == set(before)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"WELFARE_DATABASE_PASSWORD"}, "existing secrets (the keys above all) are kept"
+    assert subprocess.run(["sh", "-n", str(script)], timeout=30).returncode == 0
 
 
 def test_compose_health_checks_and_start_order() -> None:
@@ -277,6 +325,8 @@ def test_compose_health_checks_and_start_order() -> None:
         assert f"127.0.0.1:{SERVICE_PORTS[name]}/readyz" in test[3]
         depends = service["depends_on"]
         assert depends[DATABASE_SERVICE]["condition"] == "service_healthy"
+        assert depends[MIGRATE_SERVICE]["condition"] == "service_completed_successfully"
+    assert services[MIGRATE_SERVICE]["depends_on"][DATABASE_SERVICE]["condition"] == "service_healthy"
     gateway_depends = services["gateway"]["depends_on"]
     for name in SERVICE_NAMES:
         assert gateway_depends[name]["condition"] == "service_healthy"
@@ -321,11 +371,22 @@ def test_compose_health_check_fails_while_not_ready(
 
 
 def test_compose_publishes_only_the_gateway() -> None:
-    services = compose()["services"]
+    document = compose()
+    services = document["services"]
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"gateway"}
     (mapping,) = services["gateway"]["ports"]
     assert str(mapping).rsplit(":", 1)[1] == str(SERVICE_PORTS["gateway"])
+    # the database and the services are on an internal network only; the gateway bridges
+    assert document["networks"]["internal"]["internal"] is True
+    for name, service in services.items():
+        expected = ["internal", "edge"] if name == "gateway" else ["internal"]
+        assert service["networks"] == expected, name
+    # metrics on a port of their own, never published
+    for name in NAMES:
+        metrics = environment_of(services[name])[f"{name.upper()}_METRICS_PORT"]
+        assert metrics != str(SERVICE_PORTS[name])
+        assert all(metrics not in str(mapping) for mapping in services[name].get("ports", []))
 
 
 # --- the image and its entrypoint ---------------------------------------------------------
@@ -478,142 +539,51 @@ def test_migration_helper_migrates_under_a_lock_and_waits() -> None:
 
 def migrate_under_a_lock_then_wait(url: str) -> None:
     env = {key: value for key, value in os.environ.items() if not key.endswith("DATABASE_URL")}
-    env |= {"DATABASE_URL": url, "MIGRATIONS_WAIT_TIMEOUT": "0"}
+    env |= {"MIGRATIONS_DATABASE_URL": url, "MIGRATIONS_WAIT_TIMEOUT": "0"}
+    database = database_name(url)
+    roles = db_roles.component_roles(database)
+    passwords = db_roles.passwords_for(roles)
 
-    waiting = run_helper(env, "wait", "welfare")
-    output, _ = waiting.communicate(timeout=60)
-    assert waiting.returncode != 0
-    assert "not at head" in output
+    # init containers wait as the component's own runtime role, its password a secret file
+    with tempfile.TemporaryDirectory() as folder:
+        wait_env = {key: value for key, value in env.items() if not key.startswith("MIGRATIONS_DATABASE")}
+        wait_env |= {"MIGRATIONS_WAIT_TIMEOUT": "0", SECRETS_DIR_VARIABLE: folder}
+        for r in roles:
+            prefix = r.component.name.upper()
+            wait_env[f"{prefix}_DATABASE_URL"] = db_roles.role_url(url, r.runtime, None)
+            (Path(folder) / f"{prefix}_DATABASE_PASSWORD").write_text(passwords[r.runtime] or "")
 
-    # While another replica holds the migration lock, `up` waits for it.
-    asyncio.run(up_waits_for_the_lock(url, env))
-    everything = run_helper(env, "up", *NAMES)
-    output, _ = everything.communicate(timeout=300)
-    assert everything.returncode == 0, output
+        waiting = run_helper(env | {"DATABASE_URL": url}, "wait", "welfare")
+        output, _ = waiting.communicate(timeout=60)
+        assert waiting.returncode != 0
+        assert "not at head" in output
 
-    waiting = run_helper(env, "wait", *NAMES)
-    output, _ = waiting.communicate(timeout=60)
-    assert waiting.returncode == 0, output
+        # While another replica holds the migration lock, `up` waits for it.
+        asyncio.run(up_waits_for_the_lock(url, env))
+        # the admin URL: roles per component, each schema migrated by its owner
+        everything = run_helper(env, "up", *NAMES)
+        output, _ = everything.communicate(timeout=300)
+        assert everything.returncode == 0, output
+        assert "migrated as its owner role" in output
 
+        waiting = run_helper(wait_env, "wait", *NAMES)
+        output, _ = waiting.communicate(timeout=60)
+        assert waiting.returncode == 0, output
 
-# --- deploy/k8s ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def rendered() -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not on PATH: install it to render deploy/k8s with kustomize")
-    done = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
-
-
-def objects(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def one(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (found,) = objects(docs, kind).values()
-    return found
-
-
-def pod_environment(docs: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, str]:
-    """What a container's process sees: its envFrom ConfigMaps and Secrets, then env."""
-    env: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" in source:
-            env |= objects(docs, "ConfigMap")[source["configMapRef"]["name"]]["data"]
-        if "secretRef" in source:
-            secret = objects(docs, "Secret")[source["secretRef"]["name"]]
-            env |= {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
-            env |= secret.get("stringData", {})
-    env |= {item["name"]: item["value"] for item in container.get("env", []) if "value" in item}
-    return env
-
-
-def test_k8s_renders_namespace_settings_and_every_component(rendered: list[dict[str, Any]]) -> None:
-    namespace = one(rendered, "Namespace")["metadata"]["name"]
-    for doc in rendered:
-        if doc["kind"] != "Namespace":
-            assert doc["metadata"].get("namespace") == namespace, doc["metadata"]["name"]
-    assert objects(rendered, "ConfigMap")
-    assert objects(rendered, "Secret")
-    deployments, services = objects(rendered, "Deployment"), objects(rendered, "Service")
-    assert set(deployments) == set(NAMES)
-    assert set(services) == set(NAMES), "each component is reached by its name"
-    for name in NAMES:
-        service, pod = services[name], deployments[name]["spec"]["template"]
-        selector = service["spec"]["selector"]
-        assert selector.items() <= pod["metadata"]["labels"].items()
-        assert selector.items() <= deployments[name]["spec"]["selector"]["matchLabels"].items()
-        (port,) = service["spec"]["ports"]
-        assert port["port"] == SERVICE_PORTS[name]
-        (container,) = pod["spec"]["containers"]
-        named = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert named[port["targetPort"]] == SERVICE_PORTS[name]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_k8s_deployment_has_probes_limits_and_runs_as_non_root(
-    name: str, rendered: list[dict[str, Any]]
-) -> None:
-    pod = objects(rendered, "Deployment")[name]["spec"]["template"]["spec"]
-    assert pod.get("enableServiceLinks") is False, f"links would set {name.upper()}_PORT=tcp://…"
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert pod["securityContext"].get("runAsUser", 1) != 0
-    (container,) = pod["containers"]
-    assert container["args"] == [name]
-    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
-        get = container[probe]["httpGet"]
-        assert get["path"] == path, probe
-        assert ports.get(get["port"], get["port"]) == SERVICE_PORTS[name], probe
-    resources = container["resources"]
-    for kind in ("requests", "limits"):
-        assert {"cpu", "memory"} <= set(resources[kind]), kind
-    limit = memory_bytes(resources["limits"]["memory"])
-    assert limit >= 200 * 2**20
-    assert memory_bytes(resources["requests"]["memory"]) <= limit
-    context = container["securityContext"]
-    assert context["allowPrivilegeEscalation"] is False
-    assert context.get("runAsNonRoot", True) is True
-    assert context["capabilities"]["drop"] == ["ALL"]
-    assert pod_environment(rendered, container).get("MIGRATE_ON_START", "0") == "0"
-    (init,) = pod["initContainers"]
-    assert init["args"] == ["wait-for-migrations", name]
-    assert "limits" in init["resources"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_k8s_gives_each_component_every_setting_it_needs(
-    name: str, rendered: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (container,) = objects(rendered, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
-    env = pod_environment(rendered, container)
-    # The Secret ships placeholders (CHANGE-ME); the shapes around them must work.
-    env = {key: value.replace("CHANGE-ME", TEST_SECRET) for key, value in env.items()}
-    check_settings(name, env, monkeypatch)
-
-
-def test_k8s_migration_job_runs_every_components_migrations(
-    rendered: list[dict[str, Any]],
-) -> None:
-    job = one(rendered, "Job")
-    pod = job["spec"]["template"]["spec"]
-    assert pod["restartPolicy"] in {"Never", "OnFailure"}
-    assert job["spec"].get("backoffLimit", 6) > 0
-    (container,) = pod["containers"]
-    action, *components = container["args"]
-    assert action == "migrate"
-    assert components == NAMES, "the Job migrates every component"
-    deployment_image = objects(rendered, "Deployment")["gateway"]["spec"]["template"]["spec"]
-    assert container["image"] == deployment_image["containers"][0]["image"]
-    env = pod_environment(rendered, container)
-    for name in NAMES:
-        assert env.get(f"{name.upper()}_DATABASE_URL") or env.get("DATABASE_URL"), name
-    assert "limits" in container["resources"]
-    assert pod["securityContext"]["runAsNonRoot"] is True
+    # roles made by someone else: a URL without a user migrates each schema as its owner
+    with tempfile.TemporaryDirectory() as folder:
+        owner_env = env | {
+            "MIGRATIONS_DATABASE_URL": db_roles.role_url(url, "", None),
+            SECRETS_DIR_VARIABLE: folder,
+        }
+        for r in roles:
+            (Path(folder) / f"{r.component.name.upper()}_DATABASE_OWNER_PASSWORD").write_text(
+                passwords[r.owner] or ""
+            )
+        as_owners = run_helper(owner_env, "up", *NAMES)
+        output, _ = as_owners.communicate(timeout=300)
+        assert as_owners.returncode == 0, output
+        assert "migrated as its owner role" not in output  # nothing provisioned, owners only
 
 
 def test_migration_helper_and_entrypoint_know_every_component() -> None:
