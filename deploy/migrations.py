@@ -97,7 +97,9 @@ async def connect(url: str, database: str | None = None) -> asyncpg.Connection:
     deadline = time.monotonic() + float(os.environ.get("DATABASE_WAIT_TIMEOUT", "60"))
     while True:
         try:
-            return await asyncpg.connect(asyncpg_dsn(url, database), timeout=10)
+            # no named statements: an init container may reach the database through a
+            # pooler in transaction mode (the ha overlay)
+            return await asyncpg.connect(asyncpg_dsn(url, database), timeout=10, statement_cache_size=0)
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
             if time.monotonic() > deadline:
                 raise SystemExit(f"database not reachable: {exc}") from exc

@@ -16,8 +16,12 @@ own, set by `platformctl database provision`) and keeps no named prepared statem
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -41,6 +45,7 @@ from shared.errors import DatabaseUnavailable
 from shared.settings import ServiceSettings
 
 NAMES = [c.name for c in COMPONENTS]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("pooled", [False, True])
@@ -169,3 +174,38 @@ async def test_the_platform_works_through_pgbouncer_in_transaction_mode(
             for household in writer.acknowledged:
                 read = await client.get(f"/api/welfare/v1/households/{household}")
                 assert read.status_code == 200, read.text
+
+
+def test_init_containers_and_operator_commands_work_through_the_pooler(
+    pgbouncer: PgBouncer, migrated_database: str
+) -> None:
+    """What the ha overlay's pods do through the pooler besides serving: the init container's
+    wait for migrations (as the runtime role) and the operator's commands in the gateway
+    container (GATEWAY_DATABASE_URL, GATEWAY_DB_TRANSACTION_POOLER)."""
+    database = database_name(migrated_database)
+    env = {key: value for key, value in os.environ.items() if not key.endswith("DATABASE_URL")}
+    for r in db_roles.component_roles(database):
+        env[f"{r.component.name.upper()}_DATABASE_URL"] = pgbouncer.url(r.runtime, database)
+    wait = subprocess.run(
+        [sys.executable, str(REPO / "deploy" / "migrations.py"), "wait", *NAMES],
+        env=env | {"MIGRATIONS_WAIT_TIMEOUT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wait.returncode == 0, wait.stdout + wait.stderr
+    username = f"pooled-clerk-{uuid.uuid4().hex[:6]}"
+    command = [sys.executable, "-m", "platformctl", "accounts", "create", "--username", username]
+    command += ["--display-name", "经办人", "--scope", "welfare:read", "--jurisdiction", "211103"]
+    env |= {"ACCOUNT_PASSWORD": "a-long-pooled-password"}
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0, "startup parameters do not pass the pooler"
+    created = subprocess.run(
+        command,
+        env=env | {"GATEWAY_DB_TRANSACTION_POOLER": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    assert f"account {username} created" in created.stdout

@@ -66,11 +66,18 @@ def _iam_url() -> str:
 
 
 def _session_runner(url: str) -> Callable[[Callable[[AsyncSession], Awaitable[Any]]], Any]:
+    # behind a transaction pooler (GATEWAY_DB_TRANSACTION_POOLER) no startup parameters and no
+    # named statements; the models name their schema, so search_path only helps raw SQL
+    pooled = os.environ.get("GATEWAY_DB_TRANSACTION_POOLER", "").lower() in {"1", "true", "yes"}
+    arguments: dict[str, Any] = (
+        {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+        if pooled
+        else {"server_settings": {"search_path": "iam"}}
+    )
+
     def run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         async def main() -> Any:
-            engine = create_async_engine(
-                async_database_url(url), connect_args={"server_settings": {"search_path": "iam"}}
-            )
+            engine = create_async_engine(async_database_url(url), connect_args=arguments)
             try:
                 async with async_sessionmaker(engine, expire_on_commit=False)() as session:
                     result = await work(session)

@@ -37,7 +37,7 @@ APPS = {
     "eldercare": "eldercare.main:create_app",
     "renewal": "renewal.main:create_app",
 }
-METRICS_PORTS = {name: 9100 + offset for offset, name in enumerate(SERVICE_PORTS)}
+METRICS_PORTS = {name: port + 100 for name, port in SERVICE_PORTS.items()}  # 8100–8104
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -128,7 +128,13 @@ def component_env(
     if name in ("welfare", "eldercare"):
         env.setdefault(f"{name.upper()}_CITIZEN_ID_KEY", local_secret(f"{name}-citizen-id.key"))
     if database_urls is not None:
-        env.pop("DATABASE_URL", None)
+        for admin in (
+            "DATABASE_URL",
+            "DATABASE_PASSWORD",
+            "MIGRATIONS_DATABASE_URL",
+            "MIGRATIONS_DATABASE_PASSWORD",
+        ):
+            env.pop(admin, None)
         env[f"{name.upper()}_DATABASE_URL"] = database_urls[name]
     else:
         env["DATABASE_URL"] = database_url
@@ -182,7 +188,7 @@ class Supervisor:
     """The five processes. ``database_urls`` (component → URL of its own database role, from
     :func:`platformctl.migrate.prepare`) gives each process only its own credentials; without
     it every process connects with ``database_url``. ``/metrics`` is served on a port of its
-    own per process: ``<NAME>_METRICS_PORT`` (9100–9104) under ``make run``, free ports
+    own per process: ``<NAME>_METRICS_PORT`` (8100–8104) under ``make run``, free ports
     when ``ports`` are given."""
 
     def __init__(
