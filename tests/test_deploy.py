@@ -535,6 +535,7 @@ def test_migration_helper_migrates_under_a_lock_and_waits() -> None:
         migrate_under_a_lock_then_wait(url)
     finally:
         asyncio.run(drop_database(url))
+        asyncio.run(db_roles.drop_roles(url, db_roles.role_prefix(database_name(url))))
 
 
 def migrate_under_a_lock_then_wait(url: str) -> None:
