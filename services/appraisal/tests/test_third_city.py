@@ -6,10 +6,9 @@ The scheme below is test data (a made-up document for 铁岭市, GB/T 2260 code 
 unlike both real ones: zones are ranked, there is no mid-year review, the province's points
 count 1.5 times, the bands are 1–2 / 3–5 / 6+, no carry-back and no commendation for a rise.
 
-The jurisdiction registry (shared/jurisdictions.yaml) knows only Panjin and Zhumadian, so a
-year of the third city cannot be opened on it (409, said plainly); with registry data that
-knows the city's counties — supplied here as a file, as the GB/T 2260 registry will — the
-whole year runs, still without a code change.
+The jurisdiction registry knows every GB/T 2260 code, the city's counties included; its
+development zone comes from a zones file of the deployment's own (JURISDICTION_ZONES_FILE), so
+the whole year runs, still without a code change.
 """
 
 from __future__ import annotations
@@ -22,11 +21,10 @@ import httpx
 import pytest
 import yaml
 
-import shared.jurisdictions
 from appraisal.config import Settings
 from appraisal.main import create_app
 from platformctl.testing import assert_problem
-from shared.jurisdictions import registry
+from shared.jurisdictions import ZONES_FILE, ZONES_FILE_SETTING, registry
 from shared.testing import TokenMint, app_client
 
 BASE = "/api/appraisal/v1"
@@ -231,17 +229,7 @@ SCHEME: dict[str, Any] = {
         },
     ],
 }
-REGISTRY_ENTRIES = [
-    {"code": CITY, "name": "铁岭市", "name_en": "Tieling", "kind": "city"},
-    {"code": "211202", "name": "银州区", "kind": "district", "parent": CITY},
-    {"code": "211204", "name": "清河区", "kind": "district", "parent": CITY},
-    {"code": "211221", "name": "铁岭县", "kind": "county", "parent": CITY},
-    {"code": "211223", "name": "西丰县", "kind": "county", "parent": CITY},
-    {"code": "211224", "name": "昌图县", "kind": "county", "parent": CITY},
-    {"code": "211281", "name": "调兵山市", "kind": "county", "parent": CITY},
-    {"code": "211282", "name": "开原市", "kind": "county", "parent": CITY},
-    {"code": ZONE, "name": "铁岭经济开发区", "kind": "zone", "parent": CITY},
-]
+THIRD_CITY_ZONE = {"code": ZONE, "name": "铁岭经济开发区", "parent": CITY}
 
 
 @pytest.fixture
@@ -263,19 +251,18 @@ async def client(migrated_database: str, mint: TokenMint, packs: Path) -> AsyncI
 
 
 @pytest.fixture
-def registry_knowing_the_city(tmp_path: Path) -> Iterator[None]:
-    """Registry data that also knows the third city's counties (as the GB/T 2260 registry will)."""
-    original = shared.jurisdictions.REGISTRY_FILE
-    data = yaml.safe_load(original.read_text(encoding="utf-8"))
-    data["jurisdictions"].extend(REGISTRY_ENTRIES)
-    path = tmp_path / "jurisdictions.yaml"
+def registry_knowing_the_city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The deployment's zones file adds the third city's development zone."""
+    data = yaml.safe_load(ZONES_FILE.read_text(encoding="utf-8"))
+    data["zones"].append(THIRD_CITY_ZONE)
+    path = tmp_path / "zones.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    shared.jurisdictions.REGISTRY_FILE = path
+    monkeypatch.setenv(ZONES_FILE_SETTING, str(path))
     registry.cache_clear()
     try:
         yield
     finally:
-        shared.jurisdictions.REGISTRY_FILE = original
+        monkeypatch.delenv(ZONES_FILE_SETTING)
         registry.cache_clear()
 
 
@@ -334,12 +321,7 @@ async def test_the_service_grades_a_third_city_from_its_pack_alone(
         headers=headers,
     )
     assert "exceeds the cap of 3" in assert_problem(too_much, 422)["detail"]
-    # the registry on main knows only Panjin and Zhumadian: the year cannot be opened yet
-    if CITY not in registry():
-        refused = await client.post(
-            f"{BASE}/years", json={"scheme": "thirdcity", "year": 2025}, headers=headers
-        )
-        assert "The jurisdiction registry does not know 211200" in assert_problem(refused, 409)["detail"]
+    assert registry().require(CITY).name == "铁岭市"
 
 
 async def test_a_whole_year_of_the_third_city_runs_on_registry_data(

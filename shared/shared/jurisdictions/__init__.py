@@ -17,6 +17,7 @@ four ancestors, ``subtree`` and the scope of a set of codes are cached.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -352,9 +353,15 @@ def load_registry(codes_file: Path = CODES_FILE, zones_file: Path = ZONES_FILE) 
     )
 
 
+ZONES_FILE_SETTING = "JURISDICTION_ZONES_FILE"
+
+
 @cache
 def registry() -> JurisdictionRegistry:
-    return load_registry()
+    """The registry every service uses: GB/T 2260 codes and the zones file, which a deployment
+    may replace with its own (``JURISDICTION_ZONES_FILE``, e.g. a third city's zones)."""
+    zones = os.environ.get(ZONES_FILE_SETTING)
+    return load_registry(zones_file=Path(zones)) if zones else load_registry()
 
 
 def _in_use(code: str) -> str:
