@@ -65,6 +65,8 @@ def platform_processes(
         # the suite (fuzzing above all) sends more than a client's default share per minute;
         # the rate-limit test gives its own client a small limit
         child.env["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "1000000"
+        # queued jobs and jobs whose lease expired are picked up within a second
+        child.env["WELFARE_JOBS__POLL_SECONDS"] = "1"
         for name in SERVICE_PORTS:
             child.env[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
     supervisor.start_all()

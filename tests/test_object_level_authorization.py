@@ -55,7 +55,7 @@ async def welfare_records(platform: Platform) -> dict[str, str]:
             )
         ).json()
         payroll = (
-            await client.post("/api/welfare/v1/payrolls", json={"jurisdiction": OWNER, "month": "2033-01"})
+            await client.post("/api/welfare/v1/payrolls", json={"jurisdiction": OWNER, "month": "2024-07"})
         ).json()
         run = (
             await client.post(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -69,6 +69,41 @@ def url_has_password(url: str) -> bool:
     return bool(urlsplit(url).password)
 
 
+class JobSettings(BaseModel):
+    """How background jobs (``shared.jobs``) are leased, polled and retried: ``<P>JOBS__<NAME>``."""
+
+    lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="A running job's lease; a job whose lease expired (its process died) is taken over.",
+    )
+    heartbeat_seconds: float = Field(
+        default=10, gt=0, description="How often the replica running a job renews its lease."
+    )
+    poll_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="How often each replica looks for queued jobs and jobs whose lease expired.",
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts before a job that keeps raising an error is marked failed."
+    )
+    lock_timeout_ms: int = Field(
+        default=10_000,
+        ge=1,
+        description=(
+            "How long a run answered within its request (a payroll) waits for the booking locks of "
+            "its area before it answers 409 with Retry-After."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> JobSettings:
+        if self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError("jobs.heartbeat_seconds must be at most half of jobs.lease_seconds")
+        return self
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
@@ -118,6 +153,7 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @classmethod
     def settings_customise_sources(

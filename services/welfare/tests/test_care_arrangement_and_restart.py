@@ -91,8 +91,10 @@ async def test_a_run_left_running_is_resumed_at_start_and_books_once(
         # the service stopped while this run was in progress
         await connection.execute(
             "INSERT INTO welfare.recalculation_runs (id, jurisdiction, from_month, trigger, status, total, done, "
-            "recalculated, changed, arrears_entries, arrears_total, unpriced, completed_batches, requested_by) "
-            "VALUES ($1, '211122', '2031-01-01', 'request', 'running', 1, 0, 0, 0, 0, 0, 0, '{}', 'tester')",
+            "recalculated, changed, arrears_entries, arrears_total, unpriced, completed_batches, requested_by, "
+            "attempts, errors) "
+            "VALUES ($1, '211122', '2031-01-01', 'request', 'running', 1, 0, 0, 0, 0, 0, 0, '{}', 'tester', "
+            "1, '[]')",
             run_id,
         )
     finally:

@@ -1,7 +1,7 @@
 """Payroll once per month, and arrears when a higher standard is entered after months were paid.
 
-Runs in 大洼区 (211104) in 2030, which no other test touches: the county gets its own
-792.00 standard, July to September are paid, then 800.00 is entered from July.
+Runs in 大洼区 (211104) in 2025, which no other test touches: the county gets its own
+792.00 standard for 2025, July to September are paid, then 800.00 is entered from July.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from platformctl.testing import Platform, assert_problem
 
 BASE = "/api/welfare/v1"
 COUNTY = "211104"
-DECISION = {"by": "大洼区民政局", "on": "2029-12-28", "reference": "大民低〔2029〕7号"}
-CITATION = {"document": "大政办发〔2030〕1号", "article": "一"}
+DECISION = {"by": "大洼区民政局", "on": "2024-12-28", "reference": "大民低〔2024〕7号"}
+CITATION = {"document": "大政办发〔2025〕1号", "article": "一"}
 
 
 async def wait_for(client: httpx.AsyncClient, run_id: str) -> dict[str, object]:
@@ -46,7 +46,7 @@ async def enrol(client: httpx.AsyncClient, members: int, income: str) -> str:
             "household_id": household.json()["id"],
             "covered_members": members,
             "per_capita_income": income,
-            "start_month": "2030-01",
+            "start_month": "2025-01",
             "decision": DECISION,
         },
     )
@@ -63,9 +63,10 @@ async def test_payroll_then_a_higher_standard_books_arrears(
             f"{BASE}/standards/versions",
             json={
                 "jurisdiction": COUNTY,
-                "version_id": "dawa-2030-01",
-                "effective_from": "2030-01-01",
-                "published_on": "2029-12-20",
+                "version_id": "dawa-2025-01",
+                "effective_from": "2025-01-01",
+                "effective_to": "2025-12-31",
+                "published_on": "2024-12-20",
                 "dibao": "792.00",
                 "dibao_citation": CITATION,
             },
@@ -75,25 +76,25 @@ async def test_payroll_then_a_higher_standard_books_arrears(
     async with platform.client(headers=county_clerk) as client:
         three = await enrol(client, 3, "500.00")
         two = await enrol(client, 2, "0.00")
-        for month in ("2030-07", "2030-08"):
+        for month in ("2025-07", "2025-08"):
             run = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": month})
             assert run.status_code == 201, run.text
             assert run.json()["entries"] == 2
             assert run.json()["total"] == "2460.00"  # (792 − 500) × 3 + 792 × 2
-        again = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2030-07"})
+        again = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2025-07"})
         assert again.status_code == 200
         assert (
             again.json()["id"]
             == (
                 await client.get(
-                    f"{BASE}/ledger", params={"jurisdiction": COUNTY, "month": "2030-07", "kind": "regular"}
+                    f"{BASE}/ledger", params={"jurisdiction": COUNTY, "month": "2025-07", "kind": "regular"}
                 )
             ).json()["items"][0]["payroll_run_id"]
         )
         # many clerks pressing the button at once still write one entry per enrolment
         september = await asyncio.gather(
             *(
-                client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2030-09"})
+                client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2025-09"})
                 for _ in range(8)
             )
         )
@@ -110,9 +111,9 @@ async def test_payroll_then_a_higher_standard_books_arrears(
             f"{BASE}/standards/versions",
             json={
                 "jurisdiction": COUNTY,
-                "version_id": "dawa-2030-07",
-                "effective_from": "2030-07-01",
-                "published_on": "2030-09-10",
+                "version_id": "dawa-2025-07",
+                "effective_from": "2025-07-01",
+                "published_on": "2025-09-10",
                 "dibao": "800.00",
                 "dibao_citation": CITATION,
             },
@@ -126,7 +127,7 @@ async def test_payroll_then_a_higher_standard_books_arrears(
         assert run["arrears_entries"] == 6
         assert Decimal(run["arrears_total"]) == Decimal("8.00") * 5 * 3  # 8 × members × 3 months
         standards = (
-            await client.get(f"{BASE}/standards", params={"jurisdiction": COUNTY, "on": "2030-06-30"})
+            await client.get(f"{BASE}/standards", params={"jurisdiction": COUNTY, "on": "2025-06-30"})
         ).json()
         assert standards["dibao"] == "792.00"
 
@@ -135,19 +136,28 @@ async def test_payroll_then_a_higher_standard_books_arrears(
             await client.get(f"{BASE}/ledger", params={"recalculation_id": run_id, "limit": 200})
         ).json()
         amounts = {(e["enrolment_id"], e["month"]): e["amount"] for e in arrears["items"]}
-        for month in ("2030-07", "2030-08", "2030-09"):
+        for month in ("2025-07", "2025-08", "2025-09"):
             assert amounts[(three, month)] == "24.00"
             assert amounts[(two, month)] == "16.00"
         assert all(e["corrects_entry_id"] for e in arrears["items"])
-        # asking again books nothing, even many times at once
+        # asking again books nothing, even many times at once: while a run is active the
+        # others are told which (409), and whatever ran books nothing more
         repeats = await asyncio.gather(
             *(
-                client.post(f"{BASE}/recalculations", json={"jurisdiction": COUNTY, "from_month": "2030-07"})
+                client.post(f"{BASE}/recalculations", json={"jurisdiction": COUNTY, "from_month": "2025-07"})
                 for _ in range(4)
             )
         )
-        assert {r.status_code for r in repeats} == {202}
-        finished = [await wait_for(client, r.json()["id"]) for r in repeats]
+        assert {r.status_code for r in repeats} <= {202, 409}
+        assert 202 in {r.status_code for r in repeats}
+        started = {r.json()["id"] for r in repeats if r.status_code == 202}
+        for refused in (r for r in repeats if r.status_code == 409):
+            assert_problem(refused, 409)
+            assert refused.json()["active_job"]["id"] in started
+            assert (
+                refused.headers["Location"] == f"{BASE}/recalculations/{refused.json()['active_job']['id']}"
+            )
+        finished = [await wait_for(client, run_id) for run_id in started]
         assert all(run["status"] == "succeeded" for run in finished)
         assert sum(int(run["arrears_entries"]) for run in finished) == 0
         total = (
@@ -163,7 +173,7 @@ async def test_payroll_then_a_higher_standard_books_arrears(
         assert theirs["total"] == 0
         assert_problem(await client.get(f"{BASE}/recalculations/{run_id}"), 404)
         assert_problem(
-            await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2030-10"}), 403
+            await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2025-10"}), 403
         )
 
 

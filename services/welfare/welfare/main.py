@@ -7,6 +7,7 @@ from fastapi import FastAPI
 import welfare.models  # noqa: F401  (registers every table)
 from shared.citizen_ids import CitizenIdVault
 from shared.db import Database
+from shared.jobs import replica_name
 from shared.service_app import create_service_app
 from welfare.calculations.router import router as calculations_router
 from welfare.config import Settings
@@ -37,9 +38,11 @@ async def _startup(app: FastAPI) -> None:
         load_pricing,
         workers=settings.recalculation_workers,
         work_mem=settings.recalculation_work_mem,
+        jobs=settings.jobs,
+        owner=replica_name(settings.service_name),
     )
     app.state.recalculation_runner = runner
-    await runner.resume_unfinished()
+    await runner.open()  # resumes runs whose lease expired, starts queued runs in turn
 
 
 async def _shutdown(app: FastAPI) -> None:

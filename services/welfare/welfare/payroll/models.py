@@ -16,27 +16,33 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
-    UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.jobs import JobRecord, job_constraints
 from welfare.db import Base
 
 
-class PayrollRun(Base):
-    __tablename__ = "payroll_runs"
-    __table_args__ = (UniqueConstraint("jurisdiction", "month"),)
+class PayrollRun(JobRecord, Base):
+    """A payroll run of (jurisdiction, month), answered within its request.
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    jurisdiction: Mapped[str] = mapped_column(String(32))
+    A month may have several runs: a later one pays the enrolments that joined (or got a
+    standard) after the earlier ones; ``already_paid`` counts those it found paid.
+    """
+
+    __tablename__ = "payroll_runs"
+    __table_args__ = (
+        *job_constraints(),
+        Index("ix_payroll_runs_jurisdiction_month", "jurisdiction", "month"),
+    )
+
     month: Mapped[dt.date] = mapped_column(Date)
     entries: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     unpriced: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    already_paid: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LedgerEntry(Base):

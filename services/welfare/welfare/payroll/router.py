@@ -5,36 +5,39 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request, Response
 
-from shared.access import load_in_scope, paginate, within_scope
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from welfare.access import Reader, Writer
 from welfare.payroll import service
-from welfare.payroll.models import LedgerEntry, PayrollRun
+from welfare.payroll.repository import LedgerFilter
 from welfare.payroll.schemas import LedgerEntryRead, PayrollCreate, PayrollRunRead
-from welfare.standards.pricing import BookPricing
-from welfare.standards.service import current_book
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["payroll"])
-Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("welfare:write"))]
 
 
 @router.post(
     "/payrolls",
     status_code=201,
     response_model=PayrollRunRead,
-    summary="Generate the payroll of a jurisdiction (and its subtree) for a month; once only",
+    summary="Pay a jurisdiction (and its subtree) for a month that has begun",
+    description=(
+        "Writes one regular ledger entry per active enrolment not yet paid for the month. "
+        "201 with the new run; 200 with the latest run when nobody is left to pay (so the same "
+        "request sent many times at once gets one 201). A month already paid may be asked "
+        "again: enrolments that joined since are paid by a new run. 422 for a month that has "
+        "not begun (Asia/Shanghai); 409 with Retry-After when another run keeps the area's "
+        "ledger busy for too long."
+    ),
     responses={
-        200: {"description": "Already generated: the existing run", "model": PayrollRunRead},
-        **problem_responses(403, 422),
+        200: {"description": "Nobody left to pay: the latest run", "model": PayrollRunRead},
+        **problem_responses(403, 409, 422),
     },
 )
 async def generate_payroll(
@@ -47,13 +50,13 @@ async def generate_payroll(
     ensure_jurisdiction(principal, data.jurisdiction)
     if replay := await idempotency.replay():
         return replay
-    book = await current_book(session, request.app.state.standards_pack)
     run, created = await service.generate(
         session,
         principal=principal,
-        pricing=BookPricing(book),
+        pack=request.app.state.standards_pack,
         jurisdiction=data.jurisdiction,
         month=data.month,
+        lock_timeout_ms=request.app.state.settings.jobs.lock_timeout_ms,
     )
     return await idempotency.respond(201 if created else 200, PayrollRunRead.model_validate(run))
 
@@ -65,8 +68,7 @@ async def generate_payroll(
     responses=problem_responses(404),
 )
 async def read_payroll(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> PayrollRunRead:
-    run = await load_in_scope(session, PayrollRun, run_id, principal, "payroll run")
-    return PayrollRunRead.model_validate(run)
+    return PayrollRunRead.model_validate(await service.get_run(session, principal=principal, run_id=run_id))
 
 
 @router.get("/ledger", response_model=Page[LedgerEntryRead], summary="Ledger entries in your area")
@@ -80,17 +82,12 @@ async def list_ledger(
     kind: Literal["regular", "arrears", "correction"] | None = None,
     recalculation_id: uuid.UUID | None = None,
 ) -> Page[LedgerEntryRead]:
-    query = within_scope(select(LedgerEntry), LedgerEntry.jurisdiction, principal)
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
-        query = query.where(LedgerEntry.jurisdiction == jurisdiction)
-    if month is not None:
-        query = query.where(LedgerEntry.month == YearMonth.parse(month).first_day)
-    if enrolment_id is not None:
-        query = query.where(LedgerEntry.enrolment_id == enrolment_id)
-    if kind is not None:
-        query = query.where(LedgerEntry.kind == kind)
-    if recalculation_id is not None:
-        query = query.where(LedgerEntry.recalculation_id == recalculation_id)
-    rows, total = await paginate(session, query, page, LedgerEntry.id)
+    where = LedgerFilter(
+        jurisdiction=jurisdiction,
+        month=YearMonth.parse(month).first_day if month is not None else None,
+        enrolment_id=enrolment_id,
+        kind=kind,
+        recalculation_id=recalculation_id,
+    )
+    rows, total = await service.list_ledger(session, principal=principal, page=page, where=where)
     return Page.of([LedgerEntryRead.model_validate(r) for r in rows], total, page)

@@ -6,6 +6,9 @@ import datetime as dt
 import uuid
 from typing import Literal
 
+from pydantic import computed_field
+
+from shared.jobs import JobRead
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money
 from shared.months import Month
@@ -17,15 +20,21 @@ class PayrollCreate(RequestModel):
     month: Month
 
 
-class PayrollRunRead(ResponseModel):
-    id: uuid.UUID
-    jurisdiction: str
+class PayrollRunRead(JobRead):
+    """A payroll run: the job fields (``status`` ``partial`` when some active enrolments have
+    no standard in force, said in ``errors``) and what it paid."""
+
     month: Month
     entries: int
     total: Money
     unpriced: int
-    created_by: str
-    created_at: dt.datetime
+    already_paid: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def created_by(self) -> str:
+        """The same as ``requested_by`` (kept for clients that read this name)."""
+        return self.requested_by
 
 
 class LedgerEntryRead(ResponseModel):

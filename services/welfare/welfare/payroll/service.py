@@ -1,90 +1,101 @@
-"""Monthly payroll: one ``regular`` ledger entry per active enrolment, written once.
+"""Monthly payroll: one ``regular`` ledger entry per active enrolment and month, written once.
 
-Set-based: a single INSERT … SELECT over the jurisdiction's enrolments; the partial
-unique index (enrolment, month) for regular entries makes a second run write nothing.
+A run is a job of the platform's one shape (``shared.jobs``) answered within its request.
+It holds the ledger's booking locks of its whole area (``welfare.payroll.ledger``) from
+before it reads the standards until its commit, so overlapping payrolls and
+recalculations book one after the other: the same request sent many times at once gets
+one 201 and then 200 with that run. A month is paid once it has begun (Asia/Shanghai). A
+month already paid may be asked again: the new run pays the enrolments that joined, or
+got a standard, after the earlier runs (the partial unique index on (enrolment, month)
+of regular entries makes paying twice impossible); when there is nobody left to pay, the
+answer is 200 with the latest run of that jurisdiction and month.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.access import load_in_scope
 from shared.audit import record_audit
-from shared.auth import Principal
+from shared.auth import Principal, ensure_jurisdiction
+from shared.errors import InvalidInput
+from shared.jobs import job_error, lock_for_booking
 from shared.jurisdictions import registry
-from shared.months import YearMonth
+from shared.months import YearMonth, policy_today
+from shared.pagination import PageParams
 from welfare.db import audit_log
+from welfare.payroll import repository
+from welfare.payroll.ledger import ledger_locks
 from welfare.payroll.models import LedgerEntry, PayrollRun
-from welfare.payroll.pricing import (
-    ACTIVE_IN_MONTH_SQL,
-    AMOUNT_DUE_SQL,
-    UNIT_JOIN_SQL,
-    Pricing,
-    load_price_table,
-    price_table,
-)
+from welfare.payroll.pricing import load_price_table, price_table
+from welfare.standards.book import StandardsBook
+from welfare.standards.pricing import BookPricing
+from welfare.standards.service import current_book
 
 
 async def generate(
     session: AsyncSession,
     *,
     principal: Principal,
-    pricing: Pricing,
+    pack: StandardsBook,
     jurisdiction: str,
     month: YearMonth,
+    lock_timeout_ms: int,
 ) -> tuple[PayrollRun, bool]:
-    """The payroll run of (jurisdiction, month); True when this call created it."""
-    claim = (
-        insert(PayrollRun)
-        .values(jurisdiction=jurisdiction, month=month.first_day, created_by=principal.actor)
-        .on_conflict_do_nothing(index_elements=["jurisdiction", "month"])
-        .returning(PayrollRun.id)
-    )
-    run_id = (await session.execute(claim)).scalar_one_or_none()
-    if run_id is None:
-        existing = await session.scalar(
-            select(PayrollRun).where(
-                PayrollRun.jurisdiction == jurisdiction, PayrollRun.month == month.first_day
-            )
+    """The payroll run of (jurisdiction, month) that pays whoever is still unpaid; True
+    when this call created it."""
+    today = policy_today()
+    if month.first_day > today:
+        raise InvalidInput.field(
+            "body.month",
+            f"{month} has not begun (today is {today.isoformat()} in Asia/Shanghai); "
+            "a month is paid from its first day on",
         )
-        assert existing is not None
-        return existing, False
     scope = registry().subtree(jurisdiction)
+    await lock_for_booking(
+        session,
+        ledger_locks(scope),
+        timeout_ms=lock_timeout_ms,
+        busy_detail=f"The ledger of {jurisdiction} is being booked by another payroll or recalculation; "
+        "retry shortly.",
+    )
+    # read after the locks: a standard entered meanwhile is either seen here, or its
+    # recalculation books after this commit and corrects what is paid here
+    pricing = BookPricing(await current_book(session, pack))
     await load_price_table(session, price_table(pricing, scope, [month]))
-    params = {"run": run_id, "scope": scope, "month": month.first_day}
-    month_sql = ":month"
-    inserted = await session.execute(
-        text(
-            "INSERT INTO ledger_entries (enrolment_id, jurisdiction, month, kind, amount, payroll_run_id) "
-            f"SELECT e.id, e.jurisdiction, :month, 'regular', {AMOUNT_DUE_SQL}, :run "
-            f"FROM enrolments e {UNIT_JOIN_SQL.format(month=month_sql)} "
-            f"WHERE e.jurisdiction = ANY(:scope) AND {ACTIVE_IN_MONTH_SQL.format(month=month_sql)} "
-            "ON CONFLICT (enrolment_id, month) WHERE kind = 'regular' DO NOTHING"
-        ),
-        params,
+    state = await repository.month_state(session, scope=scope, month=month.first_day)
+    if state.unpaid == 0:
+        latest = await repository.latest_run(session, jurisdiction=jurisdiction, month=month.first_day)
+        if latest is not None:
+            return latest, False
+    started = dt.datetime.now(dt.UTC)
+    run = PayrollRun(
+        jurisdiction=jurisdiction,
+        month=month.first_day,
+        status="running",
+        errors=[],
+        requested_by=principal.actor,
+        already_paid=state.already_paid,
+        started_at=started,
     )
-    unpriced = await session.scalar(
-        text(
-            "SELECT count(*) FROM enrolments e WHERE e.jurisdiction = ANY(:scope) "
-            f"AND {ACTIVE_IN_MONTH_SQL.format(month=month_sql)} AND NOT EXISTS ("
-            "SELECT 1 FROM unit_amounts u WHERE u.jurisdiction = e.jurisdiction AND u.program = e.program "
-            "AND u.tier = COALESCE(e.tier, 0))"
-        ),
-        params,
-    )
-    totals = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(LedgerEntry.amount), Decimal("0.00"))).where(
-                LedgerEntry.payroll_run_id == run_id
+    session.add(run)
+    await session.flush()
+    written = await repository.pay_unpaid(session, run_id=run.id, scope=scope, month=month.first_day)
+    run.entries, run.total = await repository.run_totals(session, run.id)
+    run.unpriced = state.unpriced
+    run.status = "partial" if state.unpriced else "succeeded"
+    if state.unpriced:
+        run.errors = [
+            job_error(
+                f"{state.unpriced} active enrolments have no standard in force in {month} and were not paid",
+                unpriced=state.unpriced,
             )
-        )
-    ).one()
-    run = await session.get(PayrollRun, run_id)
-    assert run is not None
-    run.entries, run.total, run.unpriced = int(totals[0]), totals[1], int(unpriced or 0)
+        ]
+    run.finished_at = dt.datetime.now(dt.UTC)
     await session.flush()
     await record_audit(
         session,
@@ -92,14 +103,32 @@ async def generate(
         principal=principal,
         action="generate",
         entity="payroll_run",
-        entity_id=str(run_id),
+        entity_id=str(run.id),
         jurisdiction=jurisdiction,
         after={
             "month": str(month),
             "entries": run.entries,
             "total": str(run.total),
             "unpriced": run.unpriced,
-            "rows_inserted": getattr(inserted, "rowcount", None),
+            "already_paid": run.already_paid,
+            "rows_inserted": written,
         },
     )
     return run, True
+
+
+async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> PayrollRun:
+    run: PayrollRun = await load_in_scope(session, PayrollRun, run_id, principal, "payroll run")
+    return run
+
+
+async def list_ledger(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    where: repository.LedgerFilter,
+) -> tuple[Sequence[LedgerEntry], int]:
+    if where.jurisdiction is not None:
+        ensure_jurisdiction(principal, where.jurisdiction)
+    return await repository.ledger_in_scope(session, principal=principal, where=where, page=page)

@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
-from shared.access import load_in_scope, paginate, within_scope
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
 from shared.idempotency import IdempotencyDep
+from shared.jobs import ACTIVE_STATUSES, JobStatus
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from welfare.access import Reader, Writer
 from welfare.recalculation import service
-from welfare.recalculation.models import RecalculationRun
 from welfare.recalculation.schemas import RecalculationCreate, RecalculationRead
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["recalculations"])
-Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("welfare:write"))]
 
 
 def runner(request: Request) -> service.RecalculationRunner:
@@ -34,7 +31,12 @@ def runner(request: Request) -> service.RecalculationRunner:
     status_code=202,
     response_model=RecalculationRead,
     summary="Recalculate every enrolment in a jurisdiction from a month and book arrears",
-    responses=problem_responses(403, 422),
+    description=(
+        "Answers 202 with the queued run and its `Location`. While a run whose area overlaps "
+        "this one (the same jurisdiction, one above or below it) is queued or running, the "
+        "answer is 409 naming it in `Location` and `active_job`."
+    ),
+    responses=problem_responses(403, 409, 422),
     openapi_extra=request_example({"jurisdiction": "211100", "from_month": "2024-07"}),
 )
 async def request_recalculation(
@@ -59,7 +61,7 @@ async def request_recalculation(
     return await idempotency.respond(
         202,
         RecalculationRead.model_validate(run),
-        headers={"Location": f"/api/welfare/v1/recalculations/{run.id}"},
+        headers={"Location": service.RECALCULATIONS.location(run.id)},
     )
 
 
@@ -70,14 +72,19 @@ async def request_recalculation(
     responses=problem_responses(404),
 )
 async def read_recalculation(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> RecalculationRead:
-    run = await load_in_scope(session, RecalculationRun, run_id, principal, "recalculation")
+    run = await service.get_run(session, principal=principal, run_id=run_id)
     return RecalculationRead.model_validate(run)
 
 
 @router.get("/recalculations", response_model=Page[RecalculationRead], summary="Recalculations in your area")
 async def list_recalculations(
-    session: SessionDep, principal: Reader, page: PageDep
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    status: Annotated[
+        list[JobStatus] | None,
+        Query(description=f"only runs with these statuses (active: {', '.join(ACTIVE_STATUSES)})"),
+    ] = None,
 ) -> Page[RecalculationRead]:
-    query = within_scope(select(RecalculationRun), RecalculationRun.jurisdiction, principal)
-    rows, total = await paginate(session, query, page, RecalculationRun.created_at.desc())
+    rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
     return Page.of([RecalculationRead.model_validate(r) for r in rows], total, page)

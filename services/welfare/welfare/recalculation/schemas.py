@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Literal
 
+from pydantic import computed_field
+
+from shared.jobs import BackgroundJobRead
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money
 from shared.months import Month
-from shared.schemas import RequestModel, ResponseModel
+from shared.schemas import RequestModel
 
 
 class RecalculationCreate(RequestModel):
@@ -17,22 +19,21 @@ class RecalculationCreate(RequestModel):
     from_month: Month
 
 
-class RecalculationRead(ResponseModel):
-    id: uuid.UUID
-    jurisdiction: str
+class RecalculationRead(BackgroundJobRead):
+    """A run: the job fields (status, progress ``done``/``total`` in enrolments, ``errors``,
+    ``attempts``) and its counts."""
+
     from_month: Month
     trigger: Literal["request", "standard_added"]
     standard_version_id: uuid.UUID | None
-    status: Literal["queued", "running", "succeeded", "failed"]
-    total: int
-    done: int
     recalculated: int
     changed: int
     arrears_entries: int
     arrears_total: Money
     unpriced: int
-    error: str | None
-    requested_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def error(self) -> str | None:
+        """Why the run failed (the last of ``errors``); null unless ``status`` is ``failed``."""
+        return self.errors[-1].message if self.status == "failed" and self.errors else None

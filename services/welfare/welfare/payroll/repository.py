@@ -1,0 +1,119 @@
+"""Every query of the payroll and the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.access import paginate, within_scope
+from shared.auth import Principal
+from shared.pagination import PageParams
+from welfare.payroll.models import LedgerEntry, PayrollRun
+from welfare.payroll.pricing import ACTIVE_IN_MONTH_SQL, AMOUNT_DUE_SQL, UNIT_JOIN_SQL
+
+MONTH = ":month"
+
+
+@dataclass(frozen=True)
+class MonthState:
+    """The active enrolments of an area in a month, by what the payroll can do for them."""
+
+    unpaid: int
+    """priced and without a regular entry: the next run pays them"""
+    already_paid: int
+    unpriced: int
+    """without a regular entry and without a standard in force: not paid"""
+
+
+async def month_state(session: AsyncSession, *, scope: list[str], month: dt.date) -> MonthState:
+    """Needs the ``unit_amounts`` table of the month (``load_price_table``)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE NOT paid AND priced) AS unpaid, "
+                "count(*) FILTER (WHERE paid) AS already_paid, "
+                "count(*) FILTER (WHERE NOT paid AND NOT priced) AS unpriced "
+                "FROM (SELECT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.enrolment_id = e.id "
+                "AND l.month = :month AND l.kind = 'regular') AS paid, "
+                "EXISTS (SELECT 1 FROM unit_amounts u WHERE u.jurisdiction = e.jurisdiction "
+                "AND u.program = e.program AND u.tier = COALESCE(e.tier, 0)) AS priced "
+                "FROM enrolments e WHERE e.jurisdiction = ANY(:scope) "
+                f"AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)}"
+                ") AS enrolment"
+            ),
+            {"scope": scope, "month": month},
+        )
+    ).one()
+    return MonthState(int(row.unpaid), int(row.already_paid), int(row.unpriced))
+
+
+async def latest_run(session: AsyncSession, *, jurisdiction: str, month: dt.date) -> PayrollRun | None:
+    return await session.scalar(
+        select(PayrollRun)
+        .where(PayrollRun.jurisdiction == jurisdiction, PayrollRun.month == month)
+        .order_by(PayrollRun.created_at.desc(), PayrollRun.id.desc())
+        .limit(1)
+    )
+
+
+async def pay_unpaid(session: AsyncSession, *, run_id: uuid.UUID, scope: list[str], month: dt.date) -> int:
+    """One ``regular`` entry per active, priced enrolment of ``scope`` not yet paid for ``month``
+    (needs ``unit_amounts``); the number written."""
+    inserted = await session.execute(
+        text(
+            "INSERT INTO ledger_entries (enrolment_id, jurisdiction, month, kind, amount, payroll_run_id) "
+            f"SELECT e.id, e.jurisdiction, :month, 'regular', {AMOUNT_DUE_SQL}, :run "
+            f"FROM enrolments e {UNIT_JOIN_SQL.format(month=MONTH)} "
+            f"WHERE e.jurisdiction = ANY(:scope) AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)} "
+            "ON CONFLICT (enrolment_id, month) WHERE kind = 'regular' DO NOTHING"
+        ),
+        {"run": run_id, "scope": scope, "month": month},
+    )
+    return int(getattr(inserted, "rowcount", 0) or 0)
+
+
+async def run_totals(session: AsyncSession, run_id: uuid.UUID) -> tuple[int, Decimal]:
+    count, total = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(LedgerEntry.amount), Decimal("0.00"))).where(
+                LedgerEntry.payroll_run_id == run_id
+            )
+        )
+    ).one()
+    return int(count), total
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    jurisdiction: str | None = None
+    month: dt.date | None = None
+    enrolment_id: uuid.UUID | None = None
+    kind: str | None = None
+    recalculation_id: uuid.UUID | None = None
+
+
+def _ledger_query(principal: Principal, where: LedgerFilter) -> Select[LedgerEntry]:
+    query = within_scope(select(LedgerEntry), LedgerEntry.jurisdiction, principal)
+    if where.jurisdiction is not None:
+        query = query.where(LedgerEntry.jurisdiction == where.jurisdiction)
+    if where.month is not None:
+        query = query.where(LedgerEntry.month == where.month)
+    if where.enrolment_id is not None:
+        query = query.where(LedgerEntry.enrolment_id == where.enrolment_id)
+    if where.kind is not None:
+        query = query.where(LedgerEntry.kind == where.kind)
+    if where.recalculation_id is not None:
+        query = query.where(LedgerEntry.recalculation_id == where.recalculation_id)
+    return query
+
+
+async def ledger_in_scope(
+    session: AsyncSession, *, principal: Principal, where: LedgerFilter, page: PageParams
+) -> tuple[Sequence[LedgerEntry], int]:
+    return await paginate(session, _ledger_query(principal, where), page, LedgerEntry.id)

@@ -1,0 +1,135 @@
+"""Every query of the recalculation: its runs, what it covers, and the booking of arrears."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import all_, func, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.access import paginate, within_scope
+from shared.auth import Principal
+from shared.jobs import Lease
+from shared.pagination import PageParams
+from welfare.payroll.ledger import BUCKET_SQL
+from welfare.payroll.models import LedgerEntry
+from welfare.payroll.pricing import AMOUNT_DUE_SQL, UNIT_JOIN_SQL
+from welfare.recalculation.models import RecalculationRun
+
+# One hash bucket of the enrolments of the scope: the amount due in every month from
+# ``from_month`` that has entries, against the sum of those entries; the difference is
+# booked as ``arrears`` referencing the month's regular entry.
+BATCH_SQL = f"""
+WITH paid AS (
+    SELECT enrolment_id, month, sum(amount) AS booked,
+           min(id) FILTER (WHERE kind = 'regular') AS regular_id
+    FROM ledger_entries
+    WHERE jurisdiction = ANY(:scope) AND month >= :from_month
+      AND {BUCKET_SQL.format(column="enrolment_id")} = :batch
+    GROUP BY enrolment_id, month
+),
+due AS (
+    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id,
+           {AMOUNT_DUE_SQL} AS amount
+    FROM paid p
+    JOIN enrolments e ON e.id = p.enrolment_id
+    {UNIT_JOIN_SQL.format(month="p.month")}
+),
+booked AS (
+    INSERT INTO ledger_entries
+        (enrolment_id, jurisdiction, month, kind, amount, corrects_entry_id, recalculation_id)
+    SELECT enrolment_id, jurisdiction, month, 'arrears', amount - booked, regular_id, :run
+    FROM due WHERE amount <> booked
+    RETURNING enrolment_id, amount
+)
+SELECT (SELECT count(DISTINCT enrolment_id) FROM due) AS recalculated,
+       (SELECT count(DISTINCT enrolment_id) FROM booked) AS changed,
+       (SELECT count(*) FROM booked) AS entries,
+       (SELECT coalesce(sum(amount), 0) FROM booked) AS total,
+       (SELECT count(*) FROM paid p WHERE NOT EXISTS (
+            SELECT 1 FROM due d WHERE d.enrolment_id = p.enrolment_id AND d.month = p.month)) AS unpriced
+"""
+
+
+async def enrolments_paid_since(session: AsyncSession, *, scope: list[str], from_month: dt.date) -> int:
+    """Enrolments of ``scope`` with ledger entries from ``from_month`` on: a run's total."""
+    count = await session.scalar(
+        select(func.count(func.distinct(LedgerEntry.enrolment_id))).where(
+            LedgerEntry.jurisdiction.in_(scope), LedgerEntry.month >= from_month
+        )
+    )
+    return int(count or 0)
+
+
+async def last_paid_month(session: AsyncSession, *, scope: list[str], from_month: dt.date) -> dt.date | None:
+    found: dt.date | None = await session.scalar(
+        select(func.max(LedgerEntry.month)).where(
+            LedgerEntry.jurisdiction.in_(scope), LedgerEntry.month >= from_month
+        )
+    )
+    return found
+
+
+async def run(session: AsyncSession, run_id: uuid.UUID) -> RecalculationRun | None:
+    return await session.get(RecalculationRun, run_id)
+
+
+async def runs_in_scope(
+    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
+) -> tuple[Sequence[RecalculationRun], int]:
+    query = within_scope(select(RecalculationRun), RecalculationRun.jurisdiction, principal)
+    if statuses:
+        query = query.where(RecalculationRun.status.in_(statuses))
+    return await paginate(session, query, page, RecalculationRun.created_at.desc(), RecalculationRun.id)
+
+
+async def book_batch(
+    session: AsyncSession, *, run_id: uuid.UUID, scope: list[str], from_month: dt.date, batch: int
+) -> Any:
+    """Book the arrears of one bucket (the caller holds its booking locks); returns the counts."""
+    return (
+        await session.execute(
+            text(BATCH_SQL),
+            {"scope": scope, "from_month": from_month, "batch": batch, "run": run_id},
+        )
+    ).one()
+
+
+async def record_batch(
+    session: AsyncSession, *, lease: Lease, batch: int, counts: Any
+) -> Literal["recorded", "recorded_before", "lease_lost"]:
+    """Add a booked bucket's counts to the run, only while ``lease`` holds it and the bucket
+    was not recorded yet (otherwise the caller rolls the bucket back)."""
+    recorded = (
+        await session.execute(
+            update(RecalculationRun)
+            .where(lease.holds(), literal(batch) != all_(RecalculationRun.completed_batches))
+            .values(
+                done=RecalculationRun.done + counts.recalculated,
+                recalculated=RecalculationRun.recalculated + counts.recalculated,
+                changed=RecalculationRun.changed + counts.changed,
+                arrears_entries=RecalculationRun.arrears_entries + counts.entries,
+                arrears_total=RecalculationRun.arrears_total + counts.total,
+                unpriced=RecalculationRun.unpriced + counts.unpriced,
+                completed_batches=func.array_append(RecalculationRun.completed_batches, batch),
+            )
+            .returning(RecalculationRun.id)
+        )
+    ).first()
+    if recorded is not None:
+        return "recorded"
+    held = await session.scalar(select(RecalculationRun.id).where(lease.holds()))
+    return "recorded_before" if held is not None else "lease_lost"
+
+
+async def finish_progress(session: AsyncSession, *, lease: Lease) -> RecalculationRun | None:
+    """Every bucket booked: ``done`` is the total; the run as it stands."""
+    return await session.scalar(
+        update(RecalculationRun)
+        .where(lease.holds())
+        .values(done=RecalculationRun.total)
+        .returning(RecalculationRun)
+    )
