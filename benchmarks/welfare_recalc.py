@@ -8,7 +8,7 @@ Seeds N dibao enrolments in 211102 with July and August 2024 paid at the old sta
      the end, while the welfare process's memory is sampled.
 Prints enrolments per second, the ratio to the floor and the peak RSS of the service.
 
-    .venv/bin/python benchmarks/welfare_recalc.py [-n 1000000]
+    .venv/bin/python benchmarks/welfare_recalc.py [-n 1000000] [--database civic_bench_welfare]
 """
 
 from __future__ import annotations
@@ -128,8 +128,11 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-n", type=int, default=1_000_000, help="enrolments to seed")
+    parser.add_argument(
+        "--database", default="civic_bench_welfare", help="database to create (dropped and made again)"
+    )
     args = parser.parse_args()
-    url = database.with_database(database.server_url(), "civic_bench_welfare")
+    url = database.with_database(database.server_url(), args.database)
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
     seeded = asyncio.run(seed(url, args.n))

@@ -381,6 +381,7 @@ class JobRunner:
         """Try to run the job in this process (it may be another replica's, or not its turn)."""
         if self._closing:
             return
+        self.tasks = {known: task for known, task in self.tasks.items() if not task.done()}
         task = self.tasks.get(job_id)
         if task is not None and not task.done():
             return

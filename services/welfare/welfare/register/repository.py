@@ -9,9 +9,54 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.access import within_scope
+from shared.access import paginate, within_scope
 from shared.auth import Principal
-from welfare.register.models import Enrolment, IncomeAssessment, Person
+from shared.pagination import PageParams
+from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
+
+
+async def households_in_scope(
+    session: AsyncSession, *, principal: Principal, page: PageParams, jurisdiction: str | None
+) -> tuple[Sequence[Household], int]:
+    query = within_scope(select(Household), Household.jurisdiction, principal)
+    if jurisdiction is not None:
+        query = query.where(Household.jurisdiction == jurisdiction)
+    return await paginate(session, query, page, Household.created_at, Household.id)
+
+
+async def persons_in_scope(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    jurisdiction: str | None,
+    household_id: uuid.UUID | None,
+) -> tuple[Sequence[Person], int]:
+    query = within_scope(select(Person), Person.jurisdiction, principal)
+    if jurisdiction is not None:
+        query = query.where(Person.jurisdiction == jurisdiction)
+    if household_id is not None:
+        query = query.where(Person.household_id == household_id)
+    return await paginate(session, query, page, Person.created_at, Person.id)
+
+
+async def enrolments_in_scope(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    jurisdiction: str | None,
+    program: str | None,
+    status: str | None,
+) -> tuple[Sequence[Enrolment], int]:
+    query = within_scope(select(Enrolment), Enrolment.jurisdiction, principal)
+    if jurisdiction is not None:
+        query = query.where(Enrolment.jurisdiction == jurisdiction)
+    if program is not None:
+        query = query.where(Enrolment.program == program)
+    if status is not None:
+        query = query.where(Enrolment.status == status)
+    return await paginate(session, query, page, Enrolment.created_at, Enrolment.id)
 
 
 async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:

@@ -6,10 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select
 
-from shared.access import paginate, within_scope
-from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
@@ -17,8 +14,8 @@ from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from welfare.access import Reader, Writer
 from welfare.register import service
-from welfare.register.models import Enrolment, Household, Person
 from welfare.register.schemas import (
     CareArrangementChange,
     EnrolmentCreate,
@@ -37,8 +34,6 @@ from welfare.register.schemas import (
 )
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["register"])
-Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("welfare:write"))]
 JurisdictionFilter = Annotated[JurisdictionCode | None, Query(description="only this jurisdiction")]
 
 
@@ -74,11 +69,9 @@ async def create_household(
 async def list_households(
     session: SessionDep, principal: Reader, page: PageDep, jurisdiction: JurisdictionFilter = None
 ) -> Page[HouseholdRead]:
-    query = within_scope(select(Household), Household.jurisdiction, principal)
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
-        query = query.where(Household.jurisdiction == jurisdiction)
-    rows, total = await paginate(session, query, page, Household.created_at, Household.id)
+    rows, total = await service.list_households(
+        session, principal=principal, page=page, jurisdiction=jurisdiction
+    )
     return Page.of([HouseholdRead.model_validate(r) for r in rows], total, page)
 
 
@@ -134,7 +127,7 @@ async def create_person(
     if replay := await idempotency.replay():
         return replay
     person = await service.create_person(session, principal=principal, vault=ids, data=data)
-    body = service.person_read(person, principal=principal, vault=ids)
+    body = service.person_read(person=person, principal=principal, vault=ids)
     return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
 
 
@@ -147,14 +140,10 @@ async def list_persons(
     jurisdiction: JurisdictionFilter = None,
     household_id: uuid.UUID | None = None,
 ) -> Page[PersonRead]:
-    query = within_scope(select(Person), Person.jurisdiction, principal)
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
-        query = query.where(Person.jurisdiction == jurisdiction)
-    if household_id is not None:
-        query = query.where(Person.household_id == household_id)
-    rows, total = await paginate(session, query, page, Person.created_at, Person.id)
-    return Page.of([service.person_read(r, principal=principal, vault=ids) for r in rows], total, page)
+    rows, total = await service.list_persons(
+        session, principal=principal, page=page, jurisdiction=jurisdiction, household_id=household_id
+    )
+    return Page.of([service.person_read(person=r, principal=principal, vault=ids) for r in rows], total, page)
 
 
 @router.get(
@@ -168,7 +157,7 @@ async def read_person(
 ) -> PersonRead:
     person = await service.get_person(session, principal=principal, person_id=person_id)
     set_etag(response, person.id, person.version)
-    return service.person_read(person, principal=principal, vault=ids)
+    return service.person_read(person=person, principal=principal, vault=ids)
 
 
 @router.post(
@@ -184,7 +173,7 @@ async def create_enrolment(
     if replay := await idempotency.replay():
         return replay
     enrolment = await service.create_enrolment(session, principal=principal, data=data)
-    (body,) = await service.enrolment_reads(session, [enrolment])
+    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
     return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})
 
 
@@ -197,16 +186,10 @@ async def list_enrolments(
     program: Program | None = None,
     status: EnrolmentStatus | None = None,
 ) -> Page[EnrolmentRead]:
-    query = within_scope(select(Enrolment), Enrolment.jurisdiction, principal)
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
-        query = query.where(Enrolment.jurisdiction == jurisdiction)
-    if program is not None:
-        query = query.where(Enrolment.program == program)
-    if status is not None:
-        query = query.where(Enrolment.status == status)
-    rows, total = await paginate(session, query, page, Enrolment.created_at, Enrolment.id)
-    return Page.of(await service.enrolment_reads(session, list(rows)), total, page)
+    rows, total = await service.list_enrolments(
+        session, principal=principal, page=page, jurisdiction=jurisdiction, program=program, status=status
+    )
+    return Page.of(await service.enrolment_reads(session, enrolments=rows), total, page)
 
 
 @router.post(
@@ -233,7 +216,7 @@ async def read_enrolment(
 ) -> EnrolmentRead:
     enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
     set_etag(response, enrolment.id, enrolment.version)
-    (body,) = await service.enrolment_reads(session, [enrolment])
+    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
     return body
 
 
@@ -255,7 +238,7 @@ async def update_enrolment(
     require_if_match(if_match, enrolment.id, enrolment.version)
     enrolment = await service.update_enrolment(session, principal=principal, enrolment=enrolment, data=data)
     set_etag(response, enrolment.id, enrolment.version)
-    (body,) = await service.enrolment_reads(session, [enrolment])
+    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
     return body
 
 
@@ -286,7 +269,7 @@ async def change_care_arrangement(
         data=data,
         takes_effect=request.app.state.settings.interpretations.orphan_arrangement_change_effective,
     )
-    (body,) = await service.enrolment_reads(session, [successor])
+    (body,) = await service.enrolment_reads(session, enrolments=[successor])
     return await idempotency.respond(201, body, headers={"ETag": etag_for(successor.id, successor.version)})
 
 
@@ -310,5 +293,5 @@ async def add_income_assessment(
     enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
     require_if_match(if_match, enrolment.id, enrolment.version)
     await service.add_income_assessment(session, principal=principal, enrolment=enrolment, data=data)
-    (body,) = await service.enrolment_reads(session, [enrolment])
+    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
     return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})

@@ -6,6 +6,7 @@ Functions take keyword arguments, never commit, and audit every write.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, check_digit_ok, mask
 from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
+from shared.pagination import PageParams
 from welfare.db import audit_log
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
@@ -154,7 +156,49 @@ async def get_person(session: AsyncSession, *, principal: Principal, person_id: 
     return person
 
 
-def person_read(person: Person, *, principal: Principal, vault: CitizenIdVault) -> PersonRead:
+async def list_households(
+    session: AsyncSession, *, principal: Principal, page: PageParams, jurisdiction: str | None = None
+) -> tuple[Sequence[Household], int]:
+    """Households in the caller's area (only ``jurisdiction``'s when given, which must be in it)."""
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+    return await repository.households_in_scope(
+        session, principal=principal, page=page, jurisdiction=jurisdiction
+    )
+
+
+async def list_persons(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    jurisdiction: str | None = None,
+    household_id: uuid.UUID | None = None,
+) -> tuple[Sequence[Person], int]:
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+    return await repository.persons_in_scope(
+        session, principal=principal, page=page, jurisdiction=jurisdiction, household_id=household_id
+    )
+
+
+async def list_enrolments(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    jurisdiction: str | None = None,
+    program: str | None = None,
+    status: str | None = None,
+) -> tuple[Sequence[Enrolment], int]:
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+    return await repository.enrolments_in_scope(
+        session, principal=principal, page=page, jurisdiction=jurisdiction, program=program, status=status
+    )
+
+
+def person_read(*, person: Person, principal: Principal, vault: CitizenIdVault) -> PersonRead:
     shown = (
         vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
         if principal.has_scope(PII_SCOPE)
@@ -231,7 +275,7 @@ async def get_enrolment(session: AsyncSession, *, principal: Principal, enrolmen
     return enrolment
 
 
-async def enrolment_reads(session: AsyncSession, enrolments: list[Enrolment]) -> list[EnrolmentRead]:
+async def enrolment_reads(session: AsyncSession, *, enrolments: Sequence[Enrolment]) -> list[EnrolmentRead]:
     history = await repository.income_history(session, [e.id for e in enrolments])
     reads = []
     for enrolment in enrolments:
