@@ -9,17 +9,18 @@ from fastapi import APIRouter, Query, Request, Response
 
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 from welfare.access import Reader, Writer
 from welfare.payroll import service
 from welfare.payroll.repository import LedgerFilter
 from welfare.payroll.schemas import LedgerEntryRead, PayrollCreate, PayrollRunRead
 
-router = APIRouter(prefix="/api/welfare/v1", tags=["payroll"])
+BASE = "/api/welfare/v1"
+router = APIRouter(prefix=BASE, tags=["payroll"])
 
 
 @router.post(
@@ -41,24 +42,21 @@ router = APIRouter(prefix="/api/welfare/v1", tags=["payroll"])
     },
 )
 async def generate_payroll(
-    data: PayrollCreate,
-    request: Request,
-    session: SessionDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
+    data: PayrollCreate, request: Request, principal: Writer, write: WriteDep
 ) -> Response:
     ensure_jurisdiction(principal, data.jurisdiction)
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
     run, created = await service.generate(
-        session,
-        principal=principal,
+        write,
         pack=request.app.state.standards_pack,
         jurisdiction=data.jurisdiction,
         month=data.month,
         lock_timeout_ms=request.app.state.settings.jobs.lock_timeout_ms,
     )
-    return await idempotency.respond(201 if created else 200, PayrollRunRead.model_validate(run))
+    return await write.respond(
+        201 if created else 200, PayrollRunRead.model_validate(run), location=f"{BASE}/payrolls/{run.id}"
+    )
 
 
 @router.get(

@@ -20,14 +20,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import load_in_scope
-from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.errors import InvalidInput
 from shared.jobs import job_error, lock_for_booking
 from shared.jurisdictions import registry
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
-from welfare.db import audit_log
+from shared.writes import WriteContext
 from welfare.payroll import repository
 from welfare.payroll.ledger import ledger_locks
 from welfare.payroll.models import LedgerEntry, PayrollRun
@@ -38,9 +37,8 @@ from welfare.standards.service import current_book
 
 
 async def generate(
-    session: AsyncSession,
+    write: WriteContext,
     *,
-    principal: Principal,
     pack: StandardsBook,
     jurisdiction: str,
     month: YearMonth,
@@ -48,6 +46,7 @@ async def generate(
 ) -> tuple[PayrollRun, bool]:
     """The payroll run of (jurisdiction, month) that pays whoever is still unpaid; True
     when this call created it."""
+    session = write.session
     today = policy_today()
     if month.first_day > today:
         raise InvalidInput.field(
@@ -78,12 +77,11 @@ async def generate(
         month=month.first_day,
         status="running",
         errors=[],
-        requested_by=principal.actor,
+        requested_by=write.principal.actor,
         already_paid=state.already_paid,
         started_at=started,
     )
-    session.add(run)
-    await session.flush()
+    await write.add(run)
     written = await repository.pay_unpaid(session, run_id=run.id, scope=scope, month=month.first_day)
     run.entries, run.total = await repository.run_totals(session, run.id)
     run.unpriced = state.unpriced
@@ -96,14 +94,11 @@ async def generate(
             )
         ]
     run.finished_at = dt.datetime.now(dt.UTC)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.flush()
+    await write.record(
         action="generate",
         entity="payroll_run",
-        entity_id=str(run.id),
+        entity_id=run.id,
         jurisdiction=jurisdiction,
         after={
             "month": str(month),

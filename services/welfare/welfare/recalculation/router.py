@@ -10,10 +10,10 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.idempotency import IdempotencyDep
 from shared.jobs import ACTIVE_STATUSES, JobStatus
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 from welfare.access import Reader, Writer
 from welfare.recalculation import service
 from welfare.recalculation.schemas import RecalculationCreate, RecalculationRead
@@ -43,25 +43,18 @@ async def request_recalculation(
     data: RecalculationCreate,
     request: Request,
     background: BackgroundTasks,
-    session: SessionDep,
     principal: Writer,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
     ensure_jurisdiction(principal, data.jurisdiction)
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    run = await service.request_run(
-        session,
-        principal=principal,
-        jurisdiction=data.jurisdiction,
-        from_month=data.from_month,
-        trigger="request",
+    run = await service.record_run(
+        write, jurisdiction=data.jurisdiction, from_month=data.from_month, trigger="request"
     )
     background.add_task(runner(request).start, run.id)  # after the commit and the answer
-    return await idempotency.respond(
-        202,
-        RecalculationRead.model_validate(run),
-        headers={"Location": service.RECALCULATIONS.location(run.id)},
+    return await write.respond(
+        202, RecalculationRead.model_validate(run), location=service.RECALCULATIONS.location(run.id)
     )
 
 

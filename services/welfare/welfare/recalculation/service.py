@@ -27,7 +27,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import load_in_scope
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.db import Database
 from shared.jobs import JobKind, JobRunner, Lease, LeaseLost, Outcome, admit, job_error, lock_for_booking
@@ -35,7 +34,8 @@ from shared.jurisdictions import registry
 from shared.months import YearMonth
 from shared.pagination import PageParams
 from shared.settings import JobSettings
-from welfare.db import audit_log
+from shared.writes import WriteContext
+from welfare.db import platform_tables
 from welfare.payroll.ledger import BUCKETS, ledger_locks
 from welfare.payroll.pricing import Pricing, UnitAmount, load_price_table, price_table
 from welfare.recalculation import repository
@@ -58,8 +58,30 @@ async def request_run(
     trigger: str,
     standard_version_id: uuid.UUID | None = None,
 ) -> RecalculationRun:
+    """:func:`record_run` for a caller that holds a session, not a write context."""
+    write = WriteContext.for_job(
+        session=session, principal=principal, tables=platform_tables, service="welfare"
+    )
+    return await record_run(
+        write,
+        jurisdiction=jurisdiction,
+        from_month=from_month,
+        trigger=trigger,
+        standard_version_id=standard_version_id,
+    )
+
+
+async def record_run(
+    write: WriteContext,
+    *,
+    jurisdiction: str,
+    from_month: YearMonth,
+    trigger: str,
+    standard_version_id: uuid.UUID | None = None,
+) -> RecalculationRun:
     """Record a run (queued). ``trigger="request"`` (the API) is refused with 409 while an
     overlapping run is active; any other trigger (the service itself) queues behind it."""
+    session = write.session
     await admit(session, RECALCULATIONS, jurisdiction=jurisdiction, queue=trigger != "request")
     scope = registry().subtree(jurisdiction)
     run = RecalculationRun(
@@ -78,17 +100,13 @@ async def request_run(
         arrears_total=Decimal("0.00"),
         unpriced=0,
         completed_batches=[],
-        requested_by=principal.actor,
+        requested_by=write.principal.actor,
     )
-    session.add(run)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(run)
+    await write.record(
         action="request",
         entity="recalculation_run",
-        entity_id=str(run.id),
+        entity_id=run.id,
         jurisdiction=jurisdiction,
         after={"from_month": str(from_month), "trigger": trigger, "total": run.total},
     )

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.db import Versioned
 from welfare.db import Base
 
 
@@ -32,16 +33,15 @@ class Timestamps:
     )
 
 
-class Household(Timestamps, Base):
+class Household(Timestamps, Versioned, Base):
     __tablename__ = "households"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
     address: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class Person(Timestamps, Base):
+class Person(Timestamps, Versioned, Base):
     """A person; the citizen ID number is kept encrypted, with a keyed hash for look-ups."""
 
     __tablename__ = "persons"
@@ -54,10 +54,9 @@ class Person(Timestamps, Base):
     citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     citizen_id_masked: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class Enrolment(Timestamps, Base):
+class Enrolment(Timestamps, Versioned, Base):
     """A household (dibao) or a person (other programs) in a program from a month."""
 
     __tablename__ = "enrolments"
@@ -82,7 +81,6 @@ class Enrolment(Timestamps, Base):
     decision_by: Mapped[str] = mapped_column(String(200))
     decision_on: Mapped[dt.date] = mapped_column(Date)
     decision_reference: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class IncomeAssessment(Base):

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.citizen_ids import CitizenIdVault
-from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
+from shared.concurrency import set_etag
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import UpdateDep, WriteDep
 from welfare.access import Reader, Writer
 from welfare.register import service
 from welfare.register.schemas import (
@@ -33,7 +33,8 @@ from welfare.register.schemas import (
     Program,
 )
 
-router = APIRouter(prefix="/api/welfare/v1", tags=["register"])
+BASE = "/api/welfare/v1"
+router = APIRouter(prefix=BASE, tags=["register"])
 JurisdictionFilter = Annotated[JurisdictionCode | None, Query(description="only this jurisdiction")]
 
 
@@ -52,16 +53,15 @@ VaultDep = Annotated[CitizenIdVault, Depends(vault)]
     summary="Register a household",
     responses=problem_responses(403, 422),
 )
-async def create_household(
-    data: HouseholdCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
-) -> Response:
-    if replay := await idempotency.replay():
+async def create_household(data: HouseholdCreate, principal: Writer, write: WriteDep) -> Response:
+    if replay := await write.replay():
         return replay
-    household = await service.create_household(session, principal=principal, data=data)
-    return await idempotency.respond(
+    household = await service.create_household(write, data=data)
+    return await write.respond(
         201,
         HouseholdRead.model_validate(household),
-        headers={"ETag": etag_for(household.id, household.version)},
+        record=household,
+        location=f"{BASE}/households/{household.id}",
     )
 
 
@@ -96,18 +96,11 @@ async def read_household(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def update_household(
-    household_id: uuid.UUID,
-    data: HouseholdUpdate,
-    session: SessionDep,
-    principal: Writer,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HouseholdRead:
-    household = await service.get_household(session, principal=principal, household_id=household_id)
-    require_if_match(if_match, household.id, household.version)
-    household = await service.update_household(session, principal=principal, household=household, data=data)
-    set_etag(response, household.id, household.version)
-    return HouseholdRead.model_validate(household)
+    household_id: uuid.UUID, data: HouseholdUpdate, principal: Writer, write: UpdateDep
+) -> Response:
+    household = await service.get_household(write.session, principal=principal, household_id=household_id)
+    household = await service.update_household(write, household=household, data=data)
+    return await write.respond(200, HouseholdRead.model_validate(household), record=household)
 
 
 @router.post(
@@ -117,18 +110,12 @@ async def update_household(
     summary="Register a person (citizen ID stored encrypted, shown masked)",
     responses=problem_responses(403, 404, 409, 422),
 )
-async def create_person(
-    data: PersonCreate,
-    session: SessionDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
-    ids: VaultDep,
-) -> Response:
-    if replay := await idempotency.replay():
+async def create_person(data: PersonCreate, principal: Writer, write: WriteDep, ids: VaultDep) -> Response:
+    if replay := await write.replay():
         return replay
-    person = await service.create_person(session, principal=principal, vault=ids, data=data)
+    person = await service.create_person(write, vault=ids, data=data)
     body = service.person_read(person=person, principal=principal, vault=ids)
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+    return await write.respond(201, body, record=person, location=f"{BASE}/persons/{person.id}")
 
 
 @router.get("/persons", response_model=Page[PersonRead], summary="List persons in your area")
@@ -167,14 +154,12 @@ async def read_person(
     summary="Enrol a household (dibao) or a person in a program",
     responses=problem_responses(403, 404, 422),
 )
-async def create_enrolment(
-    data: EnrolmentCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
-) -> Response:
-    if replay := await idempotency.replay():
+async def create_enrolment(data: EnrolmentCreate, principal: Writer, write: WriteDep) -> Response:
+    if replay := await write.replay():
         return replay
-    enrolment = await service.create_enrolment(session, principal=principal, data=data)
-    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})
+    enrolment = await service.create_enrolment(write, data=data)
+    (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
+    return await write.respond(201, body, record=enrolment, location=f"{BASE}/enrolments/{enrolment.id}")
 
 
 @router.get("/enrolments", response_model=Page[EnrolmentRead], summary="List enrolments in your area")
@@ -227,19 +212,12 @@ async def read_enrolment(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def update_enrolment(
-    enrolment_id: uuid.UUID,
-    data: EnrolmentUpdate,
-    session: SessionDep,
-    principal: Writer,
-    response: Response,
-    if_match: IfMatch = None,
-) -> EnrolmentRead:
-    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
-    require_if_match(if_match, enrolment.id, enrolment.version)
-    enrolment = await service.update_enrolment(session, principal=principal, enrolment=enrolment, data=data)
-    set_etag(response, enrolment.id, enrolment.version)
-    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
-    return body
+    enrolment_id: uuid.UUID, data: EnrolmentUpdate, principal: Writer, write: UpdateDep
+) -> Response:
+    enrolment = await service.get_enrolment(write.session, principal=principal, enrolment_id=enrolment_id)
+    enrolment = await service.update_enrolment(write, enrolment=enrolment, data=data)
+    (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
+    return await write.respond(200, body, record=enrolment)
 
 
 @router.post(
@@ -253,24 +231,20 @@ async def change_care_arrangement(
     enrolment_id: uuid.UUID,
     data: CareArrangementChange,
     request: Request,
-    session: SessionDep,
     principal: Writer,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    write: UpdateDep,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
-    require_if_match(if_match, enrolment.id, enrolment.version)
+    enrolment = await service.get_enrolment(write.session, principal=principal, enrolment_id=enrolment_id)
     successor = await service.change_care_arrangement(
-        session,
-        principal=principal,
+        write,
         enrolment=enrolment,
         data=data,
         takes_effect=request.app.state.settings.interpretations.orphan_arrangement_change_effective,
     )
-    (body,) = await service.enrolment_reads(session, enrolments=[successor])
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(successor.id, successor.version)})
+    (body,) = await service.enrolment_reads(write.session, enrolments=[successor])
+    return await write.respond(201, body, record=successor, location=f"{BASE}/enrolments/{successor.id}")
 
 
 @router.post(
@@ -281,17 +255,11 @@ async def change_care_arrangement(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def add_income_assessment(
-    enrolment_id: uuid.UUID,
-    data: IncomeAssessmentCreate,
-    session: SessionDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    enrolment_id: uuid.UUID, data: IncomeAssessmentCreate, principal: Writer, write: UpdateDep
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    enrolment = await service.get_enrolment(session, principal=principal, enrolment_id=enrolment_id)
-    require_if_match(if_match, enrolment.id, enrolment.version)
-    await service.add_income_assessment(session, principal=principal, enrolment=enrolment, data=data)
-    (body,) = await service.enrolment_reads(session, enrolments=[enrolment])
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(enrolment.id, enrolment.version)})
+    enrolment = await service.get_enrolment(write.session, principal=principal, enrolment_id=enrolment_id)
+    await service.add_income_assessment(write, enrolment=enrolment, data=data)
+    (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
+    return await write.respond(201, body, record=enrolment)

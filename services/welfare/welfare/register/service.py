@@ -1,6 +1,8 @@
 """The register's rules: scope, citizen-ID protection, program fields, income versions.
 
-Functions take keyword arguments, never commit, and audit every write.
+Functions take keyword arguments and never commit; every write goes through the request's
+write path (``shared.writes.WriteContext``: compare-and-set on the version, collisions as
+409, the audit row).
 """
 
 from __future__ import annotations
@@ -9,16 +11,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import load_in_scope
-from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, check_digit_ok, mask
 from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from shared.pagination import PageParams
-from welfare.db import audit_log
+from shared.writes import WriteContext
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
 from welfare.register.schemas import (
@@ -42,43 +44,15 @@ from welfare.register.schemas import (
 PII_SCOPE = "welfare:pii"
 
 
-async def _audit(
-    session: AsyncSession,
-    principal: Principal,
-    action: str,
-    entity: str,
-    entity_id: object,
-    jurisdiction: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        jurisdiction=jurisdiction,
-        before=before,
-        after=after,
-    )
-
-
-async def create_household(
-    session: AsyncSession, *, principal: Principal, data: HouseholdCreate
-) -> Household:
-    ensure_jurisdiction(principal, data.jurisdiction)
+async def create_household(write: WriteContext, *, data: HouseholdCreate) -> Household:
+    ensure_jurisdiction(write.principal, data.jurisdiction)
     household = Household(jurisdiction=data.jurisdiction, address=data.address, version=1)
-    session.add(household)
-    await session.flush()
-    await _audit(
-        session,
-        principal,
-        "create",
-        "household",
-        household.id,
-        household.jurisdiction,
+    await write.add(household)
+    await write.record(
+        action="create",
+        entity="household",
+        entity_id=household.id,
+        jurisdiction=household.jurisdiction,
         after={"address": household.address},
     )
     return household
@@ -89,30 +63,25 @@ async def get_household(session: AsyncSession, *, principal: Principal, househol
     return household
 
 
-async def update_household(
-    session: AsyncSession, *, principal: Principal, household: Household, data: HouseholdUpdate
-) -> Household:
+async def update_household(write: WriteContext, *, household: Household, data: HouseholdUpdate) -> Household:
+    write.expect_current(household)
     before = {"address": household.address}
     household.address = data.address
-    household.version += 1
-    await session.flush()
-    await session.refresh(household)
-    await _audit(
-        session,
-        principal,
-        "update",
-        "household",
-        household.id,
-        household.jurisdiction,
+    await write.flush()  # compare-and-set on the version: a concurrent change first is 412
+    await write.session.refresh(household)
+    await write.record(
+        action="update",
+        entity="household",
+        entity_id=household.id,
+        jurisdiction=household.jurisdiction,
         before=before,
         after={"address": household.address},
     )
     return household
 
 
-async def create_person(
-    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, data: PersonCreate
-) -> Person:
+async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
+    session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     if not check_digit_ok(data.citizen_id):
         raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
@@ -121,8 +90,9 @@ async def create_person(
         if household.jurisdiction != data.jurisdiction:
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
     protected = vault.protect(data.citizen_id)
+    registered = "A person with this citizen ID number is already registered."
     if await repository.person_by_citizen_id_hash(session, protected.lookup_hash) is not None:
-        raise Conflict("A person with this citizen ID number is already registered.")
+        raise Conflict(registered)
     person = Person(
         jurisdiction=data.jurisdiction,
         household_id=data.household_id,
@@ -133,15 +103,12 @@ async def create_person(
         birth_date=data.birth_date,
         version=1,
     )
-    session.add(person)
-    await session.flush()
-    await _audit(
-        session,
-        principal,
-        "create",
-        "person",
-        person.id,
-        person.jurisdiction,
+    await write.add(person, conflict=registered)  # a twin registered at the same moment
+    await write.record(
+        action="create",
+        entity="person",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
         after={
             "name": person.name,
             "citizen_id": person.citizen_id_masked,
@@ -216,9 +183,8 @@ def person_read(*, person: Person, principal: Principal, vault: CitizenIdVault) 
     )
 
 
-async def create_enrolment(
-    session: AsyncSession, *, principal: Principal, data: EnrolmentCreate
-) -> Enrolment:
+async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enrolment:
+    session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     start = data.start_month.first_day
     enrolment = Enrolment(
@@ -244,10 +210,9 @@ async def create_enrolment(
         enrolment.person_id = person.id
         if isinstance(data, RetireeEnrolmentCreate):
             enrolment.tier = data.tier
-    session.add(enrolment)
-    await session.flush()
+    await write.add(enrolment)
     if isinstance(data, DibaoEnrolmentCreate):
-        session.add(
+        await write.add(
             IncomeAssessment(
                 enrolment_id=enrolment.id,
                 effective_month=start,
@@ -257,14 +222,11 @@ async def create_enrolment(
                 recorded_by=principal.actor,
             )
         )
-        await session.flush()
-    await _audit(
-        session,
-        principal,
-        "create",
-        "enrolment",
-        enrolment.id,
-        enrolment.jurisdiction,
+    await write.record(
+        action="create",
+        entity="enrolment",
+        entity_id=enrolment.id,
+        jurisdiction=enrolment.jurisdiction,
         after=data.model_dump(mode="json"),
     )
     return enrolment
@@ -341,9 +303,8 @@ def _enrolment_state(enrolment: Enrolment) -> dict[str, Any]:
     }
 
 
-async def update_enrolment(
-    session: AsyncSession, *, principal: Principal, enrolment: Enrolment, data: EnrolmentUpdate
-) -> Enrolment:
+async def update_enrolment(write: WriteContext, *, enrolment: Enrolment, data: EnrolmentUpdate) -> Enrolment:
+    write.expect_current(enrolment)
     before = _enrolment_state(enrolment)
     if data.end_month is not None:
         if data.end_month.first_day < enrolment.start_month:
@@ -353,16 +314,14 @@ async def update_enrolment(
         enrolment.status = data.status
     if enrolment.status == "ended" and enrolment.end_month is None:
         raise InvalidInput.field("body.end_month", "an ended enrolment needs its last month")
-    enrolment.version += 1
-    await session.flush()
-    await session.refresh(enrolment)
-    await _audit(
-        session,
-        principal,
-        "update",
-        "enrolment",
-        enrolment.id,
-        enrolment.jurisdiction,
+    enrolment.updated_at = func.now()  # a change even when the values are the same: a new version
+    await write.flush()
+    await write.session.refresh(enrolment)
+    await write.record(
+        action="update",
+        entity="enrolment",
+        entity_id=enrolment.id,
+        jurisdiction=enrolment.jurisdiction,
         before=before,
         after=_enrolment_state(enrolment),
     )
@@ -373,9 +332,8 @@ ORPHAN_PROGRAMS = {"concentrated": "orphan_concentrated", "scattered": "orphan_s
 
 
 async def change_care_arrangement(
-    session: AsyncSession,
+    write: WriteContext,
     *,
-    principal: Principal,
     enrolment: Enrolment,
     data: CareArrangementChange,
     takes_effect: str,
@@ -385,6 +343,7 @@ async def change_care_arrangement(
     ``takes_effect`` is the interpretation setting: ``next_month`` (the new amount from the
     month after the change, the spec's choice) or ``same_month``.
     """
+    write.expect_current(enrolment)
     if enrolment.program not in ORPHAN_PROGRAMS.values():
         raise InvalidInput.field("path.enrolment_id", "only orphan enrolments have a care arrangement")
     new_program = ORPHAN_PROGRAMS[data.arrangement]
@@ -399,27 +358,24 @@ async def change_care_arrangement(
     before = _enrolment_state(enrolment)
     enrolment.end_month = first_new.plus(-1).first_day
     enrolment.status = "ended"
-    enrolment.version += 1
     successor = Enrolment(
         program=new_program,
         jurisdiction=enrolment.jurisdiction,
         person_id=enrolment.person_id,
         start_month=first_new.first_day,
         status="active",
-        decision_by=principal.actor,
+        decision_by=write.principal.actor,
         decision_on=data.changed_on,
         decision_reference=data.reference,
         version=1,
     )
-    session.add(successor)
-    await session.flush()
-    await _audit(
-        session,
-        principal,
-        "change_care_arrangement",
-        "enrolment",
-        enrolment.id,
-        enrolment.jurisdiction,
+    await write.flush()  # the ended enrolment first: compare-and-set on its version
+    await write.add(successor)
+    await write.record(
+        action="change_care_arrangement",
+        entity="enrolment",
+        entity_id=enrolment.id,
+        jurisdiction=enrolment.jurisdiction,
         before=before,
         after={
             **_enrolment_state(enrolment),
@@ -432,20 +388,22 @@ async def change_care_arrangement(
 
 
 async def add_income_assessment(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    enrolment: Enrolment,
-    data: IncomeAssessmentCreate,
+    write: WriteContext, *, enrolment: Enrolment, data: IncomeAssessmentCreate
 ) -> IncomeAssessment:
+    write.expect_current(enrolment)
+    session = write.session
     if enrolment.program != "dibao":
         raise InvalidInput.field("path.enrolment_id", "only dibao enrolments have assessed incomes")
     month = data.effective_month.first_day
     if month < enrolment.start_month:
         raise InvalidInput.field("body.effective_month", "must not be before the enrolment's start month")
     history = (await repository.income_history(session, [enrolment.id]))[enrolment.id]
+    exists = f"An assessment taking effect in {data.effective_month} exists; add a later one."
     if any(a.effective_month == month for a in history):
-        raise Conflict(f"An assessment taking effect in {data.effective_month} exists; add a later one.")
+        raise Conflict(exists)
+    # the enrolment's new version first: of two assessments sent with one ETag, one is 412 here
+    enrolment.updated_at = func.now()
+    await write.flush()
     superseded_from = await repository.next_income_month(session, enrolment.id, month)
     await repository.supersede_income(session, enrolment.id, month)
     assessment = IncomeAssessment(
@@ -455,18 +413,15 @@ async def add_income_assessment(
         per_capita_income=data.per_capita_income,
         assessed_on=data.assessed_on,
         reference=data.reference,
-        recorded_by=principal.actor,
+        recorded_by=write.principal.actor,
     )
-    session.add(assessment)
-    enrolment.version += 1
-    await session.flush()
-    await _audit(
-        session,
-        principal,
-        "create",
-        "income_assessment",
-        enrolment.id,
-        enrolment.jurisdiction,
+    await write.add(assessment, conflict=exists)
+    await write.session.refresh(enrolment)
+    await write.record(
+        action="create",
+        entity="income_assessment",
+        entity_id=enrolment.id,
+        jurisdiction=enrolment.jurisdiction,
         after=data.model_dump(mode="json"),
     )
     return assessment

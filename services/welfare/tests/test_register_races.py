@@ -1,0 +1,116 @@
+"""Register writes sent many times at once go through the one write path (through the gateway):
+updates with one If-Match make one change, twins without an Idempotency-Key make one record."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from platformctl.testing import Platform, assert_problem
+from shared.months import YearMonth
+from shared.testing import citizen_id
+
+BASE = "/api/welfare/v1"
+COUNTY = "211103"
+TWINS = 8
+DECISION = {"by": "兴隆台区民政局", "on": "2025-05-06", "reference": "兴民低〔2025〕9号"}
+
+
+@pytest.fixture(scope="module")
+async def clerk(platform: Platform) -> dict[str, str]:
+    return await platform.account(
+        "register-race-211103", scopes=["welfare:read", "welfare:write"], jurisdictions=[COUNTY]
+    )
+
+
+def outcome(answers: list[httpx.Response], success: int, refused: int) -> None:
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [success] + [refused] * (len(answers) - 1), [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == refused:
+            assert_problem(answer, refused)
+
+
+async def test_concurrent_writes_of_one_record_make_one_change(
+    platform: Platform, clerk: dict[str, str]
+) -> None:
+    async with platform.client(headers=clerk) as client:
+        household = await client.post(
+            f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "曙光街"}
+        )
+        household_id, etag = household.json()["id"], household.headers["ETag"]
+        answers = await asyncio.gather(
+            *(
+                client.patch(
+                    f"{BASE}/households/{household_id}",
+                    json={"address": f"曙光街 {n} 号"},
+                    headers={"If-Match": etag},
+                )
+                for n in range(TWINS)
+            )
+        )
+        outcome(answers, 200, 412)
+        winner = next(a for a in answers if a.status_code == 200)
+        assert winner.headers["ETag"] == f'"{household_id}-v2"'
+        assert (await client.get(f"{BASE}/households/{household_id}")).json()["address"] == winner.json()[
+            "address"
+        ]
+
+        enrolment = await client.post(
+            f"{BASE}/enrolments",
+            json={
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "household_id": household_id,
+                "covered_members": 2,
+                "per_capita_income": "300.00",
+                "start_month": "2025-05",
+                "decision": DECISION,
+            },
+        )
+        enrolment_id, etag = enrolment.json()["id"], enrolment.headers["ETag"]
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    f"{BASE}/enrolments/{enrolment_id}/income-assessments",
+                    json={
+                        "per_capita_income": f"{200 + n}.00",
+                        "effective_month": str(YearMonth(2025, 6).plus(n)),
+                        "assessed_on": "2025-05-20",
+                        "reference": f"兴民低〔2025〕{10 + n}号",
+                    },
+                    headers={"If-Match": etag},
+                )
+                for n in range(TWINS)
+            )
+        )
+        outcome(answers, 201, 412)
+        versions = (await client.get(f"{BASE}/enrolments/{enrolment_id}")).json()["income_assessments"]
+        assert len(versions) == 2  # the first assessment and the one that won
+
+        answers = await asyncio.gather(
+            *(
+                client.patch(
+                    f"{BASE}/enrolments/{enrolment_id}",
+                    json={"status": "suspended"},
+                    headers={"If-Match": etag},
+                )
+                for _ in range(TWINS)
+            )
+        )
+        assert {a.status_code for a in answers} == {412}  # the ETag is stale since the assessment
+
+
+async def test_a_person_registered_by_many_clerks_at_once_is_one_person(
+    platform: Platform, clerk: dict[str, str]
+) -> None:
+    number = citizen_id("1958-03-02", region=COUNTY)
+    body = {"jurisdiction": COUNTY, "name": "孙桂兰", "citizen_id": number}
+    async with platform.client(headers=clerk) as client:
+        answers = await asyncio.gather(*(client.post(f"{BASE}/persons", json=body) for _ in range(TWINS)))
+        outcome(answers, 201, 409)
+        assert all(number not in answer.text for answer in answers)
+        created = next(a for a in answers if a.status_code == 201)
+        assert created.headers["Location"] == f"{BASE}/persons/{created.json()['id']}"
