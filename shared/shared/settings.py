@@ -88,6 +88,14 @@ class JobSettings(BaseModel):
     max_attempts: int = Field(
         default=3, ge=1, description="Attempts before a job that keeps raising an error is marked failed."
     )
+    statement_timeout_ms: int = Field(
+        default=600_000,
+        ge=0,
+        description=(
+            "Statement timeout inside a background job's transactions (0: none); a large batch "
+            "must not be cut by the requests' <P>DB_STATEMENT_TIMEOUT_MS."
+        ),
+    )
     lock_timeout_ms: int = Field(
         default=10_000,
         ge=1,

@@ -141,6 +141,7 @@ class RecalculationRunner:
         self.load_pricing = load_pricing
         self.workers = workers
         self.work_mem = work_mem
+        self.statement_timeout_ms = jobs.statement_timeout_ms
         self.jobs = JobRunner(database, RECALCULATIONS, self.execute, settings=jobs, owner=owner)
 
     async def open(self) -> None:
@@ -207,6 +208,7 @@ class RecalculationRunner:
     ) -> None:
         async with self.database.sessions() as session:
             await session.execute(text(f"SET LOCAL work_mem = '{self.work_mem}'"))
+            await session.execute(text(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}"))
             # the planner under-estimates the joins of a fresh temp table; hash joins are right here
             await session.execute(text("SET LOCAL enable_nestloop = off"))
             await load_price_table(session, prices)
