@@ -389,7 +389,7 @@ class JobRunner:
 
     async def poll_once(self) -> None:
         model = self.kind.model
-        expired = or_(model.lease_expires_at.is_(None), model.lease_expires_at < func.now())
+        expired = or_(model.lease_expires_at.is_(None), model.lease_expires_at < func.statement_timestamp())
         async with self.database.sessions() as session:
             ids = (
                 await session.scalars(
@@ -432,7 +432,9 @@ class JobRunner:
                     ),
                 ),
             )
-            expired = or_(model.lease_expires_at.is_(None), model.lease_expires_at < func.now())
+            # the server's clock when the claim is made (a transaction may have waited for the lock)
+            now = func.statement_timestamp()
+            expired = or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
             claimed = (
                 await session.execute(
                     update(model)
@@ -444,9 +446,9 @@ class JobRunner:
                     .values(
                         status="running",
                         lease_owner=self.owner,
-                        lease_expires_at=func.now() + self._lease_interval,
+                        lease_expires_at=now + self._lease_interval,
                         attempts=model.attempts + 1,
-                        started_at=func.coalesce(model.started_at, func.now()),
+                        started_at=func.coalesce(model.started_at, now),
                     )
                     .returning(model.attempts)
                 )
@@ -504,7 +506,7 @@ class JobRunner:
                         await session.execute(
                             update(model)
                             .where(lease.holds())
-                            .values(lease_expires_at=func.now() + self._lease_interval)
+                            .values(lease_expires_at=func.statement_timestamp() + self._lease_interval)
                             .returning(model.id)
                         )
                     ).first()

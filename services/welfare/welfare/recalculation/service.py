@@ -179,7 +179,14 @@ class RecalculationRunner:
             while not queue.empty():
                 await self._run_batch(lease, queue.get_nowait(), scope, from_month, prices)
 
-        await asyncio.gather(*(worker() for _ in range(max(1, min(self.workers, len(pending))))))
+        try:
+            async with asyncio.TaskGroup() as group:  # one worker failing stops the others
+                for _ in range(max(1, min(self.workers, len(pending)))):
+                    group.create_task(worker())
+        except* LeaseLost as lost:
+            raise LeaseLost(str(lease.job_id)) from lost
+        except* Exception as failed:
+            raise failed.exceptions[0] from failed
         async with self.database.sessions() as session:
             finished = await repository.finish_progress(session, lease=lease)
             await session.commit()
