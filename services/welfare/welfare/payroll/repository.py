@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.access import paginate, within_scope
+from shared.access import filtered_to, paginate
 from shared.auth import Principal
 from shared.pagination import PageParams
 from welfare.payroll.models import LedgerEntry, PayrollRun
@@ -99,9 +99,7 @@ class LedgerFilter:
 
 
 def _ledger_query(principal: Principal, where: LedgerFilter) -> Select[LedgerEntry]:
-    query = within_scope(select(LedgerEntry), LedgerEntry.jurisdiction, principal)
-    if where.jurisdiction is not None:
-        query = query.where(LedgerEntry.jurisdiction == where.jurisdiction)
+    query = filtered_to(select(LedgerEntry), LedgerEntry.jurisdiction, principal, where.jurisdiction)
     if where.month is not None:
         query = query.where(LedgerEntry.month == where.month)
     if where.enrolment_id is not None:

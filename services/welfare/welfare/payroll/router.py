@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from shared.access import JurisdictionFilter
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
-from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
@@ -74,7 +74,7 @@ async def list_ledger(
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
+    jurisdiction: JurisdictionFilter = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     enrolment_id: uuid.UUID | None = None,
     kind: Literal["regular", "arrears", "correction"] | None = None,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.access import paginate, within_scope
+from shared.access import filtered_to, paginate, within_scope
 from shared.auth import Principal
 from shared.pagination import PageParams
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
@@ -18,9 +18,7 @@ from welfare.register.models import Enrolment, Household, IncomeAssessment, Pers
 async def households_in_scope(
     session: AsyncSession, *, principal: Principal, page: PageParams, jurisdiction: str | None
 ) -> tuple[Sequence[Household], int]:
-    query = within_scope(select(Household), Household.jurisdiction, principal)
-    if jurisdiction is not None:
-        query = query.where(Household.jurisdiction == jurisdiction)
+    query = filtered_to(select(Household), Household.jurisdiction, principal, jurisdiction)
     return await paginate(session, query, page, Household.created_at, Household.id)
 
 
@@ -32,9 +30,7 @@ async def persons_in_scope(
     jurisdiction: str | None,
     household_id: uuid.UUID | None,
 ) -> tuple[Sequence[Person], int]:
-    query = within_scope(select(Person), Person.jurisdiction, principal)
-    if jurisdiction is not None:
-        query = query.where(Person.jurisdiction == jurisdiction)
+    query = filtered_to(select(Person), Person.jurisdiction, principal, jurisdiction)
     if household_id is not None:
         query = query.where(Person.household_id == household_id)
     return await paginate(session, query, page, Person.created_at, Person.id)
@@ -49,9 +45,7 @@ async def enrolments_in_scope(
     program: str | None,
     status: str | None,
 ) -> tuple[Sequence[Enrolment], int]:
-    query = within_scope(select(Enrolment), Enrolment.jurisdiction, principal)
-    if jurisdiction is not None:
-        query = query.where(Enrolment.jurisdiction == jurisdiction)
+    query = filtered_to(select(Enrolment), Enrolment.jurisdiction, principal, jurisdiction)
     if program is not None:
         query = query.where(Enrolment.program == program)
     if status is not None:

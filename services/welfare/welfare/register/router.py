@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from shared.access import JurisdictionFilter
 from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import set_etag
 from shared.db import SessionDep
-from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteDep
@@ -35,7 +35,6 @@ from welfare.register.schemas import (
 
 BASE = "/api/welfare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
-JurisdictionFilter = Annotated[JurisdictionCode | None, Query(description="only this jurisdiction")]
 
 
 def vault(request: Request) -> CitizenIdVault:

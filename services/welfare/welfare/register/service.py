@@ -126,9 +126,8 @@ async def get_person(session: AsyncSession, *, principal: Principal, person_id: 
 async def list_households(
     session: AsyncSession, *, principal: Principal, page: PageParams, jurisdiction: str | None = None
 ) -> tuple[Sequence[Household], int]:
-    """Households in the caller's area (only ``jurisdiction``'s when given, which must be in it)."""
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
+    """Households in the caller's area (only ``jurisdiction``'s subtree when given; 403 when it
+    lies outside the area)."""
     return await repository.households_in_scope(
         session, principal=principal, page=page, jurisdiction=jurisdiction
     )
@@ -142,8 +141,6 @@ async def list_persons(
     jurisdiction: str | None = None,
     household_id: uuid.UUID | None = None,
 ) -> tuple[Sequence[Person], int]:
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
     return await repository.persons_in_scope(
         session, principal=principal, page=page, jurisdiction=jurisdiction, household_id=household_id
     )
@@ -158,8 +155,6 @@ async def list_enrolments(
     program: str | None = None,
     status: str | None = None,
 ) -> tuple[Sequence[Enrolment], int]:
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
     return await repository.enrolments_in_scope(
         session, principal=principal, page=page, jurisdiction=jurisdiction, program=program, status=status
     )
