@@ -66,7 +66,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from shared.db import Database
-from shared.errors import Conflict
+from shared.errors import Conflict, DatabaseUnavailable
 from shared.jurisdictions import registry
 from shared.logs import mask_citizen_ids
 from shared.schemas import ResponseModel
@@ -406,6 +406,8 @@ class JobRunner:
         while True:
             try:
                 await self.poll_once()
+            except DatabaseUnavailable:  # said once per poll, without a trace: it is back soon
+                logger.warning("polling for %s jobs: the database is unavailable", self.kind.name)
             except Exception:
                 logger.warning("polling for %s jobs failed", self.kind.name, exc_info=True)
             await asyncio.sleep(self.settings.poll_seconds)
@@ -461,6 +463,9 @@ class JobRunner:
     async def _attempt(self, job_id: uuid.UUID) -> None:
         try:
             lease = await self.claim(job_id)
+        except DatabaseUnavailable:
+            logger.warning("could not claim %s %s: the database is unavailable", self.kind.what, job_id)
+            return
         except Exception:
             logger.warning("could not claim %s %s", self.kind.what, job_id, exc_info=True)
             return
