@@ -209,3 +209,23 @@ async def test_versions_if_match_and_who_may_save(
         ).json()
         assert audit["items"][0]["action"] == "replace"
         assert audit["items"][0]["after"]["items"]["6"]["eligibility"] == {"age_at_least": 63}
+
+
+async def test_the_first_overrides_of_a_county_need_if_match_too(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    """Before any override the catalogue exists (the city's items, ETag version 0): saving the
+    first overrides without If-Match is 428 like every other update, and saves nothing."""
+    county = "411727"  # 汝南县: no other test saves overrides for it
+    body = overrides(**{"6": {"eligibility": {"age_at_least": 63}}})
+    async with platform.client(headers=staff["city_admin"]) as client:
+        read = await client.get(f"{BASE}/catalogues/{county}")
+        assert read.headers["ETag"] == f'"{county}-v0"'
+        assert_problem(await client.put(f"{BASE}/catalogues/{county}/overrides", json=body), 428)
+        versions = (await client.get(f"{BASE}/catalogues/{county}/overrides/versions")).json()
+        assert versions["total"] == 0
+        saved = await client.put(
+            f"{BASE}/catalogues/{county}/overrides", json=body, headers={"If-Match": read.headers["ETag"]}
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.headers["ETag"] == f'"{county}-v1"'

@@ -24,8 +24,8 @@ from eldercare.db import audit_log
 from eldercare.interpretations import EldercareInterpretations
 from shared.audit import record_audit
 from shared.auth import Principal
-from shared.concurrency import etag_for, require_if_match
-from shared.errors import InvalidInput, NotFound, PreconditionFailed
+from shared.concurrency import require_if_match
+from shared.errors import InvalidInput, NotFound
 from shared.jurisdictions import registry
 
 logger = logging.getLogger(__name__)
@@ -134,14 +134,8 @@ async def save_overrides(
         )
     await repository.lock_jurisdiction(session, jurisdiction)
     current = await repository.latest(session, jurisdiction)
-    if current is None:
-        if if_match is not None and if_match.strip() not in ("*", etag_for(jurisdiction, 0)):
-            raise PreconditionFailed(
-                "No overrides are saved for this jurisdiction yet; send no If-Match to create them.",
-                extra={"current_etag": etag_for(jurisdiction, 0)},
-            )
-    else:
-        require_if_match(if_match, jurisdiction, current.version)
+    # The catalogue exists before any override (the city's items): its ETag names version 0.
+    require_if_match(if_match, jurisdiction, current.version if current else 0)
     overrides = parse_overrides(_for_rules(data, jurisdiction), location="body")
     merged = merge(city, overrides, book.interpretations, location="body")
     row = CatalogueOverrideVersion(
