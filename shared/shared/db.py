@@ -12,6 +12,7 @@ itself once the server is back: see :func:`make_engine`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -214,3 +215,16 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 """A request's session: committed before the response is sent, rolled back on error."""
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a name (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+async def hold_lock(session: AsyncSession, name: str) -> None:
+    """A transaction-level advisory lock on ``name`` until commit or rollback: writes that check
+    and then insert (no second enrolment for the same months) take it first, so that twins
+    arriving together on any replica are decided one after the other. It needs no session
+    state, so it works behind a transaction pooler."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})

@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import os
 import socket
@@ -65,7 +64,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from shared.db import Database
+from shared.db import Database, lock_key
 from shared.errors import Conflict, DatabaseUnavailable
 from shared.jurisdictions import registry
 from shared.logs import mask_citizen_ids
@@ -200,11 +199,6 @@ def overlapping_jurisdictions(jurisdiction: str) -> list[str]:
     """Codes whose subtree overlaps ``jurisdiction``'s: its ancestors, itself, its subtree."""
     tree = registry()
     return sorted(set(tree.ancestors_and_self(jurisdiction)) | set(tree.subtree(jurisdiction)))
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for a name (the same in every process)."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 async def lock_admissions(session: AsyncSession, kind: JobKind) -> None:

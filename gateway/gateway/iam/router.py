@@ -187,7 +187,7 @@ async def update_account(
     principal: AdminDep,
     if_match: IfMatch = None,
 ) -> AccountRead:
-    account = await service.get_account(session, username=username)
+    account = await service.get_account(session, username=username, for_update=True)
     require_if_match(if_match, account.username, account.version)
     account = await service.update_account(
         session, hasher=hasher, account=account, data=data, actor=principal
@@ -252,7 +252,7 @@ async def update_client(
     principal: AdminDep,
     if_match: IfMatch = None,
 ) -> ClientWithSecret | ClientRead:
-    client = await service.get_client(session, client_id=client_id)
+    client = await service.get_client(session, client_id=client_id, for_update=True)
     require_if_match(if_match, client.client_id, client.version)
     client, secret = await service.update_client(
         session, hasher=hasher, client=client, data=data, actor=principal

@@ -87,8 +87,11 @@ async def create_account(
     return account
 
 
-async def get_account(session: AsyncSession, *, username: str) -> Account:
-    account = await session.scalar(select(Account).where(Account.username == username))
+async def get_account(session: AsyncSession, *, username: str, for_update: bool = False) -> Account:
+    """The account; ``for_update`` locks its row until the transaction ends, so that of two
+    changes sent with one ETag the second sees the first's version (412), never loses it."""
+    query = select(Account).where(Account.username == username)
+    account = await session.scalar(query.with_for_update() if for_update else query)
     if account is None:
         raise NotFound(f"No account named {username}.")
     return account
@@ -165,8 +168,9 @@ async def create_client(
     return client, secret
 
 
-async def get_client(session: AsyncSession, *, client_id: str) -> ApiClient:
-    client = await session.get(ApiClient, client_id)
+async def get_client(session: AsyncSession, *, client_id: str, for_update: bool = False) -> ApiClient:
+    """The client; ``for_update`` as for :func:`get_account`."""
+    client = await session.get(ApiClient, client_id, with_for_update=for_update)
     if client is None:
         raise NotFound(f"No API client {client_id}.")
     return client

@@ -155,3 +155,21 @@ async def test_a_unit_name_speaks_only_in_its_own_register(
             await client.post(f"{BASE}/plans/{PANJIN}/tasks/{TASK}/reports", json=REPORT), 403
         )
         assert str(TASK) in refused["detail"]
+
+
+async def test_a_leader_is_recorded_away_once_per_day(platform: Platform) -> None:
+    """Two records of one absence (a double click, a retry) would be one absence listed twice:
+    days already covered are 409 naming the recorded absence; other days are recorded."""
+    admin = await platform.account(
+        "jur-panjin-admin", scopes=[*RW, "renewal:admin"], jurisdictions=["211100"]
+    )
+    absence = {"leader": "胡振乾", "away_from": "2032-05-10", "away_to": "2032-05-12", "reason": "学习"}
+    async with platform.client(headers=admin) as client:
+        first = await client.post(f"{BASE}/plans/{PANJIN}/leader-absences", json=absence)
+        assert first.status_code == 201, first.text
+        again = assert_problem(await client.post(f"{BASE}/plans/{PANJIN}/leader-absences", json=absence), 409)
+        assert "2032-05-10" in again["detail"]
+        inside = {**absence, "away_from": "2032-05-12", "away_to": "2032-05-14"}
+        assert_problem(await client.post(f"{BASE}/plans/{PANJIN}/leader-absences", json=inside), 409)
+        after = {**absence, "away_from": "2032-05-13", "away_to": "2032-05-14"}
+        assert (await client.post(f"{BASE}/plans/{PANJIN}/leader-absences", json=after)).status_code == 201

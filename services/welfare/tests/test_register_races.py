@@ -114,3 +114,67 @@ async def test_a_person_registered_by_many_clerks_at_once_is_one_person(
         assert all(number not in answer.text for answer in answers)
         created = next(a for a in answers if a.status_code == 201)
         assert created.headers["Location"] == f"{BASE}/persons/{created.json()['id']}"
+
+
+async def test_one_enrolment_per_beneficiary_program_and_month(
+    platform: Platform, clerk: dict[str, str]
+) -> None:
+    """A household enrolled in dibao twice for the same months would be paid twice: the second
+    enrolment is 409 naming the first, whether it arrives with its twin or a day later; an
+    orphan is in one care arrangement at a time (集中供养 or 分散供养); months after an ended
+    enrolment are free again."""
+    async with platform.client(headers=clerk) as client:
+        household = await client.post(
+            f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "重复街 1 号"}
+        )
+        assert household.status_code == 201, household.text
+
+        def dibao(start: str) -> dict[str, object]:
+            return {
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "household_id": household.json()["id"],
+                "covered_members": 2,
+                "per_capita_income": "300.00",
+                "start_month": start,
+                "decision": DECISION,
+            }
+
+        first = await client.post(f"{BASE}/enrolments", json=dibao("2025-03"))
+        assert first.status_code == 201, first.text
+        later = assert_problem(await client.post(f"{BASE}/enrolments", json=dibao("2025-06")), 409)
+        assert first.json()["id"] in later["detail"]
+        earlier = assert_problem(await client.post(f"{BASE}/enrolments", json=dibao("2024-01")), 409)
+        assert "dibao" in earlier["detail"]
+        child = await client.post(
+            f"{BASE}/persons",
+            json={
+                "jurisdiction": COUNTY,
+                "name": "孤儿",
+                "citizen_id": citizen_id("2016-02-03", region=COUNTY),
+            },
+        )
+        assert child.status_code == 201, child.text
+        orphan = {
+            "jurisdiction": COUNTY,
+            "person_id": child.json()["id"],
+            "start_month": "2025-03",
+            "decision": DECISION,
+        }
+        concentrated = await client.post(
+            f"{BASE}/enrolments", json={**orphan, "program": "orphan_concentrated"}
+        )
+        assert concentrated.status_code == 201, concentrated.text
+        assert_problem(
+            await client.post(f"{BASE}/enrolments", json={**orphan, "program": "orphan_scattered"}), 409
+        )
+        ended = await client.patch(
+            f"{BASE}/enrolments/{concentrated.json()['id']}",
+            json={"status": "ended", "end_month": "2025-04"},
+            headers={"If-Match": concentrated.headers["ETag"]},
+        )
+        assert ended.status_code == 200, ended.text
+        again = await client.post(
+            f"{BASE}/enrolments", json={**orphan, "program": "orphan_scattered", "start_month": "2025-05"}
+        )
+        assert again.status_code == 201, again.text

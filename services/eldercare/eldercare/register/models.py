@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -22,9 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eldercare.db import Base
+from shared.db import Versioned
 
 
-class Person(Base):
+class Person(Versioned, Base):
     """A registered person; the citizen ID number is kept encrypted, with a keyed hash for look-ups.
 
     ``left_on``: the day the person left the register (death, moved away); nothing is deleted.
@@ -43,7 +43,6 @@ class Person(Base):
     sex: Mapped[str | None] = mapped_column(String(8))
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     left_reason: Mapped[str | None] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.db import audit_log
@@ -214,7 +215,8 @@ async def update_person(
         person.left_reason = data.left_reason
     if person.left_on is not None and not person.left_reason:
         raise InvalidInput.field("body.left_reason", "say why the person left the register")
-    person.version += 1
+    # a new version of the person: an UPDATE compare-and-set on the version read (412 if stale)
+    person.updated_at = func.now()
     await session.flush()
     await session.refresh(person)
     await _audit(
@@ -247,7 +249,8 @@ async def add_circumstances(
     row = _circumstances_row(person.id, profile, data, principal)
     row.superseded_from = superseded_from
     session.add(row)
-    person.version += 1
+    # a new version of the person: an UPDATE compare-and-set on the version read (412 if stale)
+    person.updated_at = func.now()
     await session.flush()
     await session.refresh(person)
     await _audit(

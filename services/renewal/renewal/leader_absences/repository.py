@@ -21,6 +21,24 @@ async def away_on(session: AsyncSession, *, plan_id: str, on: dt.date) -> set[st
     return set(rows)
 
 
+async def overlapping(
+    session: AsyncSession, *, plan_id: str, leader: str, away_from: dt.date, away_to: dt.date
+) -> LeaderAbsence | None:
+    """A recorded absence of ``leader`` whose days overlap ``away_from``..``away_to``."""
+    found: LeaderAbsence | None = await session.scalar(
+        select(LeaderAbsence)
+        .where(
+            LeaderAbsence.plan_id == plan_id,
+            LeaderAbsence.leader == leader,
+            LeaderAbsence.away_from <= away_to,
+            LeaderAbsence.away_to >= away_from,
+        )
+        .order_by(LeaderAbsence.away_from)
+        .limit(1)
+    )
+    return found
+
+
 async def of_plan(
     session: AsyncSession, *, plan_id: str, limit: int, offset: int
 ) -> tuple[Sequence[LeaderAbsence], int]:

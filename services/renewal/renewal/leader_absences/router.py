@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
     status_code=201,
     response_model=AbsenceRead,
     summary="Record a leader as away (tasks then go to the stand-in)",
-    responses=problem_responses(403, 404, 422),
+    responses=problem_responses(403, 404, 409, 422),
 )
 async def record_absence(principal: Admin, plan: PlanDep, data: AbsenceCreate, write: WriteDep) -> Response:
     if replay := await write.replay():

@@ -16,7 +16,8 @@ from renewal.leader_absences import repository
 from renewal.leader_absences.models import LeaderAbsence
 from renewal.leader_absences.schemas import AbsenceCreate
 from renewal.plans.pack import Plan
-from shared.errors import Forbidden, InvalidInput
+from shared.db import hold_lock
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.pagination import PageParams
 from shared.writes import WriteContext
 
@@ -32,6 +33,16 @@ async def record_absence(*, write: WriteContext, plan: Plan, data: AbsenceCreate
         )
     if data.away_to < data.away_from:
         raise InvalidInput.field("body.away_to", "must not be before away_from")
+    # one record per leader and day: twins arriving together are decided one after the other
+    await hold_lock(write.session, f"renewal.leader_absence:{plan.id}:{data.leader}")
+    recorded = await repository.overlapping(
+        write.session, plan_id=plan.id, leader=data.leader, away_from=data.away_from, away_to=data.away_to
+    )
+    if recorded is not None:
+        raise Conflict(
+            f"{data.leader} is already recorded as away from {recorded.away_from.isoformat()} to "
+            f"{recorded.away_to.isoformat()}; record only days not yet covered."
+        )
     absence = LeaderAbsence(
         plan_id=plan.id,
         leader=data.leader,

@@ -78,6 +78,43 @@ async def enrolments_in_force(
     return list(rows)
 
 
+PROGRAM_FAMILIES = {"orphan_concentrated": "orphan", "orphan_scattered": "orphan"}
+
+
+def program_family(program: str) -> list[str]:
+    """The programs a beneficiary can be in only once at a time: the program itself, and for an
+    orphan both care arrangements (集中供养 and 分散供养 are one allowance, changed, not added)."""
+    family = PROGRAM_FAMILIES.get(program, program)
+    return [p for p in ("orphan_concentrated", "orphan_scattered") if family == "orphan"] or [program]
+
+
+async def overlapping_enrolment(
+    session: AsyncSession,
+    *,
+    household_id: uuid.UUID | None,
+    person_id: uuid.UUID | None,
+    program: str,
+    start: dt.date,
+    end: dt.date | None,
+) -> Enrolment | None:
+    """An enrolment of the same beneficiary in the same program (family) whose months overlap
+    ``start``..``end`` (``end`` None: open-ended); ended ones count for the months they ran."""
+    beneficiary = (
+        Enrolment.household_id == household_id
+        if household_id is not None
+        else Enrolment.person_id == person_id
+    )
+    query = select(Enrolment).where(
+        beneficiary,
+        Enrolment.program.in_(program_family(program)),
+        or_(Enrolment.end_month.is_(None), Enrolment.end_month >= start),
+    )
+    if end is not None:
+        query = query.where(Enrolment.start_month <= end)
+    found: Enrolment | None = await session.scalar(query.order_by(Enrolment.start_month).limit(1))
+    return found
+
+
 async def income_history(
     session: AsyncSession, enrolment_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[IncomeAssessment]]:

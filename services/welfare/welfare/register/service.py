@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import load_in_scope
 from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, check_digit_ok, mask
+from shared.db import hold_lock
 from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from shared.pagination import PageParams
@@ -205,6 +206,7 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
         enrolment.person_id = person.id
         if isinstance(data, RetireeEnrolmentCreate):
             enrolment.tier = data.tier
+    await refuse_a_second_enrolment(write, enrolment)
     await write.add(enrolment)
     if isinstance(data, DibaoEnrolmentCreate):
         await write.add(
@@ -225,6 +227,33 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
         after=data.model_dump(mode="json"),
     )
     return enrolment
+
+
+async def refuse_a_second_enrolment(write: WriteContext, enrolment: Enrolment) -> None:
+    """One enrolment per beneficiary, program and month: a second one would be paid twice.
+
+    Checked under a transaction-level advisory lock per beneficiary, so that identical
+    requests arriving together (a double click, a retry without Idempotency-Key, two
+    replicas) are decided one after the other: the first is enrolled, the others are 409.
+    """
+    beneficiary = enrolment.household_id or enrolment.person_id
+    await hold_lock(write.session, f"welfare.enrolment:{beneficiary}")
+    existing = await repository.overlapping_enrolment(
+        write.session,
+        household_id=enrolment.household_id,
+        person_id=enrolment.person_id,
+        program=enrolment.program,
+        start=enrolment.start_month,
+        end=enrolment.end_month,
+    )
+    if existing is not None:
+        who = "household" if enrolment.household_id else "person"
+        until = f" to {YearMonth.of(existing.end_month)}" if existing.end_month else ""
+        raise Conflict(
+            f"The {who} is already enrolled in {existing.program} from "
+            f"{YearMonth.of(existing.start_month)}{until} (enrolment {existing.id}, {existing.status}): "
+            "one enrolment per program and month; end or change that one instead."
+        )
 
 
 async def get_enrolment(session: AsyncSession, *, principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
