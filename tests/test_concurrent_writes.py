@@ -386,7 +386,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
     base = "/api/appraisal/v1"
     year_number = 2180 + uuid.uuid4().int % 700
     years = f"{base}/years/{year_number}"
-    q = {"params": {"scheme": "zhumadian"}}
+    q = {"scheme": "zhumadian"}
     subject = f"{years}/subjects/411702"
     yesterday = (dt.date.today() - dt.timedelta(days=2)).isoformat()
     await walk.burst(
@@ -406,23 +406,23 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "update",
         years,
         json={"deductions_cap": "10"},
-        headers={"If-Match": await walk.etag(years, **q["params"])},
-        version=lambda: walk.etag(years, **q["params"]),
-        **q,
+        headers={"If-Match": await walk.etag(years, **q)},
+        version=lambda: walk.etag(years, **q),
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/rules-publication",
         "state_change",
         f"{years}/rules-publication",
         json={"document": "detailed_rules", "published_on": "2024-08-20"},
-        **q,
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/subjects",
         "natural_key",
         f"{years}/subjects",
         json={"code": "wsjkw", "name": "市卫生健康委"},
-        **q,
+        params=q,
     )
     wsjkw = f"{years}/subjects/wsjkw"
     await walk.burst(
@@ -430,9 +430,9 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "update",
         wsjkw,
         json={"name": "市卫生健康委员会"},
-        headers={"If-Match": await walk.etag(wsjkw, **q["params"])},
-        version=lambda: walk.etag(wsjkw, **q["params"]),
-        **q,
+        headers={"If-Match": await walk.etag(wsjkw, **q)},
+        version=lambda: walk.etag(wsjkw, **q),
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/indicators",
@@ -445,7 +445,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
             "max_points": 100,
             "department": "市市场监管局",
         },
-        **q,
+        params=q,
     )
     entry = (
         await walk.burst(
@@ -453,7 +453,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
             "natural_key",
             f"{years}/score-entries",
             json={"subject": "411702", "indicator": "basic", "points": "90", "method": "materials_review"},
-            **q,
+            params=q,
         )
     ).json()
     entry_url = f"{years}/score-entries/{entry['id']}"
@@ -462,13 +462,13 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "update",
         entry_url,
         json={"points": "88"},
-        headers={"If-Match": await walk.etag(entry_url, **q["params"])},
-        version=lambda: walk.etag(entry_url, **q["params"]),
-        **q,
+        headers={"If-Match": await walk.etag(entry_url, **q)},
+        version=lambda: walk.etag(entry_url, **q),
+        params=q,
     )
     # a subject moved on its own: in a Panjin year of the same number (a year's own transition
     # moves every subject, and one moved ahead stops it)
-    panjin = {"params": {"scheme": "panjin"}}
+    panjin = {"scheme": "panjin"}
     async with walk.platform.client(headers=walk.headers) as client:
         opened = await client.post(f"{base}/years", json={"scheme": "panjin", "year": year_number})
         assert opened.status_code == 201, opened.text
@@ -477,22 +477,22 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "state_change",
         f"{years}/subjects/211102/transitions",
         json={"to": "mid_year_review"},
-        count=lambda: walk.total(f"{years}/subjects/211102/transitions", **panjin["params"]),
-        **panjin,
+        count=lambda: walk.total(f"{years}/subjects/211102/transitions", **panjin),
+        params=panjin,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/transitions",
         "state_change",
         f"{years}/transitions",
         json={"to": "mid_year_review"},
-        **q,
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/subjects/{subject}/mid-year-review",
         "natural_key",
         f"{subject}/mid-year-review",
         json={"reviewed_on": yesterday, "key_tasks": "重点任务", "last_year_rectified": True},
-        **q,
+        params=q,
     )
     await move(walk, years, "status_evaluation")
     await walk.burst(
@@ -504,7 +504,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
             "food_sampling_pass_rate": 98.7,
             "farm_produce_monitoring_pass_rate": "99.1",
         },
-        **q,
+        params=q,
     )
     await move(walk, years, "self_evaluation")
     county_walk = Walk(walk.platform, county_headers, walk.seen, walk.report, walk.problems)
@@ -513,7 +513,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "natural_key",
         f"{subject}/self-evaluation",
         json={"statement": "落实属地管理责任", "items": [{"indicator": "basic", "points": 60}]},
-        **q,
+        params=q,
     )
     self_evaluation = f"{subject}/self-evaluation"
     await county_walk.burst(
@@ -521,9 +521,9 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "update",
         self_evaluation,
         json={"statement": "落实属地管理责任，补充"},
-        headers={"If-Match": await county_walk.etag(self_evaluation, **q["params"])},
-        version=lambda: county_walk.etag(self_evaluation, **q["params"]),
-        **q,
+        headers={"If-Match": await county_walk.etag(self_evaluation, **q)},
+        version=lambda: county_walk.etag(self_evaluation, **q),
+        params=q,
     )
     await county_walk.burst(
         "POST /api/appraisal/v1/years/{year}/subjects/{subject}/evidence",
@@ -531,8 +531,8 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         f"{subject}/evidence",
         files={"file": ("自评报告.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
         data={"purpose": "self_evaluation"},
-        count=lambda: county_walk.total(f"{subject}/evidence", **q["params"]),
-        **q,
+        count=lambda: county_walk.total(f"{subject}/evidence", **q),
+        params=q,
     )
     await move(walk, years, "department_review")
     await walk.burst(
@@ -540,30 +540,30 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
         "natural_key",
         f"{years}/review-opinions",
         json={"subject": "411702", "indicator": "basic", "opinion": "自评偏高，核减", "points": "52.5"},
-        **q,
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/subjects/{subject}/adjustments",
         "append",
         f"{subject}/adjustments",
         json={"component": "bonus", "points": "1", "reason": "经验做法在全省推广"},
-        count=lambda: walk.total(f"{subject}/adjustments", **q["params"]),
-        **q,
+        count=lambda: walk.total(f"{subject}/adjustments", **q),
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/subjects/{subject}/circumstances",
         "append",
         f"{subject}/circumstances",
         json={"circumstance": "zhumadian-10-7", "evidence": "自评材料弄虚作假"},
-        count=lambda: walk.total(f"{subject}/circumstances", **q["params"]),
-        **q,
+        count=lambda: walk.total(f"{subject}/circumstances", **q),
+        params=q,
     )
     await move(walk, years, "comprehensive_evaluation")
     await walk.burst(
         "POST /api/appraisal/v1/years/{year}/evaluation",
         "stateless",
         f"{years}/evaluation",
-        **q,
+        params=q,
     )
     await walk.burst(
         "POST /api/appraisal/v1/incidents",
@@ -589,7 +589,7 @@ async def appraisal(walk: Walk, county_headers: dict[str, str]) -> None:
             "measures": [{"measure": "补齐", "due_on": "2031-06-30"}],
             "submitted_on": yesterday,
         },
-        **q,
+        params=q,
     )
 
 

@@ -22,7 +22,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from platformctl.database import embedded_server
-from platformctl.supervisor import SERVICE_PORTS, Supervisor, free_port, wait_until_ready
+from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
+from platformctl.supervisor import free_port as free_port
 from shared.settings import SECRETS_DIR_VARIABLE, ServiceSettings
 
 if TYPE_CHECKING:
