@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROJECTS := shared gateway services/appraisal services/welfare services/eldercare services/renewal platformctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench-gateway bench-welfare bench-eldercare bench-load fuzz-long clean-data
+.PHONY: run test lint typecheck check bench-gateway bench-welfare bench-eldercare bench-load fuzz-long test-replicas clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PROJECTS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-load: $(STAMP)
 # Schemathesis over the merged OpenAPI with many more examples than `make test` uses.
 fuzz-long: $(STAMP)
 	FUZZ_MAX_EXAMPLES=500 $(BIN)/python -m platformctl test tests/test_fuzz_openapi.py
+
+# Two gateways and two replicas of every service on one database and the machine's Redis.
+test-replicas: $(STAMP)
+	$(BIN)/python -m platformctl test tests/test_replicas.py
 
 clean-data:
 	rm -rf .data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -30,6 +30,12 @@ class GatewaySettings(ServiceSettings):
         default=600, ge=1, description="Per IP address for calls without a token."
     )
     redis_url: str = Field(default="", validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
+    replicas: int = Field(
+        default=1,
+        ge=1,
+        description="How many gateway processes serve the platform side by side. With more than one, "
+        "rate limits must be counted in one place: REDIS_URL is required.",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     bootstrap_admin_username: str = Field(
@@ -52,6 +58,15 @@ class GatewaySettings(ServiceSettings):
     refresh_seconds: float = Field(
         default=30.0, gt=0, description="How often signing keys and client rate limits are re-read."
     )
+
+    @model_validator(mode="after")
+    def several_gateways_share_their_counters(self) -> GatewaySettings:
+        if self.replicas > 1 and not self.redis_url:
+            raise ValueError(
+                f"GATEWAY_REPLICAS={self.replicas}: several gateways count rate limits together only "
+                "through Redis; set REDIS_URL (or GATEWAY_REDIS_URL)"
+            )
+        return self
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICE_NAMES}

@@ -36,7 +36,7 @@ from gateway.openapi_merge import merge_openapi
 from gateway.proxy.forwarder import Forwarder
 from gateway.proxy.ratelimit import make_rate_limiter
 from shared.auth import TokenVerifier
-from shared.db import Database
+from shared.db import Database, hold_lock
 from shared.middleware import RequestContextMiddleware
 from shared.problems import problem_response
 from shared.service_app import create_service_app
@@ -105,6 +105,9 @@ async def _startup(app: FastAPI) -> None:
     settings: GatewaySettings = app.state.settings
     database: Database = app.state.database
     async with database.sessions() as session:
+        # gateways starting together (several replicas) provision the first signing key and
+        # the bootstrap admin one after the other: the first creates them, the others find them
+        await hold_lock(session, "gateway.startup")
         await keys.ensure_signing_key(session)
         username = settings.bootstrap_admin_username or "admin"
         password = settings.bootstrap_admin_password
