@@ -207,7 +207,7 @@ def test_the_choose_higher_alternative(catalogue: Catalogue) -> None:
 
 def test_eligibility_is_data(catalogue: Catalogue) -> None:
     assert catalogue.items[3].eligibility == AgeAtLeast("preferential_treatment_age")
-    assert catalogue.items[6].eligibility == AgeAtLeast(65)
+    assert catalogue.items[6].eligibility == AllOf((AgeAtLeast(65), Not(Equals("usual_resident", False))))
     assert catalogue.items[8].eligibility == AgeAtLeast(80)
     assert catalogue.items[13].eligibility == AllOf((AgeAtLeast("elderly_age"), Equals("tekun", "dispersed")))
     assert catalogue.items[17].eligibility == AllOf(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from eldercare.catalogues.pack import Catalogue, load_catalogue
+from eldercare.catalogues.rules import merge, parse_overrides
 from eldercare.evaluations.engine import (
     Evaluation,
     EvaluationContext,
@@ -17,6 +18,7 @@ from eldercare.evaluations.engine import (
     evaluate,
 )
 from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
+from eldercare.evaluations.schemas import evaluation_read
 from eldercare.interpretations import EldercareInterpretations
 from shared.errors import InvalidInput
 from shared.months import YearMonth
@@ -48,6 +50,11 @@ def run(
         context,
         EldercareInterpretations(**settings),
     )
+
+
+def as_json(evaluation: Evaluation) -> dict[str, Any]:
+    """The answer as the API sends it (one response model)."""
+    return evaluation_read(evaluation, jurisdiction=evaluation.jurisdiction).model_dump(mode="json")
 
 
 def items(evaluation: Evaluation) -> set[int]:
@@ -356,8 +363,8 @@ def test_item_13_degraded_when_the_dibao_standard_is_unavailable(catalogue: Cata
         "item 13 特困老年人分散供养: dibao standard unavailable: welfare service timed out",
     )
     assert evaluation.monthly_total_complete is False
-    assert evaluation.as_json()["entitlements"][-1]["item"] >= 13
-    data = next(e for e in evaluation.as_json()["entitlements"] if e["item"] == 13)
+    assert as_json(evaluation)["entitlements"][-1]["item"] >= 13
+    data = next(e for e in as_json(evaluation)["entitlements"] if e["item"] == 13)
     assert data["amount"] is None
     assert data["degraded"].startswith("dibao standard unavailable")
 
@@ -444,13 +451,73 @@ def test_item_11_family_planning_branch_at_80(catalogue: Catalogue) -> None:
     assert amount(run(catalogue, profile, on="2024-04-01"), 11) == Decimal("60.00")
 
 
-def test_item_12_priority_group(catalogue: Catalogue) -> None:
-    priority = run(catalogue, person("1940-01-01", tekun="dispersed"))
-    assert priority.entitlement(12).priority is True  # type: ignore[union-attr]
-    other = run(catalogue, person("1950-01-01", dibao=True))
-    assert other.entitlement(12).priority is False  # type: ignore[union-attr]
-    assert 12 in items(run(catalogue, person("1950-01-01", expenditure_hardship=True)))
-    assert 12 not in items(run(catalogue, person("1950-01-01", ability_level=4)))
+ITEM_12_CITY = "现阶段重点保障纳入分散特困供养范围的失能、高龄、残疾老年人家庭"
+ITEM_12_EXTENSION = "有条件的地方可将改造对象范围扩大到低保对象中的失能、高龄、残疾老年人家庭等"
+
+
+@pytest.mark.parametrize(
+    ("facts", "eligible"),
+    [
+        ({"tekun": "dispersed", "ability_level": 1}, True),  # 失能
+        ({"tekun": "dispersed", "has_disability_certificate": True}, True),  # 残疾
+        ({"tekun": "dispersed"}, False),  # dispersed tekun, but neither 失能, 高龄 nor 残疾
+        ({"tekun": "concentrated", "ability_level": 3}, False),  # not 分散特困供养
+        ({"dibao": True, "ability_level": 2}, False),  # the extension, not the city list
+        ({"low_income_edge": True, "ability_level": 2}, False),
+        ({"expenditure_hardship": True, "has_disability_certificate": True}, False),
+        ({"ability_level": 4}, False),
+    ],
+)
+def test_item_12_city_list_is_dispersed_tekun_who_are_disabled_old_or_handicapped(
+    catalogue: Catalogue, facts: dict[str, Any], eligible: bool
+) -> None:
+    """附件第12项: 「现阶段重点保障纳入分散特困供养范围的失能、高龄、残疾老年人家庭」."""
+    assert ITEM_12_CITY in catalogue.items[12].citation.excerpt
+    assert (12 in items(run(catalogue, person("1950-01-01", **facts)))) is eligible
+
+
+def test_item_12_high_age_is_80(catalogue: Catalogue) -> None:
+    """高龄: 正文 二（三）15 「80周岁以上高龄老年人」; 80 is included."""
+    assert 12 in items(run(catalogue, person("1944-03-15", tekun="dispersed"), on="2024-03-15"))
+    assert 12 not in items(run(catalogue, person("1944-03-16", tekun="dispersed"), on="2024-03-15"))
+
+
+def test_item_12_dibao_extension_is_the_countys_to_adopt(catalogue: Catalogue) -> None:
+    """附件第12项: 「有条件的地方可将改造对象范围扩大到低保对象中的失能、高龄、残疾老年人家庭等」:
+    not in the city list; a county list that adopts it covers dibao members with one of those."""
+    extension = catalogue.items[12].extensions["dibao_members"]
+    assert ITEM_12_EXTENSION in extension.text
+    overrides = parse_overrides(
+        {
+            "jurisdiction": "411702",
+            "version": "2024-01",
+            "document": "驿城区基本养老服务清单",
+            "items": {12: {"extensions": ["dibao_members"]}},
+        }
+    )
+    county = merge(catalogue, overrides)
+    dibao_disabled = person("1950-01-01", dibao=True, ability_level=2)
+    assert 12 not in items(run(catalogue, dibao_disabled))
+    granted = run(county, dibao_disabled)
+    assert 12 in items(granted)
+    assert granted.entitlement(12).amended_by.changes == ("extensions.dibao_members",)  # type: ignore[union-attr]
+    assert 12 not in items(run(county, person("1950-01-01", dibao=True)))  # dibao alone: no
+    assert 12 in items(run(county, person("1950-01-01", tekun="dispersed", ability_level=1)))
+
+
+def test_item_12_unknown_extension_is_refused(catalogue: Catalogue) -> None:
+    overrides = parse_overrides(
+        {
+            "jurisdiction": "411702",
+            "version": "2024-01",
+            "document": "驿城区基本养老服务清单",
+            "items": {12: {"extensions": ["low_income_edge"]}},
+        }
+    )
+    with pytest.raises(InvalidInput) as caught:
+        merge(catalogue, overrides)
+    assert caught.value.errors[0]["field"] == "items.12.extensions.0"
+    assert "dibao_members" in caught.value.errors[0]["message"]
 
 
 def test_item_17_needs_no_able_supporter(catalogue: Catalogue) -> None:
@@ -492,10 +559,115 @@ def test_items_19_20_24_25(catalogue: Catalogue) -> None:
     assert 24 not in disabled
 
 
-def test_relapsed_into_poverty_premium_subsidy(catalogue: Catalogue) -> None:
+ITEM_21 = (
+    "定额资助低保对象、返贫致贫人口中的老年人,原则上按照每人每年不低于80元标准执行;"
+    "农村易返贫致贫人口资助参保标准按照巩固拓展脱贫攻坚成果同乡村振兴有效衔接的政策规定执行"
+)
+
+
+def test_item_21_relapsed_into_poverty_gets_80_a_year(catalogue: Catalogue) -> None:
+    """附件第21项: 「定额资助低保对象、返贫致贫人口中的老年人,原则上按照每人每年不低于80元标准执行」."""
+    assert ITEM_21 in catalogue.items[21].citation.excerpt
     evaluation = run(catalogue, person("1950-01-01", relapsed_into_poverty=True))
     assert amount(evaluation, 21) == Decimal("80.00")
+    assert evaluation.entitlement(21).period == "year"  # type: ignore[union-attr]
     assert evaluation.monthly_total == Decimal("0.00")
+
+
+def test_item_21_at_risk_of_relapse_is_eligible_without_an_amount(catalogue: Catalogue) -> None:
+    """附件第21项: 「农村易返贫致贫人口资助参保标准按照巩固拓展脱贫攻坚成果同乡村振兴有效衔接的政策规定执行」:
+    eligible, the amount is not in the sources, and the answer says so."""
+    evaluation = run(catalogue, person("1950-01-01", at_risk_of_relapse=True))
+    entitlement = evaluation.entitlement(21)
+    assert entitlement is not None
+    assert entitlement.amount is None
+    keys = [part.key for part in entitlement.components]
+    assert "rural_relapse_risk_premium" in keys
+    assert "premium_subsidy" not in keys
+    (note,) = [n for n in entitlement.notes if n.startswith("资助参保（农村易返贫致贫人口）")]
+    assert "no amount is given" in note
+    data = as_json(evaluation)
+    item_21 = next(e for e in data["entitlements"] if e["item"] == 21)
+    assert item_21["amount"] is None
+    assert item_21["notes"] == [note]
+
+
+def test_item_21_at_risk_and_dibao_gets_the_80(catalogue: Catalogue) -> None:
+    entitlement = run(catalogue, person("1950-01-01", at_risk_of_relapse=True, dibao=True)).entitlement(21)
+    assert entitlement is not None
+    assert entitlement.amount == Decimal("80.00")
+    assert [part.key for part in entitlement.components] == ["premium_subsidy", "medical_assistance"]
+
+
+ITEM_6 = "每年为辖区内65周岁及以上常住居民提供1次生活方式和健康状况评估"
+
+
+@pytest.mark.parametrize(
+    ("resident", "granted", "noted"), [(None, True, True), (True, True, False), (False, False, False)]
+)
+def test_item_6_is_for_usual_residents(
+    catalogue: Catalogue, resident: bool | None, granted: bool, noted: bool
+) -> None:
+    """附件第6项: 「每年为辖区内65周岁及以上常住居民提供…」: unknown residence keeps item 6 with a note."""
+    assert ITEM_6 in catalogue.items[6].citation.excerpt
+    facts = {} if resident is None else {"usual_resident": resident}
+    evaluation = run(catalogue, person("1950-01-01", **facts))
+    entitlement = evaluation.entitlement(6)
+    assert (entitlement is not None) is granted
+    if entitlement is not None:
+        assert any("常住居民 not checked" in note for note in entitlement.notes) is noted
+        assert entitlement.facts["usual_resident"] == resident
+
+
+ADMISSION = (
+    "在满足政策保障对象入住需求的基础上,优先接收经济困难家庭中失能、残疾、空巢独居老年人,80周岁以上高龄老年人,"
+    "计划生育特殊家庭老年人,以及符合条件的老年优待抚恤对象、为社会作出突出贡献的老年人"
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "rank", "group"),
+    [
+        ({"tekun": "dispersed", "living_arrangement": "alone"}, 1, "policy_guaranteed"),
+        ({"dibao": True, "ability_level": 1}, 2, "hardship_disabled_or_alone"),
+        ({"low_income_edge": True, "living_arrangement": "empty_nest"}, 2, "hardship_disabled_or_alone"),
+        ({"living_arrangement": "alone"}, None, None),  # item 23's group, but not 经济困难
+        ({"ability_level": 2}, None, None),
+        ({"family_planning_special": "child_died"}, 2, "family_planning_special"),
+        (
+            {"living_arrangement": "left_behind", "special_contribution_group": True},
+            2,
+            "special_contribution",
+        ),
+    ],
+)
+def test_admission_order_of_public_care_homes(
+    catalogue: Catalogue, facts: dict[str, Any], rank: int | None, group: str | None
+) -> None:
+    """正文 二（三）15: 「在满足政策保障对象入住需求的基础上,优先接收…」, as data item 23 uses."""
+    order = catalogue.admission_priority
+    assert order is not None
+    assert ADMISSION in order.text
+    entitlement = run(catalogue, person("1950-01-01", **facts)).entitlement(23)
+    assert entitlement is not None
+    assert entitlement.admission is not None
+    assert (entitlement.admission.rank, entitlement.admission.group) == (rank, group)
+
+
+def test_admission_order_80_and_over(catalogue: Catalogue) -> None:
+    entitlement = run(catalogue, person("1944-03-15", living_arrangement="alone")).entitlement(23)
+    assert entitlement is not None
+    assert entitlement.admission is not None
+    assert (entitlement.admission.rank, entitlement.admission.group) == (2, "advanced_age")
+    assert 23 not in items(run(catalogue, person("1944-03-15")))  # item 23's groups decide who gets it
+
+
+def test_county_list_deadline(catalogue: Catalogue) -> None:
+    """正文 二（一）1: 「2023年12月底前，各县区政府（管委会）应当…制定发布本地清单」."""
+    deadline = catalogue.county_list_deadline
+    assert deadline is not None
+    assert deadline.due_by == dt.date(2023, 12, 31)
+    assert deadline.text.startswith("2023年12月底前")
 
 
 # --- the answer -----------------------------------------------------------------------------
@@ -534,8 +706,8 @@ def test_the_trace_explains_every_item(catalogue: Catalogue) -> None:
     assert items(quick) == items(evaluation)
 
 
-def test_as_json_has_the_contract_shape(catalogue: Catalogue) -> None:
-    data = run(catalogue, person("1933-06-01")).as_json()
+def test_the_answer_has_the_contract_shape(catalogue: Catalogue) -> None:
+    data = as_json(run(catalogue, person("1933-06-01")))
     item_8 = next(e for e in data["entitlements"] if e["item"] == 8)
     assert item_8["name"] == "高龄津贴"
     assert item_8["amount"] == "100.00"
@@ -599,8 +771,9 @@ def test_a_profile_defaults_to_false_and_null() -> None:
         "birth_date", "sex", "pension_age_reached", "pension_scheme", "ability_level",
         "self_care_unable", "has_disability_certificate", "disability_grade",
         "needs_long_term_care", "dibao", "tekun", "low_income_edge", "expenditure_hardship",
-        "relapsed_into_poverty", "still_in_hardship", "living_arrangement",
+        "relapsed_into_poverty", "at_risk_of_relapse", "still_in_hardship", "living_arrangement",
         "family_planning_special", "special_contribution_group", "has_able_supporter", "homeless",
+        "usual_resident",
     }  # fmt: skip
 
 

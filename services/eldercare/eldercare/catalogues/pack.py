@@ -81,8 +81,13 @@ VALUED_FACTS: dict[str, frozenset[str | int]] = {
     "family_planning_special": frozenset(get_args(FamilyPlanningSpecial)),
     "ability_level": frozenset(range(5)),
     "disability_grade": frozenset(range(1, 5)),
+    "usual_resident": frozenset({True, False}),
 }
 """Circumstances with a value that ``equals`` / ``in`` may test, with the values they take."""
+
+YES_NO_UNKNOWN_FACTS: frozenset[str] = frozenset({"usual_resident"})
+"""Circumstances that are true, false or unknown (null): ``{not: {equals: {usual_resident:
+false}}}`` holds unless the circumstance is known to be false."""
 
 ORDERED_FACTS: frozenset[str] = frozenset({"ability_level", "disability_grade"})
 """Numbered circumstances an ``at_least`` condition may compare."""
@@ -159,6 +164,10 @@ def _one_entry(value: Any, where: str, what: str) -> tuple[str, Any]:
 
 def _check_value(field: str, value: Any, where: str) -> str | int:
     allowed = VALUED_FACTS[field]
+    if field in YES_NO_UNKNOWN_FACTS:
+        if not isinstance(value, bool):
+            raise ConditionError(where, f"{value!r} is not a value of {field} (one of: false, true)")
+        return value
     if isinstance(value, bool) or value not in allowed:
         shown = ", ".join(str(v) for v in sorted(allowed, key=str))
         raise ConditionError(where, f"{value!r} is not a value of {field} (one of: {shown})")
@@ -426,6 +435,27 @@ def keyed_by(value: Any, key_name: str) -> Any:
     return result
 
 
+class Extension(PackModel):
+    """A wider group the source lets a county add in its own list (「有条件的地方可…扩大到…」):
+    not part of the city list; a county adopts it by key in its overrides."""
+
+    key: Identifier
+    name: str
+    eligibility: ConditionField
+    """Who the extension adds (the item's eligibility becomes ``any`` of the two)."""
+    text: str
+    """The sentence of the source that allows it."""
+    citation: Citation
+
+
+class UnknownFact(PackModel):
+    """A condition of the source that the person's facts may leave unknown: the item is given,
+    and the answer says that the condition was not checked."""
+
+    note: str
+    citation: Citation
+
+
 class CatalogueItem(PackModel):
     """One item (服务项目) of the catalogue."""
 
@@ -449,13 +479,20 @@ class CatalogueItem(PackModel):
     lead_department: str
     """牵头部门."""
     citation: Citation
+    extensions: dict[Identifier, Extension] = Field(default_factory=dict)
+    """Wider groups a county may adopt (item 12: 低保对象中的失能、高龄、残疾老年人家庭)."""
+    unknown_facts: dict[Identifier, UnknownFact] = Field(default_factory=dict)
+    """Yes/no/unknown circumstances the eligibility reads, with the note an answer gives when the
+    person's value is unknown (item 6: 常住居民)."""
     amended_by: CountyAmendment | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _component_keys(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and "components" in data:
-            return {**data, "components": keyed_by(data["components"], "key")}
+            data = {**data, "components": keyed_by(data["components"], "key")}
+        if isinstance(data, Mapping) and "extensions" in data:
+            data = {**data, "extensions": keyed_by(data["extensions"], "key")}
         return data
 
     @cached_property
@@ -513,6 +550,36 @@ class SourceDocument(PackModel):
     annex: str
 
 
+class CountyListDeadline(PackModel):
+    """By when each county publishes its own list (驻政办〔2023〕35号 二（一）1: 「2023年12月底前，
+    各县区政府（管委会）应当…制定发布本地清单」)."""
+
+    due_by: dt.date
+    """The last day a county list may be published on time."""
+    text: str
+    citation: Citation
+
+
+class AdmissionGroup(PackModel):
+    """One rank of the admission order of public care homes."""
+
+    rank: Annotated[int, Field(ge=1)]
+    key: Identifier
+    name: str
+    eligibility: ConditionField
+    note: str | None = None
+
+
+class AdmissionPriority(PackModel):
+    """The order in which public care homes admit (公办养老机构入住排序): rank 1 first. The
+    evaluation gives each person of ``items`` the first rank whose condition holds."""
+
+    items: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    groups: list[AdmissionGroup] = Field(min_length=1)
+    text: str
+    citation: Citation
+
+
 class Catalogue(PackModel):
     """A jurisdiction's catalogue: the city's pack, or a city pack merged with overrides."""
 
@@ -525,6 +592,8 @@ class Catalogue(PackModel):
     """For a county catalogue: the city catalogue it extends."""
     parameters: dict[Identifier, Parameter]
     alternatives: list[Alternative] = Field(default_factory=list)
+    county_list_deadline: CountyListDeadline | None = None
+    admission_priority: AdmissionPriority | None = None
     items: dict[Annotated[int, Field(ge=1)], CatalogueItem] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -593,6 +662,25 @@ def catalogue_problems(catalogue: Catalogue) -> list[tuple[str, str]]:
                 problems.append((f"{where}.key", f"does not match its key {key}"))
             if component.amount is not None:
                 problems.extend(_amount_problems(component.amount, f"{where}.amount", catalogue.parameters))
+        for key, extension in item.extensions.items():
+            if extension.key != key:
+                problems.append((f"items.{number}.extensions.{key}.key", f"does not match its key {key}"))
+        for name in item.unknown_facts:
+            if name not in YES_NO_UNKNOWN_FACTS:
+                problems.append(
+                    (
+                        f"items.{number}.unknown_facts.{name}",
+                        "not a yes/no/unknown circumstance (one of: "
+                        f"{', '.join(sorted(YES_NO_UNKNOWN_FACTS))})",
+                    )
+                )
+    if catalogue.admission_priority is not None:
+        ranks = [group.rank for group in catalogue.admission_priority.groups]
+        if ranks != sorted(ranks):
+            problems.append(("admission_priority.groups", "groups must be in the order of their ranks"))
+        for position, number in enumerate(catalogue.admission_priority.items):
+            if number not in catalogue.items:
+                problems.append((f"admission_priority.items.{position}", f"no item {number}"))
     for index, alternative in enumerate(catalogue.alternatives):
         where = f"alternatives.{index}"
         choices = CHOICE_SETTINGS.get(alternative.setting)

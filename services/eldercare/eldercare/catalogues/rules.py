@@ -78,6 +78,8 @@ class ItemOverride(PackModel):
     removed: bool = False
     """Always refused: a county list must contain every city item."""
     eligibility: ConditionField | None = None
+    extensions: list[Identifier] = Field(default_factory=list)
+    """Extensions of the city item the county adopts (item 12: ``dibao_members``)."""
     components: dict[Identifier, ComponentOverride] = Field(default_factory=dict)
     note: str | None = None
 
@@ -331,6 +333,13 @@ def _override_problems(
                 f"drops item {number} {item.name}: a county list must contain every item of "
                 f"the city list ({RULE_CITATION}: 县区清单应包含《清单》中的服务项目)",
             )
+        for position, key in enumerate(change.extensions):
+            if key not in item.extensions:
+                known = ", ".join(item.extensions) or "none"
+                yield (
+                    f"{where}.extensions.{position}",
+                    f"item {number} {item.name} has no extension {key!r} (known: {known})",
+                )
         if change.eligibility is not None and not implies(
             item.eligibility, change.eligibility, interpretations
         ):
@@ -455,6 +464,11 @@ def _apply(item: CatalogueItem, change: ItemOverride, overrides: CatalogueOverri
     if change.eligibility is not None:
         update["eligibility"] = change.eligibility
         changes.append("eligibility")
+    adopted = [item.extensions[key] for key in dict.fromkeys(change.extensions) if key in item.extensions]
+    if adopted:
+        base = update.get("eligibility", item.eligibility)
+        update["eligibility"] = AnyOf((base, *(extension.eligibility for extension in adopted)))
+        changes.extend(f"extensions.{extension.key}" for extension in adopted)
     if change.components:
         components: dict[str, Component] = dict(item.components)
         for key, part in change.components.items():

@@ -80,6 +80,11 @@ class ComponentOverrideIn(RequestModel):
 class ItemOverrideIn(RequestModel):
     removed: StrictBool = Field(default=False, description="Always refused: a county keeps every city item.")
     eligibility: Condition | None = None
+    extensions: list[Identifier] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Extensions of the city item the county adopts, by key (item 12: dibao_members).",
+    )
     components: dict[Identifier, ComponentOverrideIn] = Field(default_factory=dict, max_length=20)
     note: Text | None = None
 
@@ -127,6 +132,19 @@ class AmendmentRead(ResponseModel):
     note: str | None
 
 
+class ExtensionRead(ResponseModel):
+    key: str
+    name: str
+    eligibility: dict[str, Any]
+    text: str
+    citation: CitationRead
+
+
+class UnknownFactRead(ResponseModel):
+    note: str
+    citation: CitationRead
+
+
 class CatalogueItemRead(ResponseModel):
     number: int
     name: str
@@ -141,6 +159,13 @@ class CatalogueItemRead(ResponseModel):
     funding: str | None
     lead_department: str
     citation: CitationRead
+    extensions: list[ExtensionRead] = Field(
+        description="Wider groups a county may adopt in its own list (not part of this catalogue "
+        "unless amended_by lists them)"
+    )
+    unknown_facts: dict[str, UnknownFactRead] = Field(
+        description="Circumstances that may be unknown, with the note an answer then gives"
+    )
     amended_by: AmendmentRead | None
 
 
@@ -176,6 +201,27 @@ class SourceRead(ResponseModel):
     annex: str
 
 
+class CountyListDeadlineRead(ResponseModel):
+    due_by: dt.date
+    text: str
+    citation: CitationRead
+
+
+class AdmissionGroupRead(ResponseModel):
+    rank: int
+    key: str
+    name: str
+    eligibility: dict[str, Any]
+    note: str | None
+
+
+class AdmissionPriorityRead(ResponseModel):
+    items: list[int]
+    groups: list[AdmissionGroupRead]
+    text: str
+    citation: CitationRead
+
+
 class CatalogueRead(ResponseModel):
     """A jurisdiction's effective catalogue: the city items merged with the county's overrides."""
 
@@ -191,6 +237,12 @@ class CatalogueRead(ResponseModel):
     source: SourceRead
     parameters: list[ParameterRead]
     alternatives: list[AlternativeRead]
+    county_list_deadline: CountyListDeadlineRead | None = Field(
+        description="By when each county publishes its own list (二（一）1)"
+    )
+    admission_priority: AdmissionPriorityRead | None = Field(
+        description="The admission order of public care homes (二（三）15)"
+    )
     items: list[CatalogueItemRead]
 
 

@@ -165,6 +165,7 @@ def catalogue_read(effective: EffectiveCatalogue) -> CatalogueRead:
     items = []
     for item in data["items"].values():
         item["components"] = list(item["components"].values())
+        item["extensions"] = list(item["extensions"].values())
         items.append(item)
     if data["jurisdiction"] != effective.jurisdiction:  # a county without overrides: the city list
         data["based_on"] = data["jurisdiction"]

@@ -26,6 +26,8 @@ from fractions import Fraction
 from typing import Any
 
 from eldercare.catalogues.pack import (
+    AdmissionGroup,
+    AdmissionPriority,
     AgeAtLeast,
     AgeBand,
     AllOf,
@@ -43,7 +45,6 @@ from eldercare.catalogues.pack import (
     Fact,
     Not,
     OneOf,
-    dump_condition,
 )
 from eldercare.evaluations.profile import PersonProfile, check_profile_on
 from eldercare.interpretations import EldercareInterpretations
@@ -107,6 +108,21 @@ class AlternativeChoice:
 
 
 @dataclass(slots=True)
+class AdmissionRank:
+    """Where a person stands in the admission order of public care homes (二（三）15)."""
+
+    rank: int | None
+    """1 first; None: in none of the groups the order names."""
+    group: str | None
+    name: str | None
+    of_ranks: int
+    facts: Mapping[str, Any]
+    note: str | None
+    text: str
+    citation: Citation
+
+
+@dataclass(slots=True)
 class Entitlement:
     item: int
     name: str
@@ -127,6 +143,9 @@ class Entitlement:
     funding: str | None
     lead_department: str
     amended_by: CountyAmendment | None
+    notes: tuple[str, ...] = ()
+    """What the answer assumed or could not give (an unknown fact, an amount the sources omit)."""
+    admission: AdmissionRank | None = None
 
 
 @dataclass(slots=True)
@@ -154,30 +173,6 @@ class Evaluation:
 
     def entitlement(self, item: int) -> Entitlement | None:
         return next((e for e in self.entitlements if e.item == item), None)
-
-    def as_json(self) -> dict[str, Any]:
-        """The evaluation as JSON-ready data (money as strings, dates ISO)."""
-        return {
-            "jurisdiction": self.jurisdiction,
-            "catalogue_version": self.catalogue_version,
-            "on": self.on.isoformat(),
-            "month": str(self.month),
-            "age": self.age,
-            "entitlements": [_entitlement_json(e) for e in self.entitlements],
-            "monthly_total": money_str(self.monthly_total),
-            "monthly_total_complete": self.monthly_total_complete,
-            "degraded": list(self.degraded),
-            "trace": [
-                {
-                    "item": step.item,
-                    "name": step.name,
-                    "matched": step.matched,
-                    "facts": _facts_json(step.facts),
-                    "notes": list(step.notes),
-                }
-                for step in self.trace
-            ],
-        }
 
 
 # --- reading conditions -------------------------------------------------------------------
@@ -454,6 +449,8 @@ class _Matched:
     components: list[_ComponentDraft]
     notes: list[str]
     choice: AlternativeChoice | None = None
+    answer_notes: list[str] = field(default_factory=list)
+    admission: AdmissionRank | None = None
 
 
 @dataclass(slots=True)
@@ -528,6 +525,16 @@ def evaluate(
     for alternative in catalogue.alternatives:
         _settle(alternative, matched, settings)
 
+    order = catalogue.admission_priority
+    if order is not None:
+        for number in order.items:
+            admitted = matched.get(number)
+            if admitted is not None:
+                rank = admission_rank(order, service_reader)
+                admitted.admission = rank
+                shown = f"rank {rank.rank} of {rank.of_ranks} ({rank.name})" if rank.rank else "no rank"
+                admitted.notes.append(f"admission order of public care homes (二（三）15): {shown}")
+
     entitlements = []
     for number, draft in matched.items():
         entitlement = _entitlement(draft)
@@ -583,6 +590,11 @@ def _match_item(
         priority, priority_facts = reader.check(item.priority)
         facts.update(priority_facts)
         notes.append("priority group (现阶段重点保障)" if priority else "not in the priority group")
+    answer_notes: list[str] = []
+    for name, unknown in item.unknown_facts.items():
+        if reader.facts.get(name) is None:
+            facts[name] = None
+            answer_notes.append(unknown.note)
     components: list[_ComponentDraft] = []
     for component in item.components.values():
         component_facts: dict[str, Any] = {}
@@ -599,11 +611,38 @@ def _match_item(
                 notes.append(f"{component.name}: {price.explanation}")
             if price.degraded:
                 notes.append(f"{component.name}: {price.degraded}")
+        elif component.period is not None and component.note:
+            # money whose amount the catalogue does not give: say why
+            answer_notes.append(f"{component.name}: {component.note}")
         facts.update(component_facts)
         components.append(_ComponentDraft(component, price, component_facts))
         if item.combine == "first_matching":
             break
-    return _Matched(item, facts, priority, components, notes)
+    notes.extend(answer_notes)
+    return _Matched(item, facts, priority, components, notes, answer_notes=answer_notes)
+
+
+def admission_rank(order: AdmissionPriority, reader: _Reader) -> AdmissionRank:
+    """The first group of the admission order whose condition holds (二（三）15)."""
+    last = max(group.rank for group in order.groups)
+    found: AdmissionGroup | None = None
+    used: dict[str, Any] = {}
+    for group in order.groups:
+        holds, group_facts = reader.check(group.eligibility)
+        if holds:
+            found, used = group, group_facts
+            break
+        used.update(group_facts)
+    return AdmissionRank(
+        rank=found.rank if found else None,
+        group=found.key if found else None,
+        name=found.name if found else None,
+        of_ranks=last,
+        facts=used,
+        note=found.note if found else "in none of the groups the admission order names",
+        text=order.text,
+        citation=order.citation,
+    )
 
 
 def _settle(
@@ -726,73 +765,6 @@ def _entitlement(draft: _Matched) -> Entitlement:
         funding=item.funding,
         lead_department=item.lead_department,
         amended_by=item.amended_by,
+        notes=tuple(draft.answer_notes),
+        admission=draft.admission,
     )
-
-
-# --- JSON -----------------------------------------------------------------------------------
-
-
-def _value_json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return money_str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _facts_json(facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _value_json(value) for key, value in facts.items()}
-
-
-def _entitlement_json(entitlement: Entitlement) -> dict[str, Any]:
-    choice = entitlement.choice
-    return {
-        "item": entitlement.item,
-        "name": entitlement.name,
-        "service_type": entitlement.service_type,
-        "content": entitlement.content,
-        "amount": None if entitlement.amount is None else money_str(entitlement.amount),
-        "period": entitlement.period,
-        "rule": dump_condition(entitlement.rule),
-        "facts": _facts_json(entitlement.facts),
-        "components": [
-            {
-                "key": part.key,
-                "name": part.name,
-                "amount": None if part.amount is None else money_str(part.amount),
-                "period": part.period,
-                "paid": part.paid,
-                "minimum": part.minimum,
-                "facts": _facts_json(part.facts),
-                "explanation": part.explanation,
-                "degraded": part.degraded,
-            }
-            for part in entitlement.components
-        ],
-        "priority": entitlement.priority,
-        "choice": None
-        if choice is None
-        else {
-            "name": choice.name,
-            "setting": choice.setting,
-            "options": [
-                {
-                    "item": option.item,
-                    "component": option.component,
-                    "name": option.name,
-                    "amount": None if option.amount is None else money_str(option.amount),
-                    "paid": option.paid,
-                }
-                for option in choice.options
-            ],
-            "reason": choice.reason,
-            "citation": choice.citation.model_dump(mode="json"),
-        },
-        "degraded": entitlement.degraded,
-        "citation": entitlement.citation.model_dump(mode="json"),
-        "funding": entitlement.funding,
-        "lead_department": entitlement.lead_department,
-        "amended_by": None
-        if entitlement.amended_by is None
-        else entitlement.amended_by.model_dump(mode="json"),
-    }

@@ -64,7 +64,16 @@ class PersonProfile(BaseModel):
     tekun: Tekun | None = None
     low_income_edge: StrictBool = Field(default=False, description="低保边缘.")
     expenditure_hardship: StrictBool = Field(default=False, description="支出型困难.")
-    relapsed_into_poverty: StrictBool = Field(default=False, description="返贫致贫 / 易返贫致贫.")
+    relapsed_into_poverty: StrictBool = Field(
+        default=False, description="返贫致贫人口 (relapsed into poverty): item 21's 80.00 premium subsidy."
+    )
+    at_risk_of_relapse: StrictBool = Field(
+        default=False,
+        description=(
+            "农村易返贫致贫人口 (rural, at risk of relapse into poverty): item 21 under the rural "
+            "revitalisation policy, whose amount the sources do not give."
+        ),
+    )
     still_in_hardship: StrictBool = Field(
         default=False, description="Still in hardship after receiving dibao (staff flag)."
     )
@@ -78,6 +87,13 @@ class PersonProfile(BaseModel):
         default=False, description="Has a legal supporter (赡养人/扶养人) able to support them."
     )
     homeless: StrictBool = Field(default=False, description="生活无着的流浪乞讨.")
+    usual_resident: StrictBool | None = Field(
+        default=None,
+        description=(
+            "常住居民 of the jurisdiction (item 6: 「为辖区内65周岁及以上常住居民提供…」); null: "
+            "unknown, and item 6 is given with a note saying the condition was not checked."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

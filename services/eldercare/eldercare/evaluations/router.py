@@ -7,12 +7,16 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
 from eldercare.catalogues.router import BookDep
 from eldercare.evaluations import service
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses
-from eldercare.evaluations.schemas import EvaluationRead, EvaluationRequest, PersonEvaluationRead
+from eldercare.evaluations.schemas import (
+    EvaluationRead,
+    EvaluationRequest,
+    PersonEvaluationRead,
+    evaluation_read,
+)
 from eldercare.register.service import get_person
 from shared.auth import Principal, require_scope
 from shared.citizen_ids import CitizenIdVault
@@ -68,7 +72,7 @@ async def create_evaluation(
     principal: Reader,
     book: BookDep,
     standards: StandardsDep,
-) -> JSONResponse:
+) -> EvaluationRead:
     evaluation = await service.evaluate_person(
         session,
         book=book,
@@ -79,9 +83,7 @@ async def create_evaluation(
         profile=data.person,
         authorization=request.headers.get("authorization"),
     )
-    body = evaluation.as_json()
-    body["jurisdiction"] = data.jurisdiction
-    return JSONResponse(body)
+    return evaluation_read(evaluation, jurisdiction=data.jurisdiction)
 
 
 @router.get(
@@ -101,7 +103,7 @@ async def evaluate_registered_person(
     statuses: StatusesDep,
     vault: VaultDep,
     on: Annotated[CalendarDate | None, Query(description="the evaluation date (default today)")] = None,
-) -> JSONResponse:
+) -> PersonEvaluationRead:
     person = await get_person(session, principal=principal, person_id=person_id)
     settings = request.app.state.settings
     evaluation = await service.evaluate_registered_person(
@@ -116,4 +118,4 @@ async def evaluate_registered_person(
         on=on or policy_today(),
         authorization=request.headers.get("authorization"),
     )
-    return JSONResponse(evaluation.as_json())
+    return evaluation.read()

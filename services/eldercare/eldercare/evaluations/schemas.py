@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
 
+from eldercare.catalogues.pack import dump_condition
 from eldercare.catalogues.schemas import AmendmentRead, CitationRead
+from eldercare.evaluations.engine import Entitlement, Evaluation
 from eldercare.evaluations.profile import PersonProfile
 from shared.jurisdictions import JurisdictionCode
-from shared.money import Money
+from shared.money import Money, money_str
 from shared.schemas import CalendarDate, RequestModel, ResponseModel
 
 Period = Literal["month", "year"]
@@ -61,6 +65,19 @@ class ChoiceRead(ResponseModel):
     citation: CitationRead
 
 
+class AdmissionRankRead(ResponseModel):
+    """Where the person stands in the admission order of public care homes (二（三）15)."""
+
+    rank: int | None = Field(description="1 first; null: in none of the groups the order names")
+    group: str | None
+    name: str | None
+    of_ranks: int
+    facts: dict[str, Any]
+    note: str | None
+    text: str = Field(description="the sentence of the source that sets the order")
+    citation: CitationRead
+
+
 class EntitlementRead(ResponseModel):
     item: int
     name: str
@@ -78,6 +95,12 @@ class EntitlementRead(ResponseModel):
     funding: str | None
     lead_department: str
     amended_by: AmendmentRead | None
+    notes: list[str] = Field(
+        description="what the answer assumed or cannot give (an unknown fact, an amount the sources omit)"
+    )
+    admission: AdmissionRankRead | None = Field(
+        description="the admission order of public care homes (item 23; 二（三）15)"
+    )
 
 
 class TraceStepRead(ResponseModel):
@@ -121,3 +144,112 @@ class PersonEvaluationRead(EvaluationRead):
     citizen_id: str = Field(description="Masked (4117**********1234).")
     circumstances_from: dt.date = Field(description="start of the circumstances version in force that day")
     dibao_status: DibaoStatusRead
+
+
+# --- from the engine's evaluation ----------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    return money_str(value) if isinstance(value, Decimal) else value
+
+
+def _facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _value(value) for key, value in facts.items()}
+
+
+def entitlement_read(entitlement: Entitlement) -> EntitlementRead:
+    choice = entitlement.choice
+    admission = entitlement.admission
+    return EntitlementRead.model_validate(
+        {
+            "item": entitlement.item,
+            "name": entitlement.name,
+            "service_type": entitlement.service_type,
+            "content": entitlement.content,
+            "amount": entitlement.amount,
+            "period": entitlement.period,
+            "rule": dump_condition(entitlement.rule),
+            "facts": _facts(entitlement.facts),
+            "components": [
+                {
+                    "key": part.key,
+                    "name": part.name,
+                    "amount": part.amount,
+                    "period": part.period,
+                    "paid": part.paid,
+                    "minimum": part.minimum,
+                    "facts": _facts(part.facts),
+                    "explanation": part.explanation,
+                    "degraded": part.degraded,
+                }
+                for part in entitlement.components
+            ],
+            "priority": entitlement.priority,
+            "choice": None
+            if choice is None
+            else {
+                "name": choice.name,
+                "setting": choice.setting,
+                "options": [
+                    {
+                        "item": option.item,
+                        "component": option.component,
+                        "name": option.name,
+                        "amount": option.amount,
+                        "paid": option.paid,
+                    }
+                    for option in choice.options
+                ],
+                "reason": choice.reason,
+                "citation": choice.citation.model_dump(),
+            },
+            "degraded": entitlement.degraded,
+            "citation": entitlement.citation.model_dump(),
+            "funding": entitlement.funding,
+            "lead_department": entitlement.lead_department,
+            "amended_by": None if entitlement.amended_by is None else entitlement.amended_by.model_dump(),
+            "notes": list(entitlement.notes),
+            "admission": None
+            if admission is None
+            else {
+                "rank": admission.rank,
+                "group": admission.group,
+                "name": admission.name,
+                "of_ranks": admission.of_ranks,
+                "facts": _facts(admission.facts),
+                "note": admission.note,
+                "text": admission.text,
+                "citation": admission.citation.model_dump(),
+            },
+        }
+    )
+
+
+def evaluation_fields(evaluation: Evaluation) -> dict[str, Any]:
+    """The fields of :class:`EvaluationRead` from the engine's evaluation."""
+    return {
+        "jurisdiction": evaluation.jurisdiction,
+        "catalogue_version": evaluation.catalogue_version,
+        "on": evaluation.on,
+        "month": str(evaluation.month),
+        "age": evaluation.age,
+        "entitlements": [entitlement_read(e) for e in evaluation.entitlements],
+        "monthly_total": evaluation.monthly_total,
+        "monthly_total_complete": evaluation.monthly_total_complete,
+        "degraded": list(evaluation.degraded),
+        "trace": [
+            TraceStepRead(
+                item=step.item,
+                name=step.name,
+                matched=step.matched,
+                facts=_facts(step.facts),
+                notes=list(step.notes),
+            )
+            for step in evaluation.trace
+        ],
+    }
+
+
+def evaluation_read(evaluation: Evaluation, *, jurisdiction: str) -> EvaluationRead:
+    """The answer of ``POST /evaluations``: ``jurisdiction`` is the one asked about."""
+    return EvaluationRead.model_validate({**evaluation_fields(evaluation), "jurisdiction": jurisdiction})

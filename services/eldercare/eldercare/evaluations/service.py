@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from eldercare.catalogues.service import CatalogueBook
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatus, DibaoStatuses
 from eldercare.evaluations.engine import Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
+from eldercare.evaluations.schemas import PersonEvaluationRead, evaluation_fields
 from eldercare.interpretations import EldercareInterpretations
 from eldercare.register import repository as register
 from eldercare.register.models import Person
@@ -99,15 +100,6 @@ class DibaoStatusUsed:
     degraded: str | None = None
     """Set when welfare should have decided and could not (the register's flag was used)."""
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "value": self.value,
-            "source": self.source,
-            "enrolment_id": self.enrolment_id,
-            "register_value": self.register_value,
-            "note": self.note,
-        }
-
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
@@ -150,21 +142,32 @@ class PersonEvaluation:
     dibao_status: DibaoStatusUsed
     evaluation: Evaluation
 
-    def as_json(self) -> dict[str, Any]:
-        """The evaluation's JSON with the person, and the dibao source in the trace of every item
-        whose rule read dibao."""
-        body = self.evaluation.as_json()
+    def read(self) -> PersonEvaluationRead:
+        """The answer: the evaluation with the person, and the dibao source in the trace of every
+        item whose rule read dibao."""
+        body = evaluation_fields(self.evaluation)
         for step in body["trace"]:
-            if "dibao" in step["facts"]:
-                step["notes"].append(self.dibao_status.note)
+            if "dibao" in step.facts:
+                step.notes.append(self.dibao_status.note)
         if self.dibao_status.degraded:
             body["degraded"].append(self.dibao_status.degraded)
-        body["jurisdiction"] = self.person.jurisdiction
-        body["person_id"] = str(self.person.id)
-        body["citizen_id"] = self.person.citizen_id_masked
-        body["circumstances_from"] = self.circumstances_from.isoformat()
-        body["dibao_status"] = self.dibao_status.as_json()
-        return body
+        status = self.dibao_status
+        return PersonEvaluationRead.model_validate(
+            {
+                **body,
+                "jurisdiction": self.person.jurisdiction,
+                "person_id": self.person.id,
+                "citizen_id": self.person.citizen_id_masked,
+                "circumstances_from": self.circumstances_from,
+                "dibao_status": {
+                    "value": status.value,
+                    "source": status.source,
+                    "enrolment_id": status.enrolment_id,
+                    "register_value": status.register_value,
+                    "note": status.note,
+                },
+            }
+        )
 
 
 async def evaluate_registered_person(

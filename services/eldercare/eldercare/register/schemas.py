@@ -41,13 +41,17 @@ class CircumstanceFields(RequestModel):
     tekun: Tekun | None = None
     low_income_edge: StrictBool = False
     expenditure_hardship: StrictBool = False
-    relapsed_into_poverty: StrictBool = False
+    relapsed_into_poverty: StrictBool = Field(default=False, description="返贫致贫人口")
+    at_risk_of_relapse: StrictBool = Field(default=False, description="农村易返贫致贫人口")
     still_in_hardship: StrictBool = False
     living_arrangement: LivingArrangement | None = None
     family_planning_special: FamilyPlanningSpecial | None = None
     special_contribution_group: StrictBool = False
     has_able_supporter: StrictBool = False
     homeless: StrictBool = False
+    usual_resident: StrictBool | None = Field(
+        default=None, description="常住居民 of the jurisdiction (item 6); null: unknown"
+    )
 
 
 class CircumstancesCreate(CircumstanceFields):
@@ -91,12 +95,14 @@ class CircumstancesRead(ResponseModel):
     low_income_edge: bool
     expenditure_hardship: bool
     relapsed_into_poverty: bool
+    at_risk_of_relapse: bool
     still_in_hardship: bool
     living_arrangement: LivingArrangement | None
     family_planning_special: FamilyPlanningSpecial | None
     special_contribution_group: bool
     has_able_supporter: bool
     homeless: bool
+    usual_resident: bool | None
     reference: str | None
     recorded_by: str
     recorded_at: dt.datetime
