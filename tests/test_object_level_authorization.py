@@ -254,6 +254,7 @@ async def renewal_records(platform: Platform) -> dict[str, tuple[str, str]]:
 NOT_JURISDICTION_OWNED = {
     "/api/eldercare/v1/catalogues/{jurisdiction}",
     "/api/eldercare/v1/catalogues/{jurisdiction}/overrides/versions",
+    "/api/eldercare/v1/catalogues/{jurisdiction}/county-lists",
     "/api/appraisal/v1/schemes/{scheme}",
     "/api/appraisal/v1/schemes/{scheme}/versions",
     "/api/appraisal/v1/schemes/{scheme}/versions/{version}",

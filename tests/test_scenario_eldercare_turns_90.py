@@ -208,7 +208,10 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         assert body["dibao_status"]["register_value"] is False
         assert body["degraded"] == []
         listed = {e["item"] for e in body["entitlements"]}
-        assert {9, 11, 12, 21} <= listed
+        assert {9, 11, 21} <= listed
+        # 家庭适老化改造: the city list is dispersed tekun who are 失能, 高龄 or 残疾; dibao members are
+        # an extension the county has not adopted
+        assert 12 not in listed
         assert item(body, 8)["amount"] == "130.00"
         assert item(body, 8)["amended_by"]["jurisdiction"] == COUNTY
         assert (item(body, 11)["amount"], item(body, 11)["period"]) == ("60.00", "month")

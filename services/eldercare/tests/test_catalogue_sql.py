@@ -28,6 +28,7 @@ CHOICES: dict[str, list[Any]] = {
     "family_planning_special": [None, "child_died", "child_disabled"],
     "disability_grade": [None, 1, 2, 3, 4],
     "sex": [None, "male", "female"],
+    "usual_resident": [None, True, False],
 }
 FLAGS = [
     "pension_age_reached",
@@ -37,6 +38,7 @@ FLAGS = [
     "low_income_edge",
     "expenditure_hardship",
     "relapsed_into_poverty",
+    "at_risk_of_relapse",
     "still_in_hardship",
     "special_contribution_group",
     "has_able_supporter",

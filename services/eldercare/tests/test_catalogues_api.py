@@ -18,8 +18,13 @@ RAISED_BANDS = [
 ]
 
 
-def overrides(**items: Any) -> dict[str, Any]:
-    return {"version": "2024-01", "document": "西平县基本养老服务清单（西政办〔2024〕1号）", "items": items}
+def overrides(valid_from: str = "2024-01-01", **items: Any) -> dict[str, Any]:
+    return {
+        "version": valid_from[:7],
+        "document": "西平县基本养老服务清单（西政办〔2024〕1号）",
+        "valid_from": valid_from,
+        "items": items,
+    }
 
 
 def allowance(bands: list[dict[str, Any]]) -> dict[str, Any]:
@@ -168,7 +173,9 @@ async def test_versions_if_match_and_who_may_save(
 ) -> None:
     async with platform.client(headers=staff["county_admin"]) as client:
         etag = (await client.get(f"{BASE}/catalogues/{COUNTY}")).headers["ETag"]
-        body = overrides(**{"8": allowance(RAISED_BANDS), "6": {"eligibility": {"age_at_least": 63}}})
+        body = overrides(
+            "2024-07-01", **{"8": allowance(RAISED_BANDS), "6": {"eligibility": {"age_at_least": 63}}}
+        )
         assert_problem(await client.put(f"{BASE}/catalogues/{COUNTY}/overrides", json=body), 428)
         assert_problem(
             await client.put(

@@ -4,39 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.models import CatalogueOverrideVersion
 
 
-async def latest_ids(session: AsyncSession, jurisdictions: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """The newest saved overrides of each jurisdiction: ``{code: (row id, version)}``."""
+async def newest_row_ids(session: AsyncSession, jurisdictions: Sequence[str]) -> dict[str, int]:
+    """The id of the newest saved overrides row of each jurisdiction that has one (a cache key:
+    rows are never rewritten, so an unchanged newest id means an unchanged history)."""
     rows = await session.execute(
-        select(
-            CatalogueOverrideVersion.jurisdiction,
-            CatalogueOverrideVersion.id,
-            CatalogueOverrideVersion.version,
-        )
+        select(CatalogueOverrideVersion.jurisdiction, func.max(CatalogueOverrideVersion.id))
         .where(CatalogueOverrideVersion.jurisdiction.in_(jurisdictions))
-        .order_by(CatalogueOverrideVersion.jurisdiction, CatalogueOverrideVersion.version.desc())
-        .ext(distinct_on(CatalogueOverrideVersion.jurisdiction))
+        .group_by(CatalogueOverrideVersion.jurisdiction)
     )
-    return {row.jurisdiction: (row.id, row.version) for row in rows}
+    return {str(row[0]): int(row[1]) for row in rows.all()}
 
 
-async def latest(session: AsyncSession, jurisdiction: str) -> CatalogueOverrideVersion | None:
-    return await session.scalar(
+async def versions(session: AsyncSession, jurisdiction: str) -> list[CatalogueOverrideVersion]:
+    """Every saved version of a county's overrides, in the order they were recorded."""
+    rows = await session.scalars(
         select(CatalogueOverrideVersion)
         .where(CatalogueOverrideVersion.jurisdiction == jurisdiction)
-        .order_by(CatalogueOverrideVersion.version.desc())
-        .limit(1)
+        .order_by(CatalogueOverrideVersion.version)
     )
-
-
-async def by_id(session: AsyncSession, row_id: int) -> CatalogueOverrideVersion | None:
-    return await session.get(CatalogueOverrideVersion, row_id)
+    return list(rows)
 
 
 async def lock_jurisdiction(session: AsyncSession, jurisdiction: str) -> None:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from eldercare.catalogues import service
-from eldercare.catalogues.models import CatalogueOverrideVersion
-from eldercare.catalogues.schemas import CatalogueOverridesIn, CatalogueRead, OverrideVersionRead
+from eldercare.catalogues.schemas import (
+    CatalogueOverridesIn,
+    CatalogueRead,
+    CountyListPublicationRead,
+    OverrideVersionRead,
+)
 from eldercare.catalogues.service import CatalogueBook
-from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
-from shared.concurrency import IfMatch, set_etag
+from shared.concurrency import etag_for, set_etag
 from shared.db import SessionDep
 from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
+from shared.months import policy_today
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.schemas import CalendarDate
+from shared.writes import UpdateDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["catalogues"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
@@ -50,45 +55,72 @@ async def get_catalogue(
     principal: Reader,
     book: BookDep,
     response: Response,
+    on: Annotated[
+        CalendarDate | None, Query(description="the catalogue in force on this day (default today)")
+    ] = None,
 ) -> CatalogueRead:
-    effective = await book.effective(session, jurisdiction)
-    set_etag(response, jurisdiction, effective.overrides_version)
+    effective = await book.effective(session, jurisdiction, on=on)
+    set_etag(response, jurisdiction, effective.recorded_version)
     return service.catalogue_read(effective)
 
 
 @router.put(
     "/catalogues/{jurisdiction}/overrides",
     response_model=CatalogueRead,
-    summary="Save a county's catalogue overrides as a new version (may only raise amounts and widen "
-    "eligibility; 驻政办〔2023〕35号 二（一）1)",
-    responses=problem_responses(403, 404, 412, 422, 428),
+    summary="Save a county's catalogue overrides as a new dated version (may only raise amounts and widen "
+    "eligibility; 驻政办〔2023〕35号 二（一）1); a version may supersede only the open-ended one that "
+    "started "
+    "earlier, anything else that overlaps is 409 unless it is a correction",
+    responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 async def put_catalogue_overrides(
     jurisdiction: JurisdictionPath,
     data: CatalogueOverridesIn,
-    session: SessionDep,
+    write: UpdateDep,
     principal: Admin,
     book: BookDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> CatalogueRead:
+) -> Response:
+    if replayed := await write.replay():
+        return replayed
     ensure_jurisdiction(principal, jurisdiction)
-    effective = await service.save_overrides(
-        session, book=book, principal=principal, jurisdiction=jurisdiction, data=data, if_match=if_match
+    effective = await service.save_overrides(write=write, book=book, jurisdiction=jurisdiction, data=data)
+    return await write.respond(
+        200,
+        service.catalogue_read(effective),
+        headers={"ETag": etag_for(jurisdiction, effective.recorded_version)},
     )
-    set_etag(response, jurisdiction, effective.overrides_version)
-    return service.catalogue_read(effective)
 
 
 @router.get(
     "/catalogues/{jurisdiction}/overrides/versions",
     response_model=Page[OverrideVersionRead],
-    summary="Every saved version of a county's catalogue overrides, newest first",
-    responses=problem_responses(422),
+    summary="Every saved version of a county's catalogue overrides, newest first: the days each is in "
+    "force, what superseded or corrected what",
+    responses=problem_responses(404, 422),
 )
 async def list_override_versions(
-    jurisdiction: JurisdictionPath, session: SessionDep, principal: Reader, page: PageDep
+    jurisdiction: JurisdictionPath, session: SessionDep, principal: Reader, book: BookDep, page: PageDep
 ) -> Page[OverrideVersionRead]:
-    query = select(CatalogueOverrideVersion).where(CatalogueOverrideVersion.jurisdiction == jurisdiction)
-    rows, total = await paginate(session, query, page, CatalogueOverrideVersion.version.desc())
-    return Page.of([OverrideVersionRead.model_validate(r) for r in rows], total, page)
+    entries = await service.override_versions(session, book=book, jurisdiction=jurisdiction)
+    shown = entries[page.offset : page.offset + page.limit]
+    return Page.of([service.override_version_read(entry) for entry in shown], len(entries), page)
+
+
+@router.get(
+    "/catalogues/{jurisdiction}/county-lists",
+    response_model=CountyListPublicationRead,
+    summary="Which counties, districts and zones of a city have published their own list, against the "
+    "deadline (驻政办〔2023〕35号 二（一）1: 2023年12月底前); after it, those without one",
+    responses=problem_responses(404, 422),
+)
+async def get_county_lists(
+    jurisdiction: JurisdictionPath,
+    session: SessionDep,
+    principal: Reader,
+    book: BookDep,
+    on: Annotated[CalendarDate | None, Query(description="the day asked about (default today)")] = None,
+) -> CountyListPublicationRead:
+    publication = await service.county_list_publication(
+        session, book=book, jurisdiction=jurisdiction, on=on or policy_today()
+    )
+    return service.county_list_publication_read(publication)

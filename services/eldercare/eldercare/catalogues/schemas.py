@@ -89,6 +89,16 @@ class ItemOverrideIn(RequestModel):
     note: Text | None = None
 
 
+class CorrectionIn(RequestModel):
+    """An audited correction: the versions it corrects, why, and the document that decided it."""
+
+    versions: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(
+        min_length=1, max_length=20, description="Every recorded version in force on a day of this one."
+    )
+    reason: Text
+    document_reference: Name
+
+
 class CatalogueOverridesIn(RequestModel):
     """What a county changes in the city catalogue (驻政办〔2023〕35号 二（一）1: it may raise
     amounts and widen eligibility, never drop an item or lower a standard)."""
@@ -97,6 +107,18 @@ class CatalogueOverridesIn(RequestModel):
     document: Name = Field(description="The county document (文件名称/文号) the overrides come from.")
     name: Name | None = None
     effective_from: CalendarDate | None = None
+    valid_from: CalendarDate | None = Field(
+        default=None,
+        description="First day this version is in force (default: effective_from, else today). It may "
+        "supersede only the open-ended version in force that started earlier.",
+    )
+    valid_to: CalendarDate | None = Field(
+        default=None, description="Last day, included (default: open-ended)."
+    )
+    correction: CorrectionIn | None = Field(
+        default=None,
+        description="Set to correct recorded versions whose days this one overlaps (otherwise 409).",
+    )
     parameters: dict[Identifier, ParameterOverrideIn] = Field(default_factory=dict, max_length=20)
     items: dict[ItemKey, ItemOverrideIn] = Field(
         default_factory=dict, max_length=100, description="Changes to city items, by item number."
@@ -246,9 +268,58 @@ class CatalogueRead(ResponseModel):
     items: list[CatalogueItemRead]
 
 
+class DaysRead(ResponseModel):
+    valid_from: dt.date | None = Field(description="First day (null: an open start).")
+    valid_to: dt.date | None = Field(description="Last day, included (null: open-ended).")
+
+
+class RangeChangeRead(ResponseModel):
+    correction: int = Field(description="The version that corrected this one.")
+    in_force_before: list[DaysRead]
+    in_force_after: list[DaysRead]
+
+
 class OverrideVersionRead(ResponseModel):
+    """One saved version of a county's overrides in its history: the range it states (never
+    rewritten), the days it is in force now, and what superseded or corrected what."""
+
     jurisdiction: str
     version: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: Literal["in_force", "superseded", "corrected"]
+    in_force: list[DaysRead]
+    supersedes: int | None
+    superseded_by: int | None
+    corrects: list[int]
+    corrected_by: list[int]
+    correction_reason: str | None
+    correction_reference: str | None
+    changes: list[RangeChangeRead] = Field(description="How corrections changed the days it is in force.")
     body: dict[str, Any]
     created_by: str
     created_at: dt.datetime
+
+
+class CountyListRead(ResponseModel):
+    jurisdiction: str
+    name: str
+    first_published_on: dt.date | None = Field(description="The first day a list of its own was in force.")
+    published: bool = Field(description="A list of its own was in force on or before `on`.")
+    on_time: bool | None = Field(description="Published by the deadline; null while neither is known yet.")
+
+
+class CountyListPublicationRead(ResponseModel):
+    """Which counties published their own list, against the deadline of 二（一）1."""
+
+    city: str
+    on: dt.date
+    due_by: dt.date
+    past_deadline: bool = Field(description="`on` is after the deadline.")
+    text: str
+    citation: CitationRead
+    counties: list[CountyListRead]
+    without_list: list[str] = Field(
+        description="After the deadline: the counties, districts and zones without a published list "
+        "on `on` (empty before the deadline)."
+    )

@@ -77,7 +77,7 @@ async def evaluate_person(
     """
     check_profile_on(profile, on, location="body.person")
     try:
-        catalogue = (await book.effective(session, jurisdiction)).catalogue
+        catalogue = (await book.effective(session, jurisdiction, on=on)).catalogue
     except NotFound as exc:
         raise InvalidInput.field(jurisdiction_field, exc.detail) from exc
     evaluation = evaluate(catalogue, profile, on, EvaluationContext(), interpretations)

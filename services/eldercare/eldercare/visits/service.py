@@ -100,7 +100,7 @@ async def missing(
     codes = [code for code in registry().subtree(jurisdiction) if book.city_of(code) is not None]
     if not codes:
         raise InvalidInput.field("query.jurisdiction", f"no service catalogue covers {jurisdiction}")
-    effective = await book.effective_many(session, codes)
+    effective = await book.effective_many(session, codes, on=month.first_day)
     rules: dict[int, tuple[list[str], Condition]] = {}
     for code, found in effective.items():
         item = found.catalogue.items[VISIT_ITEM]
