@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.register.models import Circumstances, Person
 from eldercare.register.schemas import CircumstanceFields
+from shared.access import paginate, within_scope
+from shared.auth import Principal
+from shared.pagination import PageParams
 
 CIRCUMSTANCE_FIELDS: tuple[str, ...] = tuple(CircumstanceFields.model_fields)
 """The profile fields kept as circumstances (all but birth date and sex)."""
@@ -27,12 +30,34 @@ def facts_of(circumstances: Any) -> dict[str, ColumnElement[Any]]:
     return facts
 
 
-def in_force_on(day: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
-    """The circumstances version in force on ``day``."""
+def in_force_on(
+    day: dt.date | ColumnElement[dt.date], circumstances: Any = Circumstances
+) -> ColumnElement[bool]:
+    """The circumstances version in force on ``day``: the one condition every query of "the
+    circumstances in force on a day" uses. ``circumstances`` is the table or an alias of it
+    (a day may be a column, e.g. a birthday, for set-based queries)."""
     return and_(
-        Circumstances.effective_from <= day,
-        or_(Circumstances.superseded_from.is_(None), Circumstances.superseded_from > day),
+        circumstances.effective_from <= day,
+        or_(circumstances.superseded_from.is_(None), circumstances.superseded_from > day),
     )
+
+
+async def persons_page(
+    session: AsyncSession, *, principal: Principal, jurisdictions: Sequence[str] | None, page: PageParams
+) -> tuple[Sequence[Person], int]:
+    """Registered persons the caller may see (in ``jurisdictions`` when given), oldest entry first."""
+    query = within_scope(select(Person), Person.jurisdiction, principal)
+    if jurisdictions is not None:
+        query = query.where(Person.jurisdiction.in_(jurisdictions))
+    return await paginate(session, query, page, Person.created_at, Person.id)
+
+
+async def circumstances_page(
+    session: AsyncSession, person_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[Circumstances], int]:
+    """Every version of a person's circumstances, oldest first."""
+    query = select(Circumstances).where(Circumstances.person_id == person_id)
+    return await paginate(session, query, page, Circumstances.effective_from)
 
 
 async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:

@@ -6,10 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select
 
 from eldercare.register import service
-from eldercare.register.models import Circumstances, Person
 from eldercare.register.schemas import (
     CircumstancesCreate,
     CircumstancesRead,
@@ -17,13 +15,12 @@ from eldercare.register.schemas import (
     PersonRead,
     PersonUpdate,
 )
-from shared.access import paginate, within_scope
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import Principal, require_scope
 from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
-from shared.jurisdictions import JurisdictionCode, registry
+from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
@@ -78,14 +75,10 @@ async def list_persons(
     ids: VaultDep,
     jurisdiction: JurisdictionFilter = None,
 ) -> Page[PersonRead]:
-    query = within_scope(select(Person), Person.jurisdiction, principal)
-    if jurisdiction is not None:
-        ensure_jurisdiction(principal, jurisdiction)
-        query = query.where(Person.jurisdiction.in_(registry().subtree(jurisdiction)))
-    rows, total = await paginate(session, query, page, Person.created_at, Person.id)
-    return Page.of(
-        await service.person_reads(session, list(rows), principal=principal, vault=ids), total, page
+    rows, total = await service.list_persons(
+        session, principal=principal, jurisdiction=jurisdiction, page=page
     )
+    return Page.of(await service.person_reads(session, rows, principal=principal, vault=ids), total, page)
 
 
 @router.get(
@@ -160,7 +153,7 @@ async def add_circumstances(
 async def list_circumstances(
     person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
 ) -> Page[CircumstancesRead]:
-    person = await service.get_person(session, principal=principal, person_id=person_id)
-    query = select(Circumstances).where(Circumstances.person_id == person.id)
-    rows, total = await paginate(session, query, page, Circumstances.effective_from)
+    rows, total = await service.list_circumstances(
+        session, principal=principal, person_id=person_id, page=page
+    )
     return Page.of([CircumstancesRead.model_validate(r) for r in rows], total, page)

@@ -30,7 +30,9 @@ from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, check_digit_ok
 from shared.errors import Conflict, InvalidInput
+from shared.jurisdictions import registry
 from shared.months import policy_today
+from shared.pagination import PageParams
 
 PII_SCOPE = "eldercare:pii"
 
@@ -263,3 +265,24 @@ async def add_circumstances(
         after=_circumstances_json(row),
     )
     return row
+
+
+async def list_persons(
+    session: AsyncSession, *, principal: Principal, jurisdiction: str | None, page: PageParams
+) -> tuple[list[Person], int]:
+    """Registered persons in the caller's area, or in ``jurisdiction`` and the places below it."""
+    places = None
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        places = registry().subtree(jurisdiction)
+    rows, total = await repository.persons_page(session, principal=principal, jurisdictions=places, page=page)
+    return list(rows), total
+
+
+async def list_circumstances(
+    session: AsyncSession, *, principal: Principal, person_id: uuid.UUID, page: PageParams
+) -> tuple[list[Circumstances], int]:
+    """Every version of a person's circumstances, oldest first (404 outside the caller's area)."""
+    person = await get_person(session, principal=principal, person_id=person_id)
+    rows, total = await repository.circumstances_page(session, person.id, page)
+    return list(rows), total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,8 +14,9 @@ from eldercare.catalogues.pack import Condition
 from eldercare.catalogues.sql import condition_sql
 from eldercare.interpretations import EldercareInterpretations
 from eldercare.register.models import Circumstances, Person
-from eldercare.register.repository import facts_of
+from eldercare.register.repository import facts_of, in_force_on
 from eldercare.visits.models import Visit
+from shared.access import paginate
 from shared.months import YearMonth
 from shared.pagination import PageParams
 
@@ -53,14 +55,7 @@ async def missing_visits(
             last_visit.label("last_visited_on"),
         )
         .select_from(Person)
-        .outerjoin(
-            c,
-            and_(
-                c.person_id == Person.id,
-                c.effective_from <= first,
-                or_(c.superseded_from.is_(None), c.superseded_from > first),
-            ),
-        )
+        .outerjoin(c, and_(c.person_id == Person.id, in_force_on(first, c)))
         .where(
             Person.birth_date <= first,
             or_(Person.left_on.is_(None), Person.left_on > first),
@@ -73,3 +68,11 @@ async def missing_visits(
         query.order_by(Person.jurisdiction, Person.name, Person.id).limit(page.limit).offset(page.offset)
     )
     return list(rows), total
+
+
+async def person_visits(
+    session: AsyncSession, person_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[Visit], int]:
+    """A person's visits, newest first."""
+    query = select(Visit).where(Visit.person_id == person_id)
+    return await paginate(session, query, page, Visit.visited_on.desc(), Visit.created_at.desc())

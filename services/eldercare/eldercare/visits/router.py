@@ -6,22 +6,18 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select
 
 from eldercare.catalogues.router import BookDep
-from eldercare.register.service import get_person
 from eldercare.visits import service
-from eldercare.visits.models import Visit
 from eldercare.visits.schemas import MissingVisit, VisitCreate, VisitRead
-from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
 from shared.examples import parameter_example
-from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["visits"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
@@ -35,13 +31,11 @@ Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
     summary="Record a visit (探访关爱) to a registered person",
     responses=problem_responses(404, 422),
 )
-async def create_visit(
-    data: VisitCreate, session: SessionDep, principal: Writer, idempotency: IdempotencyDep
-) -> Response:
-    if replay := await idempotency.replay():
+async def create_visit(data: VisitCreate, write: WriteDep, principal: Writer) -> Response:
+    if replay := await write.replay():
         return replay
-    visit = await service.record_visit(session, principal=principal, data=data)
-    return await idempotency.respond(201, VisitRead.model_validate(visit))
+    visit = await service.record_visit(write=write, data=data)
+    return await write.respond(201, VisitRead.model_validate(visit))
 
 
 @router.get(
@@ -53,9 +47,9 @@ async def create_visit(
 async def list_person_visits(
     person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
 ) -> Page[VisitRead]:
-    person = await get_person(session, principal=principal, person_id=person_id)
-    query = select(Visit).where(Visit.person_id == person.id)
-    rows, total = await paginate(session, query, page, Visit.visited_on.desc(), Visit.created_at.desc())
+    rows, total = await service.list_person_visits(
+        session, principal=principal, person_id=person_id, page=page
+    )
     return Page.of([VisitRead.model_validate(r) for r in rows], total, page)
 
 

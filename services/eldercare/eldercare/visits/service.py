@@ -8,25 +8,25 @@ visit recorded in the month.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import Condition
 from eldercare.catalogues.service import CatalogueBook
-from eldercare.db import audit_log
 from eldercare.interpretations import EldercareInterpretations
 from eldercare.register.models import Person
 from eldercare.register.service import get_person
 from eldercare.visits import repository
 from eldercare.visits.models import Visit
 from eldercare.visits.schemas import MissingVisit, VisitCreate
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import InvalidInput
 from shared.jurisdictions import registry
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
+from shared.writes import WriteContext
 
 VISIT_ITEM = 22
 """探访服务: 「每月至少开展一次探访关爱服务」 (annex item 22)."""
@@ -38,7 +38,17 @@ LIVING_GROUPS = {
 }
 
 
-async def record_visit(session: AsyncSession, *, principal: Principal, data: VisitCreate) -> Visit:
+async def list_person_visits(
+    session: AsyncSession, *, principal: Principal, person_id: uuid.UUID, page: PageParams
+) -> tuple[list[Visit], int]:
+    """A person's visits, newest first (404 outside the caller's area)."""
+    person = await get_person(session, principal=principal, person_id=person_id)
+    rows, total = await repository.person_visits(session, person.id, page)
+    return list(rows), total
+
+
+async def record_visit(*, write: WriteContext, data: VisitCreate) -> Visit:
+    session, principal = write.session, write.principal
     person: Person = await get_person(session, principal=principal, person_id=data.person_id)
     if data.visited_on < person.birth_date:
         raise InvalidInput.field("body.visited_on", "is before the person's birth date")
@@ -55,12 +65,8 @@ async def record_visit(session: AsyncSession, *, principal: Principal, data: Vis
         notes=data.notes,
         recorded_by=principal.actor,
     )
-    session.add(visit)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    await write.add(visit)
+    await write.record(
         action="create",
         entity="visit",
         entity_id=str(visit.id),
