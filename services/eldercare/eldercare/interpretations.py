@@ -101,6 +101,17 @@ class EldercareInterpretations(BaseModel):
         ),
     )
 
+    admission_priority_order: Literal["shared_rank", "as_listed"] = Field(
+        default="shared_rank",
+        description=(
+            "正文 二（三）15 admits 「在满足政策保障对象入住需求的基础上,优先接收经济困难家庭中失能、"
+            "残疾、空巢独居老年人,80周岁以上高龄老年人,计划生育特殊家庭老年人,以及…」: 政策保障对象 "
+            "first, then the 优先接收 groups, which the sentence lists without saying whether the "
+            "listing is an order. `shared_rank` (our Interpretation): they share one rank, the "
+            "catalogue's `rank`; `as_listed`: each group ranks by its place in the list."
+        ),
+    )
+
     @field_validator("care_level_by_ability_level")
     @classmethod
     def _every_level(cls, value: dict[int, CareLevel]) -> dict[int, CareLevel]:

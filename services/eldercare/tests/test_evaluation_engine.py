@@ -662,6 +662,27 @@ def test_admission_order_80_and_over(catalogue: Catalogue) -> None:
     assert 23 not in items(run(catalogue, person("1944-03-15")))  # item 23's groups decide who gets it
 
 
+def test_admission_order_setting_is_stated(catalogue: Catalogue) -> None:
+    """The 优先接收 groups share a rank unless admission_priority_order=as_listed; either way the
+    answer names the setting."""
+    profile = person("1950-01-01", family_planning_special="child_died")
+    shared = run(catalogue, profile).entitlement(23)
+    assert shared is not None
+    assert shared.admission is not None
+    assert (shared.admission.rank, shared.admission.of_ranks) == (2, 2)
+    assert shared.admission.setting == "admission_priority_order=shared_rank"
+    listed = run(catalogue, profile, admission_priority_order="as_listed").entitlement(23)
+    assert listed is not None
+    assert listed.admission is not None
+    assert (listed.admission.rank, listed.admission.of_ranks) == (4, 5)
+    assert any(
+        "admission_priority_order=as_listed" in step
+        for step in next(
+            t for t in run(catalogue, profile, admission_priority_order="as_listed").trace if t.item == 23
+        ).notes
+    )
+
+
 def test_county_list_deadline(catalogue: Catalogue) -> None:
     """正文 二（一）1: 「2023年12月底前，各县区政府（管委会）应当…制定发布本地清单」."""
     deadline = catalogue.county_list_deadline

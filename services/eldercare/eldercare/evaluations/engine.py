@@ -113,6 +113,8 @@ class AdmissionRank:
 
     rank: int | None
     """1 first; None: in none of the groups the order names."""
+    setting: str
+    """The Interpretation setting that ranked the groups, with its value."""
     group: str | None
     name: str | None
     of_ranks: int
@@ -533,6 +535,7 @@ def evaluate(
                 rank = admission_rank(order, service_reader)
                 admitted.admission = rank
                 shown = f"rank {rank.rank} of {rank.of_ranks} ({rank.name})" if rank.rank else "no rank"
+                shown += f"; {rank.setting}"
                 admitted.notes.append(f"admission order of public care homes (二（三）15): {shown}")
 
     entitlements = []
@@ -623,21 +626,25 @@ def _match_item(
 
 
 def admission_rank(order: AdmissionPriority, reader: _Reader) -> AdmissionRank:
-    """The first group of the admission order whose condition holds (二（三）15)."""
-    last = max(group.rank for group in order.groups)
+    """The first group of the admission order whose condition holds (二（三）15); its rank by the
+    setting ``admission_priority_order``."""
+    as_listed = reader.interpretations.admission_priority_order == "as_listed"
+    ranks = [index + 1 if as_listed else group.rank for index, group in enumerate(order.groups)]
     found: AdmissionGroup | None = None
+    rank: int | None = None
     used: dict[str, Any] = {}
-    for group in order.groups:
+    for group, group_rank in zip(order.groups, ranks, strict=True):
         holds, group_facts = reader.check(group.eligibility)
         if holds:
-            found, used = group, group_facts
+            found, rank, used = group, group_rank, group_facts
             break
         used.update(group_facts)
     return AdmissionRank(
-        rank=found.rank if found else None,
+        rank=rank,
+        setting=f"admission_priority_order={reader.interpretations.admission_priority_order}",
         group=found.key if found else None,
         name=found.name if found else None,
-        of_ranks=last,
+        of_ranks=max(ranks),
         facts=used,
         note=found.note if found else "in none of the groups the admission order names",
         text=order.text,

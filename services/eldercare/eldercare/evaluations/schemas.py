@@ -69,6 +69,7 @@ class AdmissionRankRead(ResponseModel):
     """Where the person stands in the admission order of public care homes (二（三）15)."""
 
     rank: int | None = Field(description="1 first; null: in none of the groups the order names")
+    setting: str = Field(description="the Interpretation setting that ranked the groups, with its value")
     group: str | None
     name: str | None
     of_ranks: int
@@ -213,6 +214,7 @@ def entitlement_read(entitlement: Entitlement) -> EntitlementRead:
             if admission is None
             else {
                 "rank": admission.rank,
+                "setting": admission.setting,
                 "group": admission.group,
                 "name": admission.name,
                 "of_ranks": admission.of_ranks,
