@@ -408,3 +408,35 @@ async def test_a_registered_persons_evaluation_is_checked(
     assert_problem(await closed_welfare.get(path, params={"on": "2024-02-30"}, headers=headers), 422)
     today = await closed_welfare.get(path, headers=headers)
     assert today.status_code == 200, today.text
+
+
+async def test_relapse_risk_and_residence_through_the_api(
+    closed_welfare: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    """附件第21项 「农村易返贫致贫人口资助参保标准按照…政策规定执行」 and 第6项 「辖区内65周岁及以上常住居民」
+    as the contract's person fields: at_risk_of_relapse and usual_resident (default unknown)."""
+    headers = mint.headers(**READER)
+    at_risk = await closed_welfare.post(
+        f"{BASE}/evaluations",
+        json=evaluation({"birth_date": "1950-01-01", "at_risk_of_relapse": True}),
+        headers=headers,
+    )
+    assert at_risk.status_code == 200, at_risk.text
+    medical = entitlement(at_risk.json(), 21)
+    assert medical["amount"] is None
+    assert any("no amount is given" in note for note in medical["notes"])
+    unknown = entitlement(at_risk.json(), 6)
+    assert unknown["facts"]["usual_resident"] is None
+    assert any("常住居民 not checked" in note for note in unknown["notes"])
+    away = await closed_welfare.post(
+        f"{BASE}/evaluations",
+        json=evaluation({"birth_date": "1950-01-01", "usual_resident": False}),
+        headers=headers,
+    )
+    assert 6 not in {e["item"] for e in away.json()["entitlements"]}
+    wrong = await closed_welfare.post(
+        f"{BASE}/evaluations",
+        json=evaluation({"birth_date": "1950-01-01", "usual_resident": "yes"}),
+        headers=headers,
+    )
+    assert assert_problem(wrong, 422)["errors"][0]["field"].endswith("usual_resident")

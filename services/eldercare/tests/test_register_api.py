@@ -162,3 +162,27 @@ async def test_circumstances_are_dated_versions_with_if_match_and_idempotency(
         )
         assert left.status_code == 200, left.text
         assert left.json()["left_on"] == "2024-06-30"
+
+
+async def test_the_register_keeps_relapse_risk_and_residence(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    """农村易返贫致贫 (附件第21项) apart from 返贫致贫, and 常住居民 (附件第6项), unknown until recorded."""
+    async with platform.client(headers=staff["yicheng"]) as client:
+        created = await client.post(
+            f"{BASE}/persons", json=person("411702", "1944-05-09", at_risk_of_relapse=True)
+        )
+        assert created.status_code == 201, created.text
+        recorded = created.json()["circumstances"]
+        assert (recorded["at_risk_of_relapse"], recorded["relapsed_into_poverty"]) == (True, False)
+        assert recorded["usual_resident"] is None
+        person_id = created.json()["id"]
+        added = await client.post(
+            f"{BASE}/persons/{person_id}/circumstances",
+            json={"effective_from": "2021-01-01", "usual_resident": False},
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert added.status_code == 201, added.text
+        evaluated = await client.get(f"{BASE}/persons/{person_id}/evaluation", params={"on": "2024-03-15"})
+        assert evaluated.status_code == 200, evaluated.text
+        assert 6 not in {e["item"] for e in evaluated.json()["entitlements"]}  # not a 常住居民
