@@ -255,6 +255,7 @@ NOT_JURISDICTION_OWNED = {
     "/api/eldercare/v1/catalogues/{jurisdiction}",
     "/api/eldercare/v1/catalogues/{jurisdiction}/overrides/versions",
     "/api/eldercare/v1/catalogues/{jurisdiction}/county-lists",
+    "/api/eldercare/v1/catalogues/{jurisdiction}/versions",
     "/api/appraisal/v1/schemes/{scheme}",
     "/api/appraisal/v1/schemes/{scheme}/versions",
     "/api/appraisal/v1/schemes/{scheme}/versions/{version}",

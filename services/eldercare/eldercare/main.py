@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 import eldercare.models  # noqa: F401  (registers every table)
-from eldercare.catalogues.pack import load_catalogues
+from eldercare.catalogues.pack import load_city_catalogues
 from eldercare.catalogues.router import router as catalogues_router
 from eldercare.catalogues.service import CatalogueBook
 from eldercare.config import Settings
@@ -23,8 +23,8 @@ from shared.service_app import create_service_app
 
 async def _startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
-    packs = load_catalogues(settings.packs_dir)  # a bad pack stops the start with its PackError
-    app.state.catalogue_book = CatalogueBook(packs, settings.interpretations)
+    cities = load_city_catalogues(settings.packs_dir)  # a bad pack stops the start with its PackError
+    app.state.catalogue_book = CatalogueBook(cities, settings.interpretations)
     client = httpx.AsyncClient(
         base_url=settings.welfare_url,
         timeout=httpx.Timeout(settings.welfare_timeout_seconds),

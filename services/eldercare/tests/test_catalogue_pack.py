@@ -445,8 +445,9 @@ def test_not_yaml(tmp_path: Path) -> None:
 
 
 def test_two_packs_for_one_jurisdiction(tmp_path: Path) -> None:
+    """Two files of one city are two versions: the same version number twice stops the start."""
     write(tmp_path, raw(), "411700-a.yaml")
     write(tmp_path, raw(), "411700-b.yaml")
     with pytest.raises(PackError) as caught:
         load_catalogues(tmp_path)
-    assert (caught.value.file, caught.value.field) == ("411700-b.yaml", "jurisdiction")
+    assert (caught.value.file, caught.value.field) == ("411700-b.yaml", "validity.number")

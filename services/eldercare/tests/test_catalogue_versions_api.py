@@ -248,3 +248,29 @@ async def test_county_lists_against_the_deadline(client: httpx.AsyncClient, mint
     )
     assert [c["jurisdiction"] for c in one.json()["counties"]] == [LATE]
     assert_problem(await client.get(f"{BASE}/catalogues/211100/county-lists", headers=reader), 404)
+
+
+async def test_the_city_catalogues_versions_are_readable(client: httpx.AsyncClient, mint: TokenMint) -> None:
+    reader = mint.headers(**READER)
+    versions = await client.get(f"{BASE}/catalogues/411702/versions", headers=reader)
+    assert versions.status_code == 200, versions.text
+    (first,) = versions.json()
+    assert (first["city"], first["version"], first["valid_from"], first["status"]) == (
+        "411700",
+        1,
+        "2023-12-08",
+        "in_force",
+    )
+    catalogue = (await client.get(f"{BASE}/catalogues/411700", headers=reader)).json()
+    assert catalogue["validity"]["number"] == 1
+    before = await client.get(f"{BASE}/catalogues/411700", params={"on": "2023-12-07"}, headers=reader)
+    assert (
+        "No version of the catalogue of 411700 is in force on 2023-12-07"
+        in assert_problem(before, 404)["detail"]
+    )
+    early = await client.post(
+        f"{BASE}/evaluations",
+        json={"jurisdiction": "411702", "on": "2023-11-15", "person": {"birth_date": "1933-06-01"}},
+        headers=reader,
+    )
+    assert assert_problem(early, 422)["errors"][0]["field"] == "body.jurisdiction"

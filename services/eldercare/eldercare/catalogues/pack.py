@@ -52,6 +52,7 @@ from pydantic import (
     model_validator,
 )
 
+from eldercare.catalogues.history import DatedHistory, Stated, VersionCollision
 from eldercare.evaluations.profile import (
     PROFILE_FIELDS,
     FamilyPlanningSpecial,
@@ -64,7 +65,7 @@ from eldercare.interpretations import AGE_SETTINGS, CHOICE_SETTINGS
 from shared.errors import PackError
 from shared.jurisdictions import registry
 from shared.money import NonNegativeMoney
-from shared.packs import parse_pack
+from shared.packs import load_pack_folder, parse_pack
 
 # --- the condition language ---------------------------------------------------------------
 
@@ -580,6 +581,29 @@ class AdmissionPriority(PackModel):
     citation: Citation
 
 
+class CatalogueCorrection(PackModel):
+    """A version that corrects recorded versions: which, why, and the document that decided it."""
+
+    versions: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    reason: Annotated[str, StringConstraints(min_length=1)]
+    document_reference: Annotated[str, StringConstraints(min_length=1)]
+
+
+class Validity(PackModel):
+    """Which version of the city's catalogue this file is, and the days it is valid (both
+    included; ``valid_to: null`` until a later version supersedes it). ``text`` quotes the
+    sentence that puts the document in force. A pack without it is version 1, valid from its
+    ``effective_from``, open-ended."""
+
+    number: Annotated[int, Field(ge=1)]
+    valid_from: dt.date
+    valid_to: dt.date | None
+    text: str
+    citation: Citation
+    note: str | None = None
+    correction: CatalogueCorrection | None = None
+
+
 class Catalogue(PackModel):
     """A jurisdiction's catalogue: the city's pack, or a city pack merged with overrides."""
 
@@ -587,6 +611,8 @@ class Catalogue(PackModel):
     name: str
     version: str
     effective_from: dt.date
+    validity: Validity | None = None
+    """The city catalogue's place among its versions (the rule for dated data)."""
     source: SourceDocument
     based_on: str | None = None
     """For a county catalogue: the city catalogue it extends."""
@@ -722,12 +748,83 @@ def load_catalogue(path: Path) -> Catalogue:
     return catalogue
 
 
-def load_catalogues(directory: Path) -> dict[str, Catalogue]:
-    """Every ``*.yaml`` catalogue pack in ``directory``, by jurisdiction code."""
-    catalogues: dict[str, Catalogue] = {}
-    for path in sorted(directory.glob("*.yaml")):
+def stated_validity(catalogue: Catalogue) -> Stated:
+    """The days a city catalogue version states (version 1 from ``effective_from`` without a
+    ``validity`` block)."""
+    validity = catalogue.validity
+    if validity is None:
+        return Stated(1, catalogue.effective_from, None)
+    corrects = tuple(validity.correction.versions) if validity.correction else ()
+    return Stated(validity.number, validity.valid_from, validity.valid_to, corrects)
+
+
+@dataclass
+class CityCatalogues:
+    """The versions of one city's catalogue over time (:mod:`eldercare.catalogues.history`)."""
+
+    city: str
+    history: DatedHistory
+    versions: dict[int, Catalogue]
+
+    def latest(self) -> Catalogue:
+        return self.versions[max(self.versions)]
+
+    def on(self, day: dt.date) -> Catalogue | None:
+        """The version in force on ``day``, if any."""
+        version = self.history.in_force(day)
+        return None if version is None else self.versions[version.number]
+
+
+def _check_validity(catalogue: Catalogue, file: str) -> None:
+    validity = catalogue.validity
+    if validity is None:
+        return
+    if validity.valid_to is not None and validity.valid_to < validity.valid_from:
+        raise PackError(file, "validity.valid_to", f"must not be before valid_from ({validity.valid_from})")
+    if validity.correction is not None:
+        if validity.number in validity.correction.versions:
+            raise PackError(file, "validity.correction.versions", "a version cannot correct itself")
+        if max(validity.correction.versions) > validity.number:
+            raise PackError(
+                file, "validity.correction.versions", "a correction corrects versions recorded before it"
+            )
+
+
+def load_city_catalogues(directory: Path) -> dict[str, CityCatalogues]:
+    """Every ``*.yaml`` catalogue pack in ``directory``, each checked, as each city's versions
+    over time: a new version supersedes only the open-ended version in force that started
+    earlier; anything else that overlaps stops the start naming the version it collides with,
+    unless the file is a correction naming what it corrects with a reason and a document."""
+    files: dict[int, str] = {}
+
+    def load(path: Path) -> Catalogue:
         catalogue = load_catalogue(path)
-        if catalogue.jurisdiction in catalogues:
-            raise PackError(path.name, "jurisdiction", f"a second pack for {catalogue.jurisdiction}")
-        catalogues[catalogue.jurisdiction] = catalogue
-    return catalogues
+        _check_validity(catalogue, path.name)
+        files[id(catalogue)] = path.name
+        return catalogue
+
+    loaded = load_pack_folder(
+        directory,
+        load,
+        key=lambda catalogue: f"{catalogue.jurisdiction} version {stated_validity(catalogue).number}",
+        what="catalogue",
+        key_field="validity.number",
+    )
+    cities: dict[str, CityCatalogues] = {}
+    ordered = sorted(loaded.values(), key=lambda c: (c.jurisdiction, stated_validity(c).number))
+    for catalogue in ordered:
+        code = catalogue.jurisdiction
+        city = cities.setdefault(code, CityCatalogues(code, DatedHistory(f"the catalogue of {code}"), {}))
+        stated = stated_validity(catalogue)
+        try:
+            city.history.record(stated)
+        except VersionCollision as exc:
+            field = "validity.correction.versions" if stated.corrects else "validity.valid_from"
+            raise PackError(files[id(catalogue)], field, exc.detail) from exc
+        city.versions[stated.number] = catalogue
+    return cities
+
+
+def load_catalogues(directory: Path) -> dict[str, Catalogue]:
+    """The latest recorded version of every city's catalogue in ``directory`` (all checked)."""
+    return {code: city.latest() for code, city in load_city_catalogues(directory).items()}

@@ -10,6 +10,7 @@ from eldercare.catalogues import service
 from eldercare.catalogues.schemas import (
     CatalogueOverridesIn,
     CatalogueRead,
+    CityVersionRead,
     CountyListPublicationRead,
     OverrideVersionRead,
 )
@@ -62,6 +63,22 @@ async def get_catalogue(
     effective = await book.effective(session, jurisdiction, on=on)
     set_etag(response, jurisdiction, effective.recorded_version)
     return service.catalogue_read(effective)
+
+
+@router.get(
+    "/catalogues/{jurisdiction}/versions",
+    response_model=list[CityVersionRead],
+    summary="The versions of the city catalogue that covers a jurisdiction: the days each is in force, "
+    "what superseded or corrected what",
+    responses=problem_responses(404, 422),
+)
+async def list_city_versions(
+    jurisdiction: JurisdictionPath, principal: Reader, book: BookDep
+) -> list[CityVersionRead]:
+    book.require_city(jurisdiction)
+    versions = book.versions_of(jurisdiction)
+    assert versions is not None
+    return service.city_versions_read(versions)
 
 
 @router.put(

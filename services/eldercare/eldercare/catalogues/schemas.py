@@ -244,6 +244,22 @@ class AdmissionPriorityRead(ResponseModel):
     citation: CitationRead
 
 
+class CatalogueCorrectionRead(ResponseModel):
+    versions: list[int]
+    reason: str
+    document_reference: str
+
+
+class ValidityRead(ResponseModel):
+    number: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    text: str
+    citation: CitationRead
+    note: str | None
+    correction: CatalogueCorrectionRead | None
+
+
 class CatalogueRead(ResponseModel):
     """A jurisdiction's effective catalogue: the city items merged with the county's overrides."""
 
@@ -251,6 +267,9 @@ class CatalogueRead(ResponseModel):
     name: str
     version: str
     effective_from: dt.date
+    validity: ValidityRead | None = Field(
+        default=None, description="The city catalogue version's number and the days it states."
+    )
     based_on: str | None = Field(description="The city catalogue a county catalogue extends.")
     overrides_version: int = Field(description="The saved county overrides in force (0: none).")
     overrides_problem: str | None = Field(
@@ -277,6 +296,27 @@ class RangeChangeRead(ResponseModel):
     correction: int = Field(description="The version that corrected this one.")
     in_force_before: list[DaysRead]
     in_force_after: list[DaysRead]
+
+
+class CityVersionRead(ResponseModel):
+    """One version of a city's catalogue in its history: the range it states (never rewritten), the
+    days it is in force now, and what superseded or corrected what."""
+
+    city: str
+    version: int
+    label: str = Field(description="The catalogue's own version label.")
+    document: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: Literal["in_force", "superseded", "corrected"]
+    in_force: list[DaysRead]
+    supersedes: int | None
+    superseded_by: int | None
+    corrects: list[int]
+    corrected_by: list[int]
+    correction_reason: str | None
+    correction_reference: str | None
+    changes: list[RangeChangeRead] = Field(description="How corrections changed the days it is in force.")
 
 
 class OverrideVersionRead(ResponseModel):

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues import repository
-from eldercare.catalogues.history import DatedHistory, DatedVersion, Days, Stated, VersionCollision
+from eldercare.catalogues.history import DatedHistory, DatedVersion, Days, Stated, VersionCollision, describe
 from eldercare.catalogues.models import CatalogueOverrideVersion
-from eldercare.catalogues.pack import Catalogue, CountyListDeadline
+from eldercare.catalogues.pack import Catalogue, CityCatalogues, CountyListDeadline
 from eldercare.catalogues.rules import merge, parse_overrides
 from eldercare.catalogues.schemas import (
     CatalogueOverridesIn,
     CatalogueRead,
     CitationRead,
+    CityVersionRead,
     CountyListPublicationRead,
     CountyListRead,
     DaysRead,
@@ -65,7 +66,8 @@ class _CountyHistory:
     newest_id: int
     rows: dict[int, CatalogueOverrideVersion]
     history: DatedHistory
-    merged: dict[int, EffectiveCatalogue] = field(default_factory=dict)
+    merged: dict[tuple[int, int], EffectiveCatalogue] = field(default_factory=dict)
+    """By (overrides version, the city version object's id: city versions live as long as the book)."""
 
 
 def stated(row: CatalogueOverrideVersion) -> Stated:
@@ -85,19 +87,28 @@ class CatalogueBook:
     query and no merge.
     """
 
-    def __init__(self, packs: dict[str, Catalogue], interpretations: EldercareInterpretations) -> None:
-        self.packs = packs
+    def __init__(
+        self, cities: Mapping[str, CityCatalogues], interpretations: EldercareInterpretations
+    ) -> None:
+        self.cities = dict(cities)
+        self.packs = {code: city.latest() for code, city in self.cities.items()}
+        """The latest recorded version of each city's catalogue."""
         self.interpretations = interpretations
         self._histories: dict[str, _CountyHistory] = {}
 
-    def city_of(self, jurisdiction: str) -> Catalogue | None:
-        """The pack that covers ``jurisdiction`` (its own, or its city's)."""
+    def versions_of(self, jurisdiction: str) -> CityCatalogues | None:
+        """The versions of the city catalogue that covers ``jurisdiction`` (its own, or its city's)."""
         if jurisdiction not in registry():
             return None
         for code in registry().ancestors_and_self(jurisdiction):
-            if code in self.packs:
-                return self.packs[code]
+            if code in self.cities:
+                return self.cities[code]
         return None
+
+    def city_of(self, jurisdiction: str) -> Catalogue | None:
+        """The latest version of the pack that covers ``jurisdiction``."""
+        versions = self.versions_of(jurisdiction)
+        return None if versions is None else versions.latest()
 
     def require_city(self, jurisdiction: str) -> Catalogue:
         city = self.city_of(jurisdiction)
@@ -105,6 +116,21 @@ class CatalogueBook:
             known = ", ".join(sorted(self.packs)) or "none"
             raise NotFound(f"No service catalogue covers jurisdiction {jurisdiction} (catalogues: {known}).")
         return city
+
+    def require_city_on(self, jurisdiction: str, day: dt.date) -> Catalogue:
+        """The version of the city catalogue in force on ``day``; NotFound naming the days the
+        versions are in force when none is."""
+        self.require_city(jurisdiction)
+        versions = self.versions_of(jurisdiction)
+        assert versions is not None
+        found = versions.on(day)
+        if found is None:
+            ranges = "; ".join(
+                f"version {number}: {describe(version.in_force)}"
+                for number, version in versions.history.versions.items()
+            )
+            raise NotFound(f"No version of the catalogue of {versions.city} is in force on {day} ({ranges}).")
+        return found
 
     async def effective(
         self, session: AsyncSession, jurisdiction: str, *, on: dt.date | None = None
@@ -118,7 +144,7 @@ class CatalogueBook:
         """The catalogues of several jurisdictions on ``on`` (default today), with one query for
         whether their saved overrides changed."""
         day = on or policy_today()
-        cities = {code: self.require_city(code) for code in jurisdictions}
+        cities = {code: self.require_city_on(code, day) for code in jurisdictions}
         histories = await self.histories(
             session, [code for code, city in cities.items() if code != city.jurisdiction]
         )
@@ -154,9 +180,10 @@ class CatalogueBook:
             # without overrides in force a county shares the city's catalogue object itself, so
             # batch work (snapshots, discovery) sees one catalogue for all such counties
             return EffectiveCatalogue(code, city, 0, recorded_version=recorded)
-        built = county.merged.get(version.number)
+        key = (version.number, id(city))
+        built = county.merged.get(key)
         if built is None:
-            built = county.merged[version.number] = self._build(code, city, county.rows[version.number])
+            built = county.merged[key] = self._build(code, city, county.rows[version.number])
         return replace(built, recorded_version=recorded)
 
     def _build(self, code: str, city: Catalogue, row: CatalogueOverrideVersion) -> EffectiveCatalogue:
@@ -206,7 +233,11 @@ async def save_overrides(
     reference (an audited correction: the old ranges stay readable).
     """
     session = write.session
-    city = book.require_city(jurisdiction)
+    latest_city = book.require_city(jurisdiction)
+    valid_from = data.valid_from or data.effective_from or policy_today()
+    versions = book.versions_of(jurisdiction)
+    # checked against the city version in force on its first day (else the latest)
+    city = (versions.on(valid_from) if versions else None) or latest_city
     if jurisdiction == city.jurisdiction:
         raise InvalidInput.field(
             "path.jurisdiction",
@@ -220,7 +251,6 @@ async def save_overrides(
     require_if_match(write.if_match, jurisdiction, current.version if current else 0)
     overrides = parse_overrides(_for_rules(data, jurisdiction), location="body")
     merged = merge(city, overrides, book.interpretations, location="body")
-    valid_from = data.valid_from or data.effective_from or policy_today()
     if data.valid_to is not None and data.valid_to < valid_from:
         raise InvalidInput.field("body.valid_to", f"must not be before valid_from ({valid_from.isoformat()})")
     number = (current.version if current else 0) + 1
@@ -430,3 +460,38 @@ def county_list_publication_read(publication: CountyListPublication) -> CountyLi
         counties=counties,
         without_list=[c.jurisdiction for c in counties if past and not c.published],
     )
+
+
+def city_versions_read(versions: CityCatalogues) -> list[CityVersionRead]:
+    """The versions of a city's catalogue, in the order they were recorded."""
+    answer = []
+    for number, version in versions.history.versions.items():
+        catalogue = versions.versions[number]
+        correction = catalogue.validity.correction if catalogue.validity else None
+        answer.append(
+            CityVersionRead(
+                city=versions.city,
+                version=number,
+                label=catalogue.version,
+                document=catalogue.source.document,
+                valid_from=version.stated.valid_from,
+                valid_to=version.stated.valid_to,
+                status=version.status,
+                in_force=_days_read(version.in_force),
+                supersedes=version.supersedes,
+                superseded_by=version.superseded_by,
+                corrects=list(version.stated.corrects),
+                corrected_by=list(version.corrected_by),
+                correction_reason=correction.reason if correction else None,
+                correction_reference=correction.document_reference if correction else None,
+                changes=[
+                    RangeChangeRead(
+                        correction=change.correction,
+                        in_force_before=_days_read(change.before),
+                        in_force_after=_days_read(change.after),
+                    )
+                    for change in version.changes
+                ],
+            )
+        )
+    return answer
