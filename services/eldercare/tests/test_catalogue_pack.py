@@ -144,6 +144,23 @@ def test_texts_are_verbatim_from_the_gazette(catalogue: Catalogue) -> None:
             assert _flat(text) in annex, (number, what)
     for alternative in catalogue.alternatives:
         assert _flat(alternative.text) in annex
+    quoted: list[tuple[str, str]] = []
+    for number, item in catalogue.items.items():
+        for key, extension in item.extensions.items():
+            quoted += [(f"{number}.{key}", extension.text), (f"{number}.{key}", extension.citation.excerpt)]
+        quoted += [(f"{number}.{name}", fact.citation.excerpt) for name, fact in item.unknown_facts.items()]
+    assert catalogue.admission_priority is not None
+    assert catalogue.county_list_deadline is not None
+    assert catalogue.validity is not None
+    quoted += [
+        ("admission_priority", catalogue.admission_priority.text),
+        ("admission_priority", catalogue.admission_priority.citation.excerpt),
+        ("county_list_deadline", catalogue.county_list_deadline.text),
+        ("validity", catalogue.validity.text),
+    ]
+    assert len(quoted) >= 7
+    for where, text in quoted:
+        assert _flat(text) in source, where
 
 
 def test_amounts_are_the_annex_minimums(catalogue: Catalogue) -> None:
