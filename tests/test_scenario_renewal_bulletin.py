@@ -1,5 +1,7 @@
 """Scenario: a Panjin unit reports on one task on time, misses the deadline of another, and the
-monthly bulletin (月通报) shows it under the right responsible leader, as JSON and as XLSX.
+monthly bulletin (月通报) shows it under the right responsible leader, as JSON, as an XLSX report
+and as a DOCX and PDF 通报 that print on at most 4 A4 landscape pages (LibreOffice renders the
+XLSX and DOCX where it is installed).
 
 The plan is 盘政发〔2024〕4号; 市商务局 leads, among others, task 28 (家电以旧换新) and task 30
 (《盘锦市再生资源回收体系建设规划》). Through the gateway only:
@@ -23,14 +25,17 @@ import io
 from typing import Any
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from platformctl.testing import Platform, assert_problem
 from shared.months import YearMonth
+from shared.testing_documents import pdf_pages, pdf_text, render_with_libreoffice
 
 BASE = "/api/renewal/v1"
 PLAN = "panjin-2024-equipment-renewal"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 UNIT = "市商务局"
 ON_TIME_TASK = 28  # 盘政发〔2024〕4号 三（二）28, 牵头单位：市商务局
 MISSED_TASK = 30  # 盘政发〔2024〕4号 四（一）30, 牵头单位：市商务局
@@ -277,29 +282,87 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     }
     assert next(r for r in bulletin["by_reporting_unit"] if r["unit"] == UNIT) == reporting_row
 
-    # the workbook shows the same rows
+    # the workbook: the bulletin itself on its first sheet (title, byline, the tables, the charts)
     book = load_workbook(io.BytesIO(workbook.content))
-    assert book.sheetnames == ["按状态", "按牵头单位", "按责任领导", "按报送单位", "未报送单位", "任务明细"]
-    by_status = rows(book["按状态"])
-    assert by_status[0] == ["状态", "任务数", "任务编号"]
-    missing_row = next(r for r in by_status if r[0] == "未报送")
-    assert missing_row[1] == len(bulletin["by_status"]["missing report"])
-    assert str(MISSED_TASK) in str(missing_row[2]).split("、")
-    by_leader = rows(book["按责任领导"])
-    assert by_leader[0] == ["责任领导", "任务数", *STATUS_LABELS, "按时报送率"]
-    assert [r for r in by_leader if r[0] == LEADER] == [[LEADER, 19, 0, 18, 0, 1, 0, "0.50"]]
+    assert book.sheetnames == ["月通报", "按牵头单位", "任务明细"]
+    sheet = book["月通报"]
+    title = f"关于盘锦市推动大规模设备更新和消费品以旧换新行动实施方案{bulletin_month.year}年{bulletin_month.month}月推进情况的通报"
+    assert sheet["A1"].value == title
+    assert "盘锦市人民政府办公室" in sheet["A2"].value
+    assert sheet.print_title_rows == "$1:$2"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.paperSize == 9
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (
+        None,
+        1,
+    )
+    assert sheet.page_setup.fitToHeight == 0  # as many pages down as needed
+    assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert sheet.freeze_panes == "A3"
+    table = rows(sheet)
+    start = next(i for i, r in enumerate(table) if r[0] == "二、按责任领导")
+    assert table[start + 1][:8] == ["责任领导", "任务数", *STATUS_LABELS, "按时报送率"]
+    (leader,) = [r for r in table if r[0] == LEADER]
+    assert leader[:8] == [LEADER, 19, 0, 18, 0, 1, 0, 0.5]
+    leader_cell = next(c for c in sheet["A"] if c.value == LEADER)
+    assert sheet.cell(leader_cell.row, 8).number_format == "0.0%"
+    assert leader_cell.fill.fgColor.rgb.endswith("FFE699"), "a leader with a missing report is highlighted"
+    (unit,) = [r for r in table if r[0] == UNIT and r[1] == 4]
+    assert unit[:7] == [UNIT, 4, 1, 0, 1, 2, 0.5]
+    assert [UNIT, MISSED_TASK, str(last_month)] in [r[:3] for r in table]
+    assert len(sheet._charts) == 2
+    numbers = next(r for r in table if r[0] == "未报送")
+    assert numbers[1] == len(bulletin["by_status"]["missing report"])
+    assert str(MISSED_TASK) in str(numbers[2]).split("、")
     by_lead_unit = rows(book["按牵头单位"])
-    assert by_lead_unit[0] == ["牵头单位", "任务数", *STATUS_LABELS, "按时报送率"]
-    assert [r for r in by_lead_unit if r[0] == UNIT] == [[UNIT, 6, 0, 5, 0, 1, 0, "0.50"]]
-    by_reporting_unit = rows(book["按报送单位"])
-    assert by_reporting_unit[0] == ["报送单位", "应报", "按时", "逾期", "未报", "待报", "按时报送率"]
-    assert [r for r in by_reporting_unit if r[0] == UNIT] == [[UNIT, 4, 1, 0, 1, 2, "0.50"]]
-    not_reported = rows(book["未报送单位"])
-    assert not_reported[0] == ["单位", "任务", "期间"]
-    assert [r for r in not_reported if r[0] == UNIT] == [[UNIT, MISSED_TASK, str(last_month)]]
-    assert len(not_reported) == 1 + len(bulletin["units_not_reported"])
-    details = {r[0]: r for r in rows(book["任务明细"])[1:]}
-    assert len(details) == 54
-    assert details[ON_TIME_TASK] == [ON_TIME_TASK, UNIT, LEADER, "按期推进", tasks[ON_TIME_TASK]["text"]]
-    assert details[MISSED_TASK] == [MISSED_TASK, UNIT, LEADER, "未报送", tasks[MISSED_TASK]["text"]]
-    assert tasks[MISSED_TASK]["text"].startswith("研究制定《盘锦市再生资源回收体系建设规划》")
+    assert [r for r in by_lead_unit if r[0] == UNIT] == [[UNIT, 6, 0, 5, 0, 1, 0, 0.5]]
+    details = book["任务明细"]
+    assert details.print_title_rows == "$1:$5"
+    listed = {r[0]: r for r in rows(details)[5:] if isinstance(r[0], int)}
+    assert len(listed) == 54
+    assert listed[MISSED_TASK] == [MISSED_TASK, UNIT, LEADER, "未报送", tasks[MISSED_TASK]["text"]]
+    shown = {r[0].value for r in details.iter_rows(min_row=6) if not details.row_dimensions[r[0].row].hidden}
+    assert MISSED_TASK in shown, "the printout shows the tasks that need attention"
+    assert ON_TIME_TASK not in shown, "the printout leaves out the tasks on track"
+
+    async with platform.client(headers=users["coordinator"]) as coordinator:
+        url = f"{BASE}/plans/{PLAN}/bulletins/{bulletin_month}"
+        refused = assert_problem(await coordinator.get(url, headers={"Accept": "image/png"}), 406)
+        assert refused["available"] == [
+            "application/json",
+            XLSX,
+            "text/csv",
+            DOCX,
+            "application/pdf",
+        ]
+        # q=0 refuses a type; */* takes the first offered
+        assert_problem(await coordinator.get(url, headers={"Accept": "application/json;q=0"}), 406)
+        assert (
+            (await coordinator.get(url, headers={"Accept": "*/*"}))
+            .headers["content-type"]
+            .startswith("application/json")
+        )
+        document = await coordinator.get(url, headers={"Accept": DOCX})
+        pdf = await coordinator.get(url, headers={"Accept": "application/pdf"})
+    assert document.status_code == 200
+    assert document.headers["content-type"] == DOCX
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.text for p in Document(io.BytesIO(document.content)).paragraphs)
+    assert title in text
+    assert "盘锦市人民政府办公室" in text
+    assert "未按期报送进展情况的单位：" in text
+    assert f"{UNIT}（任务{MISSED_TASK}，{last_month}）" in text
+    leaders = {r["responsible_leader"] for r in bulletin["by_responsible_leader"]}
+    printed = pdf_text(pdf.content)
+    assert pdf_pages(pdf.content) <= 4
+    assert title in printed.replace("\n", "").replace(" ", "")
+    assert all(name in printed for name in leaders)
+    rendered = render_with_libreoffice({"bulletin.xlsx": workbook.content, "bulletin.docx": document.content})
+    for name, content in rendered.items():
+        pages = pdf_pages(content)
+        assert 1 <= pages <= 4, f"{name} prints on {pages} pages"
+        printed = pdf_text(content).replace("\n", "").replace(" ", "")
+        assert title in printed, name
+        assert all(leader in printed for leader in leaders), name

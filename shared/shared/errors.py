@@ -49,6 +49,15 @@ class NotFound(ProblemError):
     type_suffix = "not-found"
 
 
+class NotAcceptable(ProblemError):
+    """406: the Accept header names no format the resource is available in (listed in the detail
+    and in ``available``)."""
+
+    status = 406
+    title = "Not acceptable"
+    type_suffix = "not-acceptable"
+
+
 class Conflict(ProblemError):
     status = 409
     title = "Conflict"

@@ -1,4 +1,5 @@
-"""HTTP for the monthly bulletin: JSON, XLSX or CSV by the Accept header or ``format=``."""
+"""HTTP for the monthly bulletin: JSON, XLSX, CSV, DOCX or PDF by the Accept header or ``format=``
+(an Accept naming none of them is 406)."""
 
 from __future__ import annotations
 
@@ -14,25 +15,23 @@ from renewal.status.service import ensure_issued, plan_status
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.examples import parameter_example
-from shared.months import MONTH_PATTERN, YearMonth
+from shared.exports import CSV, DOCX, JSON, PDF, XLSX, negotiate, to_docx, to_pdf, to_xlsx
+from shared.months import MONTH_PATTERN, YearMonth, policy_today
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def wanted_format(accept: str, format: str | None) -> str:
-    """``format=`` wins; else the Accept header (XLSX, CSV); else JSON."""
-    if format:
-        return format
-    return "xlsx" if XLSX in accept else "csv" if "text/csv" in accept else "json"
+OFFERED = (JSON, XLSX, CSV, DOCX, PDF)
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 @router.get(
     "/plans/{plan_id}/bulletins/{month}",
-    summary="The monthly bulletin (月通报) as JSON, XLSX or CSV (Accept header or format=)",
+    summary="The monthly bulletin (月通报) as JSON, XLSX, CSV, or a DOCX or PDF 通报 (Accept or format=)",
     responses={
-        200: {"content": {"application/json": {}, XLSX: {}, "text/csv": {}}, "description": "the bulletin"},
+        200: {
+            "content": {JSON: {}, XLSX: BINARY, CSV: {}, DOCX: BINARY, PDF: BINARY},
+            "description": "the bulletin",
+        },
         **problem_responses(404, 406, 422),
     },
 )
@@ -43,8 +42,9 @@ async def get_bulletin(
     request: Request,
     session: SessionDep,
     interpretations: InterpretationsDep,
-    format: Annotated[str | None, Query(pattern="^(json|xlsx|csv)$")] = None,
+    format: Annotated[str | None, Query(pattern="^(json|xlsx|csv|docx|pdf)$")] = None,
 ) -> Response:
+    wanted = negotiate(request.headers.get("accept"), OFFERED, format)
     try:
         period = YearMonth.parse(month)
     except ValueError as exc:
@@ -52,18 +52,12 @@ async def get_bulletin(
     ensure_issued(plan=plan, on=period.last_day, asked_as="path.month")
     state = await plan_status(session=session, plan=plan, on=period.last_day, interpretations=interpretations)
     bulletin = service.monthly_bulletin(plan=plan, month=str(period), state=state)
-    name = f"{plan.id}-{period}"
-    wanted = wanted_format(request.headers.get("accept", "application/json"), format)
-    if wanted == "xlsx":
-        return Response(
-            export.as_xlsx(bulletin),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    if wanted == "csv":
-        return Response(
-            export.as_csv(bulletin),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    return JSONResponse(bulletin)
+    if wanted.format == "json":
+        return JSONResponse(bulletin)
+    name = f"{plan.id}-{period}.{wanted.format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept"}
+    if wanted.format == "csv":
+        return Response(export.as_csv(bulletin), media_type="text/csv; charset=utf-8", headers=headers)
+    report = export.report(bulletin, jurisdiction=plan.spec.jurisdiction, made_on=policy_today())
+    write = {"xlsx": to_xlsx, "docx": to_docx, "pdf": to_pdf}[wanted.format]
+    return Response(write(report), media_type=wanted.media_type, headers=headers)
