@@ -463,7 +463,7 @@ async def test_evidence_limits_type_checks_and_digest(client: httpx.AsyncClient,
     assert [item["filename"] for item in listed] == ["自评材料.pdf", "photo.png"]
     workbook = await client.get(f"{BASE}/years/2105/results", params={"format": "xlsx"}, headers=city)
     assert workbook.status_code == 200
-    assert load_workbook(io.BytesIO(workbook.content)).sheetnames == ["考核结果", "适用规则", "问题清单"]
+    assert load_workbook(io.BytesIO(workbook.content)).sheetnames == ["考核结果", "适用规则"]
 
 
 async def test_a_broken_pack_stops_the_start(migrated_database: str, mint: TokenMint, tmp_path: Path) -> None:

