@@ -159,3 +159,13 @@ def test_an_accept_the_endpoint_cannot_serve_is_406(accept: str) -> None:
 
 def test_format_wins_over_accept() -> None:
     assert negotiate("image/png", [JSON, XLSX], "xlsx").media_type == XLSX
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=20), min_size=1, max_size=3))
+def test_any_text_makes_a_document(names: list[str]) -> None:
+    """Control characters, markup and formula text in a name never break a document."""
+    report = report_of([*names, "<b>&amp;</b>", "=1+1", "\ud800 lone surrogate", "\x01"])
+    assert Document(io.BytesIO(to_docx(report))).paragraphs
+    assert pdf_pages(to_pdf(report)) >= 1
+    assert to_xlsx(report)

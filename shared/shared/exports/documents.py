@@ -13,6 +13,7 @@ Fangsong face where a machine lacks them.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from docx import Document as new_docx  # noqa: N813  (a function, named like a class)
@@ -63,6 +64,14 @@ TABLE_FONT = "宋体"
 PDF_FONT = "STSong-Light"
 MARGIN_CM = 2.0
 BAR_CELLS = 36
+
+
+#: characters XML 1.0 cannot carry (DOCX is XML; a PDF font has no glyph for them)
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _UNWRITABLE.sub("\ufffd", text)
 
 
 def _tables(report: Report) -> list[Table]:
@@ -129,7 +138,7 @@ def _docx_paragraph(
     after: float = 0,
 ) -> Any:
     paragraph = document.add_paragraph()
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(_clean(text))
     _docx_font(run, font, size, bold=bold, colour=colour)
     fmt = paragraph.paragraph_format
     if align is not None:
@@ -152,7 +161,7 @@ def _shade(cell: Any, fill: str) -> None:
 
 def _cell(cell: Any, text: str, *, bold: bool = False, colour: str | None = None, size: float = 9) -> None:
     paragraph = cell.paragraphs[0]
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(_clean(text))
     _docx_font(run, TABLE_FONT, size, bold=bold, colour=colour)
     paragraph.paragraph_format.space_after = Pt(0)
     paragraph.paragraph_format.line_spacing = 1.0
@@ -230,7 +239,7 @@ def _docx_chart(document: Any, chart: Chart, width_cm: float) -> None:
         for number, column in enumerate(chart.series):
             run = paragraph.add_run("█ ")
             _docx_font(run, TABLE_FONT, 9, colour=SERIES_COLOURS[number % len(SERIES_COLOURS)])
-            _docx_font(paragraph.add_run(chart.table.columns[column].header + "　"), TABLE_FONT, 9)
+            _docx_font(paragraph.add_run(_clean(chart.table.columns[column].header) + "　"), TABLE_FONT, 9)
     _docx_paragraph(document, "", size=8)
 
 
@@ -258,8 +267,8 @@ def to_docx(report: Report) -> bytes:
         setattr(section, side, Cm(MARGIN_CM))
     _page_number_footer(section)
     width_cm = 29.7 - 2 * MARGIN_CM
-    document.core_properties.title = report.title
-    document.core_properties.author = report.issuer
+    document.core_properties.title = _clean(report.title)
+    document.core_properties.author = _clean(report.issuer)
     _docx_paragraph(
         document, report.issuer, font=TITLE_FONT, size=26, colour=RED, align=WD_ALIGN_PARAGRAPH.CENTER
     )
@@ -314,7 +323,7 @@ def _pdf_styles() -> dict[str, ParagraphStyle]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _pdf_table(table: Table, width: float, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -352,7 +361,7 @@ def _pdf_table(table: Table, width: float, styles: dict[str, ParagraphStyle]) ->
 
 
 def _pdf_chart(chart: Chart, width: float, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
-    categories = [str(row[chart.category]) for row in chart.table.rows]
+    categories = [_clean(str(row[chart.category])) for row in chart.table.rows]
     rows = len(categories)
     data = [_series_values(chart, column) for column in chart.series]
     if chart.kind == "stacked_bar":
@@ -394,7 +403,7 @@ def _pdf_chart(chart: Chart, width: float, styles: dict[str, ParagraphStyle]) ->
         legend.columnMaximum = 1
         legend.deltax = 70
         legend.colorNamePairs = [
-            (colors.HexColor(SERIES_COLOURS[n % len(SERIES_COLOURS)]), chart.table.columns[c].header)
+            (colors.HexColor(SERIES_COLOURS[n % len(SERIES_COLOURS)]), _clean(chart.table.columns[c].header))
             for n, c in enumerate(chart.series)
         ]
         drawing.add(legend)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
@@ -33,6 +34,7 @@ from shared.exports.model import (
     is_formula_like,
 )
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
 FONT = "宋体"
 FONT_SIZE = 10
 LINE_POINTS = 14.0
@@ -93,7 +95,8 @@ class _Formats:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else value if isinstance(value, str) else str(value)
+    text = "" if value is None else value if isinstance(value, str) else str(value)
+    return _SURROGATES.sub("\ufffd", text)  # a lone surrogate cannot be written as UTF-8
 
 
 def _shown(column: Column, value: Any) -> str:

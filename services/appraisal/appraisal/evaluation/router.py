@@ -152,7 +152,7 @@ async def read_results(
     wanted = negotiate(request.headers.get("accept"), RESULT_FORMATS, format)
     body = await results.year_results(session=session, context=context, principal=principal)
     if wanted.format == "json":
-        return JSONResponse(body.model_dump(mode="json"))
+        return JSONResponse(body.model_dump(mode="json"), headers={"Vary": "Accept"})
     consequences = None
     if context.year.published_on is not None and roles.is_city_staff(principal, context.year):
         consequences = await consequence_service.consequences(

@@ -53,7 +53,7 @@ async def get_bulletin(
     state = await plan_status(session=session, plan=plan, on=period.last_day, interpretations=interpretations)
     bulletin = service.monthly_bulletin(plan=plan, month=str(period), state=state)
     if wanted.format == "json":
-        return JSONResponse(bulletin)
+        return JSONResponse(bulletin, headers={"Vary": "Accept"})
     name = f"{plan.id}-{period}.{wanted.format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept"}
     if wanted.format == "csv":
