@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 
 from platformctl.testing import Platform, assert_problem
 from shared.months import YearMonth
-from shared.testing_documents import pdf_pages, pdf_text, render_with_libreoffice
+from shared.testing_documents import assert_a4_landscape, pdf_pages, pdf_text, render_with_libreoffice
 
 BASE = "/api/renewal/v1"
 PLAN = "panjin-2024-equipment-renewal"
@@ -50,6 +50,8 @@ LEADER = "胡振乾"
 # 41) and 市商务局 (26, 28, 29, 30, 44, 46). None of them has a target of its own.
 LEADER_TASKS = {1, 2, 5, 6, 8, 26, 28, 29, 30, 34, 35, 36, 38, 39, 40, 41, 43, 44, 46}
 UNIT_TASKS = {26, 28, 29, 30, 44, 46}
+# what the scenario exported, for the rendering test after it
+PRINTED: dict[str, Any] = {}
 STATUS_LABELS = [
     "已完成",
     "按期推进",
@@ -359,10 +361,24 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     assert pdf_pages(pdf.content) <= 4
     assert title in printed.replace("\n", "").replace(" ", "")
     assert all(name in printed for name in leaders)
-    rendered = render_with_libreoffice({"bulletin.xlsx": workbook.content, "bulletin.docx": document.content})
+    assert_a4_landscape(pdf.content)
+    PRINTED.update(
+        files={"bulletin.xlsx": workbook.content, "bulletin.docx": document.content},
+        title=title,
+        leaders=leaders,
+    )
+
+
+async def test_the_bulletin_prints_as_staff_would_print_it() -> None:
+    """The XLSX and DOCX of the scenario's bulletin, printed to PDF by LibreOffice: at most 4 A4
+    landscape pages, none blank, with the title and every responsible leader's name."""
+    if not PRINTED:
+        pytest.skip("the scenario above did not run (this test prints its bulletin)")
+    rendered = render_with_libreoffice(PRINTED["files"])
     for name, content in rendered.items():
         pages = pdf_pages(content)
         assert 1 <= pages <= 4, f"{name} prints on {pages} pages"
+        assert_a4_landscape(content)
         printed = pdf_text(content).replace("\n", "").replace(" ", "")
-        assert title in printed, name
-        assert all(leader in printed for leader in leaders), name
+        assert PRINTED["title"] in printed, name
+        assert all(leader in printed for leader in PRINTED["leaders"]), name

@@ -18,6 +18,14 @@ def pdf_pages(content: bytes) -> int:
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
+def assert_a4_landscape(content: bytes) -> None:
+    for number, page in enumerate(PdfReader(io.BytesIO(content)).pages, 1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        if page.rotation in (90, 270):
+            width, height = height, width
+        assert (round(width), round(height)) == (842, 595), f"page {number} is {width:.0f} x {height:.0f} pt"
+
+
 def pdf_text(content: bytes) -> str:
     pages = PdfReader(io.BytesIO(content)).pages
     texts = [page.extract_text() for page in pages]

