@@ -161,12 +161,6 @@ def _write_table(
     span_to = len(widths) - 1 if table.span_last and len(widths) - 1 > last else last
     own = [*widths[:last], sum(widths[last : span_to + 1])]
 
-    def merge(at: int, cell: Format) -> None:
-        if span_to > last:
-            for col in range(last + 1, span_to + 1):
-                sheet.write_blank(at, col, None, cell)
-            sheet.merge_range(at, last, at, span_to, None, cell)
-
     sheet.set_row(row, LINE_POINTS * 1.4)
     sheet.write_string(row, 0, table.heading, formats.heading)
     row += 1
