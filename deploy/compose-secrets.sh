@@ -39,6 +39,9 @@ make_secret POSTGRES_PASSWORD password
 make_secret BOOTSTRAP_ADMIN_PASSWORD password
 make_secret WELFARE_CITIZEN_ID_KEY key
 make_secret ELDERCARE_CITIZEN_ID_KEY key
+# the keys of the lookup hashes (who is a duplicate): separate, so rotating the keys above never changes them
+make_secret WELFARE_CITIZEN_ID_LOOKUP_KEY key
+make_secret ELDERCARE_CITIZEN_ID_LOOKUP_KEY key
 for component in GATEWAY APPRAISAL WELFARE ELDERCARE RENEWAL; do
     make_secret "${component}_DATABASE_PASSWORD" password
     make_secret "${component}_DATABASE_OWNER_PASSWORD" password

@@ -223,8 +223,12 @@ COMPOSE_SECRETS = {
     },
     "gateway": {"GATEWAY_DATABASE_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD"},
     "appraisal": {"APPRAISAL_DATABASE_PASSWORD"},
-    "welfare": {"WELFARE_DATABASE_PASSWORD", "WELFARE_CITIZEN_ID_KEY"},
-    "eldercare": {"ELDERCARE_DATABASE_PASSWORD", "ELDERCARE_CITIZEN_ID_KEY"},
+    "welfare": {"WELFARE_DATABASE_PASSWORD", "WELFARE_CITIZEN_ID_KEY", "WELFARE_CITIZEN_ID_LOOKUP_KEY"},
+    "eldercare": {
+        "ELDERCARE_DATABASE_PASSWORD",
+        "ELDERCARE_CITIZEN_ID_KEY",
+        "ELDERCARE_CITIZEN_ID_LOOKUP_KEY",
+    },
     "renewal": {"RENEWAL_DATABASE_PASSWORD"},
 }
 
@@ -293,7 +297,7 @@ def test_compose_secrets_script_makes_every_secret_once(tmp_path: Path) -> None:
         value = path.read_text()
         assert value
         assert "\n" not in value
-        if path.name.endswith("CITIZEN_ID_KEY"):
+        if "_CITIZEN_ID_" in path.name:
             assert len(base64.b64decode(value, validate=True)) == 32
         else:
             assert re.fullmatch(r"[A-Za-z0-9_-]{32}", value), path.name  # URL-safe

@@ -145,7 +145,8 @@ def tool_version(path: str) -> str:
 
 def key_fingerprint(key_b64: str) -> str:
     """A short, one-way mark of a citizen-ID key, to tell later which key a backup needs."""
-    digest = hashlib.sha256(b"civic citizen-id key fingerprint\0" + base64.b64decode(key_b64)).hexdigest()
+    secret = base64.b64decode(key_b64.rpartition(":")[2])  # ``sm4-gcm:BASE64`` names its algorithm
+    digest = hashlib.sha256(b"civic citizen-id key fingerprint\0" + secret).hexdigest()
     return digest[:16]
 
 

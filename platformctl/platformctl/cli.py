@@ -11,6 +11,8 @@ accounts create --username U --display-name N [--scope S ...] [--jurisdiction J 
                     [--unit U ...] [--role R ...]
 clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
 keys rotate | keys list
+rotate-citizen-id-key [--component welfare|eldercare] [--batch-size N] [--max-batches N]
+                    [--pause SECONDS] [--status] [--retire KEY_ID]
 status                   the gateway's readiness and every schema's migration revision
 """
 
@@ -303,6 +305,103 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _personal_data_settings(component: str) -> Any:
+    """The service's own settings (its environment and secret files); under ``make run`` its
+    local keys and the platform database."""
+    import importlib
+
+    from platformctl.supervisor import local_secret_if_exists
+    from shared.settings import read_secret
+
+    prefix = component.upper()
+    overrides: dict[str, Any] = {}
+    if not os.environ.get(f"{prefix}_DATABASE_URL"):
+        overrides["database_url"] = _platform_url()
+    if not read_secret(f"{prefix}_CITIZEN_ID_KEY"):
+        local = local_secret_if_exists(f"{component}-citizen-id.key")
+        if local is None:
+            raise SystemExit(f"{component}: no {prefix}_CITIZEN_ID_KEY (environment or secret file)")
+        overrides["citizen_id_key"] = local
+        lookup = local_secret_if_exists(f"{component}-citizen-id-lookup.key")
+        if lookup is not None and not read_secret(f"{prefix}_CITIZEN_ID_LOOKUP_KEY"):
+            overrides["citizen_id_lookup_key"] = lookup
+    return importlib.import_module(f"{component}.config").Settings(**overrides)
+
+
+def cmd_rotate_citizen_id_key(args: argparse.Namespace) -> int:
+    from platformctl import rotation
+    from shared.citizen_ids import vault_from
+
+    failed = False
+    for component in args.component or list(rotation.CIPHERTEXT_TABLES):
+        settings = _personal_data_settings(component)
+        vault = vault_from(settings)
+        url = settings.database_url
+        if args.status or args.retire:
+            counts = asyncio.run(rotation.rows_per_key(url, component))
+        else:
+
+            def progress(report: rotation.RotationReport) -> None:
+                print(
+                    f"{report.component}: {report.moved} rows re-encrypted in {report.batches} batches",
+                    flush=True,
+                )
+
+            report = asyncio.run(
+                rotation.rotate(
+                    url,
+                    component,
+                    vault,
+                    batch_size=args.batch_size,
+                    max_batches=args.max_batches,
+                    pause_seconds=args.pause,
+                    progress=progress,
+                )
+            )
+            counts = report.rows_per_key
+            state = "done" if report.finished else "stopped early; run again to resume"
+            print(f"{component}: {report.moved} rows re-encrypted under {report.current_key} ({state})")
+            if report.unreadable:
+                failed = True
+                print(
+                    f"{component}: {len(report.unreadable)} rows no configured key opens (ids: "
+                    f"{', '.join(report.unreadable[:20])}); add their key to "
+                    f"{component.upper()}_CITIZEN_ID_PREVIOUS_KEYS and run again",
+                    file=sys.stderr,
+                )
+        print(f"{component}: current key {vault.current.id}; rows per key:")
+        for key_id, rows in sorted(counts.items()):
+            configured = (
+                "current"
+                if key_id == vault.current.id
+                else "previous"
+                if key_id in vault.keys
+                else "not configured"
+            )
+            print(f"  {key_id:<20} {rows:>10} rows  ({configured})")
+        for key_id in vault.keys:
+            if key_id != vault.current.id and key_id not in counts:
+                print(f"  {key_id:<20} {0:>10} rows  (previous: may be retired)")
+        if args.retire:
+            if args.retire == vault.current.id:
+                print(f"{component}: {args.retire} is the current key; it cannot be retired", file=sys.stderr)
+                failed = True
+            elif rotation.retirable(counts, args.retire):
+                print(
+                    f"{component}: no row uses {args.retire}: remove it from "
+                    f"{component.upper()}_CITIZEN_ID_PREVIOUS_KEYS and restart the service"
+                )
+            else:
+                using = counts.get(args.retire, 0) + counts.get(rotation.NO_KEY_ID, 0)
+                print(
+                    f"{component}: {args.retire} may still be in use by {using} rows: keep it and run "
+                    "`platformctl rotate-citizen-id-key` first",
+                    file=sys.stderr,
+                )
+                failed = True
+    return 1 if failed else 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     url = _platform_url()
 
@@ -400,6 +499,20 @@ def parser() -> argparse.ArgumentParser:
     load = sub.add_parser("restore", help="restore a backup into an empty platform database")
     load.add_argument("backup", help="a folder made by `platformctl backup`")
     load.set_defaults(func=cmd_restore)
+
+    rotate = sub.add_parser(
+        "rotate-citizen-id-key",
+        help="re-encrypt stored citizen ID numbers under the current key in batches, services answering",
+    )
+    rotate.add_argument("--component", action="append", choices=["welfare", "eldercare"])
+    rotate.add_argument("--batch-size", type=int, default=500)
+    rotate.add_argument("--max-batches", type=int, help="stop after this many batches (run again to resume)")
+    rotate.add_argument("--pause", type=float, default=0.0, help="seconds between batches")
+    rotate.add_argument("--status", action="store_true", help="only say how many rows each key holds")
+    rotate.add_argument(
+        "--retire", metavar="KEY_ID", help="check that no row uses this key (exit 1 if one does)"
+    )
+    rotate.set_defaults(func=cmd_rotate_citizen_id_key)
 
     status = sub.add_parser("status", help="migration revisions and gateway readiness")
     status.set_defaults(func=cmd_status)

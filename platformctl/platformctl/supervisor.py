@@ -125,8 +125,10 @@ def component_env(
     """
     others = [n for n in SERVICE_PORTS if n != name]
     env = {key: value for key, value in os.environ.items() if not any(is_secret_of(o, key) for o in others)}
-    if name in ("welfare", "eldercare"):
-        env.setdefault(f"{name.upper()}_CITIZEN_ID_KEY", local_secret(f"{name}-citizen-id.key"))
+    if name in ("welfare", "eldercare") and f"{name.upper()}_CITIZEN_ID_KEY" not in env:
+        # the launcher's local keys; the lookup key first, as it looks for an earlier key
+        env.setdefault(f"{name.upper()}_CITIZEN_ID_LOOKUP_KEY", local_lookup_secret(name))
+        env[f"{name.upper()}_CITIZEN_ID_KEY"] = local_secret(f"{name}-citizen-id.key")
     if database_urls is not None:
         for admin in (
             "DATABASE_URL",
@@ -162,6 +164,27 @@ def local_secret(name: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
         path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def local_lookup_secret(component: str) -> str:
+    """The local lookup key of a service's citizen-ID hashes (``<component>-citizen-id-lookup.key``).
+
+    Made on first use: random for a new installation; for a data folder whose encryption key
+    predates separate lookup keys, the secret the hashes were made with until then (derived
+    from that key), so that every stored hash stays valid.
+    """
+    from shared.citizen_ids import legacy_lookup_secret
+
+    name = f"{component}-citizen-id-lookup.key"
+    if (found := local_secret_if_exists(name)) is not None:
+        return found
+    path = data_dir() / "secrets" / name
+    earlier = local_secret_if_exists(f"{component}-citizen-id.key")
+    secret = legacy_lookup_secret(earlier.rpartition(":")[2]) if earlier else secrets.token_bytes(32)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(base64.b64encode(secret).decode())
+    path.chmod(0o600)
     return path.read_text().strip()
 
 

@@ -70,6 +70,18 @@ def normalise(text: str) -> str:
     return number
 
 
+def canonical_form(text: str) -> str:
+    """What a number stored before numbers were normalised reads as: NFKC, white space
+    stripped, every Unicode decimal digit (Arabic-Indic, Devanagari, …) as its ASCII digit, a
+    lower-case x as X. Only for finding such records (``personal_data.find_duplicates``); input
+    is refused unless :func:`normalise` accepts it."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    digits = "".join(
+        str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in folded
+    )
+    return digits[:-1] + "X" if digits.endswith("x") else digits
+
+
 def birth_date_in(number: str) -> dt.date:
     """The birth date in characters 7–14 of a citizen ID number."""
     try:

@@ -14,17 +14,19 @@ in the request's transaction when the handler returns.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, func, select
+from pydantic import BaseModel, Field
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Select, String, Table, Text, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal, require_scope
-from shared.citizen_ids import CitizenIdVault
+from shared.citizen_ids import CitizenIdVault, canonical_form, mask
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.logs import request_id_var
@@ -64,9 +66,23 @@ class PersonalDataReader:
     purpose: str | None
     pending: list[dict[str, Any]] = field(default_factory=list)
 
+    masked_only: bool = False
+
     @property
     def may_reveal(self) -> bool:
-        return self.principal.has_scope(self.scope)
+        return not self.masked_only and self.principal.has_scope(self.scope)
+
+    def for_stored_answer(self) -> PersonalDataReader:
+        """A reader that shows every number masked, for answers kept under an Idempotency-Key:
+        a stored answer must not hold a number in clear, nor its replay show one unrecorded."""
+        return PersonalDataReader(
+            principal=self.principal,
+            vault=self.vault,
+            scope=self.scope,
+            path=self.path,
+            purpose=self.purpose,
+            masked_only=True,
+        )
 
     def citizen_id(
         self,
@@ -177,3 +193,136 @@ def personal_data_access_router(service: str, table: Table) -> APIRouter:
         return Page.of([PersonalDataAccess.model_validate(row._mapping) for row in rows], total, page)
 
     return router
+
+
+# -- duplicates registered before numbers were normalised -----------------------------------
+
+
+class StoredPerson(Protocol):
+    id: Any
+    jurisdiction: str
+    name: str
+    citizen_id_hash: str
+    citizen_id_cipher: bytes
+    citizen_id_key_id: str | None
+    citizen_id_masked: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DuplicateMember:
+    id: Any
+    jurisdiction: str
+    name: str
+    citizen_id: str
+    normalised: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    citizen_id: str
+    persons: list[DuplicateMember]
+
+
+SCAN_BATCH = 2_000
+
+
+async def find_duplicates(
+    session: AsyncSession,
+    model: type[StoredPerson],
+    *,
+    in_scope: Select[Any],
+    vault: CitizenIdVault,
+) -> tuple[int, list[DuplicateGroup]]:
+    """Records whose numbers are one number once normalised, and records whose stored number is
+    not in the normal form (kept before every input was normalised: fullwidth, Arabic-Indic or
+    mixed digits, a lower-case x, white space). Such a record has a lookup hash of its own, so
+    neither the unique hash nor a lookup by the ASCII number finds it.
+
+    Numbers already normal are unique by the hash, so a group always holds at least one record
+    not in the normal form: the scan decrypts every record of ``in_scope`` (keyset batches),
+    keeps only those, then looks their normal forms up by hash. Nothing is merged.
+    Returns the number of records scanned and the groups, oldest record first.
+    """
+    columns = model  # the ORM class: its attributes are the columns
+    odd: dict[str, list[StoredPerson]] = {}
+    scanned, last = 0, None
+    while True:
+        query = in_scope.order_by(columns.id).limit(SCAN_BATCH)
+        if last is not None:
+            query = query.where(columns.id > last)
+        batch = list(await session.scalars(query))
+        if not batch:
+            break
+        for person in batch:
+            number = vault.reveal(
+                person.citizen_id_cipher, person.citizen_id_masked, person.citizen_id_key_id
+            )
+            if number != person.citizen_id_masked and canonical_form(number) != number:
+                odd.setdefault(canonical_form(number), []).append(person)
+        scanned += len(batch)
+        last = batch[-1].id
+    hashes = {canonical: vault.lookup_hashes(canonical) for canonical in odd}
+    normal: dict[str, StoredPerson] = {}
+    if hashes:
+        every = [h for found in hashes.values() for h in found]
+        query = in_scope.where(columns.citizen_id_hash.in_(every))  # type: ignore[attr-defined]
+        by_hash = {p.citizen_id_hash: p for p in await session.scalars(query)}
+        for canonical, candidates in hashes.items():
+            for candidate in candidates:
+                if candidate in by_hash:
+                    normal[canonical] = by_hash[candidate]
+                    break
+    groups = []
+    for canonical, records in odd.items():
+        members = [(p, False) for p in records]
+        if canonical in normal:
+            members.append((normal[canonical], True))
+        members.sort(key=lambda m: (m[0].created_at, str(m[0].id)))
+        groups.append(
+            DuplicateGroup(
+                citizen_id=mask(canonical),
+                persons=[
+                    DuplicateMember(
+                        id=p.id,
+                        jurisdiction=p.jurisdiction,
+                        name=p.name,
+                        citizen_id=p.citizen_id_masked,
+                        normalised=is_normal,
+                        created_at=p.created_at,
+                    )
+                    for p, is_normal in members
+                ],
+            )
+        )
+    groups.sort(key=lambda g: (g.persons[0].created_at, str(g.persons[0].id)))
+    return scanned, groups
+
+
+class DuplicateMemberRead(BaseModel):
+    id: uuid.UUID
+    jurisdiction: str
+    name: str
+    citizen_id: str = Field(description="masked, as stored")
+    normalised: bool = Field(
+        description="the stored number is in the normal form (ASCII digits); false: registered before "
+        "numbers were normalised, not found by a lookup of the number"
+    )
+    created_at: dt.datetime
+
+
+class DuplicateGroupRead(BaseModel):
+    citizen_id: str = Field(description="the normal form of the number, masked")
+    persons: list[DuplicateMemberRead]
+
+
+class DuplicateReport(BaseModel):
+    """Records to merge or correct by hand; nothing is merged automatically."""
+
+    scanned: int = Field(description="records of your area read")
+    groups: list[DuplicateGroupRead]
+
+    @classmethod
+    def of(cls, scanned: int, groups: list[DuplicateGroup]) -> DuplicateReport:
+        return cls.model_validate({"scanned": scanned, "groups": groups}, from_attributes=True)

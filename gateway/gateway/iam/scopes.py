@@ -12,9 +12,11 @@ PII_SERVICES = ("welfare", "eldercare")
 KNOWN_SCOPES: frozenset[str] = frozenset(
     [f"{service}:{level}" for service in SERVICE_NAMES for level in ("read", "write", "admin")]
     + [f"{service}:pii" for service in PII_SERVICES]
+    + [f"{service}:audit" for service in PII_SERVICES]
     + [IAM_ADMIN]
 )
 """``{service}:read|write|admin``; ``{service}:pii`` sees unmasked citizen ID numbers;
+``{service}:audit`` reads who saw which number in full (``GET …/personal-data-access``);
 ``iam:admin`` manages accounts, clients and keys."""
 
 

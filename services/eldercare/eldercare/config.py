@@ -8,20 +8,17 @@ from typing import Literal
 from pydantic import Field
 
 from eldercare.interpretations import EldercareInterpretations
-from shared.settings import ServiceSettings
+from shared.settings import PersonalDataSettings, ServiceSettings
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Settings(ServiceSettings):
+class Settings(PersonalDataSettings):
     model_config = ServiceSettings.model_config | {"env_prefix": "ELDERCARE_"}
 
     service_name: str = "eldercare"
     port: int = 8003
     packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Catalogue pack files.")
-    citizen_id_key: str = Field(
-        description="32 random bytes, base64: encrypts citizen ID numbers at rest (ELDERCARE_CITIZEN_ID_KEY)."
-    )
     welfare_url: str = Field(
         default="http://127.0.0.1:8002",
         description="The welfare service, asked for the dibao standard (低保标准) of item 13 and for a "

@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import service_metadata
+from shared.personal_data import personal_data_access_table
 from shared.records import PlatformTables
 
 SCHEMA = "eldercare"
 metadata = service_metadata(SCHEMA)
 platform_tables = PlatformTables.declare(metadata)
 audit_log = platform_tables.audit_log
+personal_data_access = personal_data_access_table(metadata)
 
 
 class Base(DeclarativeBase):

@@ -17,7 +17,7 @@ from eldercare.evaluations.router import router as evaluations_router
 from eldercare.register.router import router as register_router
 from eldercare.snapshots.router import router as snapshots_router
 from eldercare.visits.router import router as visits_router
-from shared.citizen_ids import CitizenIdVault
+from shared.citizen_ids import vault_from
 from shared.service_app import create_service_app
 
 
@@ -66,5 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=[_startup],
         on_shutdown=[_shutdown],
     )
-    app.state.citizen_id_vault = CitizenIdVault(settings.citizen_id_key)
+    app.state.citizen_id_vault = vault_from(settings)
     return app

@@ -6,21 +6,18 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import PersonalDataSettings, ServiceSettings
 from welfare.interpretations import WelfareInterpretations
 
 SERVICE_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Settings(ServiceSettings):
+class Settings(PersonalDataSettings):
     model_config = ServiceSettings.model_config | {"env_prefix": "WELFARE_"}
 
     service_name: str = "welfare"
     port: int = 8002
     packs_dir: Path = Field(default=SERVICE_ROOT / "packs", description="Policy pack files.")
-    citizen_id_key: str = Field(
-        description="32 random bytes, base64: encrypts citizen ID numbers at rest (WELFARE_CITIZEN_ID_KEY)."
-    )
     recalculation_workers: int = Field(
         default=2,
         ge=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import welfare.models  # noqa: F401  (registers every table)
-from shared.citizen_ids import CitizenIdVault
+from shared.citizen_ids import vault_from
 from shared.db import Database
 from shared.jobs import replica_name
 from shared.service_app import create_service_app
@@ -70,5 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=[_startup],
         on_shutdown=[_shutdown],
     )
-    app.state.citizen_id_vault = CitizenIdVault(settings.citizen_id_key)
+    app.state.citizen_id_vault = vault_from(settings)
     return app

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.register.models import Circumstances, Person
@@ -46,10 +46,16 @@ async def persons_page(
     session: AsyncSession, *, principal: Principal, jurisdictions: Sequence[str] | None, page: PageParams
 ) -> tuple[Sequence[Person], int]:
     """Registered persons the caller may see (in ``jurisdictions`` when given), oldest entry first."""
+    query = persons_query(principal=principal, jurisdictions=jurisdictions)
+    return await paginate(session, query, page, Person.created_at, Person.id)
+
+
+def persons_query(*, principal: Principal, jurisdictions: Sequence[str] | None) -> Select[Person]:
+    """Registered persons the caller may see (in ``jurisdictions`` when given)."""
     query = within_scope(select(Person), Person.jurisdiction, principal)
     if jurisdictions is not None:
         query = query.where(Person.jurisdiction.in_(jurisdictions))
-    return await paginate(session, query, page, Person.created_at, Person.id)
+    return query
 
 
 async def circumstances_page(
@@ -60,8 +66,10 @@ async def circumstances_page(
     return await paginate(session, query, page, Circumstances.effective_from)
 
 
-async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:
-    return await session.scalar(select(Person).where(Person.citizen_id_hash == lookup_hash))
+async def person_by_citizen_id_hash(session: AsyncSession, lookup_hashes: Sequence[str]) -> Person | None:
+    """The person stored under any of the hashes (the current lookup key's first, then earlier
+    lookup keys' while hashes are being re-made)."""
+    return await session.scalar(select(Person).where(Person.citizen_id_hash.in_(lookup_hashes)).limit(1))
 
 
 async def circumstances_in_force(

@@ -15,18 +15,21 @@ from eldercare.register.schemas import (
     PersonRead,
     PersonUpdate,
 )
-from shared.auth import Principal, require_scope
+from shared.auth import CurrentPrincipal, Principal, require_scope
 from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
-from shared.db import SessionDep
+from shared.db import SessionDep, get_database
 from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
+from shared.personal_data import DuplicateReport, PersonalDataDep
 from shared.problems import problem_responses
+from shared.writes import WriteContext
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["register"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
+Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
 JurisdictionFilter = Annotated[
     JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
 ]
@@ -38,6 +41,20 @@ def vault(request: Request) -> CitizenIdVault:
 
 
 VaultDep = Annotated[CitizenIdVault, Depends(vault)]
+
+
+async def refusal_log(request: Request, session: SessionDep, principal: CurrentPrincipal) -> WriteContext:
+    """Audits refusals in a transaction of their own (``WriteContext.record_apart``)."""
+    return WriteContext.for_job(
+        session=session,
+        principal=principal,
+        tables=request.app.state.platform_tables,
+        service="eldercare",
+        sessions=get_database(request).sessions,
+    )
+
+
+RefusalsDep = Annotated[WriteContext, Depends(refusal_log)]
 
 
 @router.post(
@@ -54,11 +71,16 @@ async def create_person(
     principal: Writer,
     idempotency: IdempotencyDep,
     ids: VaultDep,
+    personal_data: PersonalDataDep,
+    refusals: RefusalsDep,
 ) -> Response:
     if replay := await idempotency.replay():
         return replay
-    person = await service.create_person(session, principal=principal, vault=ids, data=data)
-    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    person = await service.create_person(
+        session, principal=principal, vault=ids, data=data, refusals=refusals
+    )
+    # masked: the answer is kept under the Idempotency-Key (the caller sent the number)
+    (body,) = await service.person_reads(session, [person], personal_data=personal_data.for_stored_answer())
     return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
 
 
@@ -72,13 +94,26 @@ async def list_persons(
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    ids: VaultDep,
+    personal_data: PersonalDataDep,
     jurisdiction: JurisdictionFilter = None,
 ) -> Page[PersonRead]:
     rows, total = await service.list_persons(
         session, principal=principal, jurisdiction=jurisdiction, page=page
     )
-    return Page.of(await service.person_reads(session, rows, principal=principal, vault=ids), total, page)
+    return Page.of(await service.person_reads(session, rows, personal_data=personal_data), total, page)
+
+
+@router.get(
+    "/person-duplicates",
+    response_model=DuplicateReport,
+    summary="Persons registered twice under one number in other digits, or under a number not in "
+    "the normal form (for staff to merge by hand; nothing is merged)",
+    responses=problem_responses(403, 422),
+)
+async def list_duplicate_persons(
+    session: SessionDep, principal: Admin, ids: VaultDep, jurisdiction: JurisdictionFilter = None
+) -> DuplicateReport:
+    return await service.duplicate_persons(session, principal=principal, vault=ids, jurisdiction=jurisdiction)
 
 
 @router.get(
@@ -88,11 +123,15 @@ async def list_persons(
     responses=problem_responses(404),
 )
 async def read_person(
-    person_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response, ids: VaultDep
+    person_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    response: Response,
+    personal_data: PersonalDataDep,
 ) -> PersonRead:
     person = await service.get_person(session, principal=principal, person_id=person_id)
     set_etag(response, person.id, person.version)
-    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    (body,) = await service.person_reads(session, [person], personal_data=personal_data)
     return body
 
 
@@ -108,14 +147,14 @@ async def update_person(
     session: SessionDep,
     principal: Writer,
     response: Response,
-    ids: VaultDep,
+    personal_data: PersonalDataDep,
     if_match: IfMatch = None,
 ) -> PersonRead:
     person = await service.get_person(session, principal=principal, person_id=person_id)
     require_if_match(if_match, person.id, person.version)
     person = await service.update_person(session, principal=principal, person=person, data=data)
     set_etag(response, person.id, person.version)
-    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    (body,) = await service.person_reads(session, [person], personal_data=personal_data)
     return body
 
 
@@ -132,7 +171,7 @@ async def add_circumstances(
     session: SessionDep,
     principal: Writer,
     idempotency: IdempotencyDep,
-    ids: VaultDep,
+    personal_data: PersonalDataDep,
     if_match: IfMatch = None,
 ) -> Response:
     if replay := await idempotency.replay():
@@ -140,7 +179,8 @@ async def add_circumstances(
     person = await service.get_person(session, principal=principal, person_id=person_id)
     require_if_match(if_match, person.id, person.version)
     await service.add_circumstances(session, principal=principal, person=person, data=data)
-    (body,) = await service.person_reads(session, [person], principal=principal, vault=ids)
+    # masked: the answer is kept under the Idempotency-Key
+    (body,) = await service.person_reads(session, [person], personal_data=personal_data.for_stored_answer())
     return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
 
 

@@ -6,20 +6,13 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import Field, StrictBool
 
 from eldercare.evaluations.profile import FamilyPlanningSpecial, LivingArrangement, PensionScheme, Sex, Tekun
+from shared.citizen_ids import CitizenId
 from shared.jurisdictions import JurisdictionCode
 from shared.schemas import CalendarDate, Name, NotABool, RequestModel, ResponseModel
 
-CitizenId = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{17}[\dX]$"),
-    Field(
-        description="18-character resident identity number (GB 11643)",
-        examples=["411702193306010012"],
-    ),
-]
 AbilityLevel = Annotated[int, Field(ge=0, le=4), NotABool]
 DisabilityGrade = Annotated[int, Field(ge=1, le=4), NotABool]
 

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.db import audit_log
@@ -28,13 +29,13 @@ from eldercare.register.schemas import (
 from shared.access import load_in_scope
 from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
-from shared.citizen_ids import CitizenIdVault, check_digit_ok
+from shared.citizen_ids import CitizenIdVault
 from shared.errors import Conflict, InvalidInput
 from shared.jurisdictions import registry
 from shared.months import policy_today
 from shared.pagination import PageParams
-
-PII_SCOPE = "eldercare:pii"
+from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
+from shared.writes import WriteContext, is_collision
 
 
 async def _audit(
@@ -103,12 +104,29 @@ def _circumstances_json(row: Circumstances) -> dict[str, Any]:
     }
 
 
+REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
+REGISTERED_ELSEWHERE = (
+    "This citizen ID number is already registered in another jurisdiction's register. Ask that "
+    "office to move the person to yours; their details are not shown here."
+)
+REGISTERED = "A person with this citizen ID number is already registered."
+
+
 async def create_person(
-    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, data: PersonCreate
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    vault: CitizenIdVault,
+    data: PersonCreate,
+    refusals: WriteContext,
 ) -> Person:
+    """Register a person; one number is one person in the whole register (查重).
+
+    A number registered in another county's area is refused saying only that (no name, no
+    place, no record id); each such answer is audited through ``refusals`` in a transaction of
+    its own, since the refused request changes nothing else.
+    """
     ensure_jurisdiction(principal, data.jurisdiction)
-    if not check_digit_ok(data.citizen_id):
-        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
     birth_date = _birth_date_in(data.citizen_id)
     if data.birth_date is not None and data.birth_date != birth_date:
         raise InvalidInput.field(
@@ -125,20 +143,36 @@ async def create_person(
         raise InvalidInput.field("body.circumstances.effective_from", "must not be before the birth date")
     profile = checked_profile(birth_date, sex, data.circumstances, location="body.circumstances")
     protected = vault.protect(data.citizen_id)
-    if await repository.person_by_citizen_id_hash(session, protected.lookup_hash) is not None:
-        raise Conflict("A person with this citizen ID number is already registered.")
+    existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
+    if existing is not None:
+        if principal.can_access(existing.jurisdiction):
+            raise Conflict(REGISTERED_HERE)
+        await refusals.record_apart(
+            action="refused_registered_elsewhere",
+            entity="person",
+            entity_id=existing.id,
+            jurisdiction=existing.jurisdiction,
+            after={"citizen_id": protected.masked, "asked_for_jurisdiction": data.jurisdiction},
+        )
+        raise Conflict(REGISTERED_ELSEWHERE)
     person = Person(
         jurisdiction=data.jurisdiction,
         name=data.name,
         citizen_id_hash=protected.lookup_hash,
         citizen_id_cipher=protected.cipher,
+        citizen_id_key_id=protected.key_id,
         citizen_id_masked=protected.masked,
         birth_date=birth_date,
         sex=sex,
         version=1,
     )
     session.add(person)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a twin registered at the same moment
+        if not is_collision(exc):
+            raise
+        raise Conflict(REGISTERED) from exc
     row = _circumstances_row(person.id, profile, data.circumstances, principal)
     session.add(row)
     await session.flush()
@@ -166,11 +200,12 @@ async def get_person(session: AsyncSession, *, principal: Principal, person_id: 
 
 
 async def person_reads(
-    session: AsyncSession, persons: list[Person], *, principal: Principal, vault: CitizenIdVault
+    session: AsyncSession, persons: list[Person], *, personal_data: PersonalDataReader
 ) -> list[PersonRead]:
+    """The persons as the caller may see them: citizen IDs in full (and recorded) for
+    ``eldercare:pii``, masked for everyone else."""
     today = policy_today()
     current = await repository.circumstances_in_force(session, [p.id for p in persons], today)
-    reveal = principal.has_scope(PII_SCOPE)
     reads = []
     for person in persons:
         row = current.get(person.id)
@@ -179,9 +214,14 @@ async def person_reads(
                 id=person.id,
                 jurisdiction=person.jurisdiction,
                 name=person.name,
-                citizen_id=vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
-                if reveal
-                else person.citizen_id_masked,
+                citizen_id=personal_data.citizen_id(
+                    cipher=person.citizen_id_cipher,
+                    masked=person.citizen_id_masked,
+                    key_id=person.citizen_id_key_id,
+                    entity="person",
+                    entity_id=person.id,
+                    jurisdiction=person.jurisdiction,
+                ),
                 birth_date=person.birth_date,
                 sex=person.sex,
                 left_on=person.left_on,
@@ -193,6 +233,22 @@ async def person_reads(
             )
         )
     return reads
+
+
+async def duplicate_persons(
+    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, jurisdiction: str | None = None
+) -> DuplicateReport:
+    """Persons of the caller's area (or of ``jurisdiction`` and the places below it) registered
+    twice under one number in different digits, or under a number not in the normal form (see
+    :func:`shared.personal_data.find_duplicates`). Listed for staff to merge by hand; nothing is
+    merged here."""
+    places = None
+    if jurisdiction is not None:
+        ensure_jurisdiction(principal, jurisdiction)
+        places = registry().subtree(jurisdiction)
+    in_scope = repository.persons_query(principal=principal, jurisdictions=places)
+    scanned, groups = await find_duplicates(session, Person, in_scope=in_scope, vault=vault)
+    return DuplicateReport.of(scanned, groups)
 
 
 def _person_state(person: Person) -> dict[str, Any]:

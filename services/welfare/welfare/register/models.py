@@ -52,6 +52,9 @@ class Person(Timestamps, Versioned, Base):
     name: Mapped[str] = mapped_column(String(200))
     citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    citizen_id_key_id: Mapped[str | None] = mapped_column(
+        String(32), index=True, comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)"
+    )
     citizen_id_masked: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
 

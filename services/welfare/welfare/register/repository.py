@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import filtered_to, paginate, within_scope
@@ -53,8 +53,14 @@ async def enrolments_in_scope(
     return await paginate(session, query, page, Enrolment.created_at, Enrolment.id)
 
 
-async def person_by_citizen_id_hash(session: AsyncSession, lookup_hash: str) -> Person | None:
-    return await session.scalar(select(Person).where(Person.citizen_id_hash == lookup_hash))
+def persons_query(*, principal: Principal, jurisdiction: str | None) -> Select[Person]:
+    return filtered_to(select(Person), Person.jurisdiction, principal, jurisdiction)
+
+
+async def person_by_citizen_id_hash(session: AsyncSession, lookup_hashes: Sequence[str]) -> Person | None:
+    """The person stored under any of the hashes (the current lookup key's first, then earlier
+    lookup keys' while hashes are being re-made)."""
+    return await session.scalar(select(Person).where(Person.citizen_id_hash.in_(lookup_hashes)).limit(1))
 
 
 async def enrolments_in_force(

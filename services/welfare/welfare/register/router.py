@@ -12,9 +12,10 @@ from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
+from shared.personal_data import DuplicateReport, PersonalDataDep
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteDep
-from welfare.access import Reader, Writer
+from welfare.access import Admin, Reader, Writer
 from welfare.register import service
 from welfare.register.schemas import (
     CareArrangementChange,
@@ -109,11 +110,14 @@ async def update_household(
     summary="Register a person (citizen ID stored encrypted, shown masked)",
     responses=problem_responses(403, 404, 409, 422),
 )
-async def create_person(data: PersonCreate, principal: Writer, write: WriteDep, ids: VaultDep) -> Response:
+async def create_person(
+    data: PersonCreate, principal: Writer, write: WriteDep, ids: VaultDep, personal_data: PersonalDataDep
+) -> Response:
     if replay := await write.replay():
         return replay
     person = await service.create_person(write, vault=ids, data=data)
-    body = service.person_read(person=person, principal=principal, vault=ids)
+    # masked: the answer is kept under the Idempotency-Key (the caller sent the number)
+    body = service.person_read(person=person, personal_data=personal_data.for_stored_answer())
     return await write.respond(201, body, record=person, location=f"{BASE}/persons/{person.id}")
 
 
@@ -122,14 +126,27 @@ async def list_persons(
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    ids: VaultDep,
+    personal_data: PersonalDataDep,
     jurisdiction: JurisdictionFilter = None,
     household_id: uuid.UUID | None = None,
 ) -> Page[PersonRead]:
     rows, total = await service.list_persons(
         session, principal=principal, page=page, jurisdiction=jurisdiction, household_id=household_id
     )
-    return Page.of([service.person_read(person=r, principal=principal, vault=ids) for r in rows], total, page)
+    return Page.of([service.person_read(person=r, personal_data=personal_data) for r in rows], total, page)
+
+
+@router.get(
+    "/person-duplicates",
+    response_model=DuplicateReport,
+    summary="Persons registered twice under one number in other digits, or under a number not in "
+    "the normal form (for staff to merge by hand; nothing is merged)",
+    responses=problem_responses(403, 422),
+)
+async def list_duplicate_persons(
+    session: SessionDep, principal: Admin, ids: VaultDep, jurisdiction: JurisdictionFilter = None
+) -> DuplicateReport:
+    return await service.duplicate_persons(session, principal=principal, vault=ids, jurisdiction=jurisdiction)
 
 
 @router.get(
@@ -139,11 +156,15 @@ async def list_persons(
     responses=problem_responses(404),
 )
 async def read_person(
-    person_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response, ids: VaultDep
+    person_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    response: Response,
+    personal_data: PersonalDataDep,
 ) -> PersonRead:
     person = await service.get_person(session, principal=principal, person_id=person_id)
     set_etag(response, person.id, person.version)
-    return service.person_read(person=person, principal=principal, vault=ids)
+    return service.person_read(person=person, personal_data=personal_data)
 
 
 @router.post(

@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from shared.citizen_ids import CitizenId
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
 from shared.months import Month
@@ -15,14 +16,6 @@ from shared.schemas import CalendarDate, Name, NotABool, RequestModel, ResponseM
 
 Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
 EnrolmentStatus = Literal["active", "suspended", "ended"]
-CitizenId = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{17}[\dX]$"),
-    Field(
-        description="18-character resident identity number (GB 11643)",
-        examples=["211102199001011234"],
-    ),
-]
 
 
 class HouseholdCreate(RequestModel):

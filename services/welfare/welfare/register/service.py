@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import load_in_scope
 from shared.auth import Principal, ensure_jurisdiction
-from shared.citizen_ids import CitizenIdVault, check_digit_ok, mask
+from shared.citizen_ids import CitizenIdVault, mask
 from shared.db import hold_lock
 from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from shared.pagination import PageParams
+from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
 from shared.writes import WriteContext
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
@@ -41,8 +42,6 @@ from welfare.register.schemas import (
     PersonRead,
     RetireeEnrolmentCreate,
 )
-
-PII_SCOPE = "welfare:pii"
 
 
 async def create_household(write: WriteContext, *, data: HouseholdCreate) -> Household:
@@ -81,30 +80,52 @@ async def update_household(write: WriteContext, *, household: Household, data: H
     return household
 
 
+REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
+REGISTERED_ELSEWHERE = (
+    "This citizen ID number is already registered in another jurisdiction's register. Ask that "
+    "office to move the person to yours; their details are not shown here."
+)
+REGISTERED = "A person with this citizen ID number is already registered."
+
+
 async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
+    """Register a person; one number is one person in the whole register (查重).
+
+    A number registered in another county's area is refused saying only that (no name, no
+    place, no record id), and each such answer is audited in a transaction of its own: the
+    refusal changes nothing else, yet who learnt that a number is registered is on record.
+    """
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
-    if not check_digit_ok(data.citizen_id):
-        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
     if data.household_id is not None:
         household = await get_household(session, principal=principal, household_id=data.household_id)
         if household.jurisdiction != data.jurisdiction:
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
     protected = vault.protect(data.citizen_id)
-    registered = "A person with this citizen ID number is already registered."
-    if await repository.person_by_citizen_id_hash(session, protected.lookup_hash) is not None:
-        raise Conflict(registered)
+    existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
+    if existing is not None:
+        if principal.can_access(existing.jurisdiction):
+            raise Conflict(REGISTERED_HERE)
+        await write.record_apart(
+            action="refused_registered_elsewhere",
+            entity="person",
+            entity_id=existing.id,
+            jurisdiction=existing.jurisdiction,
+            after={"citizen_id": protected.masked, "asked_for_jurisdiction": data.jurisdiction},
+        )
+        raise Conflict(REGISTERED_ELSEWHERE)
     person = Person(
         jurisdiction=data.jurisdiction,
         household_id=data.household_id,
         name=data.name,
         citizen_id_hash=protected.lookup_hash,
         citizen_id_cipher=protected.cipher,
+        citizen_id_key_id=protected.key_id,
         citizen_id_masked=protected.masked,
         birth_date=data.birth_date,
         version=1,
     )
-    await write.add(person, conflict=registered)  # a twin registered at the same moment
+    await write.add(person, conflict=REGISTERED)  # a twin registered at the same moment
     await write.record(
         action="create",
         entity="person",
@@ -161,11 +182,16 @@ async def list_enrolments(
     )
 
 
-def person_read(*, person: Person, principal: Principal, vault: CitizenIdVault) -> PersonRead:
-    shown = (
-        vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
-        if principal.has_scope(PII_SCOPE)
-        else person.citizen_id_masked
+def person_read(*, person: Person, personal_data: PersonalDataReader) -> PersonRead:
+    """The person as the caller may see them: the citizen ID in full (and recorded) for
+    ``welfare:pii``, masked for everyone else."""
+    shown = personal_data.citizen_id(
+        cipher=person.citizen_id_cipher,
+        masked=person.citizen_id_masked,
+        key_id=person.citizen_id_key_id,
+        entity="person",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
     )
     return PersonRead(
         id=person.id,
@@ -177,6 +203,21 @@ def person_read(*, person: Person, principal: Principal, vault: CitizenIdVault) 
         version=person.version,
         created_at=person.created_at,
     )
+
+
+async def duplicate_persons(
+    session: AsyncSession, *, principal: Principal, vault: CitizenIdVault, jurisdiction: str | None = None
+) -> DuplicateReport:
+    """Persons of the caller's area registered twice under one number in different digits, or
+    under a number not in the normal form (see :func:`shared.personal_data.find_duplicates`).
+    Listed for staff to merge by hand; nothing is merged here."""
+    scanned, groups = await find_duplicates(
+        session,
+        Person,
+        in_scope=repository.persons_query(principal=principal, jurisdiction=jurisdiction),
+        vault=vault,
+    )
+    return DuplicateReport.of(scanned, groups)
 
 
 async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enrolment:
@@ -285,10 +326,8 @@ async def lookup_enrolments(
     outside the caller's area answer alike (no person, no enrolments, not in dibao), so the
     lookup reveals nothing the caller's own area of the register does not already show.
     """
-    if not check_digit_ok(data.citizen_id):
-        raise InvalidInput.field("body.citizen_id", "the check digit does not match (GB 11643)")
     month, masked = YearMonth.of(data.on), mask(data.citizen_id)
-    person = await repository.person_by_citizen_id_hash(session, vault.lookup_hash(data.citizen_id))
+    person = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
     if person is None or not principal.can_access(person.jurisdiction):
         return EnrolmentLookupRead(
             citizen_id=masked, on=data.on, month=str(month), person_id=None, dibao=False, enrolments=[]
