@@ -58,7 +58,7 @@ async def list_person_visits(
     response_model=Page[MissingVisit],
     summary="Persons due a visit in a month (item 22's groups) with none recorded "
     "(驻政办〔2023〕35号 二（一）4: at least one visit a month)",
-    responses=problem_responses(403, 422),
+    responses=problem_responses(403, 404, 422),
 )
 async def list_missing_visits(
     request: Request,
