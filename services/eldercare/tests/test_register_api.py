@@ -186,3 +186,59 @@ async def test_the_register_keeps_relapse_risk_and_residence(
         evaluated = await client.get(f"{BASE}/persons/{person_id}/evaluation", params={"on": "2024-03-15"})
         assert evaluated.status_code == 200, evaluated.text
         assert 6 not in {e["item"] for e in evaluated.json()["entitlements"]}  # not a 常住居民
+
+
+async def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(
+    platform: Platform, staff: dict[str, dict[str, str]]
+) -> None:
+    """The same key and body answer the first answer again, its ETag and Location included, and
+    the citizen ID masked even for a caller who may see it in full; another body is 422 and
+    changes nothing."""
+    writer_pii = await platform.account(
+        "eldercare-pii-clerk-411702",
+        scopes=["eldercare:read", "eldercare:write", "eldercare:pii"],
+        jurisdictions=["411702"],
+    )
+    body = person("411702", "1943-04-05", living_arrangement="alone")
+    number = body["citizen_id"]
+    other = person("411702", "1943-04-06")
+    key = uuid.uuid4().hex
+    async with platform.client(headers=writer_pii) as client:
+        first = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == 201, first.text
+        person_id = first.json()["id"]
+        assert first.headers["Location"] == f"{BASE}/persons/{person_id}"
+        assert first.json()["citizen_id"] == f"{number[:4]}**********{number[-4:]}"
+        again = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
+        assert again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        assert number not in again.text
+        assert (again.headers["ETag"], again.headers["Location"]) == (
+            first.headers["ETag"],
+            first.headers["Location"],
+        )
+        refused = assert_problem(
+            await client.post(f"{BASE}/persons", json=other, headers={"Idempotency-Key": key}), 422
+        )
+        assert refused["errors"][0]["field"] == "header.idempotency-key"
+        # the refused body registered nobody: its number is still free
+        assert (await client.post(f"{BASE}/persons", json=other)).status_code == 201
+        assert (await client.get(f"{BASE}/persons/{person_id}")).json()["citizen_id"] == number
+
+        path = f"{BASE}/persons/{person_id}/circumstances"
+        change = {"effective_from": "2022-05-01", "dibao": True, "reference": "入户核查 2022-04"}
+        circumstances_key = uuid.uuid4().hex
+        headers = {"If-Match": first.headers["ETag"], "Idempotency-Key": circumstances_key}
+        added = await client.post(path, json=change, headers=headers)
+        assert added.status_code == 201, added.text
+        assert added.headers["ETag"] != first.headers["ETag"]
+        replayed = await client.post(path, json=change, headers=headers)
+        assert replayed.status_code == 201, replayed.text
+        assert replayed.headers["Idempotent-Replayed"] == "true"
+        assert replayed.json() == added.json()
+        assert number not in replayed.text
+        assert replayed.headers["ETag"] == added.headers["ETag"]
+        assert_problem(await client.post(path, json={**change, "dibao": False}, headers=headers), 422)
+        versions = (await client.get(path)).json()
+        assert [v["effective_from"] for v in versions["items"]] == ["2020-01-01", "2022-05-01"]

@@ -15,18 +15,18 @@ from eldercare.register.schemas import (
     PersonRead,
     PersonUpdate,
 )
-from shared.auth import CurrentPrincipal, Principal, require_scope
+from shared.auth import Principal, require_scope
 from shared.citizen_ids import CitizenIdVault
-from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
-from shared.db import SessionDep, get_database
-from shared.idempotency import IdempotencyDep
+from shared.concurrency import set_etag
+from shared.db import SessionDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.personal_data import DuplicateReport, PersonalDataDep
 from shared.problems import problem_responses
-from shared.writes import WriteContext
+from shared.writes import UpdateDep, WriteDep
 
-router = APIRouter(prefix="/api/eldercare/v1", tags=["register"])
+BASE = "/api/eldercare/v1"
+router = APIRouter(prefix=BASE, tags=["register"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
 Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
@@ -43,20 +43,6 @@ def vault(request: Request) -> CitizenIdVault:
 VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
-async def refusal_log(request: Request, session: SessionDep, principal: CurrentPrincipal) -> WriteContext:
-    """Audits refusals in a transaction of their own (``WriteContext.record_apart``)."""
-    return WriteContext.for_job(
-        session=session,
-        principal=principal,
-        tables=request.app.state.platform_tables,
-        service="eldercare",
-        sessions=get_database(request).sessions,
-    )
-
-
-RefusalsDep = Annotated[WriteContext, Depends(refusal_log)]
-
-
 @router.post(
     "/persons",
     status_code=201,
@@ -66,22 +52,16 @@ RefusalsDep = Annotated[WriteContext, Depends(refusal_log)]
     responses=problem_responses(403, 409, 422),
 )
 async def create_person(
-    data: PersonCreate,
-    session: SessionDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
-    ids: VaultDep,
-    personal_data: PersonalDataDep,
-    refusals: RefusalsDep,
+    data: PersonCreate, principal: Writer, write: WriteDep, ids: VaultDep, personal_data: PersonalDataDep
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    person = await service.create_person(
-        session, principal=principal, vault=ids, data=data, refusals=refusals
-    )
+    person = await service.create_person(write, vault=ids, data=data)
     # masked: the answer is kept under the Idempotency-Key (the caller sent the number)
-    (body,) = await service.person_reads(session, [person], personal_data=personal_data.for_stored_answer())
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+    (body,) = await service.person_reads(
+        write.session, [person], personal_data=personal_data.for_stored_answer()
+    )
+    return await write.respond(201, body, record=person, location=f"{BASE}/persons/{person.id}")
 
 
 @router.get(
@@ -144,18 +124,14 @@ async def read_person(
 async def update_person(
     person_id: uuid.UUID,
     data: PersonUpdate,
-    session: SessionDep,
     principal: Writer,
-    response: Response,
+    write: UpdateDep,
     personal_data: PersonalDataDep,
-    if_match: IfMatch = None,
-) -> PersonRead:
-    person = await service.get_person(session, principal=principal, person_id=person_id)
-    require_if_match(if_match, person.id, person.version)
-    person = await service.update_person(session, principal=principal, person=person, data=data)
-    set_etag(response, person.id, person.version)
-    (body,) = await service.person_reads(session, [person], personal_data=personal_data)
-    return body
+) -> Response:
+    person = await service.get_person(write.session, principal=principal, person_id=person_id)
+    person = await service.update_person(write, person=person, data=data)
+    (body,) = await service.person_reads(write.session, [person], personal_data=personal_data)
+    return await write.respond(200, body, record=person)
 
 
 @router.post(
@@ -168,20 +144,19 @@ async def update_person(
 async def add_circumstances(
     person_id: uuid.UUID,
     data: CircumstancesCreate,
-    session: SessionDep,
     principal: Writer,
-    idempotency: IdempotencyDep,
+    write: UpdateDep,
     personal_data: PersonalDataDep,
-    if_match: IfMatch = None,
 ) -> Response:
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    person = await service.get_person(session, principal=principal, person_id=person_id)
-    require_if_match(if_match, person.id, person.version)
-    await service.add_circumstances(session, principal=principal, person=person, data=data)
+    person = await service.get_person(write.session, principal=principal, person_id=person_id)
+    await service.add_circumstances(write, person=person, data=data)
     # masked: the answer is kept under the Idempotency-Key
-    (body,) = await service.person_reads(session, [person], personal_data=personal_data.for_stored_answer())
-    return await idempotency.respond(201, body, headers={"ETag": etag_for(person.id, person.version)})
+    (body,) = await service.person_reads(
+        write.session, [person], personal_data=personal_data.for_stored_answer()
+    )
+    return await write.respond(201, body, record=person)
 
 
 @router.get(

@@ -1,6 +1,8 @@
 """The register's rules: scope, citizen-ID protection, circumstances as dated versions.
 
-Functions take keyword arguments, never commit, and audit every write.
+Functions take keyword arguments and never commit; every write goes through the request's
+write path (``shared.writes.WriteContext``: compare-and-set on the version, collisions as
+409, the audit row).
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eldercare.db import audit_log
 from eldercare.evaluations.profile import EARLIEST_BIRTH_DATE, PersonProfile, parse_profile
 from eldercare.register import repository
 from eldercare.register.models import Circumstances, Person
@@ -27,7 +27,6 @@ from eldercare.register.schemas import (
     PersonUpdate,
 )
 from shared.access import load_in_scope
-from shared.audit import record_audit
 from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault
 from shared.errors import Conflict, InvalidInput
@@ -35,30 +34,7 @@ from shared.jurisdictions import registry
 from shared.months import policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.writes import WriteContext, is_collision
-
-
-async def _audit(
-    session: AsyncSession,
-    principal: Principal,
-    action: str,
-    entity: str,
-    entity_id: object,
-    jurisdiction: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        jurisdiction=jurisdiction,
-        before=before,
-        after=after,
-    )
+from shared.writes import WriteContext
 
 
 def _birth_date_in(citizen_id: str) -> dt.date:
@@ -112,20 +88,14 @@ REGISTERED_ELSEWHERE = (
 REGISTERED = "A person with this citizen ID number is already registered."
 
 
-async def create_person(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    vault: CitizenIdVault,
-    data: PersonCreate,
-    refusals: WriteContext,
-) -> Person:
+async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
     """Register a person; one number is one person in the whole register (查重).
 
     A number registered in another county's area is refused saying only that (no name, no
-    place, no record id); each such answer is audited through ``refusals`` in a transaction of
-    its own, since the refused request changes nothing else.
+    place, no record id), and each such answer is audited in a transaction of its own: the
+    refusal changes nothing else, yet who learnt that a number is registered is on record.
     """
+    session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     birth_date = _birth_date_in(data.citizen_id)
     if data.birth_date is not None and data.birth_date != birth_date:
@@ -147,7 +117,7 @@ async def create_person(
     if existing is not None:
         if principal.can_access(existing.jurisdiction):
             raise Conflict(REGISTERED_HERE)
-        await refusals.record_apart(
+        await write.record_apart(
             action="refused_registered_elsewhere",
             entity="person",
             entity_id=existing.id,
@@ -166,23 +136,14 @@ async def create_person(
         sex=sex,
         version=1,
     )
-    session.add(person)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a twin registered at the same moment
-        if not is_collision(exc):
-            raise
-        raise Conflict(REGISTERED) from exc
+    await write.add(person, conflict=REGISTERED)  # a twin registered at the same moment
     row = _circumstances_row(person.id, profile, data.circumstances, principal)
-    session.add(row)
-    await session.flush()
-    await _audit(
-        session,
-        principal,
-        "create",
-        "person",
-        person.id,
-        person.jurisdiction,
+    await write.add(row)
+    await write.record(
+        action="create",
+        entity="person",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
         after={
             "name": person.name,
             "citizen_id": person.citizen_id_masked,
@@ -259,9 +220,8 @@ def _person_state(person: Person) -> dict[str, Any]:
     }
 
 
-async def update_person(
-    session: AsyncSession, *, principal: Principal, person: Person, data: PersonUpdate
-) -> Person:
+async def update_person(write: WriteContext, *, person: Person, data: PersonUpdate) -> Person:
+    write.expect_current(person)
     before = _person_state(person)
     if data.name is not None:
         person.name = data.name
@@ -275,15 +235,13 @@ async def update_person(
         raise InvalidInput.field("body.left_reason", "say why the person left the register")
     # a new version of the person: an UPDATE compare-and-set on the version read (412 if stale)
     person.updated_at = func.now()
-    await session.flush()
-    await session.refresh(person)
-    await _audit(
-        session,
-        principal,
-        "update",
-        "person",
-        person.id,
-        person.jurisdiction,
+    await write.flush()
+    await write.session.refresh(person)
+    await write.record(
+        action="update",
+        entity="person",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
         before=before,
         after=_person_state(person),
     )
@@ -291,33 +249,39 @@ async def update_person(
 
 
 async def add_circumstances(
-    session: AsyncSession, *, principal: Principal, person: Person, data: CircumstancesCreate
+    write: WriteContext, *, person: Person, data: CircumstancesCreate
 ) -> Circumstances:
-    """A new version from ``data.effective_from``; the one in force before ends that day."""
+    """A new version from ``data.effective_from``; the one in force before ends that day.
+
+    The person's version moves with it, so the If-Match of a change sent twice with one ETag
+    is stale the second time (412); versions are never overwritten (409 for a day that has one).
+    """
+    write.expect_current(person)
+    session = write.session
     if data.effective_from < person.birth_date:
         raise InvalidInput.field("body.effective_from", "must not be before the birth date")
     profile = checked_profile(person.birth_date, person.sex, data, location="body")
+    exists = (
+        f"A version of the circumstances starting on {data.effective_from.isoformat()} exists; "
+        "versions are never overwritten: add one from another day."
+    )
     if await repository.has_version_on(session, person.id, data.effective_from):
-        raise Conflict(
-            f"A version of the circumstances starting on {data.effective_from.isoformat()} exists; "
-            "versions are never overwritten: add one from another day."
-        )
+        raise Conflict(exists)
+    # the person's new version first: an UPDATE compare-and-set on the version read, so of two
+    # changes sent with one ETag the second is 412 here, before it touches the versions
+    person.updated_at = func.now()
+    await write.flush()
     superseded_from = await repository.next_version_start(session, person.id, data.effective_from)
     await repository.supersede(session, person.id, data.effective_from)
-    row = _circumstances_row(person.id, profile, data, principal)
+    row = _circumstances_row(person.id, profile, data, write.principal)
     row.superseded_from = superseded_from
-    session.add(row)
-    # a new version of the person: an UPDATE compare-and-set on the version read (412 if stale)
-    person.updated_at = func.now()
-    await session.flush()
+    await write.add(row, conflict=exists)
     await session.refresh(person)
-    await _audit(
-        session,
-        principal,
-        "create",
-        "circumstances",
-        person.id,
-        person.jurisdiction,
+    await write.record(
+        action="create",
+        entity="circumstances",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
         after=_circumstances_json(row),
     )
     return row
