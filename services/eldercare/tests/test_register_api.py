@@ -242,3 +242,23 @@ async def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_b
         assert_problem(await client.post(path, json={**change, "dibao": False}, headers=headers), 422)
         versions = (await client.get(path)).json()
         assert [v["effective_from"] for v in versions["items"]] == ["2020-01-01", "2022-05-01"]
+        change_name = {"name": "张桂芝"}
+        assert_problem(await client.patch(f"{BASE}/persons/{person_id}", json=change_name), 428)
+        stale = {"If-Match": first.headers["ETag"]}
+        assert_problem(
+            await client.patch(f"{BASE}/persons/{person_id}", json=change_name, headers=stale), 412
+        )
+        renamed = await client.patch(
+            f"{BASE}/persons/{person_id}", json=change_name, headers={"If-Match": added.headers["ETag"]}
+        )
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.headers["ETag"] not in (first.headers["ETag"], added.headers["ETag"])
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        audit = await client.get(f"{BASE}/audit-log", params={"entity_id": person_id, "limit": 200})
+        # a replay is the first answer again, not a second write: one audit row per change
+        assert sorted((row["entity"], row["action"]) for row in audit.json()["items"]) == [
+            ("circumstances", "create"),
+            ("person", "create"),
+            ("person", "update"),
+        ]
+        assert number not in audit.text
