@@ -119,6 +119,7 @@ class WriteContext:
     method: str = "POST"
     path: str = ""
     request_hash: str = ""
+    claimed: bool = False
 
     @classmethod
     def for_job(
@@ -156,6 +157,7 @@ class WriteContext:
             .returning(table.c.key)
         )
         if (await self.session.execute(claim)).first() is not None:
+            self.claimed = True
             return None
         row = (
             await self.session.execute(
@@ -193,14 +195,36 @@ class WriteContext:
         if self.idempotency_key is not None:
             table = self.tables.idempotency_keys
             stored = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
-            await self.session.execute(
-                table.update()
-                .where(
-                    table.c.owner == idempotency_owner(self.principal),
-                    table.c.key == self.idempotency_key,
+            answer = {
+                "status_code": status_code,
+                "response_body": bytes(response.body),
+                "response_headers": stored,
+            }
+            if self.claimed:
+                # the key this request claimed in replay(): its answer, for the retries
+                await self.session.execute(
+                    table.update()
+                    .where(
+                        table.c.owner == idempotency_owner(self.principal),
+                        table.c.key == self.idempotency_key,
+                    )
+                    .values(**answer)
                 )
-                .values(status_code=status_code, response_body=bytes(response.body), response_headers=stored)
-            )
+            else:
+                # a key that no replay() claimed (an operation that does not replay): kept only
+                # when new, so that it never overwrites the answer of the request that used it
+                await self.session.execute(
+                    insert(table)
+                    .values(
+                        owner=idempotency_owner(self.principal),
+                        key=self.idempotency_key,
+                        method=self.method,
+                        path=self.path,
+                        request_hash=self.request_hash,
+                        **answer,
+                    )
+                    .on_conflict_do_nothing()
+                )
         return response
 
     # -- compare-and-set, collisions ------------------------------------------------------

@@ -247,3 +247,23 @@ async def test_an_upload_with_a_key_replays_and_refuses_another_file(
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert_problem(other, 422)
+
+
+async def test_a_key_used_again_on_another_operation_never_overwrites_the_first_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    """A PATCH that carries the Idempotency-Key of an earlier POST (a client reusing its key)
+    must not replace what the POST's retries are answered with."""
+    key = {"Idempotency-Key": "reused-on-patch"}
+    created = await client.post("/ledgers", json={"code": "K1", "note": "first"}, headers=key)
+    assert created.status_code == 201, created.text
+    changed = await client.patch(
+        f"/ledgers/{created.json()['id']}",
+        json={"note": "changed"},
+        headers={**key, "If-Match": created.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    retried = await client.post("/ledgers", json={"code": "K1", "note": "first"}, headers=key)
+    assert retried.status_code == 201
+    assert retried.json() == created.json()
+    assert retried.headers["ETag"] == created.headers["ETag"]
