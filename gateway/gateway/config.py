@@ -55,8 +55,15 @@ class GatewaySettings(ServiceSettings):
     password_hash_concurrency: int = Field(
         default=2, ge=1, le=64, description="At most this many hashes at once (each holds its memory)."
     )
-    refresh_seconds: float = Field(
-        default=30.0, gt=0, description="How often signing keys and client rate limits are re-read."
+    refresh_seconds: float = Field(default=30.0, gt=0, description="How often signing keys are re-read.")
+    revocation_refresh_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=2,
+        description=(
+            "How often token revocations (deactivated accounts and clients, changed grants) and "
+            "client rate limits are re-read from the database."
+        ),
     )
 
     @model_validator(mode="after")

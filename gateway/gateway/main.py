@@ -29,13 +29,14 @@ from gateway.iam import keys
 from gateway.iam.keys import KeyRing
 from gateway.iam.models import ApiClient
 from gateway.iam.passwords import SecretHasher
+from gateway.iam.revocations import load_not_before
 from gateway.iam.router import admin as admin_router
 from gateway.iam.router import router as auth_router
 from gateway.iam.service import ensure_bootstrap_admin
 from gateway.openapi_merge import merge_openapi
 from gateway.proxy.forwarder import Forwarder
 from gateway.proxy.ratelimit import make_rate_limiter
-from shared.auth import TokenVerifier
+from shared.auth import RevocationList, TokenVerifier
 from shared.db import Database, hold_lock
 from shared.middleware import RequestContextMiddleware
 from shared.problems import problem_response
@@ -81,21 +82,40 @@ async def _refresh_forever(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(app.state.settings.refresh_seconds)
         try:
-            await _load_keys_and_limits(app)
+            await _load_keys(app)
         except Exception:
-            logger.warning("refreshing keys and client limits failed", exc_info=True)
+            logger.warning("refreshing the signing keys failed", exc_info=True)
 
 
-async def _load_keys_and_limits(app: FastAPI) -> None:
+async def _refresh_grants_forever(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(app.state.settings.revocation_refresh_seconds)
+        try:
+            await _load_revocations_and_limits(app)
+        except Exception:
+            logger.warning("refreshing token revocations and client limits failed", exc_info=True)
+
+
+async def _load_keys(app: FastAPI) -> None:
     database: Database = app.state.database
     async with database.sessions() as session:
         await app.state.key_ring.load(session)
+
+
+async def _load_revocations_and_limits(app: FastAPI) -> None:
+    """Revocations and client limits, re-read every ``revocation_refresh_seconds``: a
+    deactivation or a changed limit made at any replica bites here within that time."""
+    settings: GatewaySettings = app.state.settings
+    database: Database = app.state.database
+    async with database.sessions() as session:
+        not_before = await load_not_before(session, horizon_seconds=settings.token_ttl_seconds + 60)
         rows = await session.execute(
             select(ApiClient.client_id, ApiClient.rate_limit_per_minute).where(
                 ApiClient.rate_limit_per_minute.is_not(None)
             )
         )
         limits = {f"client:{client_id}": int(limit) for client_id, limit in rows if limit is not None}
+    app.state.revocations.replace(not_before)
     forwarder: Forwarder = app.state.forwarder
     forwarder.client_limits.clear()
     forwarder.client_limits.update(limits)
@@ -121,15 +141,20 @@ async def _startup(app: FastAPI) -> None:
             # Printed once so the operator can sign in; it is not stored anywhere in clear.
             print(f"Created admin '{username}' with generated password: {password}", flush=True)
         await session.commit()
-    await _load_keys_and_limits(app)
+    await _load_keys(app)
+    await _load_revocations_and_limits(app)
     await app.state.forwarder.start()
-    app.state.refresher = asyncio.create_task(_refresh_forever(app))
+    app.state.refreshers = [
+        asyncio.create_task(_refresh_forever(app)),
+        asyncio.create_task(_refresh_grants_forever(app)),
+    ]
 
 
 async def _shutdown(app: FastAPI) -> None:
-    app.state.refresher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await app.state.refresher
+    for refresher in app.state.refreshers:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
     await app.state.forwarder.close()
     await app.state.forwarder.limiter.close()
 
@@ -216,11 +241,13 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
     async def ring_jwks() -> dict[str, Any]:
         return ring.jwks()
 
+    revocations = RevocationList()
     verifier = TokenVerifier(
         ring_jwks,
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         refresh_min_seconds=0,
+        revocations=revocations,
     )
     api = create_service_app(
         settings=settings,
@@ -236,8 +263,9 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
         docs_url=None,
         wrap_request_context=False,
     )
-    forwarder = Forwarder(settings, ring, make_rate_limiter(settings.redis_url))
+    forwarder = Forwarder(settings, ring, make_rate_limiter(settings.redis_url), revocations)
     api.state.key_ring = ring
+    api.state.revocations = revocations
     api.state.secret_hasher = SecretHasher.from_settings(settings)
     api.state.forwarder = forwarder
     app: ASGIApp = Dispatcher(api, forwarder)

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_s
 from sqlalchemy import MetaData
 
 from shared.audit_router import audit_router
-from shared.auth import TokenVerifier, http_jwks_fetcher
+from shared.auth import RevocationList, TokenVerifier, http_jwks_fetcher, revocations_url
 from shared.db import Database
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
@@ -188,6 +188,10 @@ def create_service_app(
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         refresh_min_seconds=settings.jwks_refresh_min_seconds,
+        revocations=RevocationList(
+            http_jwks_fetcher(revocations_url(settings.jwks_url)),
+            max_age_seconds=settings.revocation_max_age_seconds,
+        ),
     )
     install_problem_handlers(app)
     if include_health:

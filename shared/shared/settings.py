@@ -159,6 +159,15 @@ class ServiceSettings(BaseSettings):
     jwks_refresh_min_seconds: float = Field(
         default=1.0, description="Least time between two JWKS fetches caused by unknown kids."
     )
+    revocation_max_age_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=2,
+        description=(
+            "Oldest the gateway's token revocation list may be when a token is checked; fetched "
+            "again (in the background at half this age) from the gateway beside jwks_url."
+        ),
+    )
     log_level: str = "INFO"
     log_json: bool = True
     jobs: JobSettings = Field(default_factory=JobSettings)

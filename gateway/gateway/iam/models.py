@@ -19,6 +19,8 @@ class Grants:
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     jurisdictions: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
     units: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    # tokens issued before this instant are refused (deactivation, changed grants, new password)
+    tokens_not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Account(Grants, Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -20,22 +21,45 @@ from gateway.iam.schemas import (
     ClientRead,
     ClientUpdate,
     ClientWithSecret,
+    RevocationsRead,
     SigningKeyRead,
     TokenResponse,
 )
 from gateway.iam.scopes import IAM_ADMIN
 from gateway.iam.tokens import issue_token
-from shared.auth import Principal, require_scope
+from shared.auth import BEARER_CHALLENGE, Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
-from shared.errors import ProblemError, Unauthorized
+from shared.errors import Forbidden, ProblemError, Unauthorized
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(prefix="/auth/admin", tags=["admin"], responses=problem_responses(401, 403))
-AdminDep = Annotated[Principal, Depends(require_scope(IAM_ADMIN))]
+
+
+async def current_admin(
+    principal: Annotated[Principal, Depends(require_scope(IAM_ADMIN))], session: SessionDep
+) -> Principal:
+    """The administrator as it is now in the database, not as its token says: every admin
+    operation re-reads the account (or client), so a deactivated administrator or one whose
+    grants were narrowed acts no more with the token it still holds."""
+    holder = await service.current_grants(session, subject=principal.subject)
+    if holder is None or not holder.active:
+        raise Unauthorized("This account is no longer active.", headers=dict(BEARER_CHALLENGE))
+    if IAM_ADMIN not in holder.scopes:
+        raise Forbidden(f"This operation needs the scope {IAM_ADMIN}.")
+    return dataclasses.replace(
+        principal,
+        roles=frozenset(holder.roles),
+        scopes=frozenset(holder.scopes),
+        jurisdictions=tuple(holder.jurisdictions),
+        units=tuple(holder.units),
+    )
+
+
+AdminDep = Annotated[Principal, Depends(current_admin)]
 
 
 class InvalidGrant(ProblemError):
@@ -55,6 +79,11 @@ def secret_hasher(request: Request) -> SecretHasher:
 
 
 HasherDep = Annotated[SecretHasher, Depends(secret_hasher)]
+
+
+def bootstrap_username(request: Request) -> str:
+    name: str = request.app.state.settings.bootstrap_admin_username or "admin"
+    return name
 
 
 @router.post(
@@ -118,6 +147,7 @@ async def token(
         units=list(holder.units),
         client_id=holder_client,
         name=name,
+        not_before=int(holder.tokens_not_before.timestamp()) if holder.tokens_not_before else None,
     )
     return TokenResponse(
         access_token=access_token,
@@ -129,6 +159,21 @@ async def token(
 @router.get("/.well-known/jwks.json", summary="The public keys that verify platform tokens")
 async def jwks(request: Request) -> dict[str, Any]:
     return key_ring(request).jwks()
+
+
+@router.get(
+    "/auth/revocations",
+    response_model=RevocationsRead,
+    summary="Token revocations: per subject digest, the instant before which its tokens are refused",
+    description=(
+        "Services poll this (at least every 2 s) and refuse a token whose `iat` is earlier than "
+        "its subject's instant. Subjects appear as the first 32 hex digits of the SHA-256 of "
+        "the token's `sub`; only revocations younger than a token's lifetime are listed."
+    ),
+)
+async def revocations(request: Request, response: Response) -> RevocationsRead:
+    response.headers["Cache-Control"] = "no-store"
+    return RevocationsRead(not_before=request.app.state.revocations.snapshot())
 
 
 @admin.post(
@@ -179,6 +224,7 @@ async def read_account(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def update_account(
+    request: Request,
     username: str,
     data: AccountUpdate,
     response: Response,
@@ -190,7 +236,12 @@ async def update_account(
     account = await service.get_account(session, username=username, for_update=True)
     require_if_match(if_match, account.username, account.version)
     account = await service.update_account(
-        session, hasher=hasher, account=account, data=data, actor=principal
+        session,
+        hasher=hasher,
+        account=account,
+        data=data,
+        actor=principal,
+        bootstrap_username=bootstrap_username(request),
     )
     set_etag(response, account.username, account.version)
     return AccountRead.model_validate(account)
@@ -244,6 +295,7 @@ async def read_client(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def update_client(
+    request: Request,
     client_id: str,
     data: ClientUpdate,
     response: Response,
@@ -255,7 +307,12 @@ async def update_client(
     client = await service.get_client(session, client_id=client_id, for_update=True)
     require_if_match(if_match, client.client_id, client.version)
     client, secret = await service.update_client(
-        session, hasher=hasher, client=client, data=data, actor=principal
+        session,
+        hasher=hasher,
+        client=client,
+        data=data,
+        actor=principal,
+        bootstrap_username=bootstrap_username(request),
     )
     set_etag(response, client.client_id, client.version)
     read = ClientRead.model_validate(client)

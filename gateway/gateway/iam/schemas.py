@@ -58,6 +58,12 @@ class TokenResponse(ResponseModel):
     scope: str
 
 
+class RevocationsRead(ResponseModel):
+    not_before: dict[str, float] = Field(
+        description="Digest of a subject → epoch seconds; its tokens issued earlier are refused."
+    )
+
+
 class GrantsIn(RequestModel):
     roles: RoleList = []
     scopes: ScopeList = []

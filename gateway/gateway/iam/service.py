@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,14 +15,15 @@ from gateway.db import audit_log
 from gateway.iam.models import Account, ApiClient
 from gateway.iam.passwords import SecretHasher, generate_secret
 from gateway.iam.schemas import AccountCreate, AccountUpdate, ClientCreate, ClientUpdate
-from gateway.iam.scopes import KNOWN_SCOPES
+from gateway.iam.scopes import IAM_ADMIN, KNOWN_SCOPES
 from shared.audit import record_audit
 from shared.auth import ALL_JURISDICTIONS, Principal
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.pagination import PageParams
 
 logger = logging.getLogger(__name__)
 ADMIN_ROLE = "admin"
+GRANT_FIELDS = ("roles", "scopes", "jurisdictions", "units")
 
 
 def _grants(row: Account | ApiClient) -> dict[str, Any]:
@@ -30,6 +34,69 @@ def _grants(row: Account | ApiClient) -> dict[str, Any]:
         "units": list(row.units),
         "active": row.active,
     }
+
+
+def is_platform_wide_admin(principal: Principal) -> bool:
+    """An administrator of every jurisdiction (``iam:admin`` with ``*``)."""
+    return principal.has_scope(IAM_ADMIN) and principal.sees_everything
+
+
+def _holds_platform_wide_admin(row: Account | ApiClient) -> bool:
+    return IAM_ADMIN in row.scopes and ALL_JURISDICTIONS in row.jurisdictions
+
+
+def ensure_may_grant(
+    actor: Principal,
+    *,
+    roles: list[str],
+    scopes: list[str],
+    jurisdictions: list[str],
+    what: str,
+) -> None:
+    """An administrator grants only what lies inside its own grants: its scopes, its roles
+    (a platform-wide administrator any role) and jurisdictions in its own subtrees (``*``
+    only when it holds ``*``). 403 naming what exceeds them."""
+    beyond: list[str] = []
+    if extra := sorted(set(scopes) - actor.scopes):
+        beyond.append(f"scopes {', '.join(extra)}")
+    if not is_platform_wide_admin(actor) and (extra := sorted(set(roles) - actor.roles)):
+        beyond.append(f"roles {', '.join(extra)}")
+    outside = sorted(
+        code
+        for code in set(jurisdictions)
+        if not (actor.sees_everything if code == ALL_JURISDICTIONS else actor.can_access(code))
+    )
+    if outside:
+        beyond.append(f"jurisdictions {', '.join(outside)}")
+    if beyond:
+        raise Forbidden(f"{what} goes beyond your own grants ({'; '.join(beyond)}).")
+
+
+def ensure_may_manage(actor: Principal, row: Account | ApiClient, *, bootstrap_username: str) -> None:
+    """Only a platform-wide administrator changes another platform-wide administrator or the
+    bootstrap administrator; any other administrator changes only holders whose grants lie
+    inside its own (a county administrator cannot reset the password of a city's)."""
+    if is_platform_wide_admin(actor):
+        return
+    if isinstance(row, Account) and row.username == bootstrap_username:
+        raise Forbidden("Only a platform-wide administrator may change the bootstrap administrator.")
+    if _holds_platform_wide_admin(row):
+        raise Forbidden("Only a platform-wide administrator may change a platform-wide administrator.")
+    name = row.username if isinstance(row, Account) else row.client_id
+    ensure_may_grant(
+        actor,
+        roles=list(row.roles),
+        scopes=list(row.scopes),
+        jurisdictions=list(row.jurisdictions),
+        what=f"Changing {name}, whose grants",
+    )
+
+
+async def current_grants(session: AsyncSession, *, subject: str) -> Account | ApiClient | None:
+    """The account or client a token's subject names, as it is now in the database."""
+    if subject.startswith("client:"):
+        return await session.get(ApiClient, subject.removeprefix("client:"))
+    return await session.scalar(select(Account).where(Account.username == subject))
 
 
 async def authenticate_account(
@@ -59,6 +126,14 @@ async def authenticate_client(
 async def create_account(
     session: AsyncSession, *, hasher: SecretHasher, data: AccountCreate, actor: Principal | None
 ) -> Account:
+    if actor is not None:
+        ensure_may_grant(
+            actor,
+            roles=data.roles,
+            scopes=data.scopes,
+            jurisdictions=data.jurisdictions,
+            what=f"The account {data.username}",
+        )
     if await session.scalar(select(Account.id).where(Account.username == data.username)) is not None:
         raise Conflict(f"An account named {data.username} already exists.")
     account = Account(
@@ -105,11 +180,51 @@ async def list_accounts(session: AsyncSession, *, page: PageParams) -> tuple[lis
     return list(rows), total
 
 
+def _ensure_update_within(
+    actor: Principal, row: Account | ApiClient, changes: dict[str, Any], *, bootstrap_username: str, what: str
+) -> None:
+    ensure_may_manage(actor, row, bootstrap_username=bootstrap_username)
+    ensure_may_grant(
+        actor,
+        roles=changes.get("roles") or [],
+        scopes=changes.get("scopes") or [],
+        jurisdictions=changes.get("jurisdictions") or [],
+        what=what,
+    )
+
+
+def tokens_revoked_now() -> dt.datetime:
+    """The instant from which a holder's earlier tokens are refused: the next whole second,
+    so that a token issued in this second (``iat`` has whole seconds) is refused too."""
+    return dt.datetime.fromtimestamp(math.floor(time.time()) + 1, dt.UTC)
+
+
+def _revokes_tokens(changes: dict[str, Any], row: Account | ApiClient) -> bool:
+    """Deactivation and any change of grants end the tokens issued before it."""
+    if changes.get("active") is False:
+        return True
+    return any(
+        field in changes and changes[field] is not None and list(changes[field]) != list(getattr(row, field))
+        for field in GRANT_FIELDS
+    )
+
+
 async def update_account(
-    session: AsyncSession, *, hasher: SecretHasher, account: Account, data: AccountUpdate, actor: Principal
+    session: AsyncSession,
+    *,
+    hasher: SecretHasher,
+    account: Account,
+    data: AccountUpdate,
+    actor: Principal,
+    bootstrap_username: str,
 ) -> Account:
     before = {"display_name": account.display_name, **_grants(account)}
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
+    _ensure_update_within(
+        actor, account, changes, bootstrap_username=bootstrap_username, what=f"The account {account.username}"
+    )
+    if _revokes_tokens(changes, account) or data.password is not None:
+        account.tokens_not_before = tokens_revoked_now()
     for field, value in changes.items():
         if value is not None:
             setattr(account, field, value)
@@ -138,6 +253,14 @@ async def update_account(
 async def create_client(
     session: AsyncSession, *, hasher: SecretHasher, data: ClientCreate, actor: Principal | None
 ) -> tuple[ApiClient, str]:
+    if actor is not None:
+        ensure_may_grant(
+            actor,
+            roles=data.roles,
+            scopes=data.scopes,
+            jurisdictions=data.jurisdictions,
+            what=f"The client {data.client_id}",
+        )
     if await session.get(ApiClient, data.client_id) is not None:
         raise Conflict(f"A client with id {data.client_id} already exists.")
     secret = generate_secret()
@@ -185,14 +308,26 @@ async def list_clients(session: AsyncSession, *, page: PageParams) -> tuple[list
 
 
 async def update_client(
-    session: AsyncSession, *, hasher: SecretHasher, client: ApiClient, data: ClientUpdate, actor: Principal
+    session: AsyncSession,
+    *,
+    hasher: SecretHasher,
+    client: ApiClient,
+    data: ClientUpdate,
+    actor: Principal,
+    bootstrap_username: str,
 ) -> tuple[ApiClient, str | None]:
     before = {
         "name": client.name,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         **_grants(client),
     }
-    for field, value in data.model_dump(exclude_unset=True, exclude={"rotate_secret"}).items():
+    changes = data.model_dump(exclude_unset=True, exclude={"rotate_secret"})
+    _ensure_update_within(
+        actor, client, changes, bootstrap_username=bootstrap_username, what=f"The client {client.client_id}"
+    )
+    if _revokes_tokens(changes, client) or data.rotate_secret:
+        client.tokens_not_before = tokens_revoked_now()
+    for field, value in changes.items():
         if value is not None or field == "rate_limit_per_minute":
             setattr(client, field, value)
     secret = None

@@ -31,10 +31,14 @@ def issue_token(
     units: list[str],
     client_id: str | None,
     name: str | None,
+    not_before: int | None = None,
 ) -> str:
+    """A signed token. ``not_before``: the holder's revocation instant (epoch seconds); the
+    token's ``iat`` is never earlier, so a token issued right after a revocation in the same
+    second is not taken for one of the revoked."""
     if ring.active is None:
         raise SigningUnavailable("No signing key is active; an operator must create one.")
-    now = int(time.time())
+    now = max(int(time.time()), not_before or 0)
     claims: dict[str, Any] = {
         "iss": issuer,
         "aud": audience,

@@ -24,6 +24,7 @@ from yarl import URL
 from gateway.config import GatewaySettings
 from gateway.iam.keys import KeyRing
 from gateway.proxy.ratelimit import RateLimiter
+from shared.auth import REVOKED, RevocationList
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,14 @@ class BodyTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class TokenIdentity:
+    identity: str  # the rate-limit key: client:ID or sub:NAME
+    subject: str
+    issued_at: float
+    expires: float  # event-loop time
+
+
 class _TokenIdentities:
     """Verified token → rate-limit identity (and its own limit), cached per token."""
 
@@ -69,14 +78,12 @@ class _TokenIdentities:
         self.ring = ring
         self.settings = settings
         self.client_limits = client_limits
-        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._cache: OrderedDict[str, TokenIdentity] = OrderedDict()
 
-    def identify(self, token: str) -> str | None:
+    def identify(self, token: str) -> TokenIdentity | None:
         hit = self._cache.get(token)
-        if hit is not None:
-            identity, expires = hit
-            if expires > asyncio.get_running_loop().time():
-                return identity
+        if hit is not None and hit.expires > asyncio.get_running_loop().time():
+            return hit
         try:
             header = jwt.get_unverified_header(token)
             key = next((k for k in self.ring.published if k.get("kid") == header.get("kid")), None)
@@ -91,17 +98,25 @@ class _TokenIdentities:
             )
         except jwt.PyJWTError:
             return None
-        identity = f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}"
         ttl = max(0.0, float(claims["exp"]) - time.time())
-        self._cache[token] = (identity, asyncio.get_running_loop().time() + ttl)
+        identity = TokenIdentity(
+            identity=f"client:{claims['client_id']}" if claims.get("client_id") else f"sub:{claims['sub']}",
+            subject=str(claims["sub"]),
+            issued_at=float(claims["iat"]),
+            expires=asyncio.get_running_loop().time() + ttl,
+        )
+        self._cache[token] = identity
         if len(self._cache) > 10_000:
             self._cache.popitem(last=False)
         return identity
 
 
 class Forwarder:
-    def __init__(self, settings: GatewaySettings, ring: KeyRing, limiter: RateLimiter) -> None:
+    def __init__(
+        self, settings: GatewaySettings, ring: KeyRing, limiter: RateLimiter, revocations: RevocationList
+    ) -> None:
         self.settings = settings
+        self.revocations = revocations
         self.upstreams = dict(settings.service_urls().items())
         self.routes = {name: ProxyRoute(f"/api/{name}") for name in self.upstreams}
         self.limiter = limiter
@@ -141,7 +156,17 @@ class Forwarder:
             return
         scope["route"] = self.routes[service]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        identity, limit = self._identity(scope, headers)
+        token = self._token(headers)
+        if token is not None and self.revocations.revoked(token.subject, token.issued_at):
+            await _problem(
+                send,
+                scope,
+                401,
+                REVOKED,
+                headers=[(b"www-authenticate", b'Bearer realm="civic-platform"')],
+            )
+            return
+        identity, limit = self._identity(scope, token)
         verdict = await self.limiter.hit(identity, limit)
         if not verdict.allowed:
             await _problem(
@@ -162,13 +187,16 @@ class Forwarder:
                 return
         await self._forward(scope, receive, send, upstream, headers, content_length)
 
-    def _identity(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> tuple[str, int]:
+    def _token(self, headers: list[tuple[bytes, bytes]]) -> TokenIdentity | None:
         authorization = _header(headers, b"authorization")
         if authorization and authorization[:7].lower() == b"bearer ":
-            identity = self.identities.identify(authorization[7:].decode("latin-1").strip())
-            if identity is not None:
-                limit = self.client_limits.get(identity, self.settings.rate_limit_per_minute)
-                return identity, limit
+            return self.identities.identify(authorization[7:].decode("latin-1").strip())
+        return None
+
+    def _identity(self, scope: Scope, token: TokenIdentity | None) -> tuple[str, int]:
+        if token is not None:
+            limit = self.client_limits.get(token.identity, self.settings.rate_limit_per_minute)
+            return token.identity, limit
         client = scope.get("client") or ("unknown", 0)
         return f"ip:{client[0]}", self.settings.anonymous_rate_limit_per_minute
 
