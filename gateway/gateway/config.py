@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, model_validator
+import ipaddress
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -55,6 +57,37 @@ class GatewaySettings(ServiceSettings):
     password_hash_concurrency: int = Field(
         default=2, ge=1, le=64, description="At most this many hashes at once (each holds its memory)."
     )
+    password_hash_queue_limit: int = Field(
+        default=32,
+        ge=1,
+        le=10_000,
+        description=(
+            "Sign-ins waiting for a hashing slot at most; beyond, 503 with Retry-After at once "
+            "(a flood from many addresses cannot make every sign-in wait)."
+        ),
+    )
+    signin_failures_per_address: int = Field(
+        default=10, ge=1, description="Sign-in attempts of one name from one address before lock-outs begin."
+    )
+    signin_failures_per_name: int = Field(
+        default=30,
+        ge=1,
+        description="Sign-in attempts of one name from all addresses together before lock-outs begin.",
+    )
+    signin_lockout_base_seconds: float = Field(
+        default=1.0, gt=0, description="First lock-out; each further attempt doubles it (429, Retry-After)."
+    )
+    signin_lockout_max_seconds: float = Field(default=900.0, gt=0, description="Longest lock-out.")
+    signin_window_seconds: float = Field(
+        default=900.0, gt=0, description="Attempts are forgotten this long after the last one."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (CIDR) of proxies in front of the gateway whose X-Forwarded-For "
+            "is believed; empty: the peer address is the client's."
+        ),
+    )
     refresh_seconds: float = Field(default=30.0, gt=0, description="How often signing keys are re-read.")
     revocation_refresh_seconds: float = Field(
         default=1.0,
@@ -74,6 +107,17 @@ class GatewaySettings(ServiceSettings):
                 "through Redis; set REDIS_URL (or GATEWAY_REDIS_URL)"
             )
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names a bad entry
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICE_NAMES}

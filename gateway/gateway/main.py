@@ -33,6 +33,7 @@ from gateway.iam.revocations import load_not_before
 from gateway.iam.router import admin as admin_router
 from gateway.iam.router import router as auth_router
 from gateway.iam.service import ensure_bootstrap_admin
+from gateway.iam.throttle import SignInThrottle
 from gateway.openapi_merge import merge_openapi
 from gateway.proxy.forwarder import Forwarder
 from gateway.proxy.ratelimit import make_rate_limiter
@@ -157,6 +158,7 @@ async def _shutdown(app: FastAPI) -> None:
             await refresher
     await app.state.forwarder.close()
     await app.state.forwarder.limiter.close()
+    await app.state.signin_throttle.close()
 
 
 def _own_router(settings: GatewaySettings) -> APIRouter:
@@ -267,6 +269,7 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
     api.state.key_ring = ring
     api.state.revocations = revocations
     api.state.secret_hasher = SecretHasher.from_settings(settings)
+    api.state.signin_throttle = SignInThrottle.from_settings(settings)
     api.state.forwarder = forwarder
     app: ASGIApp = Dispatcher(api, forwarder)
     app = BodyLimit(app, settings.max_body_bytes)

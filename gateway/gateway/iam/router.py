@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import dataclasses
 import datetime as dt
+import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.iam import keys, service
 from gateway.iam.keys import KeyRing
@@ -26,6 +33,7 @@ from gateway.iam.schemas import (
     TokenResponse,
 )
 from gateway.iam.scopes import IAM_ADMIN
+from gateway.iam.throttle import SignInThrottle, client_address
 from gateway.iam.tokens import issue_token
 from shared.auth import BEARER_CHALLENGE, Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
@@ -35,6 +43,7 @@ from shared.idempotency import IdempotencyDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])
 admin = APIRouter(prefix="/auth/admin", tags=["admin"], responses=problem_responses(401, 403))
 
@@ -86,14 +95,53 @@ def bootstrap_username(request: Request) -> str:
     return name
 
 
+class TooManyAttempts(ProblemError):
+    status = 429
+    title = "Too many requests"
+    type_suffix = "too-many-signin-attempts"
+
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``client_secret_basic`` (RFC 6749 §2.3.1): id and secret, each form-urlencoded, in
+    HTTP Basic. None without a Basic header; 401 for a malformed one."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _client_refused("The Basic credentials are not valid base64 of id:secret.", basic=True) from exc
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise _client_refused("The Basic credentials are not valid base64 of id:secret.", basic=True)
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _client_refused(detail: str, *, basic: bool) -> Unauthorized:
+    headers = dict(NO_STORE)
+    if basic:
+        headers["WWW-Authenticate"] = 'Basic realm="civic-platform"'
+    return Unauthorized(detail, headers=headers, extra={"error": "invalid_client"})
+
+
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
     summary="Issue an access token (OAuth2 password or client-credentials grant)",
-    responses=problem_responses(400, 401, 422, 429),
+    description=(
+        "Clients authenticate with `client_id` and `client_secret` in the form or with HTTP Basic "
+        "(`client_secret_basic`, RFC 6749 §2.3.1), not both. Attempts are counted per name and "
+        "client address: beyond the configured number, 429 with an exponentially growing "
+        "`Retry-After` (the same for unknown and known names). Answers are `Cache-Control: no-store`."
+    ),
+    responses=problem_responses(400, 401, 422, 429, 503),
 )
 async def token(
     request: Request,
+    response: Response,
     session: SessionDep,
     hasher: HasherDep,
     grant_type: Annotated[Literal["password", "client_credentials"], Form()],
@@ -103,7 +151,31 @@ async def token(
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
     scope: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> TokenResponse:
+    response.headers.update(NO_STORE)
+    try:
+        return await _issue(
+            request, session, hasher, grant_type, username, password, client_id, client_secret, scope
+        )
+    except ProblemError as exc:
+        for name, value in NO_STORE.items():
+            exc.headers.setdefault(name, value)
+        raise
+
+
+async def _issue(
+    request: Request,
+    session: AsyncSession,
+    hasher: SecretHasher,
+    grant_type: str,
+    username: str | None,
+    password: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    scope: str | None,
+) -> TokenResponse:
     settings = request.app.state.settings
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    address = client_address(request.scope, settings.trusted_networks)
     holder: Any
     if grant_type == "password":
         if not username or not password:
@@ -111,24 +183,41 @@ async def token(
                 "The password grant needs username and password.",
                 extra={"error": "invalid_request"},
             )
-        holder = await service.authenticate_account(
-            session, hasher=hasher, username=username, password=password
-        )
+        name = username
+        await _admit(throttle, name, address)
+        async with _counted(throttle, name, address):
+            holder = await service.authenticate_account(
+                session, hasher=hasher, username=username, password=password
+            )
         if holder is None:
+            _log_refused(grant_type, name, address)
             raise InvalidGrant("Unknown user name or wrong password.", extra={"error": "invalid_grant"})
-        subject, name, holder_client = holder.username, holder.display_name, None
+        subject, display, holder_client = holder.username, holder.display_name, None
     else:
+        basic = basic_credentials(request)
+        if basic is not None and (client_id or client_secret):
+            raise InvalidGrant(
+                "Authenticate the client one way: HTTP Basic or the form fields, not both.",
+                extra={"error": "invalid_request"},
+            )
+        if basic is not None:
+            client_id, client_secret = basic
         if not client_id or not client_secret:
             raise InvalidGrant(
                 "The client-credentials grant needs client_id and client_secret.",
                 extra={"error": "invalid_request"},
             )
-        holder = await service.authenticate_client(
-            session, hasher=hasher, client_id=client_id, secret=client_secret
-        )
+        name = f"client:{client_id}"
+        await _admit(throttle, name, address)
+        async with _counted(throttle, name, address):
+            holder = await service.authenticate_client(
+                session, hasher=hasher, client_id=client_id, secret=client_secret
+            )
         if holder is None:
-            raise Unauthorized("Unknown client or wrong secret.", extra={"error": "invalid_client"})
-        subject, name, holder_client = f"client:{holder.client_id}", holder.name, holder.client_id
+            _log_refused(grant_type, name, address)
+            raise _client_refused("Unknown client or wrong secret.", basic=basic is not None)
+        subject, display, holder_client = f"client:{holder.client_id}", holder.name, holder.client_id
+    await throttle.succeeded(name, address)
     granted = list(holder.scopes)
     if scope:
         asked = scope.split()
@@ -146,13 +235,43 @@ async def token(
         jurisdictions=list(holder.jurisdictions),
         units=list(holder.units),
         client_id=holder_client,
-        name=name,
+        name=display,
         not_before=int(holder.tokens_not_before.timestamp()) if holder.tokens_not_before else None,
     )
     return TokenResponse(
         access_token=access_token,
         expires_in=settings.token_ttl_seconds,
         scope=" ".join(sorted(granted)),
+    )
+
+
+async def _admit(throttle: SignInThrottle, name: str, address: str) -> None:
+    wait = await throttle.attempt(name, address)
+    if wait > 0:
+        logger.warning(
+            "sign-in throttled", extra={"username": name, "client_ip": address, "retry_after": wait}
+        )
+        raise TooManyAttempts(
+            f"Too many sign-in attempts; retry after {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+            extra={"error": "invalid_request"},
+        )
+
+
+@contextlib.asynccontextmanager
+async def _counted(throttle: SignInThrottle, name: str, address: str) -> AsyncIterator[None]:
+    """An attempt that could not be checked (hashing busy, database down) is not held against the name."""
+    try:
+        yield
+    except Exception:
+        await throttle.abandoned(name, address)
+        raise
+
+
+def _log_refused(grant_type: str, name: str, address: str) -> None:
+    # never the password or secret
+    logger.warning(
+        "sign-in refused", extra={"username": name, "client_ip": address, "grant_type": grant_type}
     )
 
 

@@ -23,6 +23,7 @@ from yarl import URL
 
 from gateway.config import GatewaySettings
 from gateway.iam.keys import KeyRing
+from gateway.iam.throttle import client_address
 from gateway.proxy.ratelimit import RateLimiter
 from shared.auth import REVOKED, RevocationList
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
@@ -117,6 +118,7 @@ class Forwarder:
     ) -> None:
         self.settings = settings
         self.revocations = revocations
+        self.trusted = settings.trusted_networks
         self.upstreams = dict(settings.service_urls().items())
         self.routes = {name: ProxyRoute(f"/api/{name}") for name in self.upstreams}
         self.limiter = limiter
@@ -197,8 +199,7 @@ class Forwarder:
         if token is not None:
             limit = self.client_limits.get(token.identity, self.settings.rate_limit_per_minute)
             return token.identity, limit
-        client = scope.get("client") or ("unknown", 0)
-        return f"ip:{client[0]}", self.settings.anonymous_rate_limit_per_minute
+        return f"ip:{client_address(scope, self.trusted)}", self.settings.anonymous_rate_limit_per_minute
 
     def _too_large(self) -> str:
         return f"The request body is larger than {self.settings.max_body_bytes} bytes."
