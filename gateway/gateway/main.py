@@ -285,7 +285,14 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
                 "If-Match",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+            expose_headers=[
+                "ETag",
+                "X-Request-ID",
+                "Retry-After",
+                "Location",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
         )
     return RequestContextMiddleware(app, service="gateway", log_requests=True), api
 

@@ -24,7 +24,7 @@ from yarl import URL
 from gateway.config import GatewaySettings
 from gateway.iam.keys import KeyRing
 from gateway.iam.throttle import client_address
-from gateway.proxy.ratelimit import RateLimiter
+from gateway.proxy.ratelimit import WINDOW_SECONDS, RateLimiter, Verdict
 from shared.auth import REVOKED, RevocationList
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 
@@ -170,24 +170,25 @@ class Forwarder:
             return
         identity, limit = self._identity(scope, token)
         verdict = await self.limiter.hit(identity, limit)
+        limit_headers = rate_limit_headers(limit, verdict)
         if not verdict.allowed:
             await _problem(
                 send,
                 scope,
                 429,
                 "Too many requests; slow down and retry later.",
-                headers=[(b"retry-after", str(verdict.retry_after).encode())],
+                headers=[(b"retry-after", str(verdict.retry_after).encode()), *limit_headers],
             )
             return
         content_length = _header(headers, b"content-length")
         if content_length is not None:
             if not content_length.isdigit():
-                await _problem(send, scope, 400, "Content-Length is not a number.")
+                await _problem(send, scope, 400, "Content-Length is not a number.", headers=limit_headers)
                 return
             if int(content_length) > self.settings.max_body_bytes:
-                await _problem(send, scope, 413, self._too_large())
+                await _problem(send, scope, 413, self._too_large(), headers=limit_headers)
                 return
-        await self._forward(scope, receive, send, upstream, headers, content_length)
+        await self._forward(scope, receive, send, upstream, headers, content_length, limit_headers)
 
     def _token(self, headers: list[tuple[bytes, bytes]]) -> TokenIdentity | None:
         authorization = _header(headers, b"authorization")
@@ -212,6 +213,7 @@ class Forwarder:
         upstream: str,
         headers: list[tuple[bytes, bytes]],
         content_length: bytes | None,
+        limit_headers: list[tuple[bytes, bytes]],
     ) -> None:
         assert self.session is not None
         request_id = scope.get("state", {}).get("request_id", "")
@@ -239,6 +241,7 @@ class Forwarder:
                     if name.lower() not in RESPONSE_DROP
                 ]
                 response_headers.append((b"x-request-id", request_id.encode()))
+                response_headers.extend(limit_headers)
                 length = upstream_response.headers.get("Content-Length")
                 if length is not None:
                     response_headers.append((b"content-length", length.encode()))
@@ -259,17 +262,23 @@ class Forwarder:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except BodyTooLarge:
             if not started:
-                await _problem(send, scope, 413, self._too_large())
+                await _problem(send, scope, 413, self._too_large(), headers=limit_headers)
         except (aiohttp.ServerTimeoutError, TimeoutError):
             if not started:
-                await _problem(send, scope, 504, "The service did not answer in time.")
+                await _problem(send, scope, 504, "The service did not answer in time.", headers=limit_headers)
         except aiohttp.ClientConnectorError:
             if not started:
-                await _problem(send, scope, 503, "The service is not reachable; try again shortly.")
+                await _problem(
+                    send,
+                    scope,
+                    503,
+                    "The service is not reachable; try again shortly.",
+                    headers=limit_headers,
+                )
         except aiohttp.ClientError as exc:
             logger.warning("upstream failure", extra={"error": type(exc).__name__})
             if not started:
-                await _problem(send, scope, 502, "The service broke off its answer.")
+                await _problem(send, scope, 502, "The service broke off its answer.", headers=limit_headers)
 
     async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
         received = 0
@@ -285,6 +294,15 @@ class Forwarder:
                 yield chunk
             if not message.get("more_body", False):
                 return
+
+
+def rate_limit_headers(limit: int, verdict: Verdict) -> list[tuple[bytes, bytes]]:
+    """``RateLimit-Policy`` and ``RateLimit`` (IETF httpapi ratelimit-headers draft): the
+    per-minute quota and what is left of it, with the seconds until the window resets."""
+    return [
+        (b"ratelimit-policy", f'"per-minute";q={limit};w={WINDOW_SECONDS}'.encode()),
+        (b"ratelimit", f'"per-minute";r={verdict.remaining};t={verdict.retry_after}'.encode()),
+    ]
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

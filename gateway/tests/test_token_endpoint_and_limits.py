@@ -8,6 +8,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from gateway.config import GatewaySettings
 from gateway.iam.throttle import Limit, MemoryAttempts, RedisAttempts, SignInThrottle
 from gateway.main import build_gateway
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME
+from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "a-long-test-password"
@@ -306,3 +307,56 @@ async def test_redis_attempts_are_shared_between_replicas(migrated_database: str
     finally:
         await first.close()
         await second.close()
+
+
+async def test_rate_limit_headers_and_a_changed_limit_bites_within_seconds(migrated_database: str) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async with gateway(migrated_database, welfare_url=nowhere) as app, client(app, "127.0.0.1") as http:
+        admin = {
+            "Authorization": f"Bearer {(await sign_in(http, ADMIN_USERNAME, ADMIN_PASSWORD)).json()['access_token']}"
+        }
+        client_id = f"metered-{uuid.uuid4().hex[:8]}"
+        created = await http.post(
+            "/auth/admin/clients",
+            headers=admin,
+            json={
+                "client_id": client_id,
+                "name": "Metered",
+                "scopes": ["welfare:read"],
+                "rate_limit_per_minute": 1000,
+            },
+        )
+        assert created.status_code == 201, created.text
+        token = (
+            await http.post(
+                "/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, created.json()["client_secret"]),
+            )
+        ).json()["access_token"]
+        caller = {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + 5
+        while True:  # the gateway reads new clients' limits within seconds
+            first = await http.get("/api/welfare/v1/households", headers=caller)
+            if "q=1000" in first.headers.get("ratelimit-policy", "") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert first.headers["ratelimit-policy"] == '"per-minute";q=1000;w=60'
+        assert first.headers["ratelimit"].startswith('"per-minute";r=')
+        etag = (await http.get(f"/auth/admin/clients/{client_id}", headers=admin)).headers["ETag"]
+        lowered = await http.patch(
+            f"/auth/admin/clients/{client_id}",
+            headers={**admin, "If-Match": etag},
+            json={"rate_limit_per_minute": 2},
+        )
+        assert lowered.status_code == 200, lowered.text
+        deadline = time.monotonic() + 5
+        while True:
+            answer = await http.get("/api/welfare/v1/households", headers=caller)
+            if answer.status_code == 429:
+                break
+            assert time.monotonic() < deadline, answer.headers.get("ratelimit-policy")
+            await asyncio.sleep(0.2)
+        assert answer.headers["ratelimit-policy"] == '"per-minute";q=2;w=60'
+        assert answer.headers["ratelimit"].startswith('"per-minute";r=0;t=')
+        assert int(answer.headers["retry-after"]) >= 1
