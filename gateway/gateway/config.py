@@ -24,7 +24,32 @@ class GatewaySettings(ServiceSettings):
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_pool_size: int = Field(default=256, ge=1)
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body, unless route_body_limits says more.",
+    )
+    route_body_limits: dict[str, int] = Field(
+        default_factory=lambda: {
+            "/api/appraisal/v1/years/*/subjects/*/evidence": 12 * 1024 * 1024,
+            "/api/*/v1/imports*": 64 * 1024 * 1024,
+        },
+        description=(
+            "Largest request body per path pattern (shell-style, * matches any characters), first "
+            "match wins: evidence files and imports are larger than the default."
+        ),
+    )
+    body_grace_seconds: float = Field(
+        default=10.0, gt=0, description="A request body may start this late before the minimum rate applies."
+    )
+    min_body_rate_bytes_per_second: int = Field(
+        default=4096,
+        ge=1,
+        description=(
+            "Slowest accepted request body after the grace time (4 KiB/s: 10 MiB in about 43 min); "
+            "slower bodies get 408 and the service's connection is released."
+        ),
+    )
     rate_limit_per_minute: int = Field(
         default=6000, ge=1, description="Per client, unless the client has its own."
     )

@@ -8,8 +8,10 @@ upstream. Connect errors answer 503, timeouts 504, both as problem+json.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -62,6 +64,20 @@ class ProxyRoute:
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyTooSlow(Exception):
+    pass
+
+
+@dataclass
+class _Body:
+    """The request body as it streams to the service, and why it stopped, if it did (the
+    HTTP client may wrap the reason in one of its own errors)."""
+
+    limit: int
+    too_large: bool = False
+    too_slow: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,10 @@ class Forwarder:
         self.settings = settings
         self.revocations = revocations
         self.trusted = settings.trusted_networks
+        self.route_limits = [
+            (re.compile(fnmatch.translate(pattern)), limit)
+            for pattern, limit in settings.route_body_limits.items()
+        ]
         self.upstreams = dict(settings.service_urls().items())
         self.routes = {name: ProxyRoute(f"/api/{name}") for name in self.upstreams}
         self.limiter = limiter
@@ -181,14 +201,15 @@ class Forwarder:
             )
             return
         content_length = _header(headers, b"content-length")
+        body = _Body(self._body_limit(path))
         if content_length is not None:
             if not content_length.isdigit():
                 await _problem(send, scope, 400, "Content-Length is not a number.", headers=limit_headers)
                 return
-            if int(content_length) > self.settings.max_body_bytes:
-                await _problem(send, scope, 413, self._too_large(), headers=limit_headers)
+            if int(content_length) > body.limit:
+                await _problem(send, scope, 413, _too_large(body), headers=limit_headers)
                 return
-        await self._forward(scope, receive, send, upstream, headers, content_length, limit_headers)
+        await self._forward(scope, receive, send, upstream, headers, content_length, limit_headers, body)
 
     def _token(self, headers: list[tuple[bytes, bytes]]) -> TokenIdentity | None:
         authorization = _header(headers, b"authorization")
@@ -202,8 +223,13 @@ class Forwarder:
             return token.identity, limit
         return f"ip:{client_address(scope, self.trusted)}", self.settings.anonymous_rate_limit_per_minute
 
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.settings.max_body_bytes} bytes."
+    def _body_limit(self, path: str) -> int:
+        """The largest body this path takes: the first matching ``route_body_limits`` pattern's,
+        else ``max_body_bytes``."""
+        for pattern, limit in self.route_limits:
+            if pattern.match(path):
+                return limit
+        return self.settings.max_body_bytes
 
     async def _forward(
         self,
@@ -214,6 +240,7 @@ class Forwarder:
         headers: list[tuple[bytes, bytes]],
         content_length: bytes | None,
         limit_headers: list[tuple[bytes, bytes]],
+        body: _Body,
     ) -> None:
         assert self.session is not None
         request_id = scope.get("state", {}).get("request_id", "")
@@ -231,7 +258,7 @@ class Forwarder:
                 method,
                 URL(url, encoded=True),
                 headers=out_headers,
-                data=self._body(receive) if has_body else None,
+                data=self._body(receive, body) if has_body else None,
                 allow_redirects=False,
                 compress=None,
             ) as upstream_response:
@@ -254,46 +281,61 @@ class Forwarder:
                 )
                 started = True
                 if length is not None and int(length) <= 65_536:
-                    body = await upstream_response.read()
-                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    content = await upstream_response.read()
+                    await send({"type": "http.response.body", "body": content, "more_body": False})
                     return
                 async for chunk in upstream_response.content.iter_any():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except BodyTooLarge:
+        except Exception as exc:
+            # the body's own verdict first: the HTTP client may report it as one of its errors
+            if body.too_large:
+                status, detail = 413, _too_large(body)
+            elif body.too_slow:
+                status, detail = 408, "The request body arrived too slowly; send it again faster."
+            elif isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+                status, detail = 504, "The service did not answer in time."
+            elif isinstance(exc, aiohttp.ClientConnectorError):
+                status, detail = 503, "The service is not reachable; try again shortly."
+            elif isinstance(exc, aiohttp.ClientError):
+                logger.warning("upstream failure", extra={"error": type(exc).__name__})
+                status, detail = 502, "The service broke off its answer."
+            else:
+                raise
             if not started:
-                await _problem(send, scope, 413, self._too_large(), headers=limit_headers)
-        except (aiohttp.ServerTimeoutError, TimeoutError):
-            if not started:
-                await _problem(send, scope, 504, "The service did not answer in time.", headers=limit_headers)
-        except aiohttp.ClientConnectorError:
-            if not started:
-                await _problem(
-                    send,
-                    scope,
-                    503,
-                    "The service is not reachable; try again shortly.",
-                    headers=limit_headers,
-                )
-        except aiohttp.ClientError as exc:
-            logger.warning("upstream failure", extra={"error": type(exc).__name__})
-            if not started:
-                await _problem(send, scope, 502, "The service broke off its answer.", headers=limit_headers)
+                extra = [(b"connection", b"close")] if status in (408, 413) else []
+                await _problem(send, scope, status, detail, headers=[*limit_headers, *extra])
 
-    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
+    async def _body(self, receive: Receive, body: _Body) -> AsyncIterator[bytes]:
+        """The client's body as it arrives, at no less than ``min_body_rate_bytes_per_second``
+        after ``body_grace_seconds`` (a slow line passes, a trickle is cut off: 408, and the
+        service's connection is released with the aborted request)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        grace, rate = self.settings.body_grace_seconds, self.settings.min_body_rate_bytes_per_second
         received = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(started + grace + received / rate):
+                    message = await receive()
+            except TimeoutError:
+                body.too_slow = True
+                raise BodyTooSlow from None
             if message["type"] == "http.disconnect":
                 raise aiohttp.ClientError("client disconnected")
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.settings.max_body_bytes:
+            if received > body.limit:
+                body.too_large = True
                 raise BodyTooLarge
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
                 return
+
+
+def _too_large(body: _Body) -> str:
+    return f"The request body is larger than {body.limit} bytes."
 
 
 def rate_limit_headers(limit: int, verdict: Verdict) -> list[tuple[bytes, bytes]]:
