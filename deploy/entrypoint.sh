@@ -35,6 +35,8 @@ case "${1:-}" in
     gateway)
         app=gateway.main:app_factory
         default_port=8000
+        # limits on the request head (timeout, header count and size): gateway/gateway/server.py
+        http=gateway.server:GuardedHttpToolsProtocol
         ;;
     appraisal | welfare | eldercare | renewal)
         app="$1.main:create_app"
@@ -84,6 +86,6 @@ esac
 # shellcheck disable=SC2154 # host and port are set by eval above
 exec python -m uvicorn --factory "$app" \
     --host "$host" --port "$port" \
-    --loop uvloop --http httptools \
+    --loop uvloop --http "${http:-httptools}" \
     --no-access-log --timeout-graceful-shutdown "${UVICORN_GRACEFUL_SHUTDOWN_SECONDS:-10}" \
     "$@"

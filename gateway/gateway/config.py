@@ -39,6 +39,17 @@ class GatewaySettings(ServiceSettings):
             "match wins: evidence files and imports are larger than the default."
         ),
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's line and headers must arrive within this, else 408 (gateway.server).",
+    )
+    max_header_count: int = Field(default=100, ge=10, description="More request headers: 431.")
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Longer request line and headers together: 431 (414 for the line).",
+    )
     body_grace_seconds: float = Field(
         default=10.0, gt=0, description="A request body may start this late before the minimum rate applies."
     )

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway import server
 from gateway.config import GatewaySettings
 from gateway.db import metadata
 from gateway.iam import keys
@@ -299,5 +300,13 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
 
 def app_factory() -> ASGIApp:
     """Entry point for ``uvicorn --factory gateway.main:app_factory``."""
-    app, _ = build_gateway(GatewaySettings())
+    settings = GatewaySettings()
+    server.configure(
+        server.HeadLimits(
+            timeout_seconds=settings.header_timeout_seconds,
+            max_count=settings.max_header_count,
+            max_bytes=settings.max_header_bytes,
+        )
+    )
+    app, _ = build_gateway(settings)
     return app

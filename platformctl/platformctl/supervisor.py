@@ -37,6 +37,8 @@ APPS = {
     "eldercare": "eldercare.main:create_app",
     "renewal": "renewal.main:create_app",
 }
+# the gateway's protocol limits the request head (gateway/gateway/server.py)
+HTTP_PROTOCOLS = {"gateway": "gateway.server:GuardedHttpToolsProtocol"}
 METRICS_PORTS = {name: port + 100 for name, port in SERVICE_PORTS.items()}  # 8100–8104
 STOP_GRACE_SECONDS = 10.0
 
@@ -66,7 +68,7 @@ class Child:
             "--loop",
             "uvloop",
             "--http",
-            "httptools",
+            HTTP_PROTOCOLS.get(self.name, "httptools"),
             "--no-access-log",
             "--timeout-graceful-shutdown",
             "5",
