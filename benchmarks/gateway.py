@@ -4,7 +4,8 @@ The same endpoint is called directly on the service, through the gateway, and th
 nginx (the reference proxy) in front of the same service, at 32 and at 4 connections.
 Prints throughput and latency for each and the ratios to direct.
 
-    .venv/bin/python benchmarks/gateway.py [--seconds 10] [--trivial PATH] [--db PATH]
+    .venv/bin/python benchmarks/gateway.py [--seconds 10] [--trivial PATH] [--db PATH] [--no-nginx]
+        [--database NAME] [--json FILE]
 
 Needs `wrk` and `nginx` (Debian: apt-get install wrk nginx-light); nginx is skipped
 with a note when absent. Uses DATABASE_URL or the embedded PostgreSQL.
@@ -112,12 +113,16 @@ def main() -> int:
     parser.add_argument("--trivial", default="/api/renewal/v1/plans", help="an endpoint doing little work")
     parser.add_argument("--db", default="/api/welfare/v1/households?limit=20", help="a database-backed GET")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--no-nginx", action="store_true", help="skip the nginx reference (shorter runs)")
+    parser.add_argument(
+        "--database", default="civic_bench", help="name of the (re-created) benchmark database"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
 
-    url = database.with_database(database.server_url(), "civic_bench")
+    url = database.with_database(database.server_url(), args.database)
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
@@ -136,7 +141,7 @@ def main() -> int:
         for label, path in (("trivial", args.trivial), ("database", args.db)):
             service = path.split("/")[2]
             service_port = supervisor.ports[service]
-            nginx, nginx_port = start_nginx(service_port)
+            nginx, nginx_port = (None, 0) if args.no_nginx else start_nginx(service_port)
             targets = {
                 "direct": f"http://127.0.0.1:{service_port}{path}",
                 "gateway": f"{supervisor.gateway_url}{path}",

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from gateway.config import GatewaySettings
 from gateway.iam.throttle import Limit, MemoryAttempts, RedisAttempts, SignInThrottle
@@ -360,3 +361,39 @@ async def test_rate_limit_headers_and_a_changed_limit_bites_within_seconds(migra
         assert answer.headers["ratelimit-policy"] == '"per-minute";q=2;w=60'
         assert answer.headers["ratelimit"].startswith('"per-minute";r=0;t=')
         assert int(answer.headers["retry-after"]) >= 1
+
+
+async def test_refusals_and_upstream_errors_are_counted_and_logged_with_the_client(
+    migrated_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    before_errors = (
+        REGISTRY.get_sample_value("gateway_upstream_errors_total", {"service": "welfare", "status": "503"})
+        or 0.0
+    )
+    before_limited = (
+        REGISTRY.get_sample_value("gateway_refusals_total", {"service": "welfare", "reason": "rate_limited"})
+        or 0.0
+    )
+    async with (
+        gateway(migrated_database, welfare_url=nowhere, anonymous_rate_limit_per_minute=1) as app,
+        client(app, "192.0.2.200") as http,
+    ):
+        token = (await sign_in(http, ADMIN_USERNAME, ADMIN_PASSWORD)).json()["access_token"]
+        capsys.readouterr()
+        down = await http.get("/api/welfare/v1/households", headers={"Authorization": f"Bearer {token}"})
+        assert down.status_code == 503
+        anonymous = [await http.get("/api/welfare/v1/households") for _ in range(2)]
+        assert [a.status_code for a in anonymous] == [503, 429]
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    proxied = [line for line in lines if line.get("message") == "request" and line.get("status") == 503]
+    assert proxied
+    assert proxied[0]["client_id"] == f"sub:{ADMIN_USERNAME}"
+    assert (
+        REGISTRY.get_sample_value("gateway_upstream_errors_total", {"service": "welfare", "status": "503"})
+        == before_errors + 2  # the admin's call and the first anonymous one
+    )
+    assert (
+        REGISTRY.get_sample_value("gateway_refusals_total", {"service": "welfare", "reason": "rate_limited"})
+        == before_limited + 1
+    )

@@ -75,13 +75,13 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
             LATENCY.labels(self.service, scope["method"], template).observe(elapsed)
             if self.log_requests:
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+                if client_id := scope["state"].get("client_id"):  # the gateway's proxy sets it
+                    fields["client_id"] = client_id
+                access_log.info("request", extra=fields)
             request_id_var.reset(token)

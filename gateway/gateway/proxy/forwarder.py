@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 import jwt
+from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
@@ -31,6 +32,16 @@ from shared.auth import REVOKED, RevocationList
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
+UPSTREAM_ERRORS = Counter(
+    "gateway_upstream_errors_total",
+    "Proxied requests the gateway answered itself because the service failed them",
+    ["service", "status"],
+)
+REFUSALS = Counter(
+    "gateway_refusals_total",
+    "Proxied requests refused before reaching a service",
+    ["service", "reason"],
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -179,7 +190,10 @@ class Forwarder:
         scope["route"] = self.routes[service]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         token = self._token(headers)
+        if token is not None:
+            scope.setdefault("state", {})["client_id"] = token.identity
         if token is not None and self.revocations.revoked(token.subject, token.issued_at):
+            REFUSALS.labels(service, "revoked").inc()
             await _problem(
                 send,
                 scope,
@@ -192,6 +206,7 @@ class Forwarder:
         verdict = await self.limiter.hit(identity, limit)
         limit_headers = rate_limit_headers(limit, verdict)
         if not verdict.allowed:
+            REFUSALS.labels(service, "rate_limited").inc()
             await _problem(
                 send,
                 scope,
@@ -207,6 +222,7 @@ class Forwarder:
                 await _problem(send, scope, 400, "Content-Length is not a number.", headers=limit_headers)
                 return
             if int(content_length) > body.limit:
+                REFUSALS.labels(service, "body_too_large").inc()
                 await _problem(send, scope, 413, _too_large(body), headers=limit_headers)
                 return
         await self._forward(scope, receive, send, upstream, headers, content_length, limit_headers, body)
@@ -302,6 +318,12 @@ class Forwarder:
                 status, detail = 502, "The service broke off its answer."
             else:
                 raise
+            if status >= 500:
+                UPSTREAM_ERRORS.labels(scope["route"].path.split("/")[2], str(status)).inc()
+            else:
+                REFUSALS.labels(
+                    scope["route"].path.split("/")[2], "body_too_slow" if status == 408 else "body_too_large"
+                ).inc()
             if not started:
                 extra = [(b"connection", b"close")] if status in (408, 413) else []
                 await _problem(send, scope, status, detail, headers=[*limit_headers, *extra])
