@@ -10,12 +10,16 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import BEARER_CHALLENGE, TokenVerifier
 from shared.citizen_ids import CITIZEN_ID
+from shared.errors import Unauthorized
 from shared.logs import request_id_var
+from shared.problems import problem_response
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -85,3 +89,85 @@ class RequestContextMiddleware:
                     fields["client_id"] = client_id
                 access_log.info("request", extra=fields)
             request_id_var.reset(token)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BodyGuard:
+    """A service refuses a request body before reading it whole: without a valid bearer token
+    (401, the token checked here, before the framework reads the body) or larger than
+    ``max_bytes`` (413: by ``Content-Length`` at once, a chunked body as soon as it passes).
+
+    The verified principal is left in the request state, so the route's own token check
+    does not verify it twice.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, verifier: Callable[[], TokenVerifier]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body
+            return
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("A bearer token is required.")
+            principal = await self.verifier().verify(token.strip())
+        except Unauthorized as exc:
+            response = problem_response(401, exc.detail, headers=BEARER_CHALLENGE)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            status = 413 if length.isdigit() else 400
+            await problem_response(status, self._too_large() if status == 413 else "Bad Content-Length.")(
+                scope, receive, send
+            )
+            return
+        received = 0
+        refused = False
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await problem_response(413, self._too_large())(scope, receive, guarded_send)
+                    return {"type": "http.disconnect"}  # the route stops reading; its answer is dropped
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            await send(message)
+
+        async def app_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, app_send)
+        except Exception:
+            if not refused:
+                raise
+            # the route failed on the body it was refused (a disconnect); the 413 is answered
+
+    def _too_large(self) -> str:
+        return f"The request body is larger than {self.max_bytes} bytes."

@@ -23,7 +23,7 @@ from shared.auth import RevocationList, TokenVerifier, http_jwks_fetcher, revoca
 from shared.db import Database
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
-from shared.middleware import RequestContextMiddleware
+from shared.middleware import BodyGuard, RequestContextMiddleware
 from shared.openapi_links import add_links
 from shared.personal_data import personal_data_access_router
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
@@ -202,6 +202,9 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]
-    if wrap_request_context:
+    if wrap_request_context:  # a service (the gateway guards and wraps its own)
+        app.add_middleware(
+            BodyGuard, max_bytes=settings.max_body_bytes, verifier=lambda: app.state.token_verifier
+        )
         app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     return app

@@ -159,6 +159,14 @@ class ServiceSettings(BaseSettings):
     jwks_refresh_min_seconds: float = Field(
         default=1.0, description="Least time between two JWKS fetches caused by unknown kids."
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body the service reads (the gateway limits each route more closely); "
+            "a larger one, or one without a valid bearer token, is refused before it is read."
+        ),
+    )
     revocation_max_age_seconds: float = Field(
         default=2.0,
         gt=0,
