@@ -123,6 +123,7 @@ class _TokenIdentities:
                 algorithms=["EdDSA"],
                 audience=self.settings.token_audience,
                 issuer=self.settings.token_issuer,
+                leeway=5,  # as the services: a token issued right after a revocation may be a second ahead
             )
         except jwt.PyJWTError:
             return None
