@@ -100,12 +100,19 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 
 def http_jwks_fetcher(url: str, timeout: float = 5.0) -> JwksFetcher:
+    """GET ``url`` as JSON with one kept-alive client per event loop (polled every second or
+    two for revocations: a new client per call would build a TLS context each time)."""
+    held: dict[str, Any] = {"loop": None, "client": None}
+
     async def fetch() -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.get(url)
-            response.raise_for_status()
-            document: dict[str, Any] = response.json()
-            return document
+        loop = asyncio.get_running_loop()
+        if held["loop"] is not loop:
+            held.update(loop=loop, client=httpx.AsyncClient(timeout=timeout))
+        client: httpx.AsyncClient = held["client"]
+        response = await client.get(url)
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
 
     return fetch
 

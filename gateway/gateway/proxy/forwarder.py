@@ -217,7 +217,9 @@ class Forwarder:
             )
             return
         content_length = _header(headers, b"content-length")
-        body = _Body(self._body_limit(path))
+        body = _Body(self.settings.max_body_bytes)
+        if content_length is not None or _header(headers, b"transfer-encoding") is not None:
+            body.limit = self._body_limit(path)
         if content_length is not None:
             if not content_length.isdigit():
                 await _problem(send, scope, 400, "Content-Length is not a number.", headers=limit_headers)
