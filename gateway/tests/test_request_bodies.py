@@ -16,7 +16,7 @@ import uvicorn
 
 from gateway.config import GatewaySettings
 from gateway.main import build_gateway
-from platformctl.testing import assert_problem, free_port
+from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, assert_problem, free_port
 
 
 class Upstream:
@@ -64,7 +64,14 @@ async def upstream() -> AsyncIterator[tuple[str, Upstream]]:
 
 @contextlib.asynccontextmanager
 async def gateway(database_url: str, service_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(database_url=database_url, appraisal_url=service_url, **overrides)
+    settings = GatewaySettings(
+        database_url=database_url,
+        appraisal_url=service_url,
+        # the same first admin as every other test of the session (one is created when none exists)
+        bootstrap_admin_username=ADMIN_USERNAME,
+        bootstrap_admin_password=ADMIN_PASSWORD,
+        **overrides,
+    )
     app, api = build_gateway(settings)
     async with api.router.lifespan_context(api):
         transport = httpx.ASGITransport(app=app)
