@@ -2,7 +2,9 @@
 
 The same endpoint is called directly on the service, through the gateway, and through
 nginx (the reference proxy) in front of the same service, at 32 and at 4 connections.
-Prints throughput and latency for each and the ratios to direct.
+Prints throughput and latency for each and the ratios to direct, and the gateway
+process's CPU time per request (user + system, at 32 connections): on a shared machine
+throughput varies by tens of percent between runs, CPU time per request much less.
 
     .venv/bin/python benchmarks/gateway.py [--seconds 10] [--trivial PATH] [--db PATH] [--no-nginx]
         [--database NAME] [--json FILE]
@@ -31,6 +33,7 @@ import tempfile
 import time
 
 import httpx
+import psutil
 
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
@@ -81,6 +84,11 @@ def wrk(url: str, token: str, connections: int, seconds: int) -> dict[str, float
                 value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
             )
     return result
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def start_nginx(upstream_port: int) -> tuple[subprocess.Popen[bytes] | None, int]:
@@ -148,10 +156,24 @@ def main() -> int:
             }
             if nginx is not None:
                 targets["nginx"] = f"http://127.0.0.1:{nginx_port}{path}"
+            processes = {
+                child.name: psutil.Process(child.process.pid)
+                for child in supervisor.children
+                if child.name in ("gateway", service) and child.process is not None
+            }
             for target, target_url in targets.items():
                 wrk(target_url, token, 8, 2)  # warm up pools and caches
-                results[f"{label}/{target}/c32"] = wrk(target_url, token, 32, args.seconds)
-                results[f"{label}/{target}/c4"] = wrk(target_url, token, 4, args.seconds)
+                for connections in (32, 4):
+                    before = {name: cpu_seconds(p) for name, p in processes.items()}
+                    result = wrk(target_url, token, connections, args.seconds)
+                    served = result["rps"] * args.seconds
+                    for name, process in processes.items():
+                        # CPU time per request: far steadier than throughput on a shared machine
+                        used = cpu_seconds(process) - before[name]
+                        result[f"{'gateway' if name == 'gateway' else 'service'}_cpu_us"] = (
+                            used / served * 1e6
+                        )
+                    results[f"{label}/{target}/c{connections}"] = result
             if nginx is not None:
                 nginx.terminate()
                 nginx.wait()
@@ -166,7 +188,7 @@ def main() -> int:
     )
     print(
         f"{'endpoint/target':<22}{'c32 req/s':>11}{'ratio':>8}{'c32 p50':>9}{'c32 p99':>9}"
-        f"{'c4 req/s':>10}{'c4 p50':>8}{'+p50 ms':>9}{'non-2xx':>9}"
+        f"{'c4 req/s':>10}{'c4 p50':>8}{'+p50 ms':>9}{'non-2xx':>9}{'gw µs/req':>11}"
     )
     for label in ("trivial", "database"):
         direct32 = results[f"{label}/direct/c32"]
@@ -179,7 +201,7 @@ def main() -> int:
                 f"{label + '/' + target:<22}{r32['rps']:>11.0f}{r32['rps'] / direct32['rps']:>8.2f}"
                 f"{r32.get('p50_ms', 0):>9.2f}{r32.get('p99_ms', 0):>9.2f}{r4['rps']:>10.0f}"
                 f"{r4.get('p50_ms', 0):>8.2f}{r4.get('p50_ms', 0) - direct4.get('p50_ms', 0):>9.2f}"
-                f"{r32['non_2xx'] + r4['non_2xx']:>9.0f}"
+                f"{r32['non_2xx'] + r4['non_2xx']:>9.0f}{r32.get('gateway_cpu_us', 0):>11.0f}"
             )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
