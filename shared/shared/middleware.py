@@ -114,8 +114,8 @@ class BodyGuard:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        if length is None and b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # no body
+        if length in (None, b"0") and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body to guard
             return
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         try:
