@@ -140,6 +140,8 @@ async def test_openapi_states_the_schemes_and_their_caps(platform: Platform) -> 
     assert set(results) == {
         "application/json",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/pdf",
     }
     circumstance = schemas["AppraisalCircumstanceCreate"]["properties"]["circumstance"]
     assert "panjin-8-3-9" in circumstance["enum"]
