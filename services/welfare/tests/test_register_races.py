@@ -178,3 +178,45 @@ async def test_one_enrolment_per_beneficiary_program_and_month(
             f"{BASE}/enrolments", json={**orphan, "program": "orphan_scattered", "start_month": "2025-05"}
         )
         assert again.status_code == 201, again.text
+
+
+async def test_an_enrolment_is_not_stretched_over_another_one(
+    platform: Platform, clerk: dict[str, str]
+) -> None:
+    """Ending an enrolment frees the months after it; a PATCH that later moves its last month
+    (or resumes it) into an enrolment that took those months would pay them twice: 409."""
+    async with platform.client(headers=clerk) as client:
+        household = await client.post(
+            f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "重复街 2 号"}
+        )
+        assert household.status_code == 201, household.text
+        body = {
+            "program": "dibao",
+            "jurisdiction": COUNTY,
+            "household_id": household.json()["id"],
+            "covered_members": 2,
+            "per_capita_income": "300.00",
+            "start_month": "2025-03",
+            "decision": DECISION,
+        }
+        first = await client.post(f"{BASE}/enrolments", json=body)
+        assert first.status_code == 201, first.text
+        url = f"{BASE}/enrolments/{first.json()['id']}"
+        ended = await client.patch(
+            url, json={"status": "ended", "end_month": "2025-04"}, headers={"If-Match": first.headers["ETag"]}
+        )
+        assert ended.status_code == 200, ended.text
+        second = await client.post(f"{BASE}/enrolments", json={**body, "start_month": "2025-05"})
+        assert second.status_code == 201, second.text
+        etag = ended.headers["ETag"]
+        resumed = await client.patch(
+            url, json={"status": "active", "end_month": "2025-08"}, headers={"If-Match": etag}
+        )
+        assert second.json()["id"] in assert_problem(resumed, 409)["detail"]
+        assert_problem(
+            await client.patch(url, json={"end_month": "2025-05"}, headers={"If-Match": etag}), 409
+        )
+        earlier = await client.patch(url, json={"end_month": "2025-03"}, headers={"If-Match": etag})
+        assert earlier.status_code == 200, earlier.text
+        paid = await client.get(f"{BASE}/enrolments/{first.json()['id']}")
+        assert (paid.json()["status"], paid.json()["end_month"]) == ("ended", "2025-03")

@@ -102,9 +102,11 @@ async def overlapping_enrolment(
     program: str,
     start: dt.date,
     end: dt.date | None,
+    excluding: uuid.UUID | None = None,
 ) -> Enrolment | None:
     """An enrolment of the same beneficiary in the same program (family) whose months overlap
-    ``start``..``end`` (``end`` None: open-ended); ended ones count for the months they ran."""
+    ``start``..``end`` (``end`` None: open-ended), other than ``excluding``; ended ones count
+    for the months they ran."""
     beneficiary = (
         Enrolment.household_id == household_id
         if household_id is not None
@@ -117,6 +119,8 @@ async def overlapping_enrolment(
     )
     if end is not None:
         query = query.where(Enrolment.start_month <= end)
+    if excluding is not None:
+        query = query.where(Enrolment.id != excluding)
     found: Enrolment | None = await session.scalar(query.order_by(Enrolment.start_month).limit(1))
     return found
 

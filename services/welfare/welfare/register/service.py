@@ -7,6 +7,7 @@ write path (``shared.writes.WriteContext``: compare-and-set on the version, coll
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -270,8 +271,13 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
     return enrolment
 
 
-async def refuse_a_second_enrolment(write: WriteContext, enrolment: Enrolment) -> None:
+async def refuse_a_second_enrolment(
+    write: WriteContext, enrolment: Enrolment, *, end: dt.date | None = None
+) -> None:
     """One enrolment per beneficiary, program and month: a second one would be paid twice.
+
+    ``end`` is the last month ``enrolment`` is to have when it is an existing enrolment whose
+    months grow (a PATCH of its end month); the enrolment itself is not its own second one.
 
     Checked under a transaction-level advisory lock per beneficiary, so that identical
     requests arriving together (a double click, a retry without Idempotency-Key, two
@@ -285,7 +291,8 @@ async def refuse_a_second_enrolment(write: WriteContext, enrolment: Enrolment) -
         person_id=enrolment.person_id,
         program=enrolment.program,
         start=enrolment.start_month,
-        end=enrolment.end_month,
+        end=end or enrolment.end_month,
+        excluding=enrolment.id,
     )
     if existing is not None:
         who = "household" if enrolment.household_id else "person"
@@ -372,6 +379,9 @@ async def update_enrolment(write: WriteContext, *, enrolment: Enrolment, data: E
     if data.end_month is not None:
         if data.end_month.first_day < enrolment.start_month:
             raise InvalidInput.field("body.end_month", "must not be before the enrolment's start month")
+        if enrolment.end_month is not None and data.end_month.first_day > enrolment.end_month:
+            # months it did not have: they may belong to a later enrolment by now
+            await refuse_a_second_enrolment(write, enrolment, end=data.end_month.first_day)
         enrolment.end_month = data.end_month.first_day
     if data.status is not None:
         enrolment.status = data.status
