@@ -220,3 +220,51 @@ async def test_an_enrolment_is_not_stretched_over_another_one(
         assert earlier.status_code == 200, earlier.text
         paid = await client.get(f"{BASE}/enrolments/{first.json()['id']}")
         assert (paid.json()["status"], paid.json()["end_month"]) == ("ended", "2025-03")
+
+
+async def test_a_care_arrangement_change_stays_within_the_enrolment(
+    platform: Platform, clerk: dict[str, str]
+) -> None:
+    """An orphan enrolment that ends in April, followed by another from May: a change of care
+    arrangement dated July would stretch the first to July and open a third from August,
+    paying May to July twice; it is refused and nothing changes. A change within the months
+    opens the new arrangement until the same last month."""
+    async with platform.client(headers=clerk) as client:
+        child = await client.post(
+            f"{BASE}/persons",
+            json={
+                "jurisdiction": COUNTY,
+                "name": "孤儿乙",
+                "citizen_id": citizen_id("2017-04-05", region=COUNTY),
+            },
+        )
+        assert child.status_code == 201, child.text
+        orphan = {"jurisdiction": COUNTY, "person_id": child.json()["id"], "decision": DECISION}
+        first = await client.post(
+            f"{BASE}/enrolments", json={**orphan, "program": "orphan_concentrated", "start_month": "2025-03"}
+        )
+        assert first.status_code == 201, first.text
+        url = f"{BASE}/enrolments/{first.json()['id']}"
+        until_april = await client.patch(
+            url, json={"end_month": "2025-04"}, headers={"If-Match": first.headers["ETag"]}
+        )
+        assert until_april.status_code == 200, until_april.text
+        second = await client.post(
+            f"{BASE}/enrolments", json={**orphan, "program": "orphan_scattered", "start_month": "2025-05"}
+        )
+        assert second.status_code == 201, second.text
+        change = {"arrangement": "scattered", "changed_on": "2025-07-10", "reference": "兴民孤〔2025〕3号"}
+        moved = await client.post(
+            f"{url}/care-arrangement", json=change, headers={"If-Match": until_april.headers["ETag"]}
+        )
+        assert moved.status_code in (409, 422), moved.text
+        assert_problem(moved, moved.status_code)
+        kept = (await client.get(url)).json()
+        assert (kept["status"], kept["end_month"]) == ("active", "2025-04")
+        within = await client.post(
+            f"{url}/care-arrangement",
+            json={**change, "changed_on": "2025-03-20"},
+            headers={"If-Match": until_april.headers["ETag"]},
+        )
+        assert within.status_code == 201, within.text
+        assert (within.json()["start_month"], within.json()["end_month"]) == ("2025-04", "2025-04")

@@ -428,6 +428,13 @@ async def change_care_arrangement(
     first_new = changed.next() if takes_effect == "next_month" else changed
     if first_new.first_day <= enrolment.start_month:
         raise InvalidInput.field("body.changed_on", "must fall after the enrolment's first month")
+    last = enrolment.end_month
+    if last is not None and first_new.first_day > last:
+        # the enrolment would run on past its last month, into months that may be another's
+        raise InvalidInput.field(
+            "body.changed_on",
+            f"the new arrangement must begin by the enrolment's last month {YearMonth.of(last)}",
+        )
     before = _enrolment_state(enrolment)
     enrolment.end_month = first_new.plus(-1).first_day
     enrolment.status = "ended"
@@ -436,6 +443,7 @@ async def change_care_arrangement(
         jurisdiction=enrolment.jurisdiction,
         person_id=enrolment.person_id,
         start_month=first_new.first_day,
+        end_month=last,
         status="active",
         decision_by=write.principal.actor,
         decision_on=data.changed_on,
