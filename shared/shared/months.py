@@ -13,7 +13,8 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 POLICY_TZ = ZoneInfo("Asia/Shanghai")
 MONTH_PATTERN = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 """A month written YYYY-MM; for query parameters (parse with ``YearMonth.parse``)."""
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits and fullmatch: \\d takes any Unicode digit and $ matches before a final newline
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass(frozen=True, order=True)
@@ -23,7 +24,7 @@ class YearMonth:
 
     @classmethod
     def parse(cls, text: str) -> YearMonth:
-        match = _MONTH.match(text)
+        match = _MONTH.fullmatch(text)
         if not match:
             raise ValueError("must be a month written YYYY-MM, e.g. 2024-07")
         year, month = int(match.group(1)), int(match.group(2))

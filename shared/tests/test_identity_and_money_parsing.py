@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared.citizen_ids import CitizenId, CitizenIdError, birth_date_in, check_digit, normalise, sex_in
 from shared.money import Money, NonNegativeMoney
+from shared.months import Month, YearMonth
 from shared.testing import citizen_id
 
 VALID = "211102198001011233"
@@ -134,3 +135,14 @@ def test_any_money_text_is_an_exact_ascii_amount_or_refused(text: str) -> None:
     assert amount == Decimal(text)
     assert not (amount.is_zero() and amount.is_signed())
     assert all(unicodedata.category(c) != "Nd" or c in "0123456789" for c in text)
+
+
+@pytest.mark.parametrize("text", ["２０２５-０７", "٢٠٢٥-٠٧", "2025-07\n", " 2025-07", "2025-７"])
+def test_months_are_ascii_digits_as_their_schema_says(text: str) -> None:
+    """Months as the OpenAPI pattern declares them, like citizen IDs and money: a full-width,
+    Arabic-Indic or newline-ended month is refused, not read as another spelling of 2025-07."""
+    with pytest.raises(ValueError):
+        YearMonth.parse(text)
+    with pytest.raises(ValidationError):
+        TypeAdapter(Month).validate_python(text)
+    assert YearMonth.parse("2025-07") == YearMonth(2025, 7)
