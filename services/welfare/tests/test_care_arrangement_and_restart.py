@@ -119,3 +119,43 @@ async def test_a_run_left_running_is_resumed_at_start_and_books_once(
         ("arrears", "16.00"),
         ("regular", "1384.00"),
     ]
+
+
+async def test_a_suspended_enrolment_stays_suspended_under_its_new_arrangement(platform: Platform) -> None:
+    """A suspended orphan allowance is not paid; changing its care arrangement must not resume
+    the payments: the new arrangement's enrolment is suspended too until staff resume it."""
+    clerk = await platform.account(
+        "clerk-211102", scopes=["welfare:read", "welfare:write"], jurisdictions=["211102"]
+    )
+    async with platform.client(headers=clerk) as client:
+        person = await client.post(
+            f"{BASE}/persons",
+            json={
+                "jurisdiction": "211102",
+                "name": "王小红",
+                "citizen_id": citizen_id("2016-05-09", region="211102"),
+            },
+        )
+        assert person.status_code == 201, person.text
+        enrolment = await client.post(
+            f"{BASE}/enrolments",
+            json={
+                "program": "orphan_concentrated",
+                "jurisdiction": "211102",
+                "person_id": person.json()["id"],
+                "start_month": "2024-07",
+                "decision": DECISION,
+            },
+        )
+        assert enrolment.status_code == 201, enrolment.text
+        url = f"{BASE}/enrolments/{enrolment.json()['id']}"
+        suspended = await client.patch(
+            url, json={"status": "suspended"}, headers={"If-Match": enrolment.headers["ETag"]}
+        )
+        assert suspended.status_code == 200, suspended.text
+        change = {"arrangement": "scattered", "changed_on": "2024-09-15", "reference": "双民孤〔2024〕11号"}
+        moved = await client.post(
+            f"{url}/care-arrangement", json=change, headers={"If-Match": suspended.headers["ETag"]}
+        )
+        assert moved.status_code == 201, moved.text
+        assert (moved.json()["program"], moved.json()["status"]) == ("orphan_scattered", "suspended")

@@ -411,7 +411,8 @@ async def change_care_arrangement(
     data: CareArrangementChange,
     takes_effect: str,
 ) -> Enrolment:
-    """End the orphan enrolment and open one under the other arrangement.
+    """End the orphan enrolment and open one under the other arrangement, in the same status
+    (active or suspended) and until the same last month.
 
     ``takes_effect`` is the interpretation setting: ``next_month`` (the new amount from the
     month after the change, the spec's choice) or ``same_month``.
@@ -436,6 +437,7 @@ async def change_care_arrangement(
             f"the new arrangement must begin by the enrolment's last month {YearMonth.of(last)}",
         )
     before = _enrolment_state(enrolment)
+    status = enrolment.status  # a suspended allowance stays suspended under the new arrangement
     enrolment.end_month = first_new.plus(-1).first_day
     enrolment.status = "ended"
     successor = Enrolment(
@@ -444,7 +446,7 @@ async def change_care_arrangement(
         person_id=enrolment.person_id,
         start_month=first_new.first_day,
         end_month=last,
-        status="active",
+        status=status,
         decision_by=write.principal.actor,
         decision_on=data.changed_on,
         decision_reference=data.reference,
