@@ -157,6 +157,27 @@ def test_an_accept_the_endpoint_cannot_serve_is_406(accept: str) -> None:
     assert XLSX in refused.value.detail
 
 
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("*/*;q=nan", None),
+        ("application/pdf;q=inf, application/json", JSON),
+        ("application/pdf;q=1e3, application/json;q=0.5", JSON),
+        ("application/pdf;q=-1, */*;q=0.1", JSON),
+        ("application/pdf;q=1.000, application/json;q=0.999", PDF),
+        ("application/pdf;q= 0.5, application/json;q=0.4", PDF),
+    ],
+)
+def test_a_quality_outside_rfc_9110_counts_as_zero(accept: str, expected: str | None) -> None:
+    """q is 0 to 1 with at most three decimals (RFC 9110 §12.4.2): "nan", "inf", "1e3" or "-1"
+    must not make a range win, nor make an unacceptable answer acceptable."""
+    if expected is None:
+        with pytest.raises(NotAcceptable):
+            negotiate(accept, [JSON, XLSX, CSV, DOCX, PDF])
+    else:
+        assert negotiate(accept, [JSON, XLSX, CSV, DOCX, PDF]).media_type == expected
+
+
 def test_format_wins_over_accept() -> None:
     assert negotiate("image/png", [JSON, XLSX], "xlsx").media_type == XLSX
 

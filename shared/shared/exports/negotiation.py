@@ -6,6 +6,7 @@ offers (after q-values and wildcards) is 406 problem+json listing what it can se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
+
+#: RFC 9110 §12.4.2 qvalue
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 
 #: ``format=`` values and the media type each names
 FORMATS = {"json": JSON, "xlsx": XLSX, "csv": CSV, "docx": DOCX, "pdf": PDF}
@@ -38,10 +42,9 @@ def _ranges(accept: str) -> list[tuple[str, float]]:
         for param in fields[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+                # qvalue: 0 to 1 with at most three decimals; anything else (nan, inf, 1e3) is 0
+                value = value.strip()
+                quality = float(value) if _QVALUE.fullmatch(value) else 0.0
         ranges.append((media, quality))
     return ranges
 
