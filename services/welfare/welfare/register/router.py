@@ -229,7 +229,9 @@ async def read_enrolment(
     "/enrolments/{enrolment_id}",
     response_model=EnrolmentRead,
     summary="Suspend, resume or end an enrolment",
-    responses=problem_responses(404, 412, 422, 428),
+    description="409 when a later last month reaches months another enrolment of the beneficiary "
+    "in the program holds.",
+    responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def update_enrolment(
     enrolment_id: uuid.UUID, data: EnrolmentUpdate, principal: Writer, write: UpdateDep
