@@ -531,3 +531,29 @@ def test_the_widened_item_11_implies_the_city_rule(city: Catalogue) -> None:
     assert not implies(parse_condition(ELEVEN_WIDER), city.items[11].eligibility, SETTINGS)
     for item in city.items.values():  # every rule is at least as wide as itself
         assert implies(item.eligibility, item.eligibility, SETTINGS)
+
+
+@pytest.mark.parametrize("multiple", ["１.５", "١.٥", "1.5\n", "1.５"])
+def test_a_multiple_in_other_digits_is_refused(multiple: str) -> None:
+    """Numbers in an override body are ASCII digits, like money and citizen IDs: a full-width,
+    Arabic-Indic or newline-ended multiple is refused, not saved in that spelling."""
+    with pytest.raises(InvalidInput) as caught:
+        overrides(items={13: {"components": {"basic_living": {"amount": {"dibao_multiple": multiple}}}}})
+    assert caught.value.status == 422
+
+
+def care_by_level(fraction: str) -> CatalogueOverrides:
+    levels = {
+        "full": {"minimum_wage_fraction": fraction},
+        "semi": {"minimum_wage_fraction": "1/6"},
+        "self_care": {"parameter": "severe_disability_nursing_subsidy"},
+    }
+    return overrides(items={13: {"components": {"care": {"amount": {"by_care_level": levels}}}}})
+
+
+@pytest.mark.parametrize("fraction", ["１/３", "1/3\n", "1/٣"])
+def test_a_fraction_in_other_digits_is_refused(fraction: str) -> None:
+    care_by_level("1/3")  # the same body in ASCII digits is read
+    with pytest.raises(InvalidInput) as caught:
+        care_by_level(fraction)
+    assert caught.value.status == 422

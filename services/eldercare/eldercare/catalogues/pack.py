@@ -285,20 +285,21 @@ ConditionField = Annotated[
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Period = Literal["month", "year"]
 ServiceType = Literal["物质帮助", "照护服务", "关爱服务"]
-_DECIMAL = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
-_FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
+# ASCII digits, whole text (fullmatch): \d takes any Unicode digit and $ a final newline
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+_FRACTION = re.compile(r"([0-9]{1,6})/([0-9]{1,6})")
 
 
 def _decimal_text(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
-    if not isinstance(value, str) or not _DECIMAL.match(value):
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
         raise ValueError('must be a number written as a string, such as "1.3"')
     return Decimal(value)
 
 
 def _fraction_text(value: Any) -> str:
-    if not isinstance(value, str) or not (match := _FRACTION.match(value)):
+    if not isinstance(value, str) or not (match := _FRACTION.fullmatch(value)):
         raise ValueError('must be a fraction written as a string, such as "1/3"')
     if int(match.group(2)) == 0:
         raise ValueError("the denominator must not be 0")
