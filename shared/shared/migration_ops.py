@@ -154,3 +154,24 @@ def create_personal_data_access(schema: str) -> None:
 def drop_personal_data_access(schema: str) -> None:
     drop_append_only(schema, "personal_data_access")
     op.drop_table("personal_data_access", schema=schema)
+
+
+def create_webhooks(schema: str) -> None:
+    """Webhook subscriptions and deliveries, the transports' publication cursors, and the
+    outbox's index in feed order (transaction, sequence)."""
+    from shared.db import service_metadata
+    from shared.records import event_publications_table, webhook_deliveries_table, webhook_subscriptions_table
+
+    metadata = service_metadata(schema)
+    bind = op.get_bind()
+    for declare in (webhook_subscriptions_table, webhook_deliveries_table, event_publications_table):
+        declare(metadata).create(bind)
+    op.create_index(
+        "ix_outbox_position", "outbox", ["transaction_id", "sequence"], unique=False, schema=schema
+    )
+
+
+def drop_webhooks(schema: str) -> None:
+    op.drop_index("ix_outbox_position", table_name="outbox", schema=schema)
+    for table in ("event_publications", "webhook_deliveries", "webhook_subscriptions"):
+        op.drop_table(table, schema=schema)

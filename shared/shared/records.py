@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -93,6 +96,81 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("actor", String(200)),
         Column("request_id", String(128)),
         Index(None, "type"),
+        Index("ix_outbox_position", "transaction_id", "sequence"),
+    )
+
+
+def webhook_subscriptions_table(metadata: MetaData) -> Table:
+    """Webhook subscriptions: each owned by the API client that made it, seeing what it may see."""
+    return Table(
+        "webhook_subscriptions",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("version", Integer, nullable=False, server_default=text("1")),
+        Column("owner", String(200), nullable=False, comment="the API client (or subject) that made it"),
+        Column("owner_scopes", JSONB, nullable=False, comment="the owner's scopes, as of its last change"),
+        Column(
+            "owner_jurisdictions",
+            JSONB,
+            nullable=False,
+            comment="the owner's jurisdictions, as of its last change",
+        ),
+        Column("url", Text, nullable=False),
+        Column("types", JSONB, nullable=False, comment="event types delivered; empty: every type"),
+        Column("description", Text, nullable=False, server_default=""),
+        Column("active", Boolean, nullable=False, server_default=text("true")),
+        Column("paused_reason", Text),
+        Column("secret", Text, nullable=False),
+        Column("previous_secret", Text),
+        Column("previous_secret_until", DateTime(timezone=True)),
+        Column("after_transaction_id", BigInteger, nullable=False, comment="events up to here are queued"),
+        Column("after_sequence", BigInteger, nullable=False),
+        Column("lease_owner", String(200), comment="the replica delivering now"),
+        Column("lease_until", DateTime(timezone=True)),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def webhook_deliveries_table(metadata: MetaData) -> Table:
+    """One row per (subscription, event): its attempts, last answer and next retry."""
+    schema = metadata.schema
+    return Table(
+        "webhook_deliveries",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column(
+            "subscription_id",
+            Uuid,
+            ForeignKey(f"{schema}.webhook_subscriptions.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("event_id", Uuid, nullable=False),
+        Column("event_type", String(128), nullable=False),
+        Column("transaction_id", BigInteger, nullable=False),
+        Column("sequence", BigInteger, nullable=False),
+        Column("status", String(16), nullable=False, comment="pending, delivered or failed"),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_status_code", Integer),
+        Column("last_error", Text),
+        Column("last_attempt_at", DateTime(timezone=True)),
+        Column("next_attempt_at", DateTime(timezone=True)),
+        Column("delivered_at", DateTime(timezone=True)),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        UniqueConstraint("subscription_id", "event_id"),
+        Index("ix_webhook_deliveries_queue", "subscription_id", "status", "transaction_id", "sequence"),
+    )
+
+
+def event_publications_table(metadata: MetaData) -> Table:
+    """How far each transport (NATS) has published the outbox: one row per transport."""
+    return Table(
+        "event_publications",
+        metadata,
+        Column("transport", String(64), primary_key=True),
+        Column("after_transaction_id", BigInteger, nullable=False),
+        Column("after_sequence", BigInteger, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
 
@@ -103,11 +181,21 @@ class PlatformTables:
     audit_log: Table
     idempotency_keys: Table
     outbox: Table | None
+    webhook_subscriptions: Table | None = None
+    webhook_deliveries: Table | None = None
+    event_publications: Table | None = None
 
     @classmethod
     def declare(cls, metadata: MetaData) -> PlatformTables:
         """Declare the tables in ``metadata`` (a service's ``db.py`` does this once)."""
-        return cls(audit_table(metadata), idempotency_table(metadata), outbox_table(metadata))
+        return cls(
+            audit_table(metadata),
+            idempotency_table(metadata),
+            outbox_table(metadata),
+            webhook_subscriptions_table(metadata),
+            webhook_deliveries_table(metadata),
+            event_publications_table(metadata),
+        )
 
     @classmethod
     def of(cls, metadata: MetaData) -> PlatformTables:
@@ -117,4 +205,7 @@ class PlatformTables:
             metadata.tables[f"{schema}.audit_log"],
             metadata.tables[f"{schema}.idempotency_keys"],
             metadata.tables.get(f"{schema}.outbox"),
+            metadata.tables.get(f"{schema}.webhook_subscriptions"),
+            metadata.tables.get(f"{schema}.webhook_deliveries"),
+            metadata.tables.get(f"{schema}.event_publications"),
         )

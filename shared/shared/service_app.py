@@ -21,6 +21,9 @@ from sqlalchemy import MetaData
 from shared.audit_router import audit_router
 from shared.auth import RevocationList, TokenVerifier, http_jwks_fetcher, revocations_url
 from shared.db import Database
+from shared.events.feed import events_router
+from shared.events.relay import Relay
+from shared.events.webhooks import webhooks_router
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
@@ -159,10 +162,23 @@ def create_service_app(
         app.state.database = Database(settings, schema)
         for hook in on_startup:
             await hook(app)
+        relay = None
+        if settings.events_relay and include_health and tables.outbox is not None:
+            relay = Relay(
+                settings.service_name,
+                app.state.database.sessions,
+                tables,
+                settings,
+                vault=getattr(app.state, "citizen_id_vault", None),
+            )
+            await relay.start()
+        app.state.event_relay = relay
         try:
             async with metrics_server(settings):
                 yield
         finally:
+            if relay is not None:
+                await relay.stop()
             for hook in on_shutdown:
                 await hook(app)
             await app.state.database.dispose()
@@ -179,7 +195,7 @@ def create_service_app(
     )
     app.state.settings = settings
     # Each service declares the platform tables (shared.records.PlatformTables) in its metadata.
-    app.state.platform_tables = PlatformTables.of(metadata)
+    app.state.platform_tables = tables = PlatformTables.of(metadata)
     app.state.idempotency_table = app.state.platform_tables.idempotency_keys
     personal_data_access = metadata.tables.get(f"{schema}.personal_data_access")
     app.state.personal_data_access_table = personal_data_access
@@ -199,6 +215,10 @@ def create_service_app(
         app.include_router(audit_router(settings.service_name, metadata.tables[f"{schema}.audit_log"]))
         if personal_data_access is not None:
             app.include_router(personal_data_access_router(settings.service_name, personal_data_access))
+        if tables.outbox is not None:
+            app.include_router(events_router(settings.service_name, tables.outbox))
+        if tables.webhook_subscriptions is not None:
+            app.include_router(webhooks_router(settings.service_name, tables))
     for router in routers:
         app.include_router(router)
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]

@@ -179,6 +179,33 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     jobs: JobSettings = Field(default_factory=JobSettings)
+    events_relay: bool = Field(
+        default=True,
+        description="Run the event relay in this process (webhook deliveries, NATS publishing); "
+        "every replica may run it, each event is delivered once between them.",
+    )
+    events_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the relay looks for new events and due deliveries."
+    )
+    webhooks_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook targets on loopback, link-local and private addresses (tests, intranets).",
+    )
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Per-delivery timeout.")
+    webhooks_retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="Waits before each retry (each with ±20 % jitter); after the last one fails, the "
+        "delivery fails and the subscription is paused (about 27.5 h in all by default).",
+    )
+    webhooks_secret_grace_seconds: float = Field(
+        default=86400, ge=0, description="After a secret rotation, how long the previous secret signs too."
+    )
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS server with JetStream (<P>NATS_URL, else NATS_URL): every event is also "
+        "published to civic.{service}.{type}; unset: no broker is used.",
+    )
+    nats_stream: str = Field(default="CIVIC_EVENTS", description="JetStream stream (created if missing).")
 
     @classmethod
     def settings_customise_sources(
@@ -195,6 +222,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _default_database_url(self) -> ServiceSettings:
+        if self.nats_url is None:
+            self.nats_url = os.environ.get("NATS_URL") or None
         if not self.database_url:
             self.database_url = os.environ.get("DATABASE_URL", "")
         if not self.database_url:

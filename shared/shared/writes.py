@@ -23,6 +23,7 @@ write outside a request build a context with :meth:`WriteContext.for_job`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -61,13 +62,30 @@ class HasVersion(Protocol):
     version: int
 
 
+class Encrypted(Protocol):
+    """A citizen ID number as the vault keeps it (:class:`shared.citizen_ids.ProtectedId`)."""
+
+    @property
+    def cipher(self) -> bytes: ...
+    @property
+    def key_id(self) -> str | None: ...
+    @property
+    def masked(self) -> str: ...
+
+
+PERSONAL_KEY = "_personal"
+"""Where an outbox row keeps its encrypted personal values (only the feed of a caller with
+``{service}:pii`` reveals them, into ``data``)."""
+
+
 @dataclass(frozen=True)
 class Event:
     """A change other systems may care about, written to the outbox with the change.
 
     ``type`` is the noun and verb (``enrolment.started``); the full CloudEvents type is
     ``civic.{service}.{type}``. ``subject`` is the record's path. ``data`` carries record ids
-    and facts, never a citizen ID number.
+    and facts, never a citizen ID number; ``personal`` carries those, encrypted as the vault
+    keeps them, and only a reader with ``{service}:pii`` sees them (in ``data``).
     """
 
     type: str
@@ -75,6 +93,21 @@ class Event:
     data: dict[str, Any]
     jurisdiction: str | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    personal: dict[str, Encrypted] | None = None
+
+    def stored_data(self) -> dict[str, Any]:
+        """``data`` as the outbox keeps it (personal values encrypted, apart)."""
+        data: dict[str, Any] = jsonable_encoder(self.data)
+        if self.personal:
+            data[PERSONAL_KEY] = {
+                name: {
+                    "cipher": base64.b64encode(value.cipher).decode(),
+                    "key_id": value.key_id,
+                    "masked": value.masked,
+                }
+                for name, value in self.personal.items()
+            }
+        return data
 
 
 def sqlstate_of(error: IntegrityError) -> str | None:
@@ -282,7 +315,7 @@ class WriteContext:
                 type=f"civic.{self.service}.{event.type}",
                 subject=event.subject,
                 jurisdiction=event.jurisdiction,
-                data=jsonable_encoder(event.data),
+                data=event.stored_data(),
                 actor=self.principal.actor,
                 request_id=request_id_var.get(),
             )

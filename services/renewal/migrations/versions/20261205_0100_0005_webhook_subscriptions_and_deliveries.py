@@ -1,0 +1,23 @@
+"""webhook subscriptions and deliveries; transports' publication cursors; outbox in feed order
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-05 01:00:00
+"""
+
+from collections.abc import Sequence
+
+from shared import migration_ops
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    migration_ops.create_webhooks("renewal")
+
+
+def downgrade() -> None:
+    migration_ops.drop_webhooks("renewal")

@@ -1,0 +1,674 @@
+"""Change events against a real PostgreSQL: the feed's order when transactions commit out of
+order, scope and personal data, long polling; webhooks (Standard Webhooks signatures, rotation,
+SSRF, retries in order, pausing, manual retry, several replicas delivering once)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+import secrets
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from platformctl.testing import assert_problem
+from shared.auth import Principal
+from shared.citizen_ids import CitizenIdVault
+from shared.db import service_metadata
+from shared.events.envelope import Position
+from shared.events.relay import Relay
+from shared.events.webhooks import (
+    TargetRefused,
+    active_secrets,
+    address_allowed,
+    check_target,
+    signed_headers,
+)
+from shared.records import PlatformTables
+from shared.service_app import create_service_app
+from shared.settings import ServiceSettings, async_database_url
+from shared.testing import TokenMint, app_client, citizen_id
+from shared.writes import Event, WriteContext
+
+SCHEMA = "events_test"
+SERVICE = "evtest"
+metadata = service_metadata(SCHEMA)
+tables = PlatformTables.declare(metadata)
+PANJIN_COUNTY = "211102"
+ZHUMADIAN_COUNTY = "411702"
+WRITER = Principal(subject="writer", roles=frozenset(), scopes=frozenset(), jurisdictions=("*",))
+VAULT = CitizenIdVault(
+    base64.b64encode(secrets.token_bytes(32)).decode(), lookup_key=base64.b64encode(b"k" * 32).decode()
+)
+
+
+def build_app(database_url: str, **settings: Any) -> FastAPI:
+    values: dict[str, Any] = {
+        "service_name": SERVICE,
+        "database_url": database_url,
+        "log_json": False,
+        "events_relay": False,
+        "webhooks_allow_private_targets": True,
+        "webhooks_retry_schedule_seconds": [0.0, 0.0, 0.0],
+        **settings,
+    }
+    config = ServiceSettings(**values)
+    app = create_service_app(settings=config, metadata=metadata, title="t", description="t", routers=[])
+    app.state.citizen_id_vault = VAULT
+    return app
+
+
+@pytest.fixture
+async def app(database_url: str) -> FastAPI:
+    engine = create_async_engine(async_database_url(database_url))
+    async with engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        await connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+        await connection.run_sync(metadata.create_all)
+    await engine.dispose()
+    return build_app(database_url)
+
+
+@pytest.fixture
+async def client(app: FastAPI, mint: TokenMint) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(app, mint) as http:
+        http.headers.update(mint.headers(scopes=[f"{SERVICE}:read"], jurisdictions=["*"]))
+        yield http
+
+
+def sessions(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = app.state.database.sessions
+    return maker
+
+
+async def emit(
+    app: FastAPI,
+    type_: str = "thing.changed",
+    *,
+    jurisdiction: str | None = PANJIN_COUNTY,
+    data: dict[str, Any] | None = None,
+    personal: dict[str, Any] | None = None,
+    session: AsyncSession | None = None,
+) -> uuid.UUID:
+    """One event through the write path; in ``session`` (left open) or in a transaction of its own."""
+    event = Event(
+        type=type_,
+        subject=f"/things/{uuid.uuid4()}",
+        data=data or {},
+        jurisdiction=jurisdiction,
+        personal=personal,
+    )
+
+    async def write(s: AsyncSession) -> None:
+        context = WriteContext.for_job(session=s, principal=WRITER, tables=tables, service=SERVICE)
+        await context.record(
+            action="change", entity="thing", entity_id="x", jurisdiction=jurisdiction, event=event
+        )
+
+    if session is not None:
+        await write(session)
+    else:
+        async with sessions(app)() as s, s.begin():
+            await write(s)
+    return event.id
+
+
+async def read_all(
+    client: httpx.AsyncClient, after: str | None = None, headers: dict[str, str] | None = None, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
+    """Every event the feed serves now after ``after``, page by page, and the cursor after them."""
+    items: list[dict[str, Any]] = []
+    cursor = after
+    while True:
+        query = {"limit": 3, **params}
+        if cursor is not None:
+            query["after"] = cursor
+        page = await client.get(f"/api/{SERVICE}/v1/events", params=query, headers=headers)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        items += body["items"]
+        if not body["items"] or body["next_cursor"] == cursor:
+            return items, body["next_cursor"]
+        cursor = body["next_cursor"]
+
+
+async def read_until(
+    client: httpx.AsyncClient,
+    after: str | None,
+    count: int,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> tuple[list[dict[str, Any]], str]:
+    """Follow the cursor until ``count`` events came (any transaction still running in the
+    cluster, other databases' too, delays the feed: lag, never loss), then once more."""
+    items: list[dict[str, Any]] = []
+    cursor = after
+    deadline = asyncio.get_running_loop().time() + 90
+    while len(items) < count and asyncio.get_running_loop().time() < deadline:
+        more, cursor = await read_all(client, cursor, headers, **params)
+        items += more
+        if len(items) < count:
+            await asyncio.sleep(0.1)
+    more, cursor = await read_all(client, cursor, headers, **params)
+    return items + more, cursor
+
+
+# -- the feed -----------------------------------------------------------------------------
+
+
+async def test_a_transaction_that_commits_late_is_not_skipped(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    _, cursor = await read_all(client)
+    early = sessions(app)()
+    await early.begin()
+    early_id = await emit(app, "early.written", session=early)  # takes the lower sequence, stays open
+    later = [await emit(app, "later.written") for _ in range(3)]  # commit first
+    seen, cursor = await read_all(client, cursor)
+    # a naive `sequence > last` reader would now hold the later three and pass the early one for ever
+    assert seen == []
+    await early.commit()
+    await early.close()
+    seen, cursor = await read_until(client, cursor, 4)
+    ids = [item["id"] for item in seen]
+    assert sorted(ids) == sorted(str(i) for i in [early_id, *later])
+    assert ids[0] == str(early_id)  # its transaction started first
+    again, _ = await read_all(client, cursor)
+    assert again == []
+
+
+async def test_concurrent_writers_and_a_reader_see_every_event_once_in_order(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    _, cursor = await read_all(client)
+    written: list[uuid.UUID] = []
+    rolled_back: list[uuid.UUID] = []
+    done = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        for i in range(6):
+            async with sessions(app)() as s:
+                await s.begin()
+                event_id = await emit(app, f"w{n}.e{i}", session=s)
+                await asyncio.sleep(((n * 7 + i * 3) % 5) / 100)  # commit in another order than begun
+                if (n + i) % 5 == 0:
+                    await s.rollback()
+                    rolled_back.append(event_id)
+                else:
+                    await s.commit()
+                    written.append(event_id)
+
+    seen: list[dict[str, Any]] = []
+
+    async def reader() -> None:
+        nonlocal cursor
+        while not done.is_set():
+            items, cursor = await read_all(client, cursor)
+            seen.extend(items)
+            await asyncio.sleep(0.01)
+
+    reading = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(n) for n in range(12)))
+    done.set()
+    await reading
+    rest, _ = await read_until(client, cursor, len(written) - len(seen))
+    seen.extend(rest)
+    ids = [item["id"] for item in seen]
+    assert len(ids) == len(set(ids)), "an event was served twice"
+    assert set(ids) == {str(i) for i in written}
+    assert not set(ids) & {str(i) for i in rolled_back}
+    sequences = [item["sequence"] for item in seen]
+    assert sequences == sorted(sequences)
+
+
+async def test_envelope_is_cloudevents_and_scope_hides_other_counties(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    number = citizen_id("19500101", region="211102")
+    ours = await emit(
+        app, "person.enrolled", data={"person_id": "p1"}, personal={"citizen_id": VAULT.protect(number)}
+    )
+    theirs = await emit(app, "person.enrolled", jurisdiction=ZHUMADIAN_COUNTY, data={"person_id": "p2"})
+    nowhere = await emit(app, "platform.changed", jurisdiction=None)
+    county = mint.headers(scopes=[f"{SERVICE}:read"], jurisdictions=["211100"])
+    everyone, _ = await read_until(client, None, 3)
+    assert {str(ours), str(theirs), str(nowhere)} <= {i["id"] for i in everyone}
+    page = await client.get(f"/api/{SERVICE}/v1/events", headers=county)
+    assert page.status_code == 200
+    body = page.json()
+    assert [i["id"] for i in body["items"]] == [str(ours)]
+    event = body["items"][0]
+    assert event["specversion"] == "1.0"
+    assert event["source"] == f"/api/{SERVICE}/v1"
+    assert event["type"] == f"civic.{SERVICE}.person.enrolled"
+    assert event["jurisdiction"] == PANJIN_COUNTY
+    assert event["datacontenttype"] == "application/json"
+    assert event["time"].endswith("Z")
+    assert isinstance(event["sequence"], str)
+    assert event["data"] == {"person_id": "p1"}  # no number without pii
+    assert number not in page.text
+    with_pii = mint.headers(scopes=[f"{SERVICE}:read", f"{SERVICE}:pii"], jurisdictions=["211100"])
+    page = await client.get(f"/api/{SERVICE}/v1/events", headers=with_pii)
+    event = page.json()["items"][0]
+    assert event["data"] == {"person_id": "p1", "citizen_id": number}
+    assert number not in event["subject"]
+    async with sessions(app)() as s:
+        stored = await s.scalar(text(f"SELECT data::text FROM {SCHEMA}.outbox WHERE id = :i"), {"i": ours})
+    assert number not in str(stored)  # encrypted at rest
+
+
+async def test_types_filter_cursor_errors_and_scope(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint
+) -> None:
+    _, cursor = await read_all(client)
+    a = await emit(app, "a.done")
+    await emit(app, "b.done")
+    c = await emit(app, "c.done")
+    items, _ = await read_until(client, cursor, 2, types=f"a.done,civic.{SERVICE}.c.done")
+    assert [i["id"] for i in items] == [str(a), str(c)]
+    for bad in ("x", "1-2", "0" * 19 + "-" + "０" * 19, "0" * 19 + "-" + "0" * 18 + "\n"):
+        assert_problem(await client.get(f"/api/{SERVICE}/v1/events", params={"after": bad}), 422)
+    assert_problem(await client.get(f"/api/{SERVICE}/v1/events", params={"types": "a b"}), 422)
+    assert_problem(await client.get(f"/api/{SERVICE}/v1/events", params={"wait": 31}), 422)
+    assert_problem(
+        await client.get(
+            f"/api/{SERVICE}/v1/events", headers=mint.headers(scopes=["other:read"], jurisdictions=["*"])
+        ),
+        403,
+    )
+
+
+async def test_long_polling_answers_when_an_event_arrives(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, cursor = await read_all(client)
+    waiting = asyncio.create_task(
+        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 20})
+    )
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    event_id = await emit(app, "late.arrival")
+    answer = await asyncio.wait_for(waiting, timeout=15)
+    assert [i["id"] for i in answer.json()["items"]] == [str(event_id)]
+
+
+async def test_a_rolled_back_change_leaves_no_event(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, cursor = await read_all(client)
+    async with sessions(app)() as s:
+        await s.begin()
+        await emit(app, "never.happened", session=s)
+        await s.rollback()
+    kept = await emit(app, "happened")
+    items, _ = await read_until(client, cursor, 1)
+    assert [i["id"] for i in items] == [str(kept)]
+
+
+def test_cursor_text_sorts_as_the_position() -> None:
+    positions = [Position(9, 100), Position(10, 2), Position(10, 11), Position(123456789, 1)]
+    assert sorted(str(p) for p in positions) == [str(p) for p in sorted(positions)]
+    assert Position.parse(str(positions[2])) == positions[2]
+
+
+# -- webhooks -----------------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    """A local webhook receiver: answers from ``script`` (then 204), keeps what arrived."""
+
+    url: str = ""
+    script: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.received.append(({k.lower(): v for k, v in request.headers.items()}, body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status = self.script.pop(0) if self.script else 204
+        headers = {"Location": "http://169.254.169.254/"} if status in (301, 302, 307) else {}
+        return web.Response(status=status, headers=headers)
+
+    def events(self) -> list[str]:
+        return [json.loads(body)["id"] for _, body in self.received]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    server = web.Application()
+    server.router.add_post("/hook", found.handle)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    found.url = f"http://127.0.0.1:{port}/hook"
+    yield found
+    await runner.cleanup()
+
+
+def client_headers(
+    mint: TokenMint,
+    client_id: str = "province",
+    jurisdictions: tuple[str, ...] = ("211100",),
+    pii: bool = False,
+) -> dict[str, str]:
+    scopes = [f"{SERVICE}:read"] + ([f"{SERVICE}:pii"] if pii else [])
+    return mint.headers(
+        scopes=scopes, jurisdictions=list(jurisdictions), client_id=client_id, subject=client_id
+    )
+
+
+async def subscribe(
+    client: httpx.AsyncClient, headers: dict[str, str], url: str, types: list[str] | None = None
+) -> dict[str, Any]:
+    answer = await client.post(
+        f"/api/{SERVICE}/v1/webhook-subscriptions",
+        json={"url": url, "types": types or [], "description": "test"},
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["secret"].startswith("whsec_")
+    return body
+
+
+def relay_of(app: FastAPI, **changes: Any) -> Relay:
+    settings = app.state.settings.model_copy(update=changes)
+    return Relay(SERVICE, sessions(app), tables, settings, vault=VAULT, jitter=lambda: 1.0)
+
+
+async def drain(relay: Relay, receiver: Receiver, count: int) -> None:
+    """Relay rounds until ``count`` requests arrived (the feed may lag), then two more."""
+    deadline = asyncio.get_running_loop().time() + 90
+    while len(receiver.received) < count and asyncio.get_running_loop().time() < deadline:
+        if not await relay.run_once():
+            await asyncio.sleep(0.05)
+    for _ in range(2):
+        await relay.run_once()
+
+
+async def test_deliveries_are_signed_scoped_and_verified_by_the_official_library(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint, pii=True)
+    subscription = await subscribe(client, owner, receiver.url)
+    number = citizen_id("19480202", region="211102")
+    ours = await emit(
+        app, "person.enrolled", data={"person_id": "p1"}, personal={"citizen_id": VAULT.protect(number)}
+    )
+    await emit(app, "person.enrolled", jurisdiction=ZHUMADIAN_COUNTY, data={"person_id": "p2"})
+    relay = relay_of(app)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    assert receiver.events() == [str(ours)]  # the other city's person never arrives
+    headers, body = receiver.received[0]
+    verified = Webhook(subscription["secret"]).verify(body, headers)
+    assert verified["data"]["citizen_id"] == number
+    assert headers["webhook-id"] == str(ours)
+    assert headers["content-type"] == "application/cloudevents+json"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(subscription["secret"]).verify(body.replace(b"p1", b"p9"), headers)
+    stale = dict(headers, **{"webhook-timestamp": str(int(dt.datetime.now(dt.UTC).timestamp()) - 600)})
+    with pytest.raises(WebhookVerificationError):
+        Webhook(subscription["secret"]).verify(body, stale)
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + base64.b64encode(b"x" * 32).decode()).verify(body, headers)
+    log = await client.get(
+        f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=owner
+    )
+    assert [(d["status"], d["attempts"], d["last_status_code"]) for d in log.json()["items"]] == [
+        ("delivered", 1, 204)
+    ]
+    # another client sees nothing of it
+    other = client_headers(mint, "someone-else")
+    assert_problem(
+        await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}", headers=other), 404
+    )
+    assert (await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions", headers=other)).json()["total"] == 0
+    # an account (not an API client) may not subscribe
+    account = mint.headers(scopes=[f"{SERVICE}:read"], jurisdictions=["211100"])
+    assert_problem(
+        await client.post(
+            f"/api/{SERVICE}/v1/webhook-subscriptions", json={"url": receiver.url}, headers=account
+        ),
+        403,
+    )
+
+
+async def test_without_pii_the_number_never_arrives(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint, "no-pii")
+    subscription = await subscribe(client, owner, receiver.url)
+    number = citizen_id("19480303", region="211102")
+    await emit(
+        app, "person.enrolled", data={"person_id": "p1"}, personal={"citizen_id": VAULT.protect(number)}
+    )
+    relay = relay_of(app)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    headers, body = receiver.received[0]
+    assert number.encode() not in body
+    assert Webhook(subscription["secret"]).verify(body, headers)["data"] == {"person_id": "p1"}
+
+
+async def test_rotation_signs_with_both_secrets_during_the_grace_period(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint)
+    first = await subscribe(client, owner, receiver.url)
+    rotated = await client.post(
+        f"/api/{SERVICE}/v1/webhook-subscriptions/{first['id']}/rotate-secret", headers=owner
+    )
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()
+    assert second["secret"] != first["secret"]
+    assert (
+        "secret"
+        not in (
+            await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions/{first['id']}", headers=owner)
+        ).json()
+    )
+    await emit(app, "thing.changed")
+    relay = relay_of(app)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    headers, body = receiver.received[0]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    Webhook(first["secret"]).verify(body, headers)
+    Webhook(second["secret"]).verify(body, headers)
+    # after the grace period only the new secret signs
+    async with sessions(app)() as s, s.begin():
+        await s.execute(
+            text(
+                f"UPDATE {SCHEMA}.webhook_subscriptions SET previous_secret_until = now() - interval '1 second'"
+            )
+        )
+        row = (await s.execute(tables.webhook_subscriptions.select())).one()  # type: ignore[union-attr]
+    now = dt.datetime.now(dt.UTC)
+    later = signed_headers(active_secrets(row, now), "msg", "{}", now)
+    assert len(later["webhook-signature"].split(" ")) == 1
+    Webhook(second["secret"]).verify("{}", later)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(first["secret"]).verify("{}", later)
+
+
+async def test_failures_retry_in_order_then_pause_and_a_manual_retry_delivers(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint)
+    subscription = await subscribe(client, owner, receiver.url)
+    first = await emit(app, "one")
+    second = await emit(app, "two")
+    receiver.script = [500, 302, 503]  # the first event fails twice (a redirect is a failure), then arrives
+    relay = relay_of(app)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 5)
+        assert receiver.events() == [str(first)] * 4 + [str(second)]
+        assert all(not h["webhook-signature"].startswith("v1a") for h, _ in receiver.received)
+        # a receiver that keeps failing: the schedule runs out, the subscription is paused and says why
+        receiver.received.clear()
+        receiver.script = [500] * 4
+        third = await emit(app, "three")
+        fourth = await emit(app, "four")
+        await drain(relay, receiver, 4)
+        assert receiver.events() == [str(third)] * 4  # the fourth waits behind it
+        read = (
+            await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}", headers=owner)
+        ).json()
+        assert read["active"] is False
+        assert "answered 500" in read["paused_reason"]
+        log = (
+            await client.get(
+                f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=owner
+            )
+        ).json()["items"]
+        failed = next(d for d in log if d["event_id"] == str(third))
+        assert (failed["status"], failed["attempts"], failed["last_status_code"]) == ("failed", 4, 500)
+        retry = await client.post(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/deliveries/{failed['id']}/retry",
+            headers=owner,
+        )
+        assert retry.status_code == 200, retry.text
+        resumed = await client.post(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/resume", headers=owner
+        )
+        assert resumed.json()["active"] is True
+        receiver.received.clear()
+        await drain(relay, receiver, 2)
+        assert receiver.events() == [str(third), str(fourth)]
+    finally:
+        await relay.stop()
+
+
+async def test_a_receiver_answering_410_pauses_the_subscription(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint)
+    subscription = await subscribe(client, owner, receiver.url)
+    await emit(app, "gone")
+    receiver.script = [410]
+    relay = relay_of(app)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    read = (
+        await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}", headers=owner)
+    ).json()
+    assert read["active"] is False
+    assert "410" in read["paused_reason"]
+
+
+async def test_a_slow_receiver_times_out(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    owner = client_headers(mint)
+    subscription = await subscribe(client, owner, receiver.url)
+    await emit(app, "slow")
+    receiver.delay = 3
+    relay = relay_of(app, webhooks_timeout_seconds=0.5, webhooks_retry_schedule_seconds=[60.0])
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    log = (
+        await client.get(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=owner
+        )
+    ).json()["items"]
+    assert log[0]["status"] == "pending"
+    assert "no answer within 0.5 s" in log[0]["last_error"]
+    assert log[0]["next_attempt_at"] is not None
+
+
+async def test_two_replicas_deliver_each_event_once(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    for n in range(3):
+        await subscribe(client, client_headers(mint, f"client-{n}"), receiver.url)
+    written = [await emit(app, f"e{i}") for i in range(20)]
+    replicas = [relay_of(app), relay_of(app), relay_of(app)]
+    for relay in replicas:
+        await relay.start(loop=False)
+    try:
+        deadline = asyncio.get_running_loop().time() + 90
+        while len(receiver.received) < 60 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.gather(*(relay.run_once() for relay in replicas))
+        for _ in range(3):
+            await asyncio.gather(*(relay.run_once() for relay in replicas))
+    finally:
+        for relay in replicas:
+            await relay.stop()
+    arrivals = [(h["webhook-signature"], h["webhook-id"]) for h, _ in receiver.received]
+    assert sorted(receiver.events()) == sorted(str(e) for e in written * 3)
+    assert len(arrivals) == len(set(arrivals)) == 60
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.1/hook",
+        "http://172.16.5.4/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[fe80::1]/hook",
+        "http://0.0.0.0/hook",
+        "http://100.64.0.1/hook",
+        "ftp://example.org/hook",
+        "file:///etc/passwd",
+        "http://user:pass@example.org/hook",
+        "http:///hook",
+    ],
+)
+async def test_private_and_odd_targets_are_refused(url: str) -> None:
+    with pytest.raises(TargetRefused):
+        await check_target(url, allow_private=False)
+
+
+async def test_the_setting_allows_private_targets_and_the_api_refuses_them_without(
+    database_url: str, app: FastAPI, mint: TokenMint
+) -> None:
+    assert address_allowed("127.0.0.1", allow_private=True)
+    assert not address_allowed("224.0.0.1", allow_private=True)
+    assert address_allowed("93.184.216.34", allow_private=False)
+    strict = build_app(database_url, webhooks_allow_private_targets=False)
+    async with app_client(strict, mint) as http:
+        answer = await http.post(
+            f"/api/{SERVICE}/v1/webhook-subscriptions",
+            json={"url": "http://127.0.0.1:9/hook"},
+            headers=client_headers(mint),
+        )
+        body = assert_problem(answer, 422)
+        assert "private" in json.dumps(body)
