@@ -15,12 +15,18 @@ open-ended and the 800.00 version does not exist yet. Through the gateway only:
 4. the city's welfare staff enter the 800.00 version from 2024-07-01 with its citation;
    the recalculation it starts books the arrears of July and August;
 5. each clerk sees exactly the county's own arrears, the city staff see both counties'.
+
+Meanwhile a provincial system (an API client with welfare:read over Liaoning) has subscribed
+to welfare's events by webhook: it receives the 800.00 standard version and the
+recalculation's completion with its arrears totals, Standard Webhooks signatures verified, and
+reads the same events from the feed (integration.md, "Change events").
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +37,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from aiohttp import web
+from standardwebhooks.webhooks import Webhook
 
 from platformctl import database
 from platformctl.components import COMPONENTS
@@ -204,6 +212,9 @@ async def june_2024_platform(
             child.env["GATEWAY_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
             child.env["GATEWAY_BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
             child.env["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "1000000"
+            # the provincial system's receiver listens on this machine
+            child.env["WELFARE_WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "true"
+            child.env["WELFARE_EVENTS_POLL_SECONDS"] = "0.2"
         supervisor.start_all()
         try:
             ready = await asyncio.to_thread(wait_until_ready, f"{supervisor.gateway_url}/readyz", 90)
@@ -293,14 +304,86 @@ async def register_and_enrol(client: httpx.AsyncClient, case: HouseholdCase) -> 
     return Enrolled(case, household_id, person_ids, body["id"])
 
 
+PROVINCE = "210000"  # 辽宁省
+
+
+@dataclass
+class Receiver:
+    """The provincial system's webhook endpoint: every request as it came."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]]
+
+
+@pytest.fixture
+async def provincial_receiver() -> AsyncIterator[Receiver]:
+    found = Receiver("", [])
+
+    async def handle(request: web.Request) -> web.Response:
+        found.received.append((dict(request.headers), await request.read()))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/civic-events", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    found.url = f"http://127.0.0.1:{port}/civic-events"
+    yield found
+    await runner.cleanup()
+
+
+async def api_client_headers(
+    platform: Platform, client_id: str, *, scopes: list[str], jurisdictions: list[str]
+) -> dict[str, str]:
+    """Register an API client (other government systems) and take a client-credentials token."""
+    async with platform.client(headers=await platform.admin_headers()) as admin:
+        created = await admin.post(
+            "/auth/admin/clients",
+            json={
+                "client_id": client_id,
+                "name": client_id,
+                "scopes": scopes,
+                "jurisdictions": jurisdictions,
+            },
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["client_secret"]
+    async with platform.client() as client:
+        token = await client.post(
+            "/auth/token",
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        )
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
 def arrears_rows(entries: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
     return {(e["enrolment_id"], e["jurisdiction"], e["month"], e["amount"]) for e in entries}
 
 
 async def test_panjin_800_standard_books_july_and_august_arrears_per_county(
-    june_2024_platform: Platform,
+    june_2024_platform: Platform, provincial_receiver: Receiver
 ) -> None:
     platform = june_2024_platform
+    province = await api_client_headers(
+        platform, "liaoning-civil-affairs", scopes=["welfare:read"], jurisdictions=[PROVINCE]
+    )
+    async with platform.client(headers=province) as system:
+        subscribed = await system.post(
+            f"{BASE}/webhook-subscriptions",
+            json={
+                "url": provincial_receiver.url,
+                "types": ["standard_version.added", "recalculation.completed"],
+                "description": "辽宁省民政厅 低保标准与补发",
+            },
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        signing_secret = subscribed.json()["secret"]
+        feed_start = (await system.get(f"{BASE}/events", params={"types": "standard_version.added"})).json()[
+            "next_cursor"
+        ]
     clerk_scopes = ["welfare:read", "welfare:write"]
     clerks = {
         county.code: await platform.account(county.clerk, scopes=clerk_scopes, jurisdictions=[county.code])
@@ -505,6 +588,9 @@ async def test_panjin_800_standard_books_july_and_august_arrears_per_county(
             assert await all_items(clerk, f"{BASE}/ledger", enrolment_id=theirs.enrolment_id) == []
             # the run belongs to the city
             assert_problem(await clerk.get(f"{BASE}/recalculations/{run_id}"), 404)
+    await provincial_system_was_told(
+        platform, province, provincial_receiver, signing_secret, feed_start, run_id, expected_total
+    )
     assert seen[SHUANGTAIZI.code] | seen[DAWA.code] == city_ids
     assert not seen[SHUANGTAIZI.code] & seen[DAWA.code]
     assert sum(Decimal(e["amount"]) for e in city_arrears if e["id"] in seen[SHUANGTAIZI.code]) == Decimal(
@@ -537,3 +623,56 @@ async def test_panjin_800_standard_books_july_and_august_arrears_per_county(
         assert september.status_code == 201, september.text
         assert september.json()["total"] == money(sum((c.dibao(NEW_STANDARD) for c in cases), Decimal(0)))
         assert september.json()["total"] == "1710.00"  # 900.00 + 800.00 + 10.00
+
+
+async def provincial_system_was_told(
+    platform: Platform,
+    province: dict[str, str],
+    receiver: Receiver,
+    secret: str,
+    feed_start: str,
+    run_id: str,
+    expected_total: Decimal,
+) -> None:
+    """The webhook brought the 800.00 version and the recalculation's totals, signed; the feed agrees."""
+    for _ in range(900):  # deliveries follow the commits (a transaction held open elsewhere delays them)
+        types = [json.loads(body)["type"] for _, body in receiver.received]
+        if "civic.welfare.recalculation.completed" in types:
+            break
+        await asyncio.sleep(0.1)
+    events = [Webhook(secret).verify(body, headers) for headers, body in receiver.received]
+    assert [e["type"] for e in events] == [
+        "civic.welfare.standard_version.added",
+        "civic.welfare.recalculation.completed",
+    ]
+    added, completed = events
+    assert [headers["webhook-id"] for headers, _ in receiver.received] == [added["id"], completed["id"]]
+    assert (added["source"], added["jurisdiction"], added["specversion"]) == ("/api/welfare/v1", CITY, "1.0")
+    assert added["data"]["version_id"] == NEW_VERSION
+    assert added["data"]["dibao"]["amount"] == "800.00"
+    assert added["data"]["dibao"]["citation"]["document"] == DOCUMENT
+    assert completed["subject"] == f"/recalculations/{run_id}"
+    assert {
+        k: completed["data"][k]
+        for k in ("recalculation_id", "status", "from_month", "changed", "arrears_entries", "arrears_total")
+    } == {
+        "recalculation_id": run_id,
+        "status": "succeeded",
+        "from_month": "2024-07",
+        "changed": 5,
+        "arrears_entries": 10,
+        "arrears_total": money(expected_total),
+    }
+    async with platform.client(headers=province) as system:
+        feed = await system.get(
+            f"{BASE}/events",
+            params={"after": feed_start, "types": "standard_version.added,recalculation.completed"},
+        )
+        assert feed.status_code == 200, feed.text
+        assert [e["id"] for e in feed.json()["items"]] == [added["id"], completed["id"]]
+        log = await system.get(f"{BASE}/webhook-subscriptions")
+        subscription = log.json()["items"][0]
+        deliveries = await system.get(f"{BASE}/webhook-subscriptions/{subscription['id']}/deliveries")
+        assert {(d["status"], d["last_status_code"]) for d in deliveries.json()["items"]} == {
+            ("delivered", 204)
+        }

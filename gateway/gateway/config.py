@@ -21,7 +21,9 @@ class GatewaySettings(ServiceSettings):
     eldercare_url: str = "http://127.0.0.1:8003"
     renewal_url: str = "http://127.0.0.1:8004"
     public_url: str = Field(default="", description="Base URL clients use; defaults to http://host:port.")
-    upstream_timeout_seconds: float = Field(default=30.0, gt=0)
+    upstream_timeout_seconds: float = Field(
+        default=40.0, gt=0, description="Above the 30 s an event feed may hold a long-polling request."
+    )
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_pool_size: int = Field(default=256, ge=1)
     max_body_bytes: int = Field(

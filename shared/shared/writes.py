@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
@@ -73,6 +74,15 @@ class Encrypted(Protocol):
     def masked(self) -> str: ...
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """A citizen ID number as a record stores it: ciphertext, masked form, key id if known."""
+
+    cipher: bytes
+    masked: str
+    key_id: str | None = None
+
+
 PERSONAL_KEY = "_personal"
 """Where an outbox row keeps its encrypted personal values (only the feed of a caller with
 ``{service}:pii`` reveals them, into ``data``)."""
@@ -93,7 +103,7 @@ class Event:
     data: dict[str, Any]
     jurisdiction: str | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    personal: dict[str, Encrypted] | None = None
+    personal: Mapping[str, Encrypted] | None = None
 
     def stored_data(self) -> dict[str, Any]:
         """``data`` as the outbox keeps it (personal values encrypted, apart)."""
@@ -108,6 +118,11 @@ class Event:
                 for name, value in self.personal.items()
             }
         return data
+
+
+def system_principal(name: str) -> Principal:
+    """The actor of writes no request causes (a job, a scheduler): platform-wide."""
+    return Principal(subject=f"system:{name}", roles=frozenset(), scopes=frozenset(), jurisdictions=("*",))
 
 
 def sqlstate_of(error: IntegrityError) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -28,6 +29,7 @@ from shared.auth import Principal
 from shared.citizen_ids import CitizenIdVault
 from shared.db import service_metadata
 from shared.events.envelope import Position
+from shared.events.nats import NatsPublisher
 from shared.events.relay import Relay
 from shared.events.webhooks import (
     TargetRefused,
@@ -672,3 +674,58 @@ async def test_the_setting_allows_private_targets_and_the_api_refuses_them_witho
         )
         body = assert_problem(answer, 422)
         assert "private" in json.dumps(body)
+
+
+# -- NATS JetStream -----------------------------------------------------------------------
+
+NATS_URL = "nats://127.0.0.1:4222"
+TEST_STREAM = "CIVIC_EVENTS_TEST"
+
+
+@pytest.fixture
+async def jetstream() -> AsyncIterator[Any]:
+    nats = pytest.importorskip("nats")
+    try:
+        connection = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0)
+    except Exception as exc:  # no server: the embedded default needs none
+        pytest.skip(f"no NATS server with JetStream answers on {NATS_URL} ({type(exc).__name__})")
+    js = connection.jetstream()
+    with contextlib.suppress(Exception):
+        await js.delete_stream(TEST_STREAM)  # the publisher must create it
+    yield js
+    with contextlib.suppress(Exception):
+        await js.delete_stream(TEST_STREAM)
+    await connection.close()
+
+
+async def test_events_are_published_to_jetstream_once_each(
+    app: FastAPI, client: httpx.AsyncClient, jetstream: Any
+) -> None:
+    written = [await emit(app, "thing.changed") for _ in range(3)] + [await emit(app, "other.done")]
+    publisher = NatsPublisher(NATS_URL, stream=TEST_STREAM, subjects=(f"civic.{SERVICE}.>",))
+    relay = Relay(SERVICE, sessions(app), tables, app.state.settings, nats=publisher)
+    await relay.start(loop=False)
+    try:
+        deadline = asyncio.get_running_loop().time() + 90
+        published = 0
+        while published < len(written) and asyncio.get_running_loop().time() < deadline:
+            published += await relay.publish()
+            await asyncio.sleep(0.05)
+        assert published == len(written)
+        # a crash after the broker's acknowledgement and before the position was saved: the
+        # relay publishes the same events again and the server drops the repeats (Nats-Msg-Id)
+        async with sessions(app)() as s, s.begin():
+            await s.execute(
+                text(f"UPDATE {SCHEMA}.event_publications SET after_transaction_id = 0, after_sequence = 0")
+            )
+        assert await relay.publish() == len(written)
+    finally:
+        await relay.stop()
+    info = await jetstream.stream_info(TEST_STREAM)
+    assert info.state.messages == len(written)
+    for number, event_id in enumerate(written, start=1):
+        message = await jetstream.get_msg(TEST_STREAM, number)
+        assert message.headers["Nats-Msg-Id"] == str(event_id)
+        body = json.loads(message.data)
+        assert body["id"] == str(event_id)
+        assert message.subject == f"civic.{SERVICE}.{'other.done' if number == 4 else 'thing.changed'}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from appraisal.consequences.rules import rectification_deadline
 from appraisal.evaluation import repository
 from appraisal.evaluation.figures import Figures, gather_figures
 from appraisal.evaluation.models import PublishedResult, Result
@@ -29,7 +30,7 @@ from appraisal.years.models import Subject
 from appraisal.years.service import YearContext
 from shared.auth import Principal
 from shared.errors import Conflict
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,31 @@ async def publish(
     subject.published_on = published_on
     if year.published_on is None:
         year.published_on = published_on
+    path = f"/years/{year.year}/subjects/{subject.code}?scheme={year.scheme}"
+    facts = {"scheme": year.scheme, "year": year.year, "subject": subject.code, "published_on": published_on}
+    await write.emit(
+        Event(
+            type="results.published",
+            subject=path,
+            jurisdiction=subject.jurisdiction,
+            data={
+                **facts,
+                "publication": previous + 1,
+                "total": str(result.total),
+                "rank": result.rank,
+                "grade": result.grade,
+                "veto": result.veto,
+            },
+        )
+    )
+    await write.emit(
+        Event(
+            type="rectification.due",
+            subject=path,
+            jurisdiction=subject.jurisdiction,
+            data={**facts, "report_due_by": rectification_deadline(context.scheme, published_on)},
+        )
+    )
 
 
 async def year_results(*, session: AsyncSession, context: YearContext, principal: Principal) -> YearResults:

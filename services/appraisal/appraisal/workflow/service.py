@@ -15,7 +15,7 @@ from appraisal.years.models import Subject, Transition
 from appraisal.years.schemas import TransitionCreate, TransitionRead
 from appraisal.years.service import YearContext, subject_json
 from shared.errors import Conflict, NotFound
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext
 
 
 async def move(
@@ -94,6 +94,21 @@ async def move(
             jurisdiction=subject.jurisdiction,
             before=before,
             after={**subject_json(subject), "reason": data.reason, "effective_on": effective_on.isoformat()},
+            event=Event(
+                type="subject.stage_changed",
+                subject=f"/years/{year.year}/subjects/{subject.code}?scheme={year.scheme}",
+                jurisdiction=subject.jurisdiction,
+                data={
+                    "scheme": year.scheme,
+                    "year": year.year,
+                    "subject": subject.code,
+                    "from_stage": transition.from_stage,
+                    "to_stage": transition.to_stage,
+                    "reopening": transition.reopening,
+                    "reason": data.reason,
+                    "effective_on": effective_on,
+                },
+            ),
         )
     await write.flush()
     return moved

@@ -38,7 +38,7 @@ from shared.concurrency import require_if_match
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.jurisdictions import registry
 from shared.months import policy_today
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext
 
 logger = logging.getLogger(__name__)
 
@@ -298,6 +298,12 @@ async def save_overrides(
         if current is None
         else {"version": current.version, "valid_from": current.valid_from.isoformat(), **current.body},
         after=after,
+        event=Event(
+            type="catalogue.changed",
+            subject=f"/catalogues/{jurisdiction}",
+            jurisdiction=jurisdiction,
+            data={"jurisdiction": jurisdiction, **after},
+        ),
     )
     in_force_today = history.in_force(policy_today())
     effective = EffectiveCatalogue(jurisdiction, merged, number, recorded_version=number)

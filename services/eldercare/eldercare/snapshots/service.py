@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eldercare.catalogues.pack import AllOf, AnyOf, AtLeast, Catalogue, Condition, Equals, Fact, Not, OneOf
 from eldercare.catalogues.service import CatalogueBook
 from eldercare.catalogues.sql import ages_in
-from eldercare.db import audit_log
+from eldercare.db import audit_log, platform_tables
 from eldercare.evaluations.dibao import DibaoStandards
 from eldercare.evaluations.engine import EvaluationContext, allowance_age, evaluate
 from eldercare.evaluations.profile import PersonProfile
@@ -45,6 +45,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.jurisdictions import registry
 from shared.money import money_str
 from shared.months import YearMonth, completed_years
+from shared.writes import Event, WriteContext
 
 Evaluated = tuple[str, Decimal, bool, bool]
 """(entitlements JSON, monthly total, complete, degraded)"""
@@ -293,6 +294,25 @@ async def take_snapshots(
         entity_id=str(run.id),
         jurisdiction=jurisdiction,
         after={"month": str(month), "persons_created": created, "persons_already_present": before},
+    )
+    write = WriteContext.for_job(
+        session=session, principal=principal, tables=platform_tables, service="eldercare"
+    )
+    await write.emit(
+        Event(
+            type="snapshot.completed",
+            subject=f"/snapshots?jurisdiction={jurisdiction}&month={month}",
+            jurisdiction=jurisdiction,
+            data={
+                "snapshot_run_id": run.id,
+                "jurisdiction": jurisdiction,
+                "month": str(month),
+                "persons_created": created,
+                "persons_already_present": before,
+                "degraded": degraded,
+                "distinct_profiles": run.distinct_profiles,
+            },
+        )
     )
     return run
 

@@ -26,7 +26,7 @@ from shared.jobs import job_error, lock_for_booking
 from shared.jurisdictions import registry
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext
 from welfare.payroll import repository
 from welfare.payroll.ledger import ledger_locks
 from welfare.payroll.models import LedgerEntry, PayrollRun
@@ -108,6 +108,19 @@ async def generate(
             "already_paid": run.already_paid,
             "rows_inserted": written,
         },
+        event=Event(
+            type="payroll.completed",
+            subject=f"/payrolls/{run.id}",
+            jurisdiction=jurisdiction,
+            data={
+                "payroll_run_id": run.id,
+                "month": str(month),
+                "status": run.status,
+                "entries": run.entries,
+                "total": str(run.total),
+                "unpriced": run.unpriced,
+            },
+        ),
     )
     return run, True
 

@@ -34,7 +34,7 @@ from shared.jurisdictions import registry
 from shared.months import YearMonth
 from shared.pagination import PageParams
 from shared.settings import JobSettings
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext, system_principal
 from welfare.db import platform_tables
 from welfare.payroll.ledger import BUCKETS, ledger_locks
 from welfare.payroll.pricing import Pricing, UnitAmount, load_price_table, price_table
@@ -124,6 +124,28 @@ async def list_runs(
     return await repository.runs_in_scope(session, principal=principal, page=page, statuses=statuses)
 
 
+def completed_event(run: RecalculationRun) -> Event:
+    """``recalculation.completed`` with its arrears totals (in the run's finishing transaction)."""
+    return Event(
+        type="recalculation.completed",
+        subject=f"/recalculations/{run.id}",
+        jurisdiction=run.jurisdiction,
+        data={
+            "recalculation_id": run.id,
+            "status": "partial" if run.unpriced else "succeeded",
+            "from_month": str(YearMonth.of(run.from_month)),
+            "trigger": run.trigger,
+            "standard_version_id": run.standard_version_id,
+            "enrolments": run.total,
+            "recalculated": run.recalculated,
+            "changed": run.changed,
+            "arrears_entries": run.arrears_entries,
+            "arrears_total": str(run.arrears_total),
+            "unpriced": run.unpriced,
+        },
+    )
+
+
 class RecalculationRunner:
     """Runs recalculations in this process under leases (``shared.jobs.JobRunner``)."""
 
@@ -189,6 +211,14 @@ class RecalculationRunner:
             raise failed.exceptions[0] from failed
         async with self.database.sessions() as session:
             finished = await repository.finish_progress(session, lease=lease)
+            if finished is not None:
+                write = WriteContext.for_job(
+                    session=session,
+                    principal=system_principal("welfare-recalculation"),
+                    tables=platform_tables,
+                    service="welfare",
+                )
+                await write.emit(completed_event(finished))
             await session.commit()
         if finished is None:
             raise LeaseLost(str(lease.job_id))

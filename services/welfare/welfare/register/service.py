@@ -23,7 +23,7 @@ from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.writes import WriteContext
+from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
 from welfare.register.schemas import (
@@ -43,6 +43,38 @@ from welfare.register.schemas import (
     PersonRead,
     RetireeEnrolmentCreate,
 )
+
+
+async def enrolment_event(session: AsyncSession, enrolment: Enrolment, verb: str) -> Event:
+    """``enrolment.{started,changed,ended}``: the enrolment's facts; the person's citizen ID
+    number (encrypted; only readers with welfare:pii see it) when a person is enrolled."""
+    personal = None
+    if enrolment.person_id is not None:
+        person = await session.get(Person, enrolment.person_id)
+        if person is not None:
+            personal = {
+                "citizen_id": Sealed(
+                    person.citizen_id_cipher, person.citizen_id_masked, person.citizen_id_key_id
+                )
+            }
+    return Event(
+        type=f"enrolment.{verb}",
+        subject=f"/enrolments/{enrolment.id}",
+        jurisdiction=enrolment.jurisdiction,
+        data={
+            "enrolment_id": enrolment.id,
+            "program": enrolment.program,
+            "household_id": enrolment.household_id,
+            "person_id": enrolment.person_id,
+            "covered_members": enrolment.covered_members,
+            "tier": enrolment.tier,
+            "start_month": str(YearMonth.of(enrolment.start_month)),
+            "end_month": str(YearMonth.of(enrolment.end_month)) if enrolment.end_month else None,
+            "status": enrolment.status,
+            "version": enrolment.version,
+        },
+        personal=personal,
+    )
 
 
 async def create_household(write: WriteContext, *, data: HouseholdCreate) -> Household:
@@ -267,6 +299,7 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
         entity_id=enrolment.id,
         jurisdiction=enrolment.jurisdiction,
         after=data.model_dump(mode="json"),
+        event=await enrolment_event(session, enrolment, "started"),
     )
     return enrolment
 
@@ -390,6 +423,7 @@ async def update_enrolment(write: WriteContext, *, enrolment: Enrolment, data: E
     enrolment.updated_at = func.now()  # a change even when the values are the same: a new version
     await write.flush()
     await write.session.refresh(enrolment)
+    ended = enrolment.status == "ended" and before["status"] != "ended"
     await write.record(
         action="update",
         entity="enrolment",
@@ -397,6 +431,7 @@ async def update_enrolment(write: WriteContext, *, enrolment: Enrolment, data: E
         jurisdiction=enrolment.jurisdiction,
         before=before,
         after=_enrolment_state(enrolment),
+        event=await enrolment_event(write.session, enrolment, "ended" if ended else "changed"),
     )
     return enrolment
 
@@ -466,7 +501,9 @@ async def change_care_arrangement(
             "successor_program": new_program,
             "successor_start": str(first_new),
         },
+        event=await enrolment_event(write.session, enrolment, "ended"),
     )
+    await write.emit(await enrolment_event(write.session, successor, "started"))
     return successor
 
 
@@ -506,5 +543,6 @@ async def add_income_assessment(
         entity_id=enrolment.id,
         jurisdiction=enrolment.jurisdiction,
         after=data.model_dump(mode="json"),
+        event=await enrolment_event(session, enrolment, "changed"),
     )
     return assessment

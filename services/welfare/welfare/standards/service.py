@@ -9,12 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.audit import record_audit
 from shared.auth import Principal
 from shared.errors import Conflict, InvalidInput
 from shared.jurisdictions import registry
 from shared.months import YearMonth
-from welfare.db import audit_log
+from shared.writes import Event, WriteContext
+from welfare.db import platform_tables
 from welfare.payroll.models import LedgerEntry
 from welfare.recalculation import service as recalculation
 from welfare.recalculation.models import RecalculationRun
@@ -132,15 +132,21 @@ async def add_version(
     )
     session.add(row)
     await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
+    write = WriteContext.for_job(
+        session=session, principal=principal, tables=platform_tables, service="welfare"
+    )
+    await write.record(
         action="create",
         entity="standard_version",
         entity_id=version.id,
         jurisdiction=data.jurisdiction,
         after=row.body,
+        event=Event(
+            type="standard_version.added",
+            subject=f"/standards/versions/{version.id}",
+            jurisdiction=data.jurisdiction,
+            data={"version_id": version.id, **row.body},
+        ),
     )
     run = None
     from_month = YearMonth.of(data.effective_from)
