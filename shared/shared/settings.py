@@ -206,6 +206,12 @@ class ServiceSettings(BaseSettings):
         "published to civic.{service}.{type}; unset: no broker is used.",
     )
     nats_stream: str = Field(default="CIVIC_EVENTS", description="JetStream stream (created if missing).")
+    nats_stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies of the stream when this service creates it (3 on a cluster).",
+    )
 
     @classmethod
     def settings_customise_sources(

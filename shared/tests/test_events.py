@@ -729,3 +729,20 @@ async def test_events_are_published_to_jetstream_once_each(
         body = json.loads(message.data)
         assert body["id"] == str(event_id)
         assert message.subject == f"civic.{SERVICE}.{'other.done' if number == 4 else 'thing.changed'}"
+
+
+async def test_a_long_transaction_elsewhere_does_not_hold_the_feed(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A batch of another schema (another service, another database of the server) running for
+    minutes must not stall this feed: only this schema's writers count."""
+    _, cursor = await read_all(client)
+    async with sessions(app)() as elsewhere:
+        await elsewhere.begin()
+        await elsewhere.execute(text("CREATE TEMPORARY TABLE batch (n int) ON COMMIT DROP"))
+        await elsewhere.execute(text("INSERT INTO batch VALUES (1)"))  # holds a transaction id
+        assert await elsewhere.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
+        written = await emit(app, "during.batch")
+        seen, _ = await read_until(client, cursor, 1)
+        assert [item["id"] for item in seen] == [str(written)]
+        await elsewhere.rollback()

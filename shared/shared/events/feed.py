@@ -2,11 +2,18 @@
 
 An identity value is taken at INSERT but becomes visible at COMMIT, so a reader that follows
 ``sequence > :last`` passes for ever an event whose transaction commits after a later one's.
-This feed orders by (transaction id, sequence) and serves only events whose transaction id is
-below ``pg_snapshot_xmin(pg_current_snapshot())``, the oldest transaction still running: every
-transaction below it has finished, and every transaction that finishes later has an id at or
-above it, so nothing can appear behind a cursor. A transaction held open delays the feed (lag);
-it never makes a reader skip an event.
+This feed orders by (transaction id, sequence) and serves only events below a *horizon*: the
+oldest transaction id still running among the transactions that hold a lock on a relation of
+this service's schema (else the next transaction id to be assigned). Every transaction below
+the horizon that could write this outbox has finished, and every one that finishes later has
+an id at or above it, so nothing can appear behind a cursor.
+
+Only this schema's writers count (``pg_locks``), not every transaction of the cluster
+(``pg_snapshot_xmin``): a long batch of another service, or of another database on the same
+server, does not hold this feed back. This rests on each service writing its own schema only
+(the database roles enforce it: a runtime role has rights on its own schema alone); a
+transaction gets its id at its first write, after the lock of the relation it writes. A long
+transaction of this service delays its feed (lag); it never makes a reader skip an event.
 """
 
 import asyncio
@@ -38,9 +45,34 @@ class Batch:
     next: Position
 
 
-async def horizon(session: AsyncSession) -> int:
-    """The oldest transaction id still running: every event below it is final."""
-    value = await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+# xids in pg_locks are 32-bit; the outbox keeps xid8 (with its epoch): a running xid lies
+# within 2^31 below the next xid, so its full value is the next xid minus the distance
+_HORIZON = text(
+    """
+    WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid),
+    writers AS (
+        SELECT DISTINCT x.transactionid::text::bigint AS xid
+        FROM pg_locks x
+        JOIN pg_locks r ON r.virtualtransaction = x.virtualtransaction
+        JOIN pg_class c ON c.oid = r.relation
+        WHERE x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock' AND x.granted
+          AND x.pid IS DISTINCT FROM pg_backend_pid()
+          AND r.locktype = 'relation'
+          AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND c.relnamespace = CAST(:schema AS regnamespace)
+    )
+    SELECT least(
+        next.xid, min(next.xid - (((next.xid % 4294967296) - writers.xid + 4294967296) % 4294967296))
+    )
+    FROM next LEFT JOIN writers ON true
+    GROUP BY next.xid
+    """
+)
+
+
+async def horizon(session: AsyncSession, outbox: Table) -> int:
+    """The oldest transaction id still running that could write ``outbox`` (see the module)."""
+    value = await session.scalar(_HORIZON, {"schema": outbox.schema})
     return int(value or 0)
 
 
@@ -59,7 +91,7 @@ async def read_batch(
 ) -> Batch:
     """Events after ``after`` (at most ``limit``), of ``types`` (all when empty), that
     ``principal`` may see (all when None), and the position to read from next."""
-    below = await horizon(session)
+    below = await horizon(session, outbox)
     query = select(outbox).where(
         tuple_(outbox.c.transaction_id, outbox.c.sequence) > tuple_(after.transaction_id, after.sequence),
         outbox.c.transaction_id < below,

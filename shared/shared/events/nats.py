@@ -14,9 +14,15 @@ DUPLICATE_WINDOW_SECONDS = 900.0
 
 class NatsPublisher:
     def __init__(
-        self, url: str, *, stream: str = "CIVIC_EVENTS", subjects: tuple[str, ...] = ("civic.>",)
+        self,
+        url: str,
+        *,
+        stream: str = "CIVIC_EVENTS",
+        subjects: tuple[str, ...] = ("civic.>",),
+        replicas: int = 1,
     ) -> None:
         self.url = url
+        self.replicas = replicas
         self.stream = stream
         self.subjects = list(subjects)
         self._nc: Any = None
@@ -36,7 +42,10 @@ class NatsPublisher:
         except NotFoundError:
             await self._js.add_stream(
                 StreamConfig(
-                    name=self.stream, subjects=self.subjects, duplicate_window=DUPLICATE_WINDOW_SECONDS
+                    name=self.stream,
+                    subjects=self.subjects,
+                    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                    num_replicas=self.replicas,
                 )
             )
             logger.info("created the JetStream stream %s (%s)", self.stream, ", ".join(self.subjects))

@@ -88,7 +88,11 @@ class Relay:
             follow_redirects=False, timeout=self.settings.webhooks_timeout_seconds, trust_env=False
         )
         if self.settings.nats_url and self.nats is None:
-            self.nats = NatsPublisher(self.settings.nats_url, stream=self.settings.nats_stream)
+            self.nats = NatsPublisher(
+                self.settings.nats_url,
+                stream=self.settings.nats_stream,
+                replicas=self.settings.nats_stream_replicas,
+            )
         if loop:
             self._task = asyncio.create_task(self._run(), name=f"{self.service}-event-relay")
 
@@ -413,7 +417,7 @@ class Relay:
                 .on_conflict_do_nothing()
             )
         # no row lock and no write until the end: an open transaction with an id of its own
-        # would hold every feed's horizon back while the broker answers
+        # would hold this feed's horizon back while the broker answers
         async with self.sessions() as session, session.begin():
             if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock}):
                 return 0

@@ -203,7 +203,8 @@ async def _load(session: AsyncSession, table: Table, subscription_id: uuid.UUID,
 
 
 def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
-    subscriptions, deliveries = tables.webhook_subscriptions, tables.webhook_deliveries
+    subscriptions, deliveries, outbox = tables.webhook_subscriptions, tables.webhook_deliveries, tables.outbox
+    assert outbox is not None
     assert subscriptions is not None
     assert deliveries is not None
     router = APIRouter(prefix=f"/api/{service}/v1/webhook-subscriptions", tags=["webhooks"])
@@ -258,7 +259,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
         except TargetRefused as exc:
             raise InvalidInput.field("body.url", str(exc)) from None
         secret = new_secret()
-        start = await horizon(write.session)
+        start = await horizon(write.session, outbox)
         row = (
             await write.session.execute(
                 subscriptions.insert()
