@@ -55,8 +55,9 @@ async def test_every_service_has_a_feed(platform: Platform) -> None:
             assert page.status_code == 200, page.text
             assert set(page.json()) == {"items", "next_cursor"}
             assert_problem(await client.get(f"/api/{service}/v1/events", params={"after": "nonsense"}), 422)
+        neighbour = "renewal" if service != "renewal" else "welfare"
         other = await platform.account(
-            f"events-outsider-{service}", scopes=["nothing:read"], jurisdictions=["211100"]
+            f"events-outsider-{service}", scopes=[f"{neighbour}:read"], jurisdictions=["211100"]
         )
         async with platform.client(headers=other) as client:
             assert_problem(await client.get(f"/api/{service}/v1/events"), 403)

@@ -159,6 +159,9 @@ def webhook_deliveries_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_webhook_deliveries_queue", "subscription_id", "status", "transaction_id", "sequence"),
+        Index(
+            "ix_webhook_deliveries_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")
+        ),
     )
 
 

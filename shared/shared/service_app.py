@@ -170,6 +170,7 @@ def create_service_app(
                 tables,
                 settings,
                 vault=getattr(app.state, "citizen_id_vault", None),
+                access_log=personal_data_access,
             )
             await relay.start()
         app.state.event_relay = relay

@@ -38,6 +38,7 @@ from shared.events.webhooks import (
     check_target,
     signed_headers,
 )
+from shared.personal_data import personal_data_access_table
 from shared.records import PlatformTables
 from shared.service_app import create_service_app
 from shared.settings import ServiceSettings, async_database_url
@@ -48,6 +49,7 @@ SCHEMA = "events_test"
 SERVICE = "evtest"
 metadata = service_metadata(SCHEMA)
 tables = PlatformTables.declare(metadata)
+personal_data_access_table(metadata)
 PANJIN_COUNTY = "211102"
 ZHUMADIAN_COUNTY = "411702"
 WRITER = Principal(subject="writer", roles=frozenset(), scopes=frozenset(), jurisdictions=("*",))
@@ -267,6 +269,9 @@ async def test_envelope_is_cloudevents_and_scope_hides_other_counties(
     assert event["data"] == {"person_id": "p1", "citizen_id": number}
     assert number not in event["subject"]
     async with sessions(app)() as s:
+        shown = (await s.execute(text(f"SELECT entity, entity_id FROM {SCHEMA}.personal_data_access"))).all()
+    assert [tuple(r) for r in shown] == [("event", str(ours))]  # recorded, as every answer that reveals one
+    async with sessions(app)() as s:
         stored = await s.scalar(text(f"SELECT data::text FROM {SCHEMA}.outbox WHERE id = :i"), {"i": ours})
     assert number not in str(stored)  # encrypted at rest
 
@@ -391,7 +396,15 @@ async def subscribe(
 
 def relay_of(app: FastAPI, **changes: Any) -> Relay:
     settings = app.state.settings.model_copy(update=changes)
-    return Relay(SERVICE, sessions(app), tables, settings, vault=VAULT, jitter=lambda: 1.0)
+    return Relay(
+        SERVICE,
+        sessions(app),
+        tables,
+        settings,
+        vault=VAULT,
+        access_log=app.state.personal_data_access_table,
+        jitter=lambda: 1.0,
+    )
 
 
 async def drain(relay: Relay, receiver: Receiver, count: int) -> None:
@@ -424,6 +437,9 @@ async def test_deliveries_are_signed_scoped_and_verified_by_the_official_library
     headers, body = receiver.received[0]
     verified = Webhook(subscription["secret"]).verify(body, headers)
     assert verified["data"]["citizen_id"] == number
+    async with sessions(app)() as s:
+        shown = (await s.execute(text(f"SELECT actor, entity_id FROM {SCHEMA}.personal_data_access"))).all()
+    assert [tuple(r) for r in shown] == [("province", str(ours))]
     assert headers["webhook-id"] == str(ours)
     assert headers["content-type"] == "application/cloudevents+json"
     with pytest.raises(WebhookVerificationError):

@@ -69,3 +69,28 @@ def cloud_event(
         "sequence": str(Position(row.transaction_id, row.sequence)),
         "data": data,
     }
+
+
+def reveals(row: Any) -> bool:
+    """The row keeps personal values (a citizen ID number) that a pii reader is shown."""
+    return bool(row.data.get(PERSONAL_KEY))
+
+
+def access_rows(
+    rows: Any, *, actor: str, client_id: str | None, path: str, request_id: str | None
+) -> list[dict[str, Any]]:
+    """``personal_data_access`` rows for the events whose numbers a pii reader was shown."""
+    return [
+        {
+            "actor": actor,
+            "client_id": client_id,
+            "request_id": request_id,
+            "path": path,
+            "entity": "event",
+            "entity_id": str(row.id),
+            "jurisdiction": row.jurisdiction,
+            "purpose": None,
+        }
+        for row in rows
+        if reveals(row)
+    ]

@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import in_scope
 from shared.auth import Principal, require_scope
 from shared.errors import InvalidInput
-from shared.events.envelope import START, Position, cloud_event
+from shared.events.envelope import START, Position, access_rows, cloud_event
+from shared.logs import request_id_var
 from shared.problems import problem_responses
 
 MAX_LIMIT = 1000
@@ -183,6 +184,18 @@ def events_router(service: str, outbox: Table) -> APIRouter:
         personal = principal.has_scope(f"{service}:pii")
         vault = getattr(request.app.state, "citizen_id_vault", None)
         items = [cloud_event(row, service=service, vault=vault, personal=personal) for row in batch.rows]
+        log = getattr(request.app.state, "personal_data_access_table", None)
+        if personal and log is not None:
+            shown = access_rows(
+                batch.rows,
+                actor=principal.actor,
+                client_id=principal.client_id,
+                path=request.url.path,
+                request_id=request_id_var.get(),
+            )
+            if shown:  # who was shown which number, as every answer that reveals one
+                async with database.sessions() as session, session.begin():
+                    await session.execute(log.insert(), shown)
         # built directly (the envelope is plain JSON already): no model validation per event
         return JSONResponse({"items": items, "next_cursor": str(batch.next)})
 

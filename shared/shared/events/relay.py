@@ -33,12 +33,12 @@ from typing import Any
 
 import httpx
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.citizen_ids import CitizenIdVault
-from shared.events.envelope import Position, cloud_event
+from shared.events.envelope import Position, cloud_event, reveals
 from shared.events.feed import read_batch
 from shared.events.nats import NatsPublisher
 from shared.events.webhooks import (
@@ -58,9 +58,26 @@ PUBLISHED = Counter("civic_events_published_total", "Events published to NATS Je
 PENDING = Gauge("civic_webhook_pending_deliveries", "Webhook deliveries waiting", ["service"])
 
 QUEUE_BATCH = 500
+DELIVERY_BATCH = 100
 LEASE_MARGIN_SECONDS = 5.0
 # a stable key per service for the NATS publisher's advisory lock
 NATS_LOCK_BASE = 0x63697669_00000000
+
+
+@dataclass
+class Outcome:
+    """One delivery attempt's result, recorded with its batch."""
+
+    delivery: Any
+    code: int | None
+    error: str | None
+    status: str = "pending"  # delivered, withheld, or pending (failed this time)
+    retry_after: float | None = None
+    revealed: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.status != "pending"
 
 
 @dataclass
@@ -71,6 +88,7 @@ class Relay:
     settings: ServiceSettings
     owner: str = field(default_factory=lambda: f"relay-{uuid.uuid4().hex[:12]}")
     vault: CitizenIdVault | None = None
+    access_log: Table | None = None
     http: httpx.AsyncClient | None = None
     nats: NatsPublisher | None = None
     jitter: Callable[[], float] = field(default=lambda: random.uniform(0.8, 1.2))  # noqa: S311
@@ -253,17 +271,38 @@ class Relay:
         return sum(counts)
 
     async def _deliver_in_order(self, subscription: Any) -> int:
-        """Send one subscription's due deliveries in order while its lease lasts; then release it."""
+        """Send one subscription's due deliveries in order while its lease lasts; then release it.
+
+        Each turn queues what committed meanwhile, takes the due deliveries in order (a batch),
+        sends them one after the other until one fails, and records the batch in one
+        transaction (a crash before that repeats them: at least once, same ``webhook-id``)."""
         started = time.monotonic()
         budget = self.lease_seconds - self.settings.webhooks_timeout_seconds - LEASE_MARGIN_SECONDS
         attempted = 0
         try:
             while time.monotonic() - started < budget:
-                head = await self._head(subscription.id)
-                if head is None:
+                await self._queue_one(subscription.id)
+                batch = await self._due(subscription.id)
+                if not batch:
                     break
-                attempted += 1
-                if not await self._attempt(subscription, head):
+                outcomes: list[Outcome] = []
+                try:
+                    await check_target(
+                        subscription.url, allow_private=self.settings.webhooks_allow_private_targets
+                    )
+                except TargetRefused as exc:
+                    outcomes.append(Outcome(batch[0][0], None, str(exc)))
+                else:
+                    for delivery, event in batch:
+                        if time.monotonic() - started >= budget:
+                            break
+                        outcome = await self._send(subscription, delivery, event)
+                        outcomes.append(outcome)
+                        if not outcome.done:
+                            break
+                attempted += len(outcomes)
+                await self._record(subscription, outcomes)
+                if not outcomes or not outcomes[-1].done:
                     break
         finally:
             subscriptions = self.tables.webhook_subscriptions
@@ -276,109 +315,145 @@ class Relay:
                 )
         return attempted
 
-    async def _head(self, subscription_id: uuid.UUID) -> Any:
-        """The subscription's oldest pending delivery, if it is due (a later one waits behind it)."""
+    async def _due(self, subscription_id: uuid.UUID) -> list[tuple[Any, Any]]:
+        """The subscription's oldest pending deliveries with their events, in order, from the
+        first while they are due (a delivery waiting for its retry holds the later ones)."""
         deliveries, outbox = self.tables.webhook_deliveries, self.tables.outbox
         assert deliveries is not None
         assert outbox is not None
         async with self.sessions() as session:
-            head = (
+            rows = list(
                 await session.execute(
                     select(deliveries, func.now().label("now"))
                     .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
                     .order_by(deliveries.c.transaction_id, deliveries.c.sequence)
-                    .limit(1)
+                    .limit(DELIVERY_BATCH)
                 )
-            ).first()
-            if head is None or head.next_attempt_at > head.now:
-                return None
-            event = (await session.execute(select(outbox).where(outbox.c.id == head.event_id))).first()
-            return (head, event)
+            )
+            due = []
+            for row in rows:
+                if row.next_attempt_at is None or row.next_attempt_at > row.now:
+                    break
+                due.append(row)
+            if not due:
+                return []
+            events = {
+                event.id: event
+                for event in await session.execute(
+                    select(outbox).where(outbox.c.id.in_([row.event_id for row in due]))
+                )
+            }
+        return [(row, events.get(row.event_id)) for row in due]
 
-    async def _attempt(self, subscription: Any, head: tuple[Any, Any]) -> bool:
-        """One delivery attempt; True when delivered (or withheld), so the next may follow."""
-        delivery, event = head
+    async def _send(self, subscription: Any, delivery: Any, event: Any) -> Outcome:
+        """One delivery attempt (no database work: the batch is recorded afterwards)."""
         now = dt.datetime.now(dt.UTC)
         owner = owner_principal(subscription)
-        if event is None or not (
-            (event.jurisdiction is None and owner.sees_everything)
-            or (event.jurisdiction is not None and owner.can_access(event.jurisdiction))
-        ):
-            await self._finish(delivery, status="withheld", code=None, error="no longer visible to the owner")
-            return True
+        visible = event is not None and (
+            owner.sees_everything if event.jurisdiction is None else owner.can_access(event.jurisdiction)
+        )
+        if not visible:
+            return Outcome(delivery, None, "no longer visible to the owner", status="withheld")
+        personal = owner.has_scope(f"{self.service}:pii")
         body = json.dumps(
-            cloud_event(
-                event,
-                service=self.service,
-                vault=self.vault,
-                personal=owner.has_scope(f"{self.service}:pii"),
-            ),
+            cloud_event(event, service=self.service, vault=self.vault, personal=personal),
             ensure_ascii=False,
             separators=(",", ":"),
         )
         headers = signed_headers(active_secrets(subscription, now), str(event.id), body, now)
-        code: int | None = None
-        retry_after: float | None = None
         try:
-            await check_target(subscription.url, allow_private=self.settings.webhooks_allow_private_targets)
             assert self.http is not None
             answer = await self.http.post(subscription.url, content=body.encode(), headers=headers)
-            code = answer.status_code
-            error = None if 200 <= code < 300 else f"answered {code}"
-            retry_after = _retry_after(answer.headers.get("retry-after"))
-        except TargetRefused as exc:
-            error = str(exc)
         except httpx.TimeoutException:
-            error = f"no answer within {self.settings.webhooks_timeout_seconds:g} s"
+            return Outcome(delivery, None, f"no answer within {self.settings.webhooks_timeout_seconds:g} s")
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        if error is None:
-            DELIVERIES.labels(self.service, "delivered").inc()
-            await self._finish(delivery, status="delivered", code=code, error=None)
-            return True
-        DELIVERIES.labels(self.service, "failed").inc()
-        if code == 410:
-            await self._finish(delivery, status="pending", code=code, error=error, retry_in=0.0)
-            await self._pause(subscription.id, "the receiver answered 410 Gone")
-            return False
-        schedule = self.settings.webhooks_retry_schedule_seconds
-        attempt = delivery.attempts + 1
-        if attempt > len(schedule):
-            await self._finish(delivery, status="failed", code=code, error=error)
-            await self._pause(
-                subscription.id,
-                f"delivery of event {event.id} failed {attempt} times over the retry schedule; last: {error}",
-            )
-            return False
-        wait = schedule[attempt - 1] * self.jitter()
-        if retry_after is not None:
-            wait = max(wait, retry_after)
-        await self._finish(delivery, status="pending", code=code, error=error, retry_in=wait)
-        return False
+            return Outcome(delivery, None, f"{type(exc).__name__}: {exc}"[:500])
+        code = answer.status_code
+        if 200 <= code < 300:
+            return Outcome(delivery, code, None, status="delivered", revealed=personal and reveals(event))
+        return Outcome(
+            delivery, code, f"answered {code}", retry_after=_retry_after(answer.headers.get("retry-after"))
+        )
 
-    async def _finish(
-        self,
-        delivery: Any,
-        *,
-        status: str,
-        code: int | None,
-        error: str | None,
-        retry_in: float | None = None,
-    ) -> None:
+    async def _record(self, subscription: Any, outcomes: list[Outcome]) -> None:
+        """The batch's outcomes in one transaction; a failure's backoff, or its pausing."""
         deliveries = self.tables.webhook_deliveries
         assert deliveries is not None
-        values: dict[str, Any] = {
-            "status": status,
-            "attempts": deliveries.c.attempts + 1,
-            "last_status_code": code,
-            "last_error": error,
-            "last_attempt_at": func.now(),
-            "next_attempt_at": None if retry_in is None else func.now() + dt.timedelta(seconds=retry_in),
-        }
-        if status == "delivered":
-            values["delivered_at"] = func.now()
+        pause: str | None = None
         async with self.sessions() as session, session.begin():
-            await session.execute(update(deliveries).where(deliveries.c.id == delivery.id).values(**values))
+            done = [o for o in outcomes if o.done]
+            for status in ("delivered", "withheld"):
+                ids = [o.delivery.id for o in done if o.status == status]
+                if ids:
+                    DELIVERIES.labels(self.service, status).inc(len(ids))
+                    await session.execute(
+                        update(deliveries)
+                        .where(deliveries.c.id.in_(ids))
+                        .values(
+                            status=status,
+                            attempts=deliveries.c.attempts + 1,
+                            last_status_code=case(
+                                *(
+                                    (deliveries.c.id == o.delivery.id, o.code)
+                                    for o in done
+                                    if o.status == status
+                                ),
+                                else_=None,
+                            ),
+                            last_error=None if status == "delivered" else "no longer visible to the owner",
+                            last_attempt_at=func.now(),
+                            next_attempt_at=None,
+                            delivered_at=func.now() if status == "delivered" else None,
+                        )
+                    )
+            log = self.access_log
+            shown = [o for o in done if o.revealed]
+            if shown and log is not None:
+                await session.execute(
+                    log.insert(),
+                    [
+                        {
+                            "actor": subscription.owner,
+                            "client_id": subscription.owner,
+                            "path": f"webhook:{subscription.id}",
+                            "entity": "event",
+                            "entity_id": str(o.delivery.event_id),
+                            "jurisdiction": None,
+                        }
+                        for o in shown
+                    ],
+                )
+            failed = next((o for o in outcomes if not o.done), None)
+            if failed is not None:
+                DELIVERIES.labels(self.service, "failed").inc()
+                values: dict[str, Any] = {
+                    "attempts": deliveries.c.attempts + 1,
+                    "last_status_code": failed.code,
+                    "last_error": failed.error,
+                    "last_attempt_at": func.now(),
+                }
+                schedule = self.settings.webhooks_retry_schedule_seconds
+                attempt = failed.delivery.attempts + 1
+                if failed.code == 410:
+                    pause = "the receiver answered 410 Gone"
+                    values["next_attempt_at"] = func.now()
+                elif attempt > len(schedule):
+                    values["status"] = "failed"
+                    values["next_attempt_at"] = None
+                    pause = (
+                        f"delivery of event {failed.delivery.event_id} failed {attempt} times over the retry "
+                        f"schedule; last: {failed.error}"
+                    )
+                else:
+                    wait = schedule[attempt - 1] * self.jitter()
+                    if failed.retry_after is not None:
+                        wait = max(wait, failed.retry_after)
+                    values["next_attempt_at"] = func.now() + dt.timedelta(seconds=wait)
+                await session.execute(
+                    update(deliveries).where(deliveries.c.id == failed.delivery.id).values(**values)
+                )
+        if pause is not None:
+            await self._pause(subscription.id, pause)
 
     async def _pause(self, subscription_id: uuid.UUID, reason: str) -> None:
         subscriptions = self.tables.webhook_subscriptions
