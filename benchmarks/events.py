@@ -13,9 +13,9 @@ its own, dropped at the end), on an app assembled by ``create_service_app`` as e
   ``--seconds``, each in its own transaction; the relay (``events_poll_seconds`` 0.1 and the
   default 1.0) delivers them to a local receiver; lag = arrival − the event's ``time``;
   p50 / p99 / max.
-- **outbox cost**: 8 concurrent writers, each write a transaction with an audit row and (or
-  not) its outbox event, as ``write.record`` does; ``--runs`` interleaved rounds of each;
-  medians of writes per second, and the ratio.
+- **outbox cost**: 8 concurrent writers POST records through the one write path (token,
+  validation, the record, its audit row; with or without its outbox event), in-process HTTP;
+  ``--runs`` interleaved rounds of each; medians of writes per second, and the cost.
 """
 
 from __future__ import annotations
@@ -29,14 +29,20 @@ import socket
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
+import httpx
 from aiohttp import web
-from sqlalchemy import text
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platformctl import database
 from shared.auth import Principal
@@ -46,12 +52,19 @@ from shared.records import PlatformTables
 from shared.service_app import create_service_app
 from shared.settings import ServiceSettings, async_database_url
 from shared.testing import TokenMint, app_client
-from shared.writes import Event, WriteContext
+from shared.writes import Event, WriteContext, WriteDep
 
 SCHEMA = "events_bench"
 SERVICE = "bench"
 metadata = service_metadata(SCHEMA)
 tables = PlatformTables.declare(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    __mapper_args__ = {"eager_defaults": True}
+
+
 WRITER = Principal(subject="bench", roles=frozenset(), scopes=frozenset(), jurisdictions=("*",))
 
 
@@ -177,36 +190,86 @@ async def webhooks(url: str, rate: int, seconds: int, poll: float) -> dict[str, 
     }
 
 
-async def outbox_cost(url: str, runs: int, writes: int = 4000, writers: int = 8) -> dict[str, Any]:
+class Thing(Base):
+    """A record like the services' (a jurisdiction, a name, a few facts, an index)."""
+
+    __tablename__ = "things"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class ThingIn(BaseModel):
+    jurisdiction: str
+    name: str
+    facts: dict[str, Any]
+
+
+def things_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/bench/v1/things", status_code=201)
+    async def create_thing(data: ThingIn, request: Request, write: WriteDep) -> Response:
+        thing = Thing(jurisdiction=data.jurisdiction, name=data.name, facts=data.facts)
+        await write.add(thing)
+        event = None
+        if request.app.state.with_event:
+            event = Event(
+                type="thing.created",
+                subject=f"/things/{thing.id}",
+                jurisdiction=thing.jurisdiction,
+                data={"thing_id": thing.id, "name": thing.name, **data.facts},
+            )
+        await write.record(
+            action="create",
+            entity="thing",
+            entity_id=thing.id,
+            jurisdiction=thing.jurisdiction,
+            after=data.model_dump(),
+            event=event,
+        )
+        return await write.respond(201, {"id": str(thing.id)}, record=thing)
+
+    return router
+
+
+async def outbox_cost(url: str, runs: int, writes: int = 2000, writers: int = 8) -> dict[str, Any]:
+    """Writes through the one write path (HTTP in-process: token, validation, the record, its
+    audit row) with and without the outbox event, interleaved rounds."""
     await prepare(url)
-    app = build(url, db_pool_size=writers)
+    values: dict[str, Any] = {
+        "service_name": SERVICE,
+        "database_url": url,
+        "log_json": False,
+        "log_level": "WARNING",
+        "events_relay": False,
+        "db_pool_size": writers,
+    }
+    app = create_service_app(
+        settings=ServiceSettings(**values),
+        metadata=metadata,
+        title="b",
+        description="b",
+        routers=[things_router()],
+    )
     mint = TokenMint()
 
-    async def round_of(with_event: bool) -> float:
+    async def round_of(client: httpx.AsyncClient, with_event: bool) -> float:
+        app.state.with_event = with_event
+
         async def writer(k: int) -> None:
             for n in range(writes // writers):
-                async with app.state.database.sessions() as session, session.begin():
-                    write = WriteContext.for_job(
-                        session=session, principal=WRITER, tables=tables, service=SERVICE
-                    )
-                    event = (
-                        Event(
-                            type="thing.changed",
-                            subject=f"/things/{k}-{n}",
-                            data={"n": n},
-                            jurisdiction="211102",
-                        )
-                        if with_event
-                        else None
-                    )
-                    await write.record(
-                        action="change",
-                        entity="thing",
-                        entity_id=f"{k}-{n}",
-                        jurisdiction="211102",
-                        after={"n": n},
-                        event=event,
-                    )
+                answer = await client.post(
+                    "/api/bench/v1/things",
+                    json={
+                        "jurisdiction": "211102",
+                        "name": f"w{k}-{n}",
+                        "facts": {"program": "dibao", "n": n},
+                    },
+                )
+                assert answer.status_code == 201, answer.text
 
         start = time.perf_counter()
         await asyncio.gather(*(writer(k) for k in range(writers)))
@@ -214,11 +277,13 @@ async def outbox_cost(url: str, runs: int, writes: int = 4000, writers: int = 8)
 
     without: list[float] = []
     with_outbox: list[float] = []
-    async with app_client(app, mint):
-        await round_of(False)  # warm-up
+    async with app_client(app, mint) as client:
+        client.headers.update(mint.headers(scopes=["bench:write"], jurisdictions=["211100"]))
+        await round_of(client, False)  # warm-up
+        await round_of(client, True)
         for _ in range(runs):
-            without.append(await round_of(False))
-            with_outbox.append(await round_of(True))
+            without.append(await round_of(client, False))
+            with_outbox.append(await round_of(client, True))
     a, b = statistics.median(without), statistics.median(with_outbox)
     return {
         "runs": runs,
