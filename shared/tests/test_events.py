@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiohttp import web
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -625,6 +626,9 @@ async def test_a_slow_receiver_times_out(
     assert log[0]["status"] == "pending"
     assert "no answer within 0.5 s" in log[0]["last_error"]
     assert log[0]["next_attempt_at"] is not None
+    # the lag is a metric: the waiting delivery and its age
+    assert REGISTRY.get_sample_value("civic_webhook_pending_deliveries", {"service": SERVICE}) == 1
+    assert (REGISTRY.get_sample_value("civic_webhook_oldest_pending_seconds", {"service": SERVICE}) or 0) > 0
 
 
 async def test_two_replicas_deliver_each_event_once(

@@ -56,6 +56,11 @@ logger = logging.getLogger("shared.events")
 DELIVERIES = Counter("civic_webhook_deliveries_total", "Webhook delivery attempts", ["service", "outcome"])
 PUBLISHED = Counter("civic_events_published_total", "Events published to NATS JetStream", ["service"])
 PENDING = Gauge("civic_webhook_pending_deliveries", "Webhook deliveries waiting", ["service"])
+OLDEST_PENDING = Gauge(
+    "civic_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery still waiting (the lag)",
+    ["service"],
+)
 
 QUEUE_BATCH = 500
 DELIVERY_BATCH = 100
@@ -261,10 +266,18 @@ class Relay:
                     .returning(subscriptions)
                 )
             )
-            pending = await session.scalar(
-                select(func.count()).select_from(deliveries).where(deliveries.c.status == "pending")
-            )
+            pending, oldest = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(
+                            func.extract("epoch", func.now() - func.min(deliveries.c.created_at)), 0
+                        ),
+                    ).where(deliveries.c.status == "pending")
+                )
+            ).one()
         PENDING.labels(self.service).set(pending or 0)
+        OLDEST_PENDING.labels(self.service).set(float(oldest or 0))
         if not claimed:
             return 0
         counts = await asyncio.gather(*(self._deliver_in_order(row) for row in claimed))
