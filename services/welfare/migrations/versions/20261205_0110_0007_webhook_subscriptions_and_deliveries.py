@@ -1,16 +1,16 @@
 """webhook subscriptions and deliveries; transports' publication cursors; outbox in feed order
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-05 01:00:00
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05 01:10:00
 """
 
 from collections.abc import Sequence
 
 from shared import migration_ops
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
