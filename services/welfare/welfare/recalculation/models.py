@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import Date, Index, Integer, Numeric, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,5 +28,21 @@ class RecalculationRun(BackgroundJob, Base):
     changed: Mapped[int] = mapped_column(Integer, default=0)
     arrears_entries: Mapped[int] = mapped_column(Integer, default=0)
     arrears_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    overpayments: Mapped[int] = mapped_column(Integer, default=0)
+    overpayment_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     unpriced: Mapped[int] = mapped_column(Integer, default=0)
     completed_batches: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+
+
+class UnpricedMonth(Base):
+    """An enrolment-month a run stopped: no standard prices it (never booked as a negative
+    "arrears" of the whole amount); listed with its reason in the run's report."""
+
+    __tablename__ = "recalculation_unpriced"
+
+    recalculation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recalculation_runs.id"), primary_key=True)
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    program: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)

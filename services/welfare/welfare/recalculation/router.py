@@ -16,7 +16,7 @@ from shared.problems import problem_responses
 from shared.writes import WriteDep
 from welfare.access import Reader, Writer
 from welfare.recalculation import service
-from welfare.recalculation.schemas import RecalculationCreate, RecalculationRead
+from welfare.recalculation.schemas import RecalculationCreate, RecalculationRead, UnpricedMonthRead
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["recalculations"])
 
@@ -81,3 +81,16 @@ async def list_recalculations(
 ) -> Page[RecalculationRead]:
     rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
     return Page.of([RecalculationRead.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/recalculations/{run_id}/unpriced",
+    response_model=Page[UnpricedMonthRead],
+    summary="The enrolment-months a recalculation stopped because no standard prices them, with the reason",
+    responses=problem_responses(404),
+)
+async def list_unpriced_months(
+    run_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
+) -> Page[UnpricedMonthRead]:
+    rows, total = await service.unpriced_months(session, principal=principal, run_id=run_id, page=page)
+    return Page.of([UnpricedMonthRead.model_validate(r) for r in rows], total, page)
