@@ -10,18 +10,25 @@ gives standards or enrolments; the refusals leave Panjin's pack untouched.
 from __future__ import annotations
 
 import asyncio
+import base64
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from platformctl.testing import Platform, assert_problem
+from shared.testing import TokenMint, app_client
+from welfare.config import SERVICE_ROOT, Settings
+from welfare.main import create_app
+from welfare.standards.invariants import panjin_standards_problems
 
 BASE = "/api/welfare/v1"
 CITATION = {"document": "盘政办发〔2024〕4号", "article": "一（一）"}
 DECISION = {"by": "盘锦市民政局", "on": "2019-12-20", "reference": "盘民低〔2019〕3号"}
 ZONE_CORRECTED = "211100-Z02"
 ZONE_SPLIT = "211100-Z01"
+KEY = base64.b64encode(b"standard-history-test-key-32-by!").decode()
 
 
 async def wait_for(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
@@ -292,3 +299,26 @@ async def test_a_month_no_standard_prices_is_stopped_listed_and_the_run_partial(
     other = await platform.account("clerk-211102-h", scopes=["welfare:read"], jurisdictions=["211102"])
     async with platform.client(headers=other) as client:
         assert_problem(await client.get(f"{BASE}/recalculations/{run_id}/unpriced"), 404)
+
+
+async def test_the_invariant_holds_and_names_what_a_cut_history_breaks(
+    platform: Platform, admin: dict[str, str], migrated_database: str, mint: TokenMint, tmp_path: Path
+) -> None:
+    """Issue point 3: the check after fuzzing holds on the platform, and names the days and
+    amounts when the 792.00 version has been cut (the bug's state, as a pack here)."""
+    async with platform.client(headers=admin) as client:
+        assert await panjin_standards_problems(client=client) == []
+    text = (SERVICE_ROOT / "packs" / "211100-panjin.yaml").read_text(encoding="utf-8")
+    cut = text.replace(
+        "effective_from: null\n    effective_to: 2024-06-30",
+        "effective_from: null\n    effective_to: 1999-12-31",
+    )
+    assert cut != text
+    (tmp_path / "211100-panjin.yaml").write_text(cut, encoding="utf-8")
+    app = create_app(Settings(database_url=migrated_database, packs_dir=tmp_path, citizen_id_key=KEY))
+    async with app_client(app, mint) as client:
+        client.headers.update(mint.headers(scopes=["welfare:read"], jurisdictions=["211100"]))
+        problems = await panjin_standards_problems(client=client)
+    cut_days = [p for p in problems if p.startswith("211100 on 2024-") and "the pack says '792.00'" in p]
+    assert [p.split(":")[0] for p in cut_days] == ["211100 on 2024-06-15", "211100 on 2024-06-30"], problems
+    assert not any("2024-07-01" in problem for problem in problems)
