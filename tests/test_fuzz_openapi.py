@@ -145,3 +145,27 @@ async def test_every_operation_survives_fuzzing(platform: Platform) -> None:
                 f"one of its {len(writes)} accepted writes did it:\n" + "\n".join(writes[-200:])
             )
     assert not failures, f"full report: {report_file}\n" + "\n".join(failures)
+
+
+def test_a_broken_invariant_names_the_accepted_writes_of_its_phase(tmp_path: Path) -> None:
+    """What the failure message lists: accepted writes only, in the order sent, with bodies."""
+
+    def entry(method: str, url: str, status: int, body: str = "") -> dict[str, Any]:
+        request: dict[str, Any] = {"method": method, "url": url}
+        if body:
+            request["postData"] = {"text": body}
+        return {"request": request, "response": {"status": status}}
+
+    har = tmp_path / "welfare.har"
+    entries = [
+        entry("GET", "http://gw/api/welfare/v1/standards?jurisdiction=211100&on=2024-06-15", 200),
+        entry("POST", "http://gw/api/welfare/v1/standards/versions", 422, '{"version_id": "bad"}'),
+        entry("POST", "http://gw/api/welfare/v1/standards/versions", 201, '{"version_id": "fuzz-2000"}'),
+        entry("PUT", "http://gw/api/eldercare/v1/catalogues/411702/overrides", 200, "{}"),
+    ]
+    har.write_text(json.dumps({"log": {"entries": entries}}), encoding="utf-8")
+    assert accepted_writes(har) == [
+        'POST http://gw/api/welfare/v1/standards/versions → 201 {"version_id": "fuzz-2000"}',
+        "PUT http://gw/api/eldercare/v1/catalogues/411702/overrides → 200 {}",
+    ]
+    assert accepted_writes(tmp_path / "missing.har") == [f"(no HAR report at {tmp_path / 'missing.har'})"]
