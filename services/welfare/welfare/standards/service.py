@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import hold_lock
 from shared.errors import Conflict, InvalidInput
-from shared.jobs import lock_key
 from shared.jurisdictions import registry
 from shared.months import YearMonth
 from shared.writes import WriteContext
@@ -204,9 +204,7 @@ async def _recorded(
     session = write.session
     version = version_from_request(data)
     # one writer of a jurisdiction's history at a time: each is checked against the last
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(f"{LOCK}:{data.jurisdiction}")}
-    )
+    await hold_lock(session, f"{LOCK}:{data.jurisdiction}")
     book = await current_book(session, pack)
     if book.find(version.id) is not None or await repository.version_id_taken(session, version.id):
         raise Conflict(f"A standard version {version.id} exists already; versions are never overwritten.")
