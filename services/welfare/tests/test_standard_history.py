@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from platformctl.testing import Platform, assert_problem
 from shared.testing import TokenMint, app_client
 from welfare.config import SERVICE_ROOT, Settings
 from welfare.main import create_app
+from welfare.standards.book import Days, Recorded, StandardVersion, VersionCollision, load_book
 from welfare.standards.invariants import panjin_standards_problems
 
 BASE = "/api/welfare/v1"
@@ -322,3 +325,62 @@ async def test_the_invariant_holds_and_names_what_a_cut_history_breaks(
     cut_days = [p for p in problems if p.startswith("211100 on 2024-") and "the pack says '792.00'" in p]
     assert [p.split(":")[0] for p in cut_days] == ["211100 on 2024-06-15", "211100 on 2024-06-30"], problems
     assert not any("2024-07-01" in problem for problem in problems)
+
+
+def _version(version_id: str, start: str | None, end: str | None, amount: str) -> StandardVersion:
+    return StandardVersion.model_validate(
+        {
+            "id": version_id,
+            "effective_from": start,
+            "effective_to": end,
+            "dibao": {"amount": amount, "citation": CITATION},
+        }
+    )
+
+
+def test_the_rule_on_the_book_itself() -> None:
+    """The same rule without a database: the bug's request, a correction inside an open range
+    (two pieces stay in force), a successor of the last piece, a row a later pack refuses."""
+    book = load_book(SERVICE_ROOT / "packs")
+    with pytest.raises(VersionCollision) as caught:
+        book.with_version("211100", _version("fuzz-2000", "2000-01-01", "2000-01-01", "500.00"))
+    assert caught.value.collides_with == "panjin-2021-11"
+    found = book.version_on("211100", dt.date(2010, 1, 1))
+    assert found is not None
+    assert found[1].id == "panjin-2021-11"
+    recorded = Recorded("admin", dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "录入错误", "盘民发〔2025〕1号")
+    fixed = book.with_correction(
+        "211100", _version("fix-2025-03", "2025-03-01", "2025-03-31", "805.00"), ["panjin-2024-4"], recorded
+    )
+    open_version = fixed.find("panjin-2024-4")
+    assert open_version is not None
+    assert [str(days) for days in open_version.in_force] == [
+        "2024-07-01 to 2025-02-28",
+        "2025-04-01 to open-ended",
+    ]
+    assert book.find("panjin-2024-4").in_force == [Days(dt.date(2024, 7, 1), None)]  # type: ignore[union-attr]
+    later = fixed.with_version("211100", _version("panjin-2026", "2026-01-01", None, "820.00"))
+    superseded = later.find("panjin-2024-4")
+    assert superseded is not None
+    assert [str(days) for days in superseded.in_force] == [
+        "2024-07-01 to 2025-02-28",
+        "2025-04-01 to 2025-12-31",
+    ]
+    assert (superseded.superseded_by, superseded.corrected_by, superseded.status) == (
+        "panjin-2026",
+        ["fix-2025-03"],
+        "corrected",
+    )
+    amounts = {
+        day: later.standards_on("211102", dt.date.fromisoformat(day), 400).values["dibao"]
+        for day in ("2025-02-28", "2025-03-15", "2025-04-01", "2026-01-01")
+    }
+    assert {day: value.amount if value else None for day, value in amounts.items()} == {
+        "2025-02-28": Decimal("800.00"),
+        "2025-03-15": Decimal("805.00"),
+        "2025-04-01": Decimal("800.00"),
+        "2026-01-01": Decimal("820.00"),
+    }
+    kept = book.with_not_applied("211100", _version("old-row", "2024-07-01", None, "1.00"), None, "collides")
+    assert kept.find("old-row").status == "not_applied"  # type: ignore[union-attr]
+    assert kept.standards_on("211100", dt.date(2024, 8, 1), 400).values["dibao"].amount == Decimal("800.00")  # type: ignore[union-attr]

@@ -285,13 +285,16 @@ class Entry:
     corrects: tuple[str, ...] = ()
     corrected_by: list[str] = field(default_factory=list)
     changes: list[RangeChange] = field(default_factory=list)
+    not_applied: str | None = None
 
     @property
     def id(self) -> str:
         return self.version.id
 
     @property
-    def status(self) -> Literal["in_force", "ended", "superseded", "corrected"]:
+    def status(self) -> Literal["in_force", "ended", "superseded", "corrected", "not_applied"]:
+        if self.not_applied is not None:
+            return "not_applied"
         if self.corrected_by:
             return "corrected"
         if self.superseded_by is not None:
@@ -337,9 +340,6 @@ class StandardsBook:
 
     histories: dict[str, tuple[Entry, ...]]
     formula: Citation
-    skipped: tuple[str, ...] = ()
-    """Versions recorded through the API that the pack's history refuses now (a pack
-    release that states them itself): named in the history's warnings, not applied."""
 
     def entries(self, jurisdiction: str) -> tuple[Entry, ...]:
         return self.histories.get(jurisdiction, ())
@@ -417,7 +417,7 @@ class StandardsBook:
     def _replaced(self, jurisdiction: str, entries: list[Entry]) -> StandardsBook:
         histories = dict(self.histories)
         histories[jurisdiction] = tuple(entries)
-        return StandardsBook(histories, self.formula, self.skipped)
+        return StandardsBook(histories, self.formula)
 
     def with_version(
         self,
@@ -506,8 +506,13 @@ class StandardsBook:
             collision.changes.append(RangeChange(new.id, before, tuple(collision.in_force)))
         return self._replaced(jurisdiction, [*entries, new])
 
-    def with_skipped(self, version_id: str) -> StandardsBook:
-        return StandardsBook(self.histories, self.formula, (*self.skipped, version_id))
+    def with_not_applied(
+        self, jurisdiction: str, version: StandardVersion, recorded: Recorded | None, why: str
+    ) -> StandardsBook:
+        """The book with a recorded version the history refuses now (a later pack release that
+        states the same days itself): kept in the history, in force on no day, with why."""
+        entry = Entry(version, jurisdiction, "api", [], recorded, not_applied=why)
+        return self._replaced(jurisdiction, [*copy.deepcopy(list(self.entries(jurisdiction))), entry])
 
 
 def load_book(packs_dir: Path) -> StandardsBook:

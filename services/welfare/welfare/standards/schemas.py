@@ -157,7 +157,7 @@ class StandardHistoryRead(ResponseModel):
     source: Literal["pack", "api"]
     stated: DaysRead
     in_force: list[DaysRead]
-    status: Literal["in_force", "ended", "superseded", "corrected"]
+    status: Literal["in_force", "ended", "superseded", "corrected", "not_applied"]
     supersedes: str | None
     superseded_by: str | None
     corrects: list[str]
@@ -167,4 +167,9 @@ class StandardHistoryRead(ResponseModel):
     recorded_at: dt.datetime | None
     reason: str | None
     document_reference: str | None
+    not_applied: str | None = Field(
+        default=None,
+        description="why a version recorded through the API is in force on no day: the packs of a later "
+        "release collide with it",
+    )
     body: dict[str, object]

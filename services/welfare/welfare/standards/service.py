@@ -59,8 +59,8 @@ async def current_book(session: AsyncSession, pack: StandardsBook) -> StandardsB
                 book = book.with_correction(row.jurisdiction, version, row.corrects, recorded)
             else:
                 book = book.with_version(row.jurisdiction, version, recorded=recorded)
-        except VersionCollision:
-            book = book.with_skipped(version.id)
+        except VersionCollision as exc:
+            book = book.with_not_applied(row.jurisdiction, version, recorded, exc.detail)
     return book
 
 
@@ -362,5 +362,6 @@ def _history_read(entry: Entry) -> StandardHistoryRead:
         recorded_at=recorded.at if recorded else None,
         reason=recorded.reason if recorded else None,
         document_reference=recorded.document_reference if recorded else None,
+        not_applied=entry.not_applied,
         body=entry.version.model_dump(mode="json"),
     )
