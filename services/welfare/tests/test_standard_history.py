@@ -207,6 +207,37 @@ async def test_a_correction_is_audited_keeps_the_old_ranges_and_books_overpaymen
         assert [(e["enrolment_id"], e["month"], e["amount"], e["review"]) for e in ledger["items"]] == [
             (enrolment, "2020-01", "-100.00", "pending")
         ]
+        pending = (
+            await client.get(
+                f"{BASE}/overpayments", params={"jurisdiction": ZONE_CORRECTED, "status": "pending"}
+            )
+        ).json()
+        assert [(o["month"], o["amount"], o["review"]) for o in pending["items"]] == [
+            ("2020-01", "-100.00", "pending")
+        ]
+        entry_id = pending["items"][0]["entry_id"]
+        outsider = await platform.account(
+            "clerk-211102-overpaid", scopes=["welfare:read", "welfare:write"], jurisdictions=["211102"]
+        )
+        decision = {
+            "decision": "waive",
+            "reason": "标准录入错误，非对象责任",
+            "document_reference": "盘民发〔2020〕3号",
+        }
+        async with platform.client(headers=outsider) as other:
+            assert_problem(await other.post(f"{BASE}/overpayments/{entry_id}/decision", json=decision), 404)
+        decided = await client.post(f"{BASE}/overpayments/{entry_id}/decision", json=decision)
+        assert decided.status_code == 201, decided.text
+        assert (decided.json()["review"], decided.json()["decision"]["decision"]) == ("decided", "waive")
+        twice = await client.post(
+            f"{BASE}/overpayments/{entry_id}/decision", json=decision | {"decision": "recover"}
+        )
+        assert_problem(twice, 409)  # a decision is never changed
+        assert (
+            await client.get(
+                f"{BASE}/overpayments", params={"jurisdiction": ZONE_CORRECTED, "status": "pending"}
+            )
+        ).json()["total"] == 0
         # no later payment deducts it: February's regular entry stays 1600.00 and a new payroll pays in full
         paid = await client.post(
             f"{BASE}/payrolls", json={"jurisdiction": ZONE_CORRECTED, "month": "2020-03"}

@@ -1,5 +1,5 @@
-"""standard history (corrections with reason and document), overpayments for review, the
-enrolment-months a recalculation could not price
+"""standard history (corrections with reason and document), overpayments for review and the
+decisions on them, the enrolment-months a recalculation could not price
 
 Revision ID: 0006
 Revises: 0005
@@ -76,8 +76,29 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
 
+    # staff's decision on an overpayment (recover or waive), one each, never changed
+    op.create_table(
+        "overpayment_decisions",
+        sa.Column("entry_id", sa.BigInteger(), nullable=False),
+        sa.Column("jurisdiction", sa.String(length=32), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("document_reference", sa.String(length=200), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("decision IN ('recover', 'waive')", name=op.f("ck_overpayment_decisions_known_decision")),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            [f"{SCHEMA}.ledger_entries.id"],
+            name=op.f("fk_overpayment_decisions_entry_id_ledger_entries"),
+        ),
+        sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_overpayment_decisions")),
+        schema=SCHEMA,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("overpayment_decisions", schema=SCHEMA)
     op.drop_table("recalculation_unpriced", schema=SCHEMA)
     op.drop_column("recalculation_runs", "overpayment_total", schema=SCHEMA)
     op.drop_column("recalculation_runs", "overpayments", schema=SCHEMA)

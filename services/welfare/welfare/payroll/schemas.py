@@ -49,6 +49,7 @@ class LedgerEntryRead(ResponseModel):
     recalculation_id: uuid.UUID | None
     review: Literal["pending"] | None = Field(
         default=None,
-        description="overpayments: pending staff review; never deducted without a recorded decision",
+        description="overpayments: booked pending staff review (the decision: GET /overpayments); never "
+        "deducted from a later payment",
     )
     created_at: dt.datetime

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, computed_field
+from pydantic import Field, StringConstraints, computed_field
 
 from shared.jobs import BackgroundJobRead
 from shared.jurisdictions import JurisdictionCode
@@ -51,3 +52,38 @@ class UnpricedMonthRead(ResponseModel):
     program: str
     month: Month
     reason: str
+
+
+class OverpaymentDecisionCreate(RequestModel):
+    """Staff's decision on an overpayment: recover it or waive it, why, and the document."""
+
+    decision: Literal["recover", "waive"]
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\u0000]*\S[^\u0000]*$")
+    ]
+    document_reference: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\u0000]*\S[^\u0000]*$")
+    ]
+
+
+class OverpaymentDecisionRead(ResponseModel):
+    decision: Literal["recover", "waive"]
+    reason: str
+    document_reference: str
+    decided_by: str
+    decided_at: dt.datetime
+
+
+class OverpaymentRead(ResponseModel):
+    """A negative difference a recalculation booked: ``review`` is ``pending`` until staff record
+    a decision; nothing deducts it from a later payment."""
+
+    entry_id: int
+    enrolment_id: uuid.UUID
+    jurisdiction: str
+    month: Month
+    amount: Money
+    recalculation_id: uuid.UUID | None
+    booked_at: dt.datetime
+    review: Literal["pending", "decided"]
+    decision: OverpaymentDecisionRead | None
