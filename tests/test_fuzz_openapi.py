@@ -31,11 +31,12 @@ from typing import Any
 from fastapi.encoders import jsonable_encoder
 
 from appraisal.grading.example import grading_example_problems
-from eldercare.catalogues.pack import load_catalogues
+from eldercare.catalogues.pack import load_city_catalogues
 from eldercare.catalogues.service import EffectiveCatalogue, catalogue_read
 from eldercare.config import SERVICE_ROOT as ELDERCARE_ROOT
 from platformctl.database import data_dir
 from platformctl.testing import Platform
+from shared.months import policy_today
 from welfare.standards.invariants import panjin_standards_problems
 
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "10")
@@ -50,10 +51,15 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 async def eldercare_catalogue_problems(platform: Platform, headers: dict[str, str]) -> list[str]:
     """The city catalogue as the service answers it, against its pack read here."""
-    city = load_catalogues(ELDERCARE_ROOT / "packs")[ELDERCARE_CITY]
+    today = policy_today()
+    city = load_city_catalogues(ELDERCARE_ROOT / "packs")[ELDERCARE_CITY].on(today)
+    if city is None:
+        return [f"the pack of {ELDERCARE_CITY} has no catalogue in force on {today}"]
     expected = jsonable_encoder(catalogue_read(EffectiveCatalogue(ELDERCARE_CITY, city, 0)))
     async with platform.client(headers=headers) as client:
-        response = await client.get(f"/api/eldercare/v1/catalogues/{ELDERCARE_CITY}")
+        response = await client.get(
+            f"/api/eldercare/v1/catalogues/{ELDERCARE_CITY}", params={"on": today.isoformat()}
+        )
     if response.status_code != 200:
         return [
             f"GET the catalogue of {ELDERCARE_CITY} answered {response.status_code}: {response.text[:300]}"
