@@ -1,16 +1,16 @@
-"""The county progress report as an XLSX workbook (the shape of the platform's other exports:
-openpyxl, a title row, bilingual headers, numbers as spreadsheet numbers)."""
+"""The county progress report through the platform's one export writer (``shared.exports``):
+a title block, one table of every jurisdiction and program, numbers as spreadsheet numbers."""
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from openpyxl import Workbook
-
+from shared.exports import Column, Report, Sheet, Table
+from shared.jurisdictions import registry
 from welfare.reports.schemas import CountyProgressReport, ProgramProgress
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROGRAM_NAMES = {
     "dibao": "低保",
     "tekun": "特困人员",
@@ -19,25 +19,20 @@ PROGRAM_NAMES = {
     "retiree_1960s": "60年代精简退职职工",
     "all": "合计",
 }
-HEADERS = [
-    "代码 code",
-    "名称 name",
-    "项目 program",
-    "在册 active enrolments",
-    "新增 started",
-    "退出 ended",
-    "发放笔数 payments",
-    "发放金额 paid",
-    "补发笔数 arrears entries",
-    "补发金额 arrears",
-    "待核多发笔数 overpayments",
-    "待核多发金额 overpaid",
+COLUMNS = [
+    Column("代码 code", max_width=12),
+    Column("名称 name", max_width=16),
+    Column("项目 program", max_width=18),
+    Column("在册 active enrolments", "integer"),
+    Column("新增 started", "integer"),
+    Column("退出 ended", "integer"),
+    Column("发放笔数 payments", "integer"),
+    Column("发放金额 paid", "number"),
+    Column("补发笔数 arrears entries", "integer"),
+    Column("补发金额 arrears", "number"),
+    Column("待核多发笔数 overpayments", "integer"),
+    Column("待核多发金额 overpaid", "number"),
 ]
-
-
-def _number(value: Decimal) -> float | int:
-    """Amounts as spreadsheet numbers (people sort and sum them); the JSON keeps exact strings."""
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _cells(code: str, name: str, row: ProgramProgress) -> list[object]:
@@ -49,27 +44,32 @@ def _cells(code: str, name: str, row: ProgramProgress) -> list[object]:
         row.started,
         row.ended,
         row.paid_entries,
-        _number(row.paid_total),
+        row.paid_total,
         row.arrears_entries,
-        _number(row.arrears_total),
+        row.arrears_total,
         row.overpayment_entries,
-        _number(row.overpayment_total),
+        row.overpayment_total,
     ]
 
 
-def to_xlsx(report: CountyProgressReport) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "县区进度"
-    cited = f"{report.citation.document} {report.citation.article}"
-    sheet.append([f"{report.jurisdiction} {report.month} 低保等标准落实进度（{cited}）"])
-    sheet.append(HEADERS)
-    for row in report.rows:
-        for program in row.programs:
-            sheet.append(_cells(row.jurisdiction, row.name, program))
-        sheet.append(_cells(row.jurisdiction, row.name, row.totals))
-    sheet.append(_cells(report.jurisdiction, "合计 total", report.totals))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def report(progress: CountyProgressReport, *, made_on: dt.date) -> Report:
+    rows: list[Sequence[Any]] = []
+    for row in progress.rows:
+        rows.extend(_cells(row.jurisdiction, row.name, program) for program in row.programs)
+        rows.append(_cells(row.jurisdiction, row.name, row.totals))
+    rows.append(_cells(progress.jurisdiction, "合计 total", progress.totals))
+    cited = f"{progress.citation.document} {progress.citation.article}"
+    table = Table(
+        heading=f"{progress.jurisdiction} {progress.month} 低保等标准落实进度（{cited}）",
+        columns=COLUMNS,
+        rows=rows,
+        note="补发、待核多发按记账日期计入当月；待核多发未经审核决定不从后续发放中扣减。",
+    )
+    return Report(
+        title="困难群众救助标准落实情况月报",
+        period=str(progress.month),
+        issuer=f"{registry().require(progress.jurisdiction).name}民政局",
+        made_on=made_on,
+        reference=progress.citation.document,
+        sheets=[Sheet("县区进度", [table])],
+    )

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import parameter_example
+from shared.exports import JSON, XLSX, negotiate, to_xlsx
 from shared.jurisdictions import JurisdictionCode
-from shared.months import MONTH_PATTERN, YearMonth
+from shared.months import MONTH_PATTERN, YearMonth, policy_today
 from shared.problems import problem_responses
 from welfare.access import Reader
 from welfare.reports import service
-from welfare.reports.export import XLSX, to_xlsx
+from welfare.reports.export import report as export_report
 from welfare.reports.schemas import CountyProgressReport
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["reports"])
@@ -29,14 +30,15 @@ router = APIRouter(prefix="/api/welfare/v1", tags=["reports"])
     description=(
         "Per jurisdiction of the area and program: enrolments active, started and ended in the month, "
         "regular payments for the month, arrears and overpayments booked during it. XLSX with "
-        "`format=xlsx` or an Accept header naming it. 422 for a month that has not begun."
+        "`format=xlsx` or an Accept header naming it (406 for an Accept naming neither). 422 for a "
+        "month that has not begun."
     ),
     responses={
         200: {
             "description": "The report",
             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
         },
-        **problem_responses(403, 422),
+        **problem_responses(403, 406, 422),
     },
 )
 async def county_progress(
@@ -52,14 +54,14 @@ async def county_progress(
         Literal["json", "xlsx"] | None, Query(description="Overrides the Accept header.")
     ] = None,
 ) -> Response:
+    wanted = negotiate(request.headers.get("accept"), (JSON, XLSX), format)
     ensure_jurisdiction(principal, jurisdiction)
     report = await service.county_progress(session, jurisdiction=jurisdiction, month=YearMonth.parse(month))
-    wanted = format or ("xlsx" if XLSX in request.headers.get("accept", "") else "json")
-    if wanted == "xlsx":
-        name = f"welfare-county-progress-{jurisdiction}-{month}.xlsx"
-        return Response(
-            to_xlsx(report),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    return JSONResponse(report.model_dump(mode="json"))
+    if wanted.format == "json":
+        return JSONResponse(report.model_dump(mode="json"), headers={"Vary": "Accept"})
+    name = f"welfare-county-progress-{jurisdiction}-{month}.xlsx"
+    return Response(
+        to_xlsx(export_report(report, made_on=policy_today())),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept"},
+    )
