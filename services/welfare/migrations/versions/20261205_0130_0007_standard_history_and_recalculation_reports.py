@@ -1,9 +1,9 @@
 """standard history (corrections with reason and document), overpayments for review and the
 decisions on them, the enrolment-months a recalculation could not price
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-05 00:30:00
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05 01:30:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
