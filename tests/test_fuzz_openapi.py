@@ -1,25 +1,110 @@
-"""Schemathesis over the gateway's merged OpenAPI, authenticated, a bounded number of examples.
+"""Schemathesis over the gateway's merged OpenAPI, authenticated, a bounded number of examples,
+then the invariants no accepted request may break.
 
 Every endpoint a later change adds is fuzzed here from its first day: no server error,
 no response that breaks its declared schema, status code or content type.
+
+The run writes with an administrator's token, so it is split in phases (one per service,
+then the platform's own operations) and after each phase the invariants are checked:
+
+- welfare: Panjin's standards answer as the pack and the spec say (2024-06-30 → 792.00,
+  2024-07-01 → 800.00 and the derived amounts, the spec's calculation):
+  ``welfare.standards.invariants.panjin_standards_problems``;
+- eldercare: the city catalogue answers exactly as its pack (驻政办〔2023〕35号, the city's
+  own catalogue is the pack; county overrides never change it);
+- appraisal: the schemes still answer the spec's grading example
+  (``appraisal.grading.example.grading_example_problems``).
+
+A phase that breaks one fails the test naming the invariant, the phase and the requests of
+that phase that were accepted and write (from its HAR report), one of which did it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+
+from appraisal.grading.example import grading_example_problems
+from eldercare.catalogues.pack import load_city_catalogues
+from eldercare.catalogues.service import EffectiveCatalogue, catalogue_read
+from eldercare.config import SERVICE_ROOT as ELDERCARE_ROOT
 from platformctl.database import data_dir
 from platformctl.testing import Platform
+from shared.months import policy_today
+from welfare.standards.invariants import panjin_standards_problems
 
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "10")
+SERVICES = ("welfare", "eldercare", "appraisal", "renewal")
+PHASES: list[tuple[str, list[str]]] = [
+    *((name, ["--include-path-regex", f"^/api/{name}/"]) for name in SERVICES),
+    ("platform", ["--exclude-path-regex", f"^/api/({'|'.join(SERVICES)})/"]),
+]
+ELDERCARE_CITY = "411700"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-async def test_every_operation_survives_fuzzing(platform: Platform) -> None:
-    token = (await platform.admin_headers())["Authorization"]
+async def eldercare_catalogue_problems(platform: Platform, headers: dict[str, str]) -> list[str]:
+    """The city catalogue as the service answers it, against its pack read here."""
+    today = policy_today()
+    city = load_city_catalogues(ELDERCARE_ROOT / "packs")[ELDERCARE_CITY].on(today)
+    if city is None:
+        return [f"the pack of {ELDERCARE_CITY} has no catalogue in force on {today}"]
+    expected = jsonable_encoder(catalogue_read(EffectiveCatalogue(ELDERCARE_CITY, city, 0)))
+    async with platform.client(headers=headers) as client:
+        response = await client.get(
+            f"/api/eldercare/v1/catalogues/{ELDERCARE_CITY}", params={"on": today.isoformat()}
+        )
+    if response.status_code != 200:
+        return [
+            f"GET the catalogue of {ELDERCARE_CITY} answered {response.status_code}: {response.text[:300]}"
+        ]
+    got = response.json()
+    if got == expected:
+        return []
+    differing = sorted(key for key in set(got) | set(expected) if got.get(key) != expected.get(key))
+    return [f"the catalogue of {ELDERCARE_CITY} differs from its pack in {differing}"]
+
+
+async def invariant_problems(platform: Platform) -> dict[str, list[str]]:
+    headers = await platform.admin_headers()
+    async with platform.client(headers=headers) as client:
+        welfare = await panjin_standards_problems(client=client)
+        appraisal = await grading_example_problems(client=client)
+    eldercare = await eldercare_catalogue_problems(platform, headers)
+    found = {
+        "welfare standards": welfare,
+        "eldercare city catalogue": eldercare,
+        "appraisal grading": appraisal,
+    }
+    return {name: problems for name, problems in found.items() if problems}
+
+
+def accepted_writes(har: Path) -> list[str]:
+    """The requests of a phase that were accepted (2xx) and write, in the order they were sent."""
+    if not har.exists():
+        return [f"(no HAR report at {har})"]
+    entries: list[dict[str, Any]] = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    found = []
+    for entry in entries:
+        request, status = entry["request"], entry["response"]["status"]
+        if request["method"] in WRITES and 200 <= status < 300:
+            body = (request.get("postData") or {}).get("text", "")
+            found.append(f"{request['method']} {request['url']} → {status} {body[:300]}")
+    return found
+
+
+def run_phase(platform: Platform, token: str, name: str, selection: list[str]) -> tuple[int, str, Path]:
     schemathesis = Path(sys.executable).with_name("st")
+    folder = data_dir() / "schemathesis"
+    folder.mkdir(parents=True, exist_ok=True)
+    har = folder / f"{name}.har"
+    har.unlink(missing_ok=True)
     command = [
         str(schemathesis),
         "run",
@@ -34,9 +119,59 @@ async def test_every_operation_survives_fuzzing(platform: Platform) -> None:
         f"Authorization: {token}",
         "--generation-deterministic",
         "--no-color",
+        "--report",
+        "har",
+        "--report-har-path",
+        str(har),
+        *selection,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)  # noqa: ASYNC221
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    return result.returncode, result.stdout + result.stderr, har
+
+
+async def test_every_operation_survives_fuzzing(platform: Platform) -> None:
+    before = await invariant_problems(platform)
+    assert not before, f"the invariants fail before any fuzzing: {before}"
     report_file = data_dir() / "schemathesis-report.txt"
     report_file.parent.mkdir(parents=True, exist_ok=True)
-    report_file.write_text(result.stdout + result.stderr, encoding="utf-8")
-    assert result.returncode == 0, f"full report: {report_file}\n" + result.stdout[-6000:]
+    reports = []
+    failures = []
+    for name, selection in PHASES:
+        token = (await platform.admin_headers())["Authorization"]  # renewed: a phase may take minutes
+        code, output, har = run_phase(platform, token, name, selection)
+        reports.append(f"===== phase {name} (exit {code}) =====\n{output}")
+        report_file.write_text("\n".join(reports), encoding="utf-8")
+        if code != 0:
+            failures.append(f"phase {name}: schemathesis failed\n{output[-4000:]}")
+        broken = await invariant_problems(platform)
+        if broken:
+            writes = accepted_writes(har)
+            raise AssertionError(
+                f"fuzzing phase {name} broke invariants: {json.dumps(broken, ensure_ascii=False, indent=1)}\n"
+                f"one of its {len(writes)} accepted writes did it:\n" + "\n".join(writes[-200:])
+            )
+    assert not failures, f"full report: {report_file}\n" + "\n".join(failures)
+
+
+def test_a_broken_invariant_names_the_accepted_writes_of_its_phase(tmp_path: Path) -> None:
+    """What the failure message lists: accepted writes only, in the order sent, with bodies."""
+
+    def entry(method: str, url: str, status: int, body: str = "") -> dict[str, Any]:
+        request: dict[str, Any] = {"method": method, "url": url}
+        if body:
+            request["postData"] = {"text": body}
+        return {"request": request, "response": {"status": status}}
+
+    har = tmp_path / "welfare.har"
+    entries = [
+        entry("GET", "http://gw/api/welfare/v1/standards?jurisdiction=211100&on=2024-06-15", 200),
+        entry("POST", "http://gw/api/welfare/v1/standards/versions", 422, '{"version_id": "bad"}'),
+        entry("POST", "http://gw/api/welfare/v1/standards/versions", 201, '{"version_id": "fuzz-2000"}'),
+        entry("PUT", "http://gw/api/eldercare/v1/catalogues/411702/overrides", 200, "{}"),
+    ]
+    har.write_text(json.dumps({"log": {"entries": entries}}), encoding="utf-8")
+    assert accepted_writes(har) == [
+        'POST http://gw/api/welfare/v1/standards/versions → 201 {"version_id": "fuzz-2000"}',
+        "PUT http://gw/api/eldercare/v1/catalogues/411702/overrides → 200 {}",
+    ]
+    assert accepted_writes(tmp_path / "missing.har") == [f"(no HAR report at {tmp_path / 'missing.har'})"]

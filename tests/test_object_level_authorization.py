@@ -70,6 +70,7 @@ async def welfare_records(platform: Platform) -> dict[str, str]:
             "/api/welfare/v1/enrolments/{enrolment_id}": enrolment["id"],
             "/api/welfare/v1/payrolls/{run_id}": payroll["id"],
             "/api/welfare/v1/recalculations/{run_id}": run["id"],
+            "/api/welfare/v1/recalculations/{run_id}/unpriced": run["id"],
         }.items()
     }
 

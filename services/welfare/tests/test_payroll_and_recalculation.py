@@ -65,7 +65,6 @@ async def test_payroll_then_a_higher_standard_books_arrears(
                 "jurisdiction": COUNTY,
                 "version_id": "dawa-2025-01",
                 "effective_from": "2025-01-01",
-                "effective_to": "2025-12-31",
                 "published_on": "2024-12-20",
                 "dibao": "792.00",
                 "dibao_citation": CITATION,

@@ -17,6 +17,7 @@ from welfare.payroll.router import router as payroll_router
 from welfare.recalculation.router import router as recalculation_router
 from welfare.recalculation.service import RecalculationRunner
 from welfare.register.router import router as register_router
+from welfare.reports.router import router as reports_router
 from welfare.standards.book import load_book
 from welfare.standards.pricing import BookPricing
 from welfare.standards.router import router as standards_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             register_router,
             payroll_router,
             recalculation_router,
+            reports_router,
         ],
         on_startup=[_startup],
         on_shutdown=[_shutdown],

@@ -31,13 +31,21 @@ def _parameter(name: str, value: Value, shown: str) -> dict[str, Any]:
     }
     if value.multiplier is not None:
         parameter["multiplier"] = str(value.multiplier)
+    if value.residence is not None:
+        parameter["residence"] = value.residence
     return parameter
 
 
 def calculate(book: StandardsBook, data: CalculationRequest, staleness_days: int) -> CalculationResult:
     day = data.month.first_day
-    found = book.standards_on(data.jurisdiction, day, staleness_days)
+    found = book.standards_on(data.jurisdiction, day, staleness_days, data.residence)
     value = found.values[data.program]
+    if value is not None and value.by_residence and data.residence is None:
+        raise InvalidInput.field(
+            "body.residence",
+            f"{data.jurisdiction} sets urban and rural {data.program} standards apart in {data.month} "
+            f"(version {value.version_id}): say whether the household is urban or rural",
+        )
     if value is None:
         raise InvalidInput.field(
             "body.month",

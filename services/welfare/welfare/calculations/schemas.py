@@ -15,6 +15,13 @@ from shared.schemas import NotABool, RequestModel, ResponseModel
 class CalculationBase(RequestModel):
     jurisdiction: JurisdictionCode
     month: Month
+    residence: Literal["urban", "rural"] | None = Field(
+        default=None,
+        description=(
+            "the household's registration, urban (城市) or rural (农村): required where the city sets "
+            'the two standards apart (welfare.md, "Urban and rural standards"); Panjin\'s is one'
+        ),
+    )
 
 
 class DibaoCalculation(CalculationBase):

@@ -46,7 +46,9 @@ class PayrollRun(JobRecord, Base):
 
 
 class LedgerEntry(Base):
-    """A payment: ``regular`` (payroll), ``arrears`` (补发, recalculation) or ``correction``.
+    """A payment: ``regular`` (payroll), ``arrears`` (补发, recalculation), ``correction``, or
+    ``overpayment``: a negative difference a recalculation found, marked ``review = 'pending'``
+    for staff; nothing deducts it from a later payment without a recorded decision.
 
     Never updated or deleted (a trigger refuses it); a correction is a new entry that
     references the entry it corrects and the run that produced it.
@@ -54,7 +56,8 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        CheckConstraint("kind IN ('regular', 'arrears', 'correction')", name="known_kind"),
+        CheckConstraint("kind IN ('regular', 'arrears', 'correction', 'overpayment')", name="known_kind"),
+        CheckConstraint("(kind = 'overpayment') = (review IS NOT NULL)", name="overpayments_reviewed"),
         Index(
             "uq_ledger_entries_regular_once",
             "enrolment_id",
@@ -74,4 +77,5 @@ class LedgerEntry(Base):
     corrects_entry_id: Mapped[int | None] = mapped_column(BigInteger)
     payroll_run_id: Mapped[uuid.UUID | None] = mapped_column()
     recalculation_id: Mapped[uuid.UUID | None] = mapped_column()
+    review: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

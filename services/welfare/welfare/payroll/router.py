@@ -77,7 +77,7 @@ async def list_ledger(
     jurisdiction: JurisdictionFilter = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     enrolment_id: uuid.UUID | None = None,
-    kind: Literal["regular", "arrears", "correction"] | None = None,
+    kind: Literal["regular", "arrears", "correction", "overpayment"] | None = None,
     recalculation_id: uuid.UUID | None = None,
 ) -> Page[LedgerEntryRead]:
     where = LedgerFilter(

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import computed_field
+from pydantic import Field, computed_field
 
 from shared.jobs import JobRead
 from shared.jurisdictions import JurisdictionCode
@@ -42,9 +42,14 @@ class LedgerEntryRead(ResponseModel):
     enrolment_id: uuid.UUID
     jurisdiction: str
     month: Month
-    kind: Literal["regular", "arrears", "correction"]
+    kind: Literal["regular", "arrears", "correction", "overpayment"]
     amount: Money
     corrects_entry_id: int | None
     payroll_run_id: uuid.UUID | None
     recalculation_id: uuid.UUID | None
+    review: Literal["pending"] | None = Field(
+        default=None,
+        description="overpayments: booked pending staff review (the decision: GET /overpayments); never "
+        "deducted from a later payment",
+    )
     created_at: dt.datetime

@@ -17,7 +17,7 @@ from shared.pagination import PageParams
 from welfare.payroll.ledger import BUCKET_SQL
 from welfare.payroll.models import LedgerEntry
 from welfare.payroll.pricing import AMOUNT_DUE_SQL, UNIT_JOIN_SQL
-from welfare.recalculation.models import RecalculationRun
+from welfare.recalculation.models import RecalculationRun, UnpricedMonth
 
 # One hash bucket of the enrolments of the scope: the amount due in every month from
 # ``from_month`` that has entries, against the sum of those entries; the difference is
@@ -40,17 +40,32 @@ due AS (
 ),
 booked AS (
     INSERT INTO ledger_entries
-        (enrolment_id, jurisdiction, month, kind, amount, corrects_entry_id, recalculation_id)
-    SELECT enrolment_id, jurisdiction, month, 'arrears', amount - booked, regular_id, :run
+        (enrolment_id, jurisdiction, month, kind, amount, corrects_entry_id, recalculation_id, review)
+    SELECT enrolment_id, jurisdiction, month,
+           CASE WHEN amount > booked THEN 'arrears' ELSE 'overpayment' END, amount - booked, regular_id, :run,
+           CASE WHEN amount > booked THEN NULL ELSE 'pending' END
     FROM due WHERE amount <> booked
-    RETURNING enrolment_id, amount
+    RETURNING enrolment_id, kind, amount
+),
+stopped AS (
+    INSERT INTO recalculation_unpriced (recalculation_id, enrolment_id, jurisdiction, program, month, reason)
+    SELECT :run, p.enrolment_id, e.jurisdiction, e.program, p.month,
+           'no ' || e.program || ' standard prices ' || e.jurisdiction
+           || ' on ' || to_char(p.month, 'YYYY-MM-DD')
+           || ' (none is in force, or the city sets urban and rural standards apart): the month was '
+           || 'not recalculated and nothing was booked'
+    FROM paid p JOIN enrolments e ON e.id = p.enrolment_id
+    WHERE NOT EXISTS (SELECT 1 FROM due d WHERE d.enrolment_id = p.enrolment_id AND d.month = p.month)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
 )
 SELECT (SELECT count(DISTINCT enrolment_id) FROM due) AS recalculated,
        (SELECT count(DISTINCT enrolment_id) FROM booked) AS changed,
-       (SELECT count(*) FROM booked) AS entries,
-       (SELECT coalesce(sum(amount), 0) FROM booked) AS total,
-       (SELECT count(*) FROM paid p WHERE NOT EXISTS (
-            SELECT 1 FROM due d WHERE d.enrolment_id = p.enrolment_id AND d.month = p.month)) AS unpriced
+       (SELECT count(*) FROM booked WHERE kind = 'arrears') AS entries,
+       (SELECT coalesce(sum(amount), 0) FROM booked WHERE kind = 'arrears') AS total,
+       (SELECT count(*) FROM booked WHERE kind = 'overpayment') AS overpayments,
+       (SELECT coalesce(sum(amount), 0) FROM booked WHERE kind = 'overpayment') AS overpayment_total,
+       (SELECT count(*) FROM stopped) AS unpriced
 """
 
 
@@ -113,6 +128,8 @@ async def record_batch(
                 changed=RecalculationRun.changed + counts.changed,
                 arrears_entries=RecalculationRun.arrears_entries + counts.entries,
                 arrears_total=RecalculationRun.arrears_total + counts.total,
+                overpayments=RecalculationRun.overpayments + counts.overpayments,
+                overpayment_total=RecalculationRun.overpayment_total + counts.overpayment_total,
                 unpriced=RecalculationRun.unpriced + counts.unpriced,
                 completed_batches=func.array_append(RecalculationRun.completed_batches, batch),
             )
@@ -133,3 +150,10 @@ async def finish_progress(session: AsyncSession, *, lease: Lease) -> Recalculati
         .values(done=RecalculationRun.total)
         .returning(RecalculationRun)
     )
+
+
+async def unpriced_months(
+    session: AsyncSession, *, run_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[UnpricedMonth], int]:
+    query = select(UnpricedMonth).where(UnpricedMonth.recalculation_id == run_id)
+    return await paginate(session, query, page, UnpricedMonth.month, UnpricedMonth.enrolment_id)

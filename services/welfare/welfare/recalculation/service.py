@@ -39,7 +39,7 @@ from welfare.db import platform_tables
 from welfare.payroll.ledger import BUCKETS, ledger_locks
 from welfare.payroll.pricing import Pricing, UnitAmount, load_price_table, price_table
 from welfare.recalculation import repository
-from welfare.recalculation.models import RecalculationRun
+from welfare.recalculation.models import RecalculationRun, UnpricedMonth
 
 RECALCULATIONS = JobKind(
     name="welfare.recalculation",
@@ -98,6 +98,8 @@ async def record_run(
         changed=0,
         arrears_entries=0,
         arrears_total=Decimal("0.00"),
+        overpayments=0,
+        overpayment_total=Decimal("0.00"),
         unpriced=0,
         completed_batches=[],
         requested_by=write.principal.actor,
@@ -116,6 +118,14 @@ async def record_run(
 async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> RecalculationRun:
     run: RecalculationRun = await load_in_scope(session, RecalculationRun, run_id, principal, "recalculation")
     return run
+
+
+async def unpriced_months(
+    session: AsyncSession, *, principal: Principal, run_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[UnpricedMonth], int]:
+    """The enrolment-months a run in the caller's area stopped (404 outside it)."""
+    await get_run(session, principal=principal, run_id=run_id)
+    return await repository.unpriced_months(session, run_id=run_id, page=page)
 
 
 async def list_runs(
@@ -228,7 +238,8 @@ class RecalculationRunner:
                 errors=[
                     job_error(
                         f"{finished.unpriced} enrolment-months have no standard in force and were not "
-                        "recalculated",
+                        f"recalculated (nothing was booked for them): listed at "
+                        f"{RECALCULATIONS.location(finished.id)}/unpriced",
                         unpriced=finished.unpriced,
                     )
                 ],

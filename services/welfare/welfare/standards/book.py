@@ -1,22 +1,40 @@
 """Welfare standards as effective-dated versions: the policy pack, its checks, and look-ups.
 
-A version states the dibao standard S (低保标准) and, where the document gives them,
-the derived standards as multipliers of S together with the amount the document
-states; the tiers of the 1960s-retiree allowance are fixed amounts. Loading refuses a
-version whose stated amount differs from multiplier × S, or whose dates overlap
-another version of the same jurisdiction.
+A version states the dibao standard S (低保标准), either one for town and country
+(城乡统一, Panjin) or an urban (城市) and a rural (农村) one (welfare.md, "Urban and rural
+standards"), and, where the document gives them, the derived standards as multipliers
+of S together with the amount the document states (one per residence where S is split:
+a derived standard follows the S it is derived from); the tiers of the 1960s-retiree
+allowance are fixed amounts. Loading refuses a version whose stated amount differs from
+multiplier × S, or whose dates overlap another version of the same jurisdiction.
+
+History follows the platform's rule for dated data (the same as appraisal's scheme
+versions, ``appraisal.schemes.history``). The versions of a jurisdiction are read in the
+order they were recorded (the pack's, then those added through the API), and:
+
+- a version may fill days no version covers, or **supersede** the one open-ended version
+  in force when it starts after it and is open-ended itself: the superseded version then
+  ends the day before (its stated range stays readable);
+- anything else **collides** with a version already recorded and is refused, naming it:
+  history is append-only, and a version cannot shorten one that has ended (a one-day
+  version in 2000 cannot cut Panjin's 792.00 version, in force until 2024-06-30);
+- a **correction** is explicit: it names every version it corrects, with the reason and
+  the document that decided it; on its days those versions stop being in force, and what
+  they were in force over before and after stays readable.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.errors import PackError
 from shared.jurisdictions import registry
@@ -24,9 +42,13 @@ from shared.money import to_money
 from shared.packs import parse_pack
 
 Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
+PROGRAMS: tuple[Program, ...] = ("dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s")
 DERIVED_PROGRAMS: tuple[Program, ...] = ("tekun", "orphan_concentrated", "orphan_scattered")
+Residence = Literal["urban", "rural"]
+RESIDENCES: tuple[Residence, ...] = ("urban", "rural")
 TIERS = (1, 2, 3, 4)
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+ONE_DAY = dt.timedelta(days=1)
 
 
 class Citation(BaseModel):
@@ -39,20 +61,50 @@ class Citation(BaseModel):
 
 
 class DibaoStandard(BaseModel):
+    """``amount`` for one standard of town and country, or ``urban`` and ``rural``."""
+
     model_config = ConfigDict(extra="forbid")
 
-    amount: Amount
+    amount: Amount | None = None
+    urban: Amount | None = None
+    rural: Amount | None = None
     citation: Citation
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DibaoStandard:
+        split = self.urban is not None or self.rural is not None
+        if split and (self.amount is not None or self.urban is None or self.rural is None):
+            raise ValueError("give either amount (one standard) or both urban and rural, not a mix")
+        if not split and self.amount is None:
+            raise ValueError("give amount (one standard) or urban and rural")
+        return self
+
+    @property
+    def split(self) -> bool:
+        return self.amount is None
+
+    def by_residence(self) -> dict[Residence, Decimal]:
+        assert self.urban is not None
+        assert self.rural is not None
+        return {"urban": self.urban, "rural": self.rural}
 
 
 class DerivedStandard(BaseModel):
-    """A standard set as a multiple of S; the document's own figure is kept to check it."""
+    """A standard set as a multiple of S; the document's own figure (per residence where S
+    is split) is kept to check it."""
 
     model_config = ConfigDict(extra="forbid")
 
     multiplier: Annotated[Decimal, Field(gt=0, le=100)]
-    stated_amount: Amount
+    stated_amount: Amount | None = None
+    stated_urban: Amount | None = None
+    stated_rural: Amount | None = None
     citation: Citation
+
+    def stated(self, residence: Residence | None) -> Decimal | None:
+        if residence is None:
+            return self.stated_amount
+        return self.stated_urban if residence == "urban" else self.stated_rural
 
 
 class TierStandard(BaseModel):
@@ -76,9 +128,15 @@ class StandardVersion(BaseModel):
     orphan_scattered: DerivedStandard | None = None
     retiree_1960s: TierStandard | None = None
 
+    @property
+    def stated(self) -> Days:
+        return Days(self.effective_from, self.effective_to)
+
     def covers(self, day: dt.date) -> bool:
-        starts = self.effective_from is None or self.effective_from <= day
-        return starts and (self.effective_to is None or day <= self.effective_to)
+        return self.stated.covers(day)
+
+    def states(self, program: str) -> bool:
+        return getattr(self, program, None) is not None
 
 
 class PackFile(BaseModel):
@@ -108,37 +166,150 @@ def version_problems(
                 )
             )
             continue
-        computed = to_money(derived.multiplier * version.dibao.amount)
-        if computed != derived.stated_amount:
-            problems.append(
-                (
-                    f"{prefix}.{program}.stated_amount",
-                    f"the document states {derived.stated_amount} but {derived.multiplier} × "
-                    f"{version.dibao.amount} = {computed}",
+        standards: dict[Residence | None, Decimal] = {}
+        if version.dibao.split:
+            for split_residence, split_standard in version.dibao.by_residence().items():
+                standards[split_residence] = split_standard
+        elif version.dibao.amount is not None:
+            standards[None] = version.dibao.amount
+        for residence, standard in standards.items():
+            name = {None: "stated_amount", "urban": "stated_urban", "rural": "stated_rural"}[residence]
+            stated = derived.stated(residence)
+            computed = to_money(derived.multiplier * standard)
+            if stated is None:
+                problems.append(
+                    (
+                        f"{prefix}.{program}.{name}",
+                        f"is required: the dibao standard is {'split' if residence else 'one'} "
+                        f"({derived.multiplier} × {standard} = {computed})",
+                    )
                 )
-            )
+            elif computed != stated:
+                problems.append(
+                    (
+                        f"{prefix}.{program}.{name}",
+                        f"the document states {stated} but {derived.multiplier} × {standard} = {computed}",
+                    )
+                )
+        extra = {"stated_amount"} if version.dibao.split else {"stated_urban", "stated_rural"}
+        for name in sorted(extra):
+            if getattr(derived, name) is not None:
+                problems.append((f"{prefix}.{program}.{name}", "does not fit the form of the dibao standard"))
     if version.retiree_1960s is not None and set(version.retiree_1960s.tiers) != set(TIERS):
         problems.append((f"{prefix}.retiree_1960s.tiers", "must give exactly the tiers 1, 2, 3 and 4"))
-    if not any(getattr(version, p) for p in ("dibao", *DERIVED_PROGRAMS, "retiree_1960s")):
+    if not any(getattr(version, p) for p in PROGRAMS):
         problems.append((prefix, "states no standard"))
     for other in others:
         if other.id == version.id:
             problems.append((f"{prefix}.id", f"{version.id} is used twice"))
-        elif _overlap(version, other):
+        elif version.stated.overlaps(other.stated):
             problems.append((f"{prefix}.effective_from", f"overlaps version {other.id}"))
     return problems
 
 
-def _overlap(a: StandardVersion, b: StandardVersion) -> bool:
-    low, high = dt.date.min, dt.date.max
-    return (a.effective_from or low) <= (b.effective_to or high) and (b.effective_from or low) <= (
-        a.effective_to or high
-    )
+@dataclass(frozen=True)
+class Days:
+    """Days ``start`` to ``end``, both included; ``None`` is an open end."""
+
+    start: dt.date | None
+    end: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def overlaps(self, other: Days) -> bool:
+        low, high = dt.date.min, dt.date.max
+        return (self.start or low) <= (other.end or high) and (other.start or low) <= (self.end or high)
+
+    def minus(self, other: Days) -> list[Days]:
+        """The days of this range outside ``other``: none, one or two ranges."""
+        if not self.overlaps(other):
+            return [self]
+        pieces = []
+        if other.start is not None and (self.start is None or self.start < other.start):
+            pieces.append(Days(self.start, other.start - ONE_DAY))
+        if other.end is not None and (self.end is None or other.end < self.end):
+            pieces.append(Days(other.end + ONE_DAY, self.end))
+        return pieces
+
+    def __str__(self) -> str:
+        start = self.start.isoformat() if self.start else "an open start"
+        end = self.end.isoformat() if self.end else "open-ended"
+        return f"{start} to {end}"
+
+
+def describe(ranges: Sequence[Days]) -> str:
+    return " and ".join(str(item) for item in ranges) if ranges else "no day"
+
+
+class VersionCollision(ValueError):
+    """A version the rule refuses: names the version it collides with."""
+
+    def __init__(self, detail: str, *, collides_with: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.collides_with = collides_with
+
+
+@dataclass(frozen=True)
+class RangeChange:
+    """What a corrected version was in force over, before and after a correction."""
+
+    correction: str
+    before: tuple[Days, ...]
+    after: tuple[Days, ...]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Who recorded a version through the API, when, and (for a correction) why."""
+
+    by: str
+    at: dt.datetime
+    reason: str | None = None
+    document_reference: str | None = None
+
+
+@dataclass
+class Entry:
+    """One version of a jurisdiction's standards: what it states, the days it is in force,
+    and what it superseded or corrected."""
+
+    version: StandardVersion
+    jurisdiction: str
+    source: Literal["pack", "api"]
+    in_force: list[Days]
+    recorded: Recorded | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    corrects: tuple[str, ...] = ()
+    corrected_by: list[str] = field(default_factory=list)
+    changes: list[RangeChange] = field(default_factory=list)
+    not_applied: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.version.id
+
+    @property
+    def status(self) -> Literal["in_force", "ended", "superseded", "corrected", "not_applied"]:
+        if self.not_applied is not None:
+            return "not_applied"
+        if self.corrected_by:
+            return "corrected"
+        if self.superseded_by is not None:
+            return "superseded"
+        return "ended" if self.version.effective_to is not None else "in_force"
+
+    def label(self) -> str:
+        return f"version {self.id} of {self.jurisdiction}"
 
 
 @dataclass(frozen=True)
 class Value:
-    """One program's standard on a day, with where it comes from."""
+    """One program's standard on a day, with where it comes from. Where the city sets
+    urban and rural standards, ``by_residence`` has both and ``amount`` is the one of
+    ``residence`` (None when no residence was given)."""
 
     amount: Decimal | None
     tiers: dict[int, Decimal] | None
@@ -146,6 +317,8 @@ class Value:
     jurisdiction: str
     citation: Citation
     multiplier: Decimal | None = None
+    by_residence: dict[Residence, Decimal] | None = None
+    residence: Residence | None = None
 
 
 @dataclass(frozen=True)
@@ -155,40 +328,69 @@ class StandardsOn:
     values: dict[Program, Value | None]
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def split(self) -> bool:
+        """The city sets urban and rural standards on this day."""
+        return any(value is not None and value.by_residence for value in self.values.values())
+
 
 @dataclass(frozen=True)
 class StandardsBook:
-    """Every jurisdiction's versions (pack files and versions added through the API)."""
+    """Every jurisdiction's history of versions (pack files, then those added through the API)."""
 
-    versions: dict[str, tuple[StandardVersion, ...]]
+    histories: dict[str, tuple[Entry, ...]]
     formula: Citation
+
+    def entries(self, jurisdiction: str) -> tuple[Entry, ...]:
+        return self.histories.get(jurisdiction, ())
+
+    def all_entries(self) -> Iterable[Entry]:
+        for entries in self.histories.values():
+            yield from entries
+
+    def find(self, version_id: str) -> Entry | None:
+        return next((entry for entry in self.all_entries() if entry.id == version_id), None)
 
     def version_on(self, jurisdiction: str, day: dt.date) -> tuple[str, StandardVersion] | None:
         """The version in force on ``day``: the jurisdiction's own, else its city's."""
         for code in registry().ancestors_and_self(jurisdiction):
-            for version in self.versions.get(code, ()):
-                if version.covers(day):
-                    return code, version
+            for entry in self.entries(code):
+                if any(piece.covers(day) for piece in entry.in_force):
+                    return code, entry.version
         return None
 
-    def standards_on(self, jurisdiction: str, day: dt.date, staleness_days: int) -> StandardsOn:
+    def standards_on(
+        self, jurisdiction: str, day: dt.date, staleness_days: int, residence: Residence | None = None
+    ) -> StandardsOn:
         found = self.version_on(jurisdiction, day)
-        values: dict[Program, Value | None] = dict.fromkeys(
-            ("dibao", *DERIVED_PROGRAMS, "retiree_1960s"), None
-        )
+        values: dict[Program, Value | None] = dict.fromkeys(PROGRAMS, None)
         warnings: list[str] = []
         if found is None:
             return StandardsOn(jurisdiction, day, values, ["no standard is known for this day"])
         source, version = found
         if version.dibao is not None:
-            values["dibao"] = Value(version.dibao.amount, None, version.id, source, version.dibao.citation)
+            dibao = version.dibao
+            split = dibao.by_residence() if dibao.split else None
+            standard = dibao.amount if split is None else (split[residence] if residence else None)
+            values["dibao"] = Value(
+                standard, None, version.id, source, dibao.citation, None, split, residence if split else None
+            )
             for program in DERIVED_PROGRAMS:
                 derived: DerivedStandard | None = getattr(version, program)
-                if derived is not None:
-                    amount = to_money(derived.multiplier * version.dibao.amount)
-                    values[program] = Value(
-                        amount, None, version.id, source, derived.citation, derived.multiplier
-                    )
+                if derived is None:
+                    continue
+                by = {r: to_money(derived.multiplier * s) for r, s in split.items()} if split else None
+                amount = to_money(derived.multiplier * standard) if standard is not None else None
+                values[program] = Value(
+                    amount,
+                    None,
+                    version.id,
+                    source,
+                    derived.citation,
+                    derived.multiplier,
+                    by,
+                    residence if split else None,
+                )
         if version.retiree_1960s is not None:
             values["retiree_1960s"] = Value(
                 None,
@@ -205,51 +407,139 @@ class StandardsBook:
             )
         return StandardsOn(jurisdiction, day, values, warnings)
 
-    def superseded_by(self, jurisdiction: str, version: StandardVersion) -> tuple[StandardVersion, ...]:
-        """The jurisdiction's versions once ``version`` takes over: an earlier version still
-        open on its first day ends the day before (a new version supersedes, never overwrites)."""
-        start = version.effective_from
-        kept = []
-        for existing in self.versions.get(jurisdiction, ()):
-            if start is not None:
-                earlier = existing.effective_from is None or existing.effective_from < start
-                still_open = existing.effective_to is None or existing.effective_to >= start
-                if earlier and still_open:
-                    existing = existing.model_copy(update={"effective_to": start - dt.timedelta(days=1)})
-            kept.append(existing)
-        return tuple(kept)
+    # --- recording (the rule for dated data) --------------------------------------------
 
-    def with_version(self, jurisdiction: str, version: StandardVersion) -> StandardsBook:
-        merged = dict(self.versions)
-        merged[jurisdiction] = tuple(
-            sorted(
-                (*self.superseded_by(jurisdiction, version), version),
-                key=lambda v: v.effective_from or dt.date.min,
+    @staticmethod
+    def _collisions(entries: list[Entry], stated: Days) -> list[Entry]:
+        hits = [e for e in entries if any(p.overlaps(stated) for p in e.in_force)]
+        return sorted(hits, key=lambda e: e.in_force[0].start or dt.date.min)
+
+    def _replaced(self, jurisdiction: str, entries: list[Entry]) -> StandardsBook:
+        histories = dict(self.histories)
+        histories[jurisdiction] = tuple(entries)
+        return StandardsBook(histories, self.formula)
+
+    def with_version(
+        self,
+        jurisdiction: str,
+        version: StandardVersion,
+        *,
+        source: Literal["pack", "api"] = "api",
+        recorded: Recorded | None = None,
+    ) -> StandardsBook:
+        """The book with ``version`` recorded; :class:`VersionCollision` when the rule refuses it."""
+        entries = copy.deepcopy(list(self.entries(jurisdiction)))
+        stated = version.stated
+        collisions = self._collisions(entries, stated)
+        new = Entry(version, jurisdiction, source, [stated], recorded)
+        if not collisions:
+            return self._replaced(jurisdiction, [*entries, new])
+        first = collisions[0]
+        overlapping = [piece for piece in first.in_force if piece.overlaps(stated)]
+        current = overlapping[-1]
+        starts_later = stated.start is not None and (current.start is None or current.start < stated.start)
+        if len(collisions) == 1 and len(overlapping) == 1 and current.end is None and starts_later:
+            if stated.end is None:
+                assert stated.start is not None
+                first.in_force[first.in_force.index(current)] = Days(current.start, stated.start - ONE_DAY)
+                first.superseded_by = new.id
+                new.supersedes = first.id
+                return self._replaced(jurisdiction, [*entries, new])
+            why = (
+                f"it ends on {stated.end}, but version {first.id} is open-ended: superseding it would "
+                f"leave the days after {stated.end} without a standard. A version that supersedes an "
+                "open-ended one is open-ended itself"
             )
+        elif current.end is None:
+            why = (
+                f"it starts on or before the day version {first.id} took effect "
+                f"({current.start or 'an open start'}); a new version may supersede only an open-ended "
+                "version that started earlier"
+            )
+        else:
+            why = (
+                f"version {first.id} has ended: history is append-only, and a version that overlaps or "
+                "lies inside an ended range is a correction, which names the versions it corrects with "
+                "a reason and a document reference"
+            )
+        raise VersionCollision(
+            f"version {version.id} ({stated}) collides with {first.label()}, in force over "
+            f"{describe(first.in_force)}: {why}.",
+            collides_with=first.id,
         )
-        return StandardsBook(merged, self.formula)
+
+    def with_correction(
+        self, jurisdiction: str, version: StandardVersion, corrects: Sequence[str], recorded: Recorded
+    ) -> StandardsBook:
+        """The book with ``version`` correcting the versions ``corrects`` (every version of the
+        jurisdiction in force on one of its days must be named)."""
+        entries = copy.deepcopy(list(self.entries(jurisdiction)))
+        stated = version.stated
+        by_id = {entry.id: entry for entry in entries}
+        for version_id in corrects:
+            named = by_id.get(version_id)
+            if named is None:
+                raise VersionCollision(
+                    f"corrects version {version_id}, which is not a version of {jurisdiction}",
+                    collides_with=version_id,
+                )
+            if not any(piece.overlaps(stated) for piece in named.in_force):
+                raise VersionCollision(
+                    f"corrects version {version_id}, in force over {describe(named.in_force)}, no day of "
+                    f"{stated}: there is nothing of it to correct",
+                    collides_with=version_id,
+                )
+        collisions = self._collisions(entries, stated)
+        for collision in collisions:
+            if collision.id not in corrects:
+                raise VersionCollision(
+                    f"version {version.id} ({stated}) also overlaps {collision.label()}, in force over "
+                    f"{describe(collision.in_force)}, which it does not name: a correction names every "
+                    "version it corrects.",
+                    collides_with=collision.id,
+                )
+        new = Entry(version, jurisdiction, "api", [stated], recorded, corrects=tuple(corrects))
+        for collision in collisions:
+            before = tuple(collision.in_force)
+            collision.in_force = [piece for part in collision.in_force for piece in part.minus(stated)]
+            collision.corrected_by.append(new.id)
+            collision.changes.append(RangeChange(new.id, before, tuple(collision.in_force)))
+        return self._replaced(jurisdiction, [*entries, new])
+
+    def with_not_applied(
+        self, jurisdiction: str, version: StandardVersion, recorded: Recorded | None, why: str
+    ) -> StandardsBook:
+        """The book with a recorded version the history refuses now (a later pack release that
+        states the same days itself): kept in the history, in force on no day, with why."""
+        entry = Entry(version, jurisdiction, "api", [], recorded, not_applied=why)
+        return self._replaced(jurisdiction, [*copy.deepcopy(list(self.entries(jurisdiction))), entry])
 
 
 def load_book(packs_dir: Path) -> StandardsBook:
     files = sorted(packs_dir.glob("*.yaml"))
     if not files:
         raise PackError(str(packs_dir), "-", "no standards pack files")
-    versions: dict[str, tuple[StandardVersion, ...]] = {}
+    histories: dict[str, tuple[Entry, ...]] = {}
     formula: Citation | None = None
     for path in files:
         pack = parse_pack(path, PackFile)
         if pack.jurisdiction not in registry():
             raise PackError(path.name, "jurisdiction", f"unknown jurisdiction {pack.jurisdiction}")
-        if pack.jurisdiction in versions:
+        if pack.jurisdiction in histories:
             raise PackError(path.name, "jurisdiction", f"{pack.jurisdiction} has another pack file")
         for index, version in enumerate(pack.versions):
             others = pack.versions[:index]
             problems = version_problems(version, others, f"versions.{index}")
             if problems:
                 raise PackError(path.name, *problems[0])
-        versions[pack.jurisdiction] = tuple(
-            sorted(pack.versions, key=lambda v: v.effective_from or dt.date.min)
-        )
+        ordered = sorted(pack.versions, key=lambda v: v.effective_from or dt.date.min)
+        entries = [Entry(v, pack.jurisdiction, "pack", [v.stated]) for v in ordered]
+        for before, after in itertools.pairwise(entries):
+            # the pack's versions follow one another: the later took over the day after
+            end = before.version.effective_to
+            if end is not None and after.version.effective_from == end + ONE_DAY:
+                before.superseded_by, after.supersedes = after.id, before.id
+        histories[pack.jurisdiction] = tuple(entries)
         formula = formula or pack.formula
     assert formula is not None
-    return StandardsBook(versions, formula)
+    return StandardsBook(histories, formula)

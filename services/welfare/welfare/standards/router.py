@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import answer_example, parameter_example
-from shared.idempotency import IdempotencyDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.schemas import CalendarDate
+from shared.writes import WriteDep
+from welfare.access import Admin, Reader
 from welfare.standards import service
-from welfare.standards.book import StandardsBook
-from welfare.standards.models import AddedStandardVersion
-from welfare.standards.schemas import StandardsRead, StandardVersionCreate, StandardVersionRead
+from welfare.standards.book import Program, Residence, StandardsBook
+from welfare.standards.schemas import (
+    StandardCorrectionCreate,
+    StandardHistoryRead,
+    StandardsRead,
+    StandardVersionCreate,
+    StandardVersionRead,
+)
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["standards"])
-Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
-Admin = Annotated[Principal, Depends(require_scope("welfare:admin"))]
 
 
 # welfare.md "Contract endpoints" (the citations list is cut to its first entry here)
@@ -70,10 +73,14 @@ async def get_standards(
     on: Annotated[
         CalendarDate, Query(description="the day", openapi_examples=parameter_example("2024-07-01"))
     ],
+    residence: Annotated[
+        Residence | None,
+        Query(description="urban or rural: selects the standard where the city sets the two apart"),
+    ] = None,
 ) -> StandardsRead:
     book = await service.current_book(session, pack(request))
     staleness = request.app.state.settings.interpretations.standard_staleness_days
-    return service.standards_read(book, jurisdiction, on, staleness)
+    return service.standards_read(book, jurisdiction, on, staleness, residence)
 
 
 @router.post(
@@ -81,41 +88,82 @@ async def get_standards(
     status_code=201,
     response_model=StandardVersionRead,
     summary="Add a standard version (checked; starts the arrears recalculation when months are paid)",
+    description=(
+        "A new version may fill days no version covers, or supersede the open-ended version of the "
+        "jurisdiction that started before it (which then ends the day before). One that overlaps an "
+        "ended version, or starts on or before the start of the open-ended one, is 409 naming the "
+        "version it collides with (`collides_with`): changing recorded history is a correction "
+        "(`POST /standards/corrections`)."
+    ),
     responses=problem_responses(403, 409, 422),
 )
 async def add_standard_version(
     data: StandardVersionCreate,
     request: Request,
     background: BackgroundTasks,
-    session: SessionDep,
     principal: Admin,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
     ensure_jurisdiction(principal, data.jurisdiction)
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    row, run = await service.add_version(session, principal=principal, pack=pack(request), data=data)
+    row, run = await service.add_version(write, pack=pack(request), data=data)
     if run is not None:
         background.add_task(request.app.state.recalculation_runner.start, run.id)
     body = StandardVersionRead.model_validate(row)
     body.recalculation_id = run.id if run else None
-    return await idempotency.respond(201, body)
+    return await write.respond(201, body)
+
+
+@router.post(
+    "/standards/corrections",
+    status_code=201,
+    response_model=StandardVersionRead,
+    summary="Correct recorded standard versions (audited; starts the arrears recalculation)",
+    description=(
+        "A correction names every version of the jurisdiction in force on one of its days "
+        "(`corrects`), with the reason and the document that decided it. On its days those "
+        "versions stop being in force; the ranges they were in force over before and after stay "
+        "readable in `GET /standards/versions` and in the audit log; nothing is deleted. Months "
+        "already paid are recalculated: differences in the recipients' favour are booked as "
+        "arrears, overpayments as negative entries marked for staff review, never deducted from "
+        "a later payment without a recorded decision."
+    ),
+    responses=problem_responses(403, 409, 422),
+)
+async def correct_standard_versions(
+    data: StandardCorrectionCreate,
+    request: Request,
+    background: BackgroundTasks,
+    principal: Admin,
+    write: WriteDep,
+) -> Response:
+    ensure_jurisdiction(principal, data.jurisdiction)
+    if replay := await write.replay():
+        return replay
+    row, run = await service.correct_versions(write, pack=pack(request), data=data)
+    if run is not None:
+        background.add_task(request.app.state.recalculation_runner.start, run.id)
+    body = StandardVersionRead.model_validate(row)
+    body.recalculation_id = run.id if run else None
+    return await write.respond(201, body)
 
 
 @router.get(
     "/standards/versions",
-    response_model=Page[StandardVersionRead],
-    summary="Standard versions added through the API",
+    response_model=Page[StandardHistoryRead],
+    summary="The history of standard versions (the packs' and those added), with what superseded or "
+    "corrected what",
+    responses=problem_responses(422),
 )
 async def list_standard_versions(
+    request: Request,
     session: SessionDep,
     principal: Reader,
     page: PageDep,
     jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
-) -> Page[StandardVersionRead]:
-    query = select(AddedStandardVersion)
-    if jurisdiction is not None:
-        query = query.where(AddedStandardVersion.jurisdiction == jurisdiction)
-    rows = (await session.scalars(query.order_by(AddedStandardVersion.created_at))).all()
-    items = [StandardVersionRead.model_validate(r) for r in rows]
+    program: Annotated[Program | None, Query(description="only versions that state this program")] = None,
+) -> Page[StandardHistoryRead]:
+    book = await service.current_book(session, pack(request))
+    items = service.history(book, jurisdiction=jurisdiction, program=program)
     return Page.of(items[page.offset : page.offset + page.limit], len(items), page)

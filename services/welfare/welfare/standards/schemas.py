@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
 from shared.schemas import CalendarDate, RequestModel, ResponseModel
-from welfare.standards.book import Citation
+from welfare.standards.book import Citation, Residence
 
 
 class CitationRead(ResponseModel):
@@ -35,6 +35,13 @@ class StandardsRead(ResponseModel):
     orphan_concentrated: Money | None
     orphan_scattered: Money | None
     retiree_1960s: dict[str, Money] | None
+    residence: Residence | None = Field(
+        default=None, description="the residence asked for, where the city sets urban and rural standards"
+    )
+    by_residence: dict[str, dict[Residence, Money]] | None = Field(
+        default=None,
+        description="where the city sets urban (城市) and rural (农村) standards: each program's two amounts",
+    )
     citations: list[CitationRead]
     formula: Citation
     warnings: list[str]
@@ -53,7 +60,15 @@ class DerivedIn(RequestModel):
     multiplier: Annotated[str, StringConstraints(pattern=r"^(0\.\d{0,3}[1-9]|[1-9]\d?(\.\d{1,4})?)$")] = (
         Field(description='multiple of the dibao standard, e.g. "1.8"')
     )
-    stated_amount: NonNegativeMoney = Field(description="the amount the document states")
+    stated_amount: NonNegativeMoney | None = Field(
+        default=None, description="the amount the document states (one dibao standard)"
+    )
+    stated_urban: NonNegativeMoney | None = Field(
+        default=None, description="the urban amount the document states (split dibao standards)"
+    )
+    stated_rural: NonNegativeMoney | None = Field(
+        default=None, description="the rural amount the document states (split dibao standards)"
+    )
     citation: CitationIn
 
 
@@ -72,21 +87,41 @@ class RetireeTiersIn(RequestModel):
         return {1: self.tier_1, 2: self.tier_2, 3: self.tier_3, 4: self.tier_4}
 
 
+VersionId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
 class StandardVersionCreate(RequestModel):
     """A new standard version of a jurisdiction (never an overwrite of an existing one)."""
 
     jurisdiction: JurisdictionCode
-    version_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    version_id: VersionId
     effective_from: CalendarDate
     effective_to: CalendarDate | None = None
     published_on: CalendarDate
     last_confirmed_on: CalendarDate | None = None
-    dibao: NonNegativeMoney
+    dibao: NonNegativeMoney | None = Field(default=None, description="one standard for town and country")
+    dibao_urban: NonNegativeMoney | None = Field(default=None, description="the urban (城市) standard")
+    dibao_rural: NonNegativeMoney | None = Field(default=None, description="the rural (农村) standard")
     dibao_citation: CitationIn
     tekun: DerivedIn | None = None
     orphan_concentrated: DerivedIn | None = None
     orphan_scattered: DerivedIn | None = None
     retiree_1960s: RetireeTiersIn | None = None
+
+
+class StandardCorrectionCreate(StandardVersionCreate):
+    """A correction of recorded versions (welfare:admin): on its days the versions it names
+    stop being in force; what they were in force over stays readable."""
+
+    corrects: Annotated[list[VersionId], Field(min_length=1, max_length=20)] = Field(
+        description="every version of the jurisdiction in force on one of the correction's days"
+    )
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\u0000]*\S[^\u0000]*$")
+    ] = Field(description="why the recorded versions were wrong")
+    document_reference: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\u0000]*\S[^\u0000]*$")
+    ] = Field(description="the document that decided the correction, e.g. 盘政办发〔2024〕4号")
 
 
 class StandardVersionRead(ResponseModel):
@@ -96,4 +131,45 @@ class StandardVersionRead(ResponseModel):
     body: dict[str, object]
     created_by: str
     created_at: dt.datetime
+    corrects: list[str] = []
+    reason: str | None = None
+    document_reference: str | None = None
     recalculation_id: uuid.UUID | None = None
+
+
+class DaysRead(ResponseModel):
+    effective_from: dt.date | None = Field(description="null: an open start")
+    effective_to: dt.date | None = Field(description="null: open-ended")
+
+
+class RangeChangeRead(ResponseModel):
+    correction: str
+    before: list[DaysRead]
+    after: list[DaysRead]
+
+
+class StandardHistoryRead(ResponseModel):
+    """One version in a jurisdiction's history: what it states, the days it is in force,
+    and what superseded or corrected it."""
+
+    version_id: str
+    jurisdiction: str
+    source: Literal["pack", "api"]
+    stated: DaysRead
+    in_force: list[DaysRead]
+    status: Literal["in_force", "ended", "superseded", "corrected", "not_applied"]
+    supersedes: str | None
+    superseded_by: str | None
+    corrects: list[str]
+    corrected_by: list[str]
+    changes: list[RangeChangeRead]
+    recorded_by: str | None
+    recorded_at: dt.datetime | None
+    reason: str | None
+    document_reference: str | None
+    not_applied: str | None = Field(
+        default=None,
+        description="why a version recorded through the API is in force on no day: the packs of a later "
+        "release collide with it",
+    )
+    body: dict[str, object]
