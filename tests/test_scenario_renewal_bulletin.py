@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from platformctl.testing import Platform, assert_problem
+from platformctl.testing import Platform, assert_problem, platform_on_own_database
 from shared.months import YearMonth
 from shared.testing_documents import assert_a4_landscape, pdf_pages, pdf_text, render_with_libreoffice
 
@@ -59,6 +60,15 @@ STATUS_LABELS = [
     "未报送",
     "逾期未完成",
 ]  # achieved … overdue, best to worst
+
+
+@pytest.fixture(scope="module")
+async def platform(database_url: str) -> AsyncIterator[Platform]:
+    """A platform of its own: the bulletin shows this scenario's reports only (other tests
+    file reports into the same plan on the shared platform, and a bulletin's length follows
+    what was reported)."""
+    async with platform_on_own_database(database_url, "bulletin") as own:
+        yield own
 
 
 @pytest.fixture(scope="module")

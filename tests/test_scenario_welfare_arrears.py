@@ -40,11 +40,8 @@ import yaml
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
-from platformctl import database
 from platformctl.components import COMPONENTS
-from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, assert_problem, free_port
-from shared import migrations
+from platformctl.testing import Platform, assert_problem, free_port, platform_on_own_database
 from shared.testing import citizen_id
 from welfare.standards.book import load_book
 
@@ -198,33 +195,14 @@ async def june_2024_platform(
 ) -> AsyncIterator[Platform]:
     packs = tmp_path_factory.mktemp("welfare-packs-june-2024")
     write_june_2024_packs(packs)
-    url = database.with_database(database_url, f"{database.database_name(database_url)}_arrears")
-    await database.ensure_database(url, recreate=True)
-    try:
-        for component in COMPONENTS:
-            await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
-        supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
-        for child in supervisor.children:
-            for name in SERVICE_PORTS:
-                child.env.pop(f"{name.upper()}_DATABASE_URL", None)  # every process on this database
-                child.env[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
-            child.env["WELFARE_PACKS_DIR"] = str(packs)
-            child.env["GATEWAY_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
-            child.env["GATEWAY_BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-            child.env["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "1000000"
-            # the provincial system's receiver listens on this machine
-            child.env["WELFARE_WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "true"
-            child.env["WELFARE_EVENTS_POLL_SECONDS"] = "0.2"
-        supervisor.start_all()
-        try:
-            ready = await asyncio.to_thread(wait_until_ready, f"{supervisor.gateway_url}/readyz", 90)
-            exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
-            assert ready, f"the June 2024 platform did not become ready; exit codes: {exited}"
-            yield Platform(url=supervisor.gateway_url, supervisor=supervisor)
-        finally:
-            await asyncio.to_thread(supervisor.stop_all)
-    finally:
-        await database.drop_database(url)
+    env = {
+        "WELFARE_PACKS_DIR": str(packs),
+        # the provincial system's receiver listens on this machine
+        "WELFARE_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+        "WELFARE_EVENTS_POLL_SECONDS": "0.2",
+    }
+    async with platform_on_own_database(database_url, "arrears", env) as own:
+        yield own
 
 
 async def wait_for_run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,6 +129,43 @@ def own_platform(
         yield supervisor
     finally:
         supervisor.stop_all()
+
+
+@contextlib.asynccontextmanager
+async def platform_on_own_database(
+    database_url: str, name: str, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Platform]:
+    """The platform on a database of its own (``<test database>_<name>``, migrated here and
+    dropped after): for scenarios whose answers must not see what other tests wrote on the
+    shared platform, or that need other packs (``env``: more settings for every process)."""
+    from platformctl import database
+    from platformctl.components import COMPONENTS
+    from shared import migrations
+
+    url = database.with_database(database_url, f"{database.database_name(database_url)}_{name}")
+    await database.ensure_database(url, recreate=True)
+    try:
+        for component in COMPONENTS:
+            await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
+        supervisor = Supervisor(url, ports={n: free_port() for n in SERVICE_PORTS})
+        for child in supervisor.children:
+            for service in SERVICE_PORTS:
+                child.env.pop(f"{service.upper()}_DATABASE_URL", None)  # every process on this database
+                child.env[f"{service.upper()}_LOG_LEVEL"] = "WARNING"
+            child.env["GATEWAY_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
+            child.env["GATEWAY_BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+            child.env["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "1000000"
+            child.env.update(env or {})
+        supervisor.start_all()
+        try:
+            ready = await asyncio.to_thread(wait_until_ready, f"{supervisor.gateway_url}/readyz", 90)
+            exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
+            assert ready, f"the platform on {url} did not become ready; exit codes: {exited}"
+            yield Platform(url=supervisor.gateway_url, supervisor=supervisor)
+        finally:
+            await asyncio.to_thread(supervisor.stop_all)
+    finally:
+        await database.drop_database(url)
 
 
 HOUSEHOLDS = "/api/welfare/v1/households"
