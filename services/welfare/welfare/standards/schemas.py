@@ -57,9 +57,9 @@ class CitationIn(RequestModel):
 
 
 class DerivedIn(RequestModel):
-    multiplier: Annotated[str, StringConstraints(pattern=r"^(0\.\d{0,3}[1-9]|[1-9]\d?(\.\d{1,4})?)$")] = (
-        Field(description='multiple of the dibao standard, e.g. "1.8"')
-    )
+    multiplier: Annotated[
+        str, StringConstraints(pattern=r"^(0\.[0-9]{0,3}[1-9]|[1-9][0-9]?(\.[0-9]{1,4})?)$")
+    ] = Field(description='multiple of the dibao standard, e.g. "1.8"')
     stated_amount: NonNegativeMoney | None = Field(
         default=None, description="the amount the document states (one dibao standard)"
     )
