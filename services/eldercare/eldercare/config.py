@@ -54,6 +54,17 @@ class Settings(PersonalDataSettings):
         ),
     )
     snapshot_batch_size: int = Field(
-        default=2_000, ge=100, le=50_000, description="Persons read and written per batch of a snapshot."
+        default=250_000,
+        ge=1,
+        le=10_000_000,
+        description="Persons written per batch (one INSERT … SELECT and one commit) of a month's snapshot "
+        "run; a run taken over after a restart writes again only the batches not committed. Person ids "
+        "are random, so every batch (a range of ids) scans the register's tables once: keep batches "
+        "large (a month of N persons scans them N / batch size times).",
+    )
+    snapshot_work_mem: str = Field(
+        default="64MB",
+        pattern=r"^[0-9]{1,6}(kB|MB|GB)$",
+        description="PostgreSQL work_mem of a snapshot run's statements (grouping the register by profile).",
     )
     interpretations: EldercareInterpretations = Field(default_factory=EldercareInterpretations)

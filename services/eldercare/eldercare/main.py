@@ -16,8 +16,10 @@ from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses, WelfareLi
 from eldercare.evaluations.router import router as evaluations_router
 from eldercare.register.router import router as register_router
 from eldercare.snapshots.router import router as snapshots_router
+from eldercare.snapshots.service import SnapshotRunner
 from eldercare.visits.router import router as visits_router
 from shared.citizen_ids import vault_from
+from shared.jobs import replica_name
 from shared.service_app import create_service_app
 
 
@@ -35,9 +37,23 @@ async def _startup(app: FastAPI) -> None:
     app.state.welfare = welfare
     app.state.dibao_standards = DibaoStandards(welfare, cache_seconds=settings.standards_cache_seconds)
     app.state.dibao_statuses = DibaoStatuses(welfare)
+    runner = SnapshotRunner(
+        app.state.database,
+        app.state.catalogue_book,
+        settings.interpretations,
+        batch_size=settings.snapshot_batch_size,
+        work_mem=settings.snapshot_work_mem,
+        jobs=settings.jobs,
+        owner=replica_name(settings.service_name),
+    )
+    app.state.snapshot_runner = runner
+    await runner.open()  # resumes runs whose lease expired, starts queued runs in turn
 
 
 async def _shutdown(app: FastAPI) -> None:
+    runner: SnapshotRunner | None = getattr(app.state, "snapshot_runner", None)
+    if runner is not None:
+        await runner.stop()
     client: httpx.AsyncClient | None = getattr(app.state, "welfare_client", None)
     if client is not None:
         await client.aclose()

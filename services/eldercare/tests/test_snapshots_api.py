@@ -1,22 +1,32 @@
-"""Monthly snapshots and what changed since last month, through the gateway; and the batch
-evaluation equals the single evaluation person by person."""
+"""Monthly snapshots and what changed since last month, through the gateway; the batch
+evaluation equals the single evaluation person by person; a month is a background run:
+one at a time per area (409 naming it), never for a month that has not begun, resumed by
+another replica when the one running it died, without writing anything twice."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.config import Settings
 from eldercare.evaluations.engine import EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
 from eldercare.main import create_app
+from eldercare.snapshots import service
+from eldercare.snapshots.models import EntitlementSnapshot, SnapshotRun
 from platformctl.supervisor import local_secret
 from platformctl.testing import Platform, assert_problem, free_port
+from shared.jobs import Lease, LeaseLost
+from shared.months import YearMonth, policy_today
+from shared.settings import JobSettings
 from shared.testing import TokenMint, app_client, citizen_id
 
 BASE = "/api/eldercare/v1"
@@ -39,6 +49,19 @@ async def register(client: Any, jurisdiction: str, birth: str, **circumstances: 
     return person_id
 
 
+async def finished(client: Any, response: Any) -> dict[str, Any]:
+    """The run a 202 answer names, once it has ended (polled at its Location)."""
+    assert response.status_code == 202, response.text
+    location = response.headers["Location"]
+    assert location == f"{BASE}/snapshots/{response.json()['id']}"
+    for _ in range(600):
+        run: dict[str, Any] = (await client.get(location)).json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"snapshot run {location} did not finish")
+
+
 @pytest.fixture(scope="module")
 async def clerk(platform: Platform) -> dict[str, str]:
     return await platform.account(
@@ -51,13 +74,18 @@ async def test_turning_90_shows_as_a_change_from_60_to_100(platform: Platform, c
         turning_90 = await register(client, COUNTY, "1934-03-20", living_arrangement="alone")
         unchanged = await register(client, COUNTY, "1950-07-07")
         for month in ("2024-03", "2024-04"):
-            run = await client.post(f"{BASE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
-            assert run.status_code == 201, run.text
-            assert run.json()["persons_created"] >= 2
-        again = await client.post(f"{BASE}/snapshots", json={"jurisdiction": COUNTY, "month": "2024-04"})
-        assert again.status_code == 201
-        assert again.json()["persons_created"] == 0  # once per person and month
-        assert again.json()["persons_already_present"] >= 2
+            asked = await client.post(f"{BASE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
+            assert asked.json()["status"] == "queued"
+            run = await finished(client, asked)
+            assert run["status"] == "succeeded", run
+            assert run["persons_created"] >= 2
+            assert run["done"] == run["total"] == run["persons_created"]
+        again = await finished(
+            client, await client.post(f"{BASE}/snapshots", json={"jurisdiction": COUNTY, "month": "2024-04"})
+        )
+        assert again["status"] == "succeeded"
+        assert again["persons_created"] == 0  # once per person and month
+        assert again["persons_already_present"] >= 2
 
         changes = await client.get(f"{BASE}/persons/{turning_90}/changes", params={"month": "2024-04"})
         assert changes.status_code == 200, changes.text
@@ -136,16 +164,152 @@ async def test_a_snapshot_equals_the_evaluation_of_each_person(
                 ]
                 totals[person_id] = evaluation.monthly_total
                 degraded += bool(evaluation.degraded)
-        run = await client.post(
-            f"{BASE}/snapshots", json={"jurisdiction": county, "month": "2024-06"}, headers=headers
+        run = await finished(
+            client,
+            await client.post(
+                f"{BASE}/snapshots", json={"jurisdiction": county, "month": "2024-06"}, headers=headers
+            ),
         )
-        assert run.status_code == 201, run.text
-        assert run.json()["persons_created"] == len(expected)
-        assert run.json()["distinct_profiles"] < len(expected)
+        assert run["status"] == "succeeded", run
+        assert run["persons_created"] == len(expected)
+        assert run["distinct_profiles"] < len(expected)
         for person_id, items in expected.items():
             page = (await client.get(f"{BASE}/persons/{person_id}/snapshots")).json()
             stored = page["items"][0]
             assert [(e["item"], e["amount"]) for e in stored["entitlements"]] == items, person_id
             assert Decimal(stored["monthly_total"]) == totals[person_id]
-        assert run.json()["degraded"] == degraded  # item 13 of dispersed tekun persons 60 by May
-        assert run.json()["dibao_standards"] == {county: {"dibao": None, "reason": reason}}
+        assert run["degraded"] == degraded  # item 13 of dispersed tekun persons 60 by May
+        assert run["dibao_standards"] == {county: {"dibao": None, "reason": reason}}
+
+
+async def test_a_month_that_has_not_begun_is_refused(platform: Platform, clerk: dict[str, str]) -> None:
+    month = str(YearMonth.of(policy_today()).next())
+    async with platform.client(headers=clerk) as client:
+        refused = await client.post(f"{BASE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
+    problem = assert_problem(refused, 422)
+    assert f"{month} has not begun" in refused.text, problem
+
+
+class Died(Exception):
+    """The replica running the month stopped here (its process ended)."""
+
+
+async def test_a_run_whose_replica_died_is_resumed_without_writing_twice(
+    migrated_database: str, mint: TokenMint
+) -> None:
+    """A replica writes the first batch of a month in 驻马店市's 遂平县 (411728) and dies,
+    its lease unrenewed. While the lease holds, requests for the county and for the whole
+    city are refused with 409 naming the run. Then another replica takes the run over and
+    writes only the batches not written: every person once, counted once."""
+    county, month = "411728", "2024-02"  # only this test registers persons there
+    jobs = JobSettings(lease_seconds=4, heartbeat_seconds=0.5, poll_seconds=0.2)
+    settings = Settings(
+        database_url=migrated_database,
+        citizen_id_key=KEY,
+        welfare_url=f"http://127.0.0.1:{free_port()}",
+        snapshot_batch_size=4,
+        jobs=jobs,
+    )
+    app = create_app(settings)
+    clerk = mint.headers(scopes=["eldercare:read", "eldercare:write"], jurisdictions=[county])
+    city = mint.headers(scopes=["eldercare:read", "eldercare:write"], jurisdictions=["411700"])
+    async with app_client(app, mint) as client:
+        client.headers.update(clerk)
+        persons = [
+            await register(client, county, birth, **facts)
+            for birth in ("1930-01-01", "1944-02-10", "1958-03-03")
+            for facts in (
+                {},
+                {"living_arrangement": "alone"},
+                {"ability_level": 3, "self_care_unable": True},
+                {},
+            )
+        ]
+        database = app.state.database
+        dying = service.SnapshotRunner(
+            database,
+            app.state.catalogue_book,
+            settings.interpretations,
+            batch_size=4,
+            work_mem="16MB",
+            jobs=jobs,
+            owner="eldercare@replica-that-died",
+        )
+        run_id = uuid.uuid4()
+        async with database.sessions() as session:
+            session.add(
+                SnapshotRun(
+                    id=run_id,
+                    jurisdiction=county,
+                    month=dt.date(2024, 2, 1),
+                    status="running",
+                    requested_by="test",
+                    errors=[],
+                    total=0,
+                    done=0,
+                    attempts=1,
+                    lease_owner=dying.jobs.owner,
+                    lease_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=jobs.lease_seconds),
+                    started_at=dt.datetime.now(dt.UTC),
+                    persons_created=0,
+                    persons_already_present=0,
+                    distinct_profiles=0,
+                    degraded=0,
+                    dibao_standards={},
+                    batches=0,
+                    completed_batches=[],
+                )
+            )
+            await session.commit()
+        lease = Lease(service.SNAPSHOTS, run_id, dying.jobs.owner, 1)
+        write = dying._write
+        writes = 0
+
+        async def write_once(*args: Any) -> None:
+            nonlocal writes
+            if writes == 1:
+                raise Died
+            writes += 1
+            await write(*args)
+
+        dying._write = write_once  # type: ignore[method-assign]
+        with pytest.raises(Died):
+            await dying.execute(lease)
+        died_at = dt.datetime.now(dt.UTC)
+
+        for headers, scope in ((clerk, county), (city, "411700")):
+            refused = await client.post(
+                f"{BASE}/snapshots", json={"jurisdiction": scope, "month": month}, headers=headers
+            )
+            problem = assert_problem(refused, 409)
+            assert problem["active_job"]["id"] == str(run_id)
+            assert refused.headers["Location"] == f"{BASE}/snapshots/{run_id}"
+        held = (await client.get(f"{BASE}/snapshots/{run_id}")).json()
+        assert (held["status"], held["attempts"], held["total"]) == ("running", 1, len(persons))
+        first_batch = held["persons_created"]
+
+        for _ in range(300):  # the lease expires; this app's runner (or another replica) resumes
+            run = (await client.get(f"{BASE}/snapshots/{run_id}")).json()
+            if run["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.1)
+        assert (run["status"], run["attempts"]) == ("succeeded", 2), run
+        assert run["persons_created"] == run["done"] == run["total"] == len(persons)
+        async with database.sessions() as session:
+            stored = await session.get(SnapshotRun, run_id)
+            assert stored is not None
+            assert sorted(stored.completed_batches) == list(range(stored.batches)) == [0, 1, 2]
+            rows = (
+                await session.execute(
+                    select(EntitlementSnapshot.person_id, EntitlementSnapshot.computed_at).where(
+                        EntitlementSnapshot.month == dt.date(2024, 2, 1),
+                        EntitlementSnapshot.jurisdiction == county,
+                    )
+                )
+            ).all()
+        assert sorted(str(row.person_id) for row in rows) == sorted(persons)
+        # what the replica that died wrote is kept, not written again
+        assert sum(row.computed_at < died_at for row in rows) == first_batch
+        # and it can write nothing more: the run is no longer its own
+        with pytest.raises(LeaseLost):
+            await dying.execute(lease)

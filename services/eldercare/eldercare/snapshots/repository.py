@@ -1,4 +1,13 @@
-"""Every query of the snapshots: the batch read, the batch write, and the month-to-month diff."""
+"""Every query of the snapshots: the month's groups, the batch write, the runs, the month-to-month diff.
+
+A month is written set-based. :func:`profile_groups` reads the scope once, grouped in the
+database by a key that decides the result (catalogue, the circumstances its rules read,
+which side of each age threshold the person is on); the service evaluates each group
+once and stores which profile each key gets (``snapshot_profile_keys``); then
+:func:`write_batch` writes one range of person ids with a single ``INSERT … SELECT``
+that computes the same key per person and joins it to its profile. No person row goes
+through Python, and each batch reads only its own range of the register.
+"""
 
 from __future__ import annotations
 
@@ -7,107 +16,165 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import all_, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.sql.sqltypes import Boolean
 
-from eldercare.register.models import Circumstances, Person
+from eldercare.register.models import Circumstances
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
-from eldercare.snapshots.models import EntitlementSnapshot
+from eldercare.snapshots.models import EntitlementSnapshot, SnapshotProfileKey, SnapshotRun
+from shared.access import paginate, within_scope
+from shared.auth import Principal
+from shared.jobs import Lease
 from shared.pagination import PageParams
 
-
-async def lock_month(session: AsyncSession, month: dt.date) -> None:
-    """One snapshot request per month at a time (until the transaction ends)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"eldercare.snapshot:{month}"}
-    )
+UUID_SPACE = 1 << 128
 
 
-async def persons_to_snapshot(
-    session: AsyncSession,
-    jurisdictions: Sequence[str],
-    day: dt.date,
-    after: uuid.UUID | None,
-    limit: int,
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_class_sql(on: dt.date, thresholds: Sequence[int]) -> str:
+    """How many of ``thresholds`` ``p.birth_date`` has *not* reached on ``on`` (a label of its
+    age class: which side of each threshold the completed years, 周岁, fall).
+
+    A person is ``t`` or older on ``on`` when born on or before the day ``t`` years earlier
+    (28 February for 29 February in a common year), as ``completed_years`` counts; so the
+    class is a comparison of dates, done by ``width_bucket`` over the days after those.
+    """
+    bounds = sorted(_years_before(on, int(age)) + dt.timedelta(days=1) for age in thresholds)
+    dates = ",".join(f"DATE '{bound.isoformat()}'" for bound in bounds)
+    return f"width_bucket(p.birth_date, ARRAY[{dates}])"
+
+
+@dataclass(frozen=True)
+class KeyGroup:
+    """Jurisdictions that share one catalogue, and what decides their result in it."""
+
+    jurisdictions: Sequence[str]
+    by_jurisdiction: bool
+    """The result depends on the jurisdiction itself (its dibao standard prices an item)."""
+    facts: Sequence[str]
+    """The person's fields the catalogue reads: ``sex`` and circumstance names."""
+    thresholds: Sequence[int]
+    """Every age at which the catalogue's result can change, ascending."""
+
+
+@dataclass(frozen=True)
+class MonthKey:
+    """The key expression of a month (SQL text) and its parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def month_key(groups: Sequence[KeyGroup], on: dt.date, counted_on: dt.date) -> MonthKey:
+    """The text key of a person's result (``on``: the day of the month the rules read;
+    ``counted_on``: the day whose age a monthly allowance counts)."""
+    cases = []
+    params: dict[str, Any] = {}
+    for index, group in enumerate(groups):
+        params[f"key_group_{index}"] = list(group.jurisdictions)
+        parts = ["p.jurisdiction" if group.by_jurisdiction else f"'{index:d}'"]
+        for name in group.facts:
+            if name != "sex" and name not in CIRCUMSTANCE_FIELDS:
+                raise ValueError(f"not a person's field: {name}")
+            column = "p.sex" if name == "sex" else f"c.{name}"
+            parts.append(f"coalesce({column}::text, '-')")
+        if group.thresholds:
+            parts.append(f"{age_class_sql(on, group.thresholds)}::text")
+            parts.append(f"{age_class_sql(counted_on, group.thresholds)}::text")
+        members = f"p.jurisdiction = ANY(CAST(:key_group_{index:d} AS text[]))"
+        cases.append(f"WHEN {members} THEN concat_ws('|', {', '.join(parts)})")
+    return MonthKey(f"CASE {' '.join(cases)} END", params)
+
+
+def _to_snapshot(range_sql: str = "", c_range_sql: str = "", join: str = "") -> str:
+    """Persons of the scope registered on :day without a snapshot of its month, with the
+    circumstances in force that day (NULLs when none is).
+
+    A range of person ids is put on both tables (``c_range_sql`` repeats ``range_sql`` for
+    ``c.person_id``): the planner does not carry a condition on ``p.id`` over to the outer
+    join's other side, and without it each batch scans the circumstances from the first
+    person on (the quadratic cost of a month read in keyset batches).
+    """
+    return f"""
+    FROM eldercare.persons p
+    LEFT JOIN eldercare.circumstances c
+           ON c.person_id = p.id AND c.effective_from <= :day
+          AND (c.superseded_from IS NULL OR c.superseded_from > :day) {c_range_sql}
+    {join}
+    WHERE p.jurisdiction = ANY(CAST(:scope AS text[])) AND p.birth_date <= :day
+      AND (p.left_on IS NULL OR p.left_on > :day) {range_sql}
+      AND NOT EXISTS (SELECT 1 FROM eldercare.entitlement_snapshots s
+                      WHERE s.person_id = p.id AND s.month = :day)
+    """
+
+
+def _aggregate(name: str) -> str:
+    """Any member's value (the key makes every value the catalogue reads equal in a group)."""
+    column = Circumstances.__table__.c[name]
+    return f"{'bool_or' if isinstance(column.type, Boolean) else 'min'}(c.{name}) AS {name}"
+
+
+async def set_work_mem(session: AsyncSession, work_mem: str, statement_timeout_ms: int) -> None:
+    await session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+    timeout = str(int(statement_timeout_ms))
+    await session.execute(text("SELECT set_config('statement_timeout', :value, true)"), {"value": timeout})
+
+
+async def profile_groups(
+    session: AsyncSession, *, key: MonthKey, scope: Sequence[str], day: dt.date
 ) -> list[Any]:
-    """The next batch of persons registered on ``day`` without a snapshot of its month, with
-    the circumstances in force on ``day`` (NULLs when none is)."""
-    c = aliased(Circumstances, name="c")
-    taken = exists().where(EntitlementSnapshot.person_id == Person.id, EntitlementSnapshot.month == day)
-    query = (
-        select(  # the order of snapshots.service.PERSON_COLUMNS
-            Person.id,
-            Person.jurisdiction,
-            Person.birth_date,
-            Person.sex,
-            *(getattr(c, name) for name in CIRCUMSTANCE_FIELDS),
-        )
-        .select_from(Person)
-        .outerjoin(
-            c,
-            and_(
-                c.person_id == Person.id,
-                c.effective_from <= day,
-                or_(c.superseded_from.is_(None), c.superseded_from > day),
-            ),
-        )
-        .where(
-            Person.jurisdiction.in_(jurisdictions),
-            Person.birth_date <= day,
-            or_(Person.left_on.is_(None), Person.left_on > day),
-            ~taken,
-        )
-        .order_by(Person.id)
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(Person.id > after)
-    return list(await session.execute(query))
+    """One row per key among the persons still to snapshot: the key, a member's jurisdiction,
+    birth date and fields (in the order of ``service.PERSON_COLUMNS`` after the id), and how
+    many persons share it."""
+    query = f"""
+    SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
+           min(p.sex) AS sex, {", ".join(_aggregate(name) for name in CIRCUMSTANCE_FIELDS)},
+           count(*) AS persons
+    {_to_snapshot()}
+    GROUP BY 1
+    """
+    params = key.params | {"scope": list(scope), "day": day}
+    return list(await session.execute(text(query), params))
 
 
-@dataclass
-class SnapshotRows:
-    """A batch of snapshots to write, column by column."""
+@dataclass(frozen=True)
+class ProfileRows:
+    """Evaluated profiles to store, column by column."""
 
-    person_ids: list[uuid.UUID]
-    jurisdictions: list[str]
+    ids: list[uuid.UUID]
     catalogue_versions: list[str]
     totals: list[Decimal]
     complete: list[bool]
     degraded: list[bool]
     entitlements: list[str]
-    """JSON text of each person's entitlements."""
+    """JSON text of the entitlements."""
 
 
-INSERT_SNAPSHOTS = text(
-    """
-    INSERT INTO eldercare.entitlement_snapshots
-        (person_id, month, jurisdiction, run_id, catalogue_version, monthly_total, complete, degraded,
-         entitlements)
-    SELECT t.person_id, :month, t.jurisdiction, :run_id, t.catalogue_version, t.monthly_total, t.complete,
-           t.degraded, t.entitlements::jsonb
-    FROM unnest(CAST(:person_ids AS uuid[]), CAST(:jurisdictions AS text[]), CAST(:versions AS text[]),
-                CAST(:totals AS numeric[]), CAST(:complete AS boolean[]), CAST(:degraded AS boolean[]),
-                CAST(:entitlements AS text[]))
-        AS t(person_id, jurisdiction, catalogue_version, monthly_total, complete, degraded, entitlements)
-    ON CONFLICT (person_id, month) DO NOTHING
-    """
-)
-
-
-async def insert_snapshots(
-    session: AsyncSession, run_id: uuid.UUID, month: dt.date, rows: SnapshotRows
-) -> int:
-    result = await session.execute(
-        INSERT_SNAPSHOTS,
+async def store_profiles(session: AsyncSession, rows: ProfileRows) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO eldercare.snapshot_profiles
+                (id, catalogue_version, monthly_total, complete, degraded, entitlements)
+            SELECT t.id, t.catalogue_version, t.monthly_total, t.complete, t.degraded, t.entitlements::jsonb
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:versions AS text[]), CAST(:totals AS numeric[]),
+                        CAST(:complete AS boolean[]), CAST(:degraded AS boolean[]),
+                        CAST(:entitlements AS text[]))
+                AS t(id, catalogue_version, monthly_total, complete, degraded, entitlements)
+            ON CONFLICT (id) DO NOTHING
+            """
+        ),
         {
-            "month": month,
-            "run_id": run_id,
-            "person_ids": rows.person_ids,
-            "jurisdictions": rows.jurisdictions,
+            "ids": rows.ids,
             "versions": rows.catalogue_versions,
             "totals": rows.totals,
             "complete": rows.complete,
@@ -115,7 +182,119 @@ async def insert_snapshots(
             "entitlements": rows.entitlements,
         },
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def store_keys(
+    session: AsyncSession, run_id: uuid.UUID, keys: Sequence[str], profile_ids: Sequence[uuid.UUID]
+) -> None:
+    """The run's keys from now on (those of an earlier attempt are replaced)."""
+    await session.execute(delete(SnapshotProfileKey).where(SnapshotProfileKey.run_id == run_id))
+    await session.execute(
+        text(
+            """
+            INSERT INTO eldercare.snapshot_profile_keys (run_id, key, profile_id)
+            SELECT :run_id, t.key, t.profile_id
+            FROM unnest(CAST(:keys AS text[]), CAST(:profile_ids AS uuid[])) AS t(key, profile_id)
+            """
+        ),
+        {"run_id": run_id, "keys": list(keys), "profile_ids": list(profile_ids)},
+    )
+
+
+async def drop_keys(session: AsyncSession, run_id: uuid.UUID) -> None:
+    await session.execute(delete(SnapshotProfileKey).where(SnapshotProfileKey.run_id == run_id))
+
+
+def id_range(batch: int, batches: int) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The person ids of batch ``batch`` of ``batches`` equal ranges of the id space."""
+    low = None if batch == 0 else uuid.UUID(int=UUID_SPACE * batch // batches)
+    high = None if batch == batches - 1 else uuid.UUID(int=UUID_SPACE * (batch + 1) // batches)
+    return low, high
+
+
+async def write_batch(
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    key: MonthKey,
+    scope: Sequence[str],
+    day: dt.date,
+    low: uuid.UUID | None,
+    high: uuid.UUID | None,
+) -> Any:
+    """Write the snapshots of the persons with ids in [low, high) (None: unbounded) whose key
+    the run has; returns (created, degraded) counts."""
+    ranges = []
+    c_ranges = []
+    params: dict[str, Any] = key.params | {"scope": list(scope), "day": day, "run_id": run_id}
+    if low is not None:
+        ranges.append("AND p.id >= :low")
+        c_ranges.append("AND c.person_id >= :low")
+        params["low"] = low
+    if high is not None:
+        ranges.append("AND p.id < :high")
+        c_ranges.append("AND c.person_id < :high")
+        params["high"] = high
+    join = f"JOIN eldercare.snapshot_profile_keys k ON k.run_id = :run_id AND k.key = {key.sql}"
+    query = f"""
+    WITH written AS (
+        INSERT INTO eldercare.entitlement_snapshots (person_id, month, jurisdiction, run_id, profile_id)
+        SELECT p.id, :day, p.jurisdiction, :run_id, k.profile_id
+        {_to_snapshot(" ".join(ranges), " ".join(c_ranges), join)}
+        ON CONFLICT (person_id, month) DO NOTHING
+        RETURNING profile_id
+    )
+    SELECT count(*) AS created, count(*) FILTER (WHERE pr.degraded) AS degraded
+    FROM written w JOIN eldercare.snapshot_profiles pr ON pr.id = w.profile_id
+    """
+    return (await session.execute(text(query), params)).one()
+
+
+async def record_batch(
+    session: AsyncSession, *, lease: Lease, batch: int | None, created: int, degraded: int
+) -> Literal["recorded", "recorded_before", "lease_lost"]:
+    """Add a written batch's counts to the run, only while ``lease`` holds it and the batch
+    was not recorded yet (otherwise the caller rolls the batch back). ``batch`` None: the
+    persons left over after the batches (not numbered)."""
+    condition = [lease.holds()]
+    values: dict[str, Any] = {
+        "done": SnapshotRun.done + created,
+        "persons_created": SnapshotRun.persons_created + created,
+        "degraded": SnapshotRun.degraded + degraded,
+    }
+    if batch is not None:
+        condition.append(literal(batch) != all_(SnapshotRun.completed_batches))
+        values["completed_batches"] = func.array_append(SnapshotRun.completed_batches, batch)
+    recorded = (
+        await session.execute(
+            update(SnapshotRun).where(*condition).values(**values).returning(SnapshotRun.id)
+        )
+    ).first()
+    if recorded is not None:
+        return "recorded"
+    held = await session.scalar(select(SnapshotRun.id).where(lease.holds()))
+    return "recorded_before" if held is not None else "lease_lost"
+
+
+async def run(session: AsyncSession, run_id: uuid.UUID) -> SnapshotRun | None:
+    return await session.get(SnapshotRun, run_id)
+
+
+async def runs_in_scope(
+    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
+) -> tuple[Sequence[SnapshotRun], int]:
+    query = within_scope(select(SnapshotRun), SnapshotRun.jurisdiction, principal)
+    if statuses:
+        query = query.where(SnapshotRun.status.in_(statuses))
+    return await paginate(session, query, page, SnapshotRun.created_at.desc(), SnapshotRun.id)
+
+
+async def count_left_over(session: AsyncSession, *, scope: Sequence[str], day: dt.date) -> int:
+    """Persons of the scope registered on ``day`` still without a snapshot of its month."""
+    found = await session.scalar(
+        text(f"SELECT count(*) {_to_snapshot()}"), {"scope": list(scope), "day": day}
+    )
+    return int(found or 0)
 
 
 async def count_snapshots(session: AsyncSession, jurisdictions: Sequence[str], month: dt.date) -> int:
@@ -133,16 +312,19 @@ async def count_snapshots(session: AsyncSession, jurisdictions: Sequence[str], m
 # persons whose stored entitlements differ from the month before are taken apart item by item.
 CHANGES = """
 WITH scope AS (
-    SELECT s.person_id, s.monthly_total, s.entitlements
+    SELECT s.person_id, s.profile_id, pr.monthly_total, pr.entitlements
     FROM eldercare.entitlement_snapshots s
+    JOIN eldercare.snapshot_profiles pr ON pr.id = s.profile_id
     WHERE s.month = :month AND {scope}
 ),
 candidates AS (
-    SELECT scope.person_id, scope.entitlements AS now, before.entitlements AS then
+    SELECT scope.person_id, scope.entitlements AS now, bp.entitlements AS then
     FROM scope
     LEFT JOIN eldercare.entitlement_snapshots before
            ON before.person_id = scope.person_id AND before.month = :previous
-    WHERE before.entitlements IS DISTINCT FROM scope.entitlements
+    LEFT JOIN eldercare.snapshot_profiles bp ON bp.id = before.profile_id
+    WHERE before.profile_id IS DISTINCT FROM scope.profile_id
+      AND bp.entitlements IS DISTINCT FROM scope.entitlements
 ),
 current_items AS (
     SELECT c.person_id, (e->>'item')::int AS item, e->>'name' AS name, e->>'amount' AS amount,
@@ -215,13 +397,14 @@ async def changes(
                 head
                 + """
                 SELECT p.id AS person_id, p.name, p.citizen_id_masked, p.jurisdiction, listed.monthly_total,
-                       before.monthly_total AS previous_monthly_total,
+                       bp.monthly_total AS previous_monthly_total,
                        before.person_id IS NOT NULL AS previous_snapshot, listed.changes,
                        count(*) OVER () AS total
                 FROM listed
                 JOIN eldercare.persons p ON p.id = listed.person_id
                 LEFT JOIN eldercare.entitlement_snapshots before
                        ON before.person_id = listed.person_id AND before.month = :previous
+                LEFT JOIN eldercare.snapshot_profiles bp ON bp.id = before.profile_id
                 ORDER BY p.jurisdiction, p.name, p.id
                 """
                 + paging

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from eldercare.catalogues.router import BookDep
@@ -17,11 +17,13 @@ from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotReq
 from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.examples import request_example
+from shared.jobs import ACTIVE_STATUSES, JobStatus
 from shared.jurisdictions import JurisdictionCode, registry
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["snapshots"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
@@ -29,39 +31,74 @@ Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
 MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="the month, e.g. 2024-04")]
 
 
+def runner(request: Request) -> service.SnapshotRunner:
+    found: service.SnapshotRunner = request.app.state.snapshot_runner
+    return found
+
+
 @router.post(
     "/snapshots",
-    status_code=201,
+    status_code=202,
     response_model=SnapshotRunRead,
     summary="Compute and store a month's entitlements for every registered person in a jurisdiction "
-    "(once per person and month)",
-    responses=problem_responses(403, 422),
+    "(once per person and month), as a background run",
+    description=(
+        "Answers 202 with the queued run and its `Location`; follow its progress there. While a "
+        "run whose area overlaps this one (the same jurisdiction, one above or below it) is "
+        "queued or running, the answer is 409 naming it in `Location` and `active_job`. 422 "
+        "for a month that has not begun (Asia/Shanghai)."
+    ),
+    responses=problem_responses(403, 409, 422),
+    openapi_extra=request_example({"jurisdiction": "411722", "month": "2024-04"}),
 )
 async def create_snapshots(
     data: SnapshotRequest,
     request: Request,
-    session: SessionDep,
+    background: BackgroundTasks,
     principal: Writer,
     book: BookDep,
     standards: StandardsDep,
-    idempotency: IdempotencyDep,
+    write: WriteDep,
 ) -> Response:
     ensure_jurisdiction(principal, data.jurisdiction)
-    if replay := await idempotency.replay():
+    if replay := await write.replay():
         return replay
-    settings = request.app.state.settings
-    run = await service.take_snapshots(
-        session,
+    run = await service.record_run(
+        write,
         book=book,
         standards=standards,
-        interpretations=settings.interpretations,
-        principal=principal,
         jurisdiction=data.jurisdiction,
         month=data.month,
         authorization=request.headers.get("authorization"),
-        batch_size=settings.snapshot_batch_size,
     )
-    return await idempotency.respond(201, SnapshotRunRead.model_validate(run))
+    background.add_task(runner(request).start, run.id)  # after the commit and the answer
+    return await write.respond(
+        202, SnapshotRunRead.model_validate(run), location=service.SNAPSHOTS.location(run.id)
+    )
+
+
+@router.get(
+    "/snapshots/{run_id}",
+    response_model=SnapshotRunRead,
+    summary="Status, progress and counts of a snapshot run",
+    responses=problem_responses(404),
+)
+async def read_snapshot_run(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> SnapshotRunRead:
+    return SnapshotRunRead.model_validate(await service.get_run(session, principal=principal, run_id=run_id))
+
+
+@router.get("/snapshots", response_model=Page[SnapshotRunRead], summary="Snapshot runs in your area")
+async def list_snapshot_runs(
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    status: Annotated[
+        list[JobStatus] | None,
+        Query(description=f"only runs with these statuses (active: {', '.join(ACTIVE_STATUSES)})"),
+    ] = None,
+) -> Page[SnapshotRunRead]:
+    rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
+    return Page.of([SnapshotRunRead.model_validate(r) for r in rows], total, page)
 
 
 @router.get(

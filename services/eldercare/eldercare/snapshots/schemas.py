@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from shared.jobs import BackgroundJobRead
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money
 from shared.months import Month
@@ -21,22 +22,23 @@ class SnapshotRequest(RequestModel):
     month: Month
 
 
-class SnapshotRunRead(ResponseModel):
-    id: uuid.UUID
-    jurisdiction: str
+class SnapshotRunRead(BackgroundJobRead):
+    """A run: the job fields (status, progress ``done``/``total`` in persons, ``errors``,
+    ``attempts``) and its counts."""
+
     month: Month
-    requested_by: str
-    persons_created: int = Field(description="snapshots computed and stored by this request")
-    persons_already_present: int = Field(description="persons whose snapshot of the month existed already")
+    persons_created: int = Field(description="snapshots computed and stored by this run")
+    persons_already_present: int = Field(
+        description="persons whose snapshot of the month existed when the run began"
+    )
     distinct_profiles: int = Field(
         description="distinct (catalogue, circumstances, age class) combinations evaluated"
     )
     degraded: int = Field(description="snapshots with an amount that could not be known (e.g. item 13)")
     dibao_standards: dict[str, Any] = Field(
-        description="per jurisdiction: the dibao standard used, or why there was none"
+        description="per jurisdiction whose catalogue prices an item from it: the dibao standard used "
+        "(read from the welfare service when the run was requested), or why there was none"
     )
-    started_at: dt.datetime
-    finished_at: dt.datetime
 
 
 class SnapshotEntitlement(ResponseModel):

@@ -2,19 +2,25 @@
 
 A snapshot of month M evaluates every person registered in the jurisdiction on M's first
 day, with the circumstances in force that day (spec: "a monthly benefit for month M uses
-the parameters in force on the first day of M"), under their county's catalogue. Persons
-are read and written in batches (keyset order, one ``INSERT … SELECT FROM unnest`` per
-batch); a person's snapshot of a month is stored once (idempotent per person and month).
+the parameters in force on the first day of M"), under their county's catalogue. A month
+is a background job of the platform's one shape (``shared.jobs``, :class:`SnapshotRunner`):
+one active run per overlapping area (409 naming it), under a lease, resumed by another
+replica when that lease expires, never for a month that has not begun. A person's snapshot
+of a month is stored once (idempotent per person and month).
 
 The evaluation is a pure function of the catalogue, the circumstances its rules read and
 the age *class* (which side of each age threshold and band edge the person is on), so
-persons alike in those are evaluated once (see :class:`MonthEvaluator`).
+persons alike in those are evaluated once (see :class:`MonthEvaluator`): the database
+groups the register by that key, Python evaluates each group, and the month is written
+by ``INSERT … SELECT`` statements that give each person the profile of their key
+(:mod:`eldercare.snapshots.repository`).
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -23,14 +29,15 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import AllOf, AnyOf, AtLeast, Catalogue, Condition, Equals, Fact, Not, OneOf
 from eldercare.catalogues.service import CatalogueBook
 from eldercare.catalogues.sql import ages_in
-from eldercare.db import audit_log, platform_tables
+from eldercare.db import platform_tables
 from eldercare.evaluations.dibao import DibaoStandards
-from eldercare.evaluations.engine import EvaluationContext, allowance_age, evaluate
+from eldercare.evaluations.engine import EvaluationContext, allowance_age, allowance_counted_on, evaluate
 from eldercare.evaluations.profile import PersonProfile
 from eldercare.evaluations.service import catalogue_uses_dibao_standard, needs_dibao_standard
 from eldercare.interpretations import EldercareInterpretations
@@ -39,13 +46,17 @@ from eldercare.register.repository import CIRCUMSTANCE_FIELDS
 from eldercare.snapshots import repository
 from eldercare.snapshots.models import SnapshotRun
 from eldercare.snapshots.schemas import ItemChange, PersonChanges
-from shared.audit import record_audit
+from shared.access import load_in_scope
 from shared.auth import Principal
+from shared.db import Database
 from shared.errors import InvalidInput, NotFound
+from shared.jobs import JobKind, JobRunner, Lease, LeaseLost, Outcome, admit, job_error
 from shared.jurisdictions import registry
 from shared.money import money_str
-from shared.months import YearMonth, completed_years
-from shared.writes import Event, WriteContext
+from shared.months import YearMonth, completed_years, policy_today
+from shared.pagination import PageParams
+from shared.settings import JobSettings
+from shared.writes import Event, WriteContext, system_principal
 
 Evaluated = tuple[str, Decimal, bool, bool]
 """(entitlements JSON, monthly total, complete, degraded)"""
@@ -167,6 +178,9 @@ class MonthEvaluator:
             self.shapes[id(catalogue)] = shape
         return shape
 
+    def thresholds(self, catalogue: Catalogue) -> list[int]:
+        return (self.shapes.get(id(catalogue)) or self._shape(catalogue)).thresholds
+
     def _age_classes(
         self, catalogue: Catalogue, thresholds: list[int], birth_date: dt.date
     ) -> tuple[int, int]:
@@ -212,88 +226,80 @@ class MonthEvaluator:
         return result
 
 
-async def take_snapshots(
-    session: AsyncSession,
-    *,
-    book: CatalogueBook,
-    standards: DibaoStandards,
-    interpretations: EldercareInterpretations,
-    principal: Principal,
-    jurisdiction: str,
-    month: YearMonth,
-    authorization: str | None,
-    batch_size: int,
-) -> SnapshotRun:
-    started = dt.datetime.now(dt.UTC)
+SNAPSHOTS = JobKind(
+    name="eldercare.snapshot",
+    model=SnapshotRun,
+    path="/api/eldercare/v1/snapshots/{id}",
+    what="snapshot run",
+)
+LEFTOVER_ROUNDS = 3
+"""Rounds for persons the batches left out (registered, or re-assessed, while the run wrote)."""
+
+
+def scope_codes(book: CatalogueBook, jurisdiction: str) -> list[str]:
     codes = [code for code in registry().subtree(jurisdiction) if book.city_of(code) is not None]
     if not codes:
         raise InvalidInput.field("body.jurisdiction", f"no service catalogue covers {jurisdiction}")
-    day = month.first_day
-    await repository.lock_month(session, day)
-    effective = await book.effective_many(session, codes)
-    catalogues = {code: found.catalogue for code, found in effective.items()}
-    contexts: dict[str, EvaluationContext] = {}
-    used: dict[str, Any] = {}
-    for code, catalogue in catalogues.items():
-        if not catalogue_uses_dibao_standard(catalogue):
-            contexts[code] = EvaluationContext()
-            continue
-        lookup = await standards.standard(code, month, authorization)
-        contexts[code] = EvaluationContext(
-            dibao_standard=lookup.amount, dibao_unavailable_reason=lookup.reason
+    return codes
+
+
+async def record_run(
+    write: WriteContext,
+    *,
+    book: CatalogueBook,
+    standards: DibaoStandards,
+    jurisdiction: str,
+    month: YearMonth,
+    authorization: str | None,
+) -> SnapshotRun:
+    """Record a run (queued), refused with 409 while a run whose area overlaps is active.
+
+    The dibao standards the month prices item 13 from are read here, with the caller's
+    identity, and kept on the run: the run itself asks nobody and needs no token.
+    """
+    today = policy_today()
+    if month.first_day > today:
+        raise InvalidInput.field(
+            "body.month",
+            f"{month} has not begun (today is {today.isoformat()} in Asia/Shanghai); "
+            "a month's snapshots are taken from its first day on",
         )
-        used[code] = {
-            "dibao": None if lookup.amount is None else money_str(lookup.amount),
-            "reason": lookup.reason,
-        }
-    before = await repository.count_snapshots(session, codes, day)
+    session = write.session
+    codes = scope_codes(book, jurisdiction)
+    await admit(session, SNAPSHOTS, jurisdiction=jurisdiction, queue=False)
+    effective = await book.effective_many(session, codes)
+    used: dict[str, Any] = {}
+    for code, found in effective.items():
+        if catalogue_uses_dibao_standard(found.catalogue):
+            lookup = await standards.standard(code, month, authorization)
+            used[code] = {
+                "dibao": None if lookup.amount is None else money_str(lookup.amount),
+                "reason": lookup.reason,
+            }
     run = SnapshotRun(
         jurisdiction=jurisdiction,
-        month=day,
-        requested_by=principal.actor,
+        month=month.first_day,
+        status="queued",
+        requested_by=write.principal.actor,
+        errors=[],
+        total=0,
+        done=0,
+        attempts=0,
         persons_created=0,
-        persons_already_present=before,
+        persons_already_present=0,
         distinct_profiles=0,
         degraded=0,
         dibao_standards=used,
-        started_at=started,
+        batches=0,
+        completed_batches=[],
     )
-    session.add(run)
-    await session.flush()
-    evaluator = MonthEvaluator(month, catalogues, contexts, interpretations)
-    created = degraded = 0
-    after: uuid.UUID | None = None
-    while True:
-        rows = await repository.persons_to_snapshot(session, codes, day, after, batch_size)
-        if not rows:
-            break
-        batch = repository.SnapshotRows([], [], [], [], [], [], [])
-        for row in rows:
-            entitlements, total, complete, is_degraded = evaluator.evaluate(row)
-            batch.person_ids.append(row[0])
-            batch.jurisdictions.append(row[1])
-            batch.catalogue_versions.append(catalogues[row[1]].version)
-            batch.totals.append(total)
-            batch.complete.append(complete)
-            batch.degraded.append(is_degraded)
-            batch.entitlements.append(entitlements)
-            degraded += is_degraded
-        created += await repository.insert_snapshots(session, run.id, day, batch)
-        after = rows[-1][0]
-    run.persons_created = created
-    run.distinct_profiles = evaluator.evaluations
-    run.degraded = degraded
-    run.finished_at = dt.datetime.now(dt.UTC)
-    await session.flush()
-    await record_audit(
-        session,
-        audit_log,
-        principal=principal,
-        action="create",
+    await write.add(run)
+    await write.record(
+        action="request",
         entity="snapshot_run",
-        entity_id=str(run.id),
+        entity_id=run.id,
         jurisdiction=jurisdiction,
-        after={"month": str(month), "persons_created": created, "persons_already_present": before},
+        after={"month": str(month), "dibao_standards": used},
     )
     write = WriteContext.for_job(
         session=session, principal=principal, tables=platform_tables, service="eldercare"
@@ -315,6 +321,257 @@ async def take_snapshots(
         )
     )
     return run
+
+
+async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> SnapshotRun:
+    run: SnapshotRun = await load_in_scope(session, SnapshotRun, run_id, principal, "snapshot run")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
+) -> tuple[Sequence[SnapshotRun], int]:
+    return await repository.runs_in_scope(session, principal=principal, page=page, statuses=statuses)
+
+
+def profile_id(catalogue_version: str, result: Evaluated) -> uuid.UUID:
+    """The id of an evaluated result: derived from its content, the same in every run."""
+    entitlements, total, complete, degraded = result
+    content = f"{catalogue_version}|{total}|{complete}|{degraded}|{entitlements}"
+    return uuid.UUID(hashlib.md5(content.encode(), usedforsecurity=False).hexdigest())
+
+
+def _context(stored: Mapping[str, Any] | None) -> EvaluationContext:
+    if stored is None:
+        return EvaluationContext()
+    amount = stored.get("dibao")
+    return EvaluationContext(
+        dibao_standard=None if amount is None else Decimal(amount),
+        dibao_unavailable_reason=stored.get("reason"),
+    )
+
+
+def completed_event(run: SnapshotRun) -> Event:
+    """``snapshot.completed`` with the run's counts."""
+    month = YearMonth.of(run.month)
+    return Event(
+        type="snapshot.completed",
+        subject=f"/snapshots?jurisdiction={run.jurisdiction}&month={month}",
+        jurisdiction=run.jurisdiction,
+        data={
+            "snapshot_run_id": run.id,
+            "jurisdiction": run.jurisdiction,
+            "month": str(month),
+            "persons_created": run.persons_created,
+            "persons_already_present": run.persons_already_present,
+            "degraded": run.degraded,
+            "distinct_profiles": run.distinct_profiles,
+        },
+    )
+
+
+class SnapshotRunner:
+    """Runs snapshot runs in this process under leases (``shared.jobs.JobRunner``).
+
+    A run: (1) reads the groups of persons still to snapshot and evaluates each distinct
+    profile once, storing the profiles and which key gets which; (2) writes the month in
+    ``batches`` ranges of person ids, one ``INSERT … SELECT`` and one commit each, recorded
+    on the run under its lease; (3) repeats for persons left over (registered or re-assessed
+    meanwhile). A run taken over after a restart does (1) again for the persons without a
+    snapshot and writes only the batches not recorded.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        book: CatalogueBook,
+        interpretations: EldercareInterpretations,
+        *,
+        batch_size: int,
+        work_mem: str,
+        jobs: JobSettings,
+        owner: str,
+    ) -> None:
+        self.database = database
+        self.book = book
+        self.interpretations = interpretations
+        self.batch_size = batch_size
+        self.work_mem = work_mem
+        self.statement_timeout_ms = jobs.statement_timeout_ms
+        self.jobs = JobRunner(database, SNAPSHOTS, self.execute, settings=jobs, owner=owner)
+
+    async def open(self) -> None:
+        """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
+        await self.jobs.open()
+
+    async def start(self, run_id: uuid.UUID) -> None:
+        await self.jobs.start(run_id)
+
+    async def stop(self) -> None:
+        await self.jobs.close()
+
+    async def execute(self, lease: Lease) -> Outcome:
+        async with self.database.sessions() as session:
+            run = await repository.run(session, lease.job_id)
+            if run is None:
+                raise LeaseLost(str(lease.job_id))
+            jurisdiction, day, stored = run.jurisdiction, run.month, dict(run.dibao_standards)
+            batches, completed = run.batches, set(run.completed_batches)
+            codes = scope_codes(self.book, jurisdiction)
+            effective = await self.book.effective_many(session, codes)
+        month = YearMonth.of(day)
+        catalogues = {code: found.catalogue for code, found in effective.items()}
+        contexts = {code: _context(stored.get(code)) for code in codes}
+        evaluator = MonthEvaluator(month, catalogues, contexts, self.interpretations)
+        key = self._month_key(evaluator, catalogues, month)
+        first = batches == 0
+        groups = await self._key_groups(lease, evaluator, key, codes, day, first=first)
+        if first:
+            batches = max(1, -(-groups // self.batch_size))
+        for batch in range(batches):
+            if batch not in completed:
+                low, high = repository.id_range(batch, batches)
+                await self._write(lease, key, codes, day, low, high, batch)
+        for _ in range(LEFTOVER_ROUNDS):
+            if not await self._key_groups(lease, evaluator, key, codes, day, first=False):
+                break
+            await self._write(lease, key, codes, day, None, None, None)
+        async with self.database.sessions() as session:
+            await repository.drop_keys(session, lease.job_id)
+            finished = await session.scalar(
+                update(SnapshotRun)
+                .where(lease.holds())
+                .values(total=func.greatest(SnapshotRun.total, SnapshotRun.done))
+                .returning(SnapshotRun)
+            )
+            if finished is not None:  # the event is in the run's finishing transaction
+                write = WriteContext.for_job(
+                    session=session,
+                    principal=system_principal("eldercare-snapshots"),
+                    tables=platform_tables,
+                    service="eldercare",
+                )
+                await write.emit(completed_event(finished))
+            await session.commit()
+        if finished is None:
+            raise LeaseLost(str(lease.job_id))
+        left = await self._left_over(codes, day)
+        if left:
+            return Outcome(
+                status="partial",
+                errors=[
+                    job_error(
+                        f"{left} persons were registered or re-assessed while the run wrote and have no "
+                        "snapshot of the month yet; request the month again",
+                        left_over=left,
+                    )
+                ],
+            )
+        return Outcome()
+
+    def _month_key(
+        self, evaluator: MonthEvaluator, catalogues: Mapping[str, Catalogue], month: YearMonth
+    ) -> repository.MonthKey:
+        by_catalogue: dict[int, list[str]] = {}
+        for code, catalogue in catalogues.items():
+            by_catalogue.setdefault(id(catalogue), []).append(code)
+        groups = []
+        for codes in by_catalogue.values():
+            catalogue = catalogues[codes[0]]
+            groups.append(
+                repository.KeyGroup(
+                    jurisdictions=codes,
+                    by_jurisdiction=catalogue_uses_dibao_standard(catalogue),
+                    facts=facts_read(catalogue),
+                    thresholds=evaluator.thresholds(catalogue),
+                )
+            )
+        counted_on = allowance_counted_on(month, self.interpretations.age_allowance_starts)
+        return repository.month_key(groups, month.first_day, counted_on)
+
+    async def _key_groups(
+        self,
+        lease: Lease,
+        evaluator: MonthEvaluator,
+        key: repository.MonthKey,
+        codes: list[str],
+        day: dt.date,
+        *,
+        first: bool,
+    ) -> int:
+        """Evaluate the groups of persons still to snapshot; store their profiles and keys.
+        Returns how many persons they hold (0: nobody is left)."""
+        async with self.database.sessions() as session:
+            await repository.set_work_mem(session, self.work_mem, self.statement_timeout_ms)
+            groups = await repository.profile_groups(session, key=key, scope=codes, day=day)
+            profiles = repository.ProfileRows([], [], [], [], [], [])
+            keys: list[str] = []
+            ids: list[uuid.UUID] = []
+            seen: set[uuid.UUID] = set()
+            persons = 0
+            for group in groups:
+                result = evaluator.evaluate((None, *group[1:-1]))
+                version = evaluator.catalogues[group.jurisdiction].version
+                found = profile_id(version, result)
+                keys.append(group.key)
+                ids.append(found)
+                persons += group.persons
+                if found not in seen:
+                    seen.add(found)
+                    profiles.ids.append(found)
+                    profiles.catalogue_versions.append(version)
+                    profiles.entitlements.append(result[0])
+                    profiles.totals.append(result[1])
+                    profiles.complete.append(result[2])
+                    profiles.degraded.append(result[3])
+            await repository.store_profiles(session, profiles)
+            await repository.store_keys(session, lease.job_id, keys, ids)
+            values: dict[str, Any] = {"distinct_profiles": evaluator.evaluations}
+            if first:
+                values |= {
+                    "total": persons,
+                    "batches": max(1, -(-persons // self.batch_size)),
+                    "persons_already_present": await repository.count_snapshots(session, codes, day),
+                }
+            held = (
+                await session.execute(
+                    update(SnapshotRun).where(lease.holds()).values(**values).returning(SnapshotRun.id)
+                )
+            ).first()
+            if held is None:
+                await session.rollback()
+                raise LeaseLost(str(lease.job_id))
+            await session.commit()
+        return persons
+
+    async def _write(
+        self,
+        lease: Lease,
+        key: repository.MonthKey,
+        codes: list[str],
+        day: dt.date,
+        low: uuid.UUID | None,
+        high: uuid.UUID | None,
+        batch: int | None,
+    ) -> None:
+        async with self.database.sessions() as session:
+            await repository.set_work_mem(session, self.work_mem, self.statement_timeout_ms)
+            counts = await repository.write_batch(
+                session, run_id=lease.job_id, key=key, scope=codes, day=day, low=low, high=high
+            )
+            recorded = await repository.record_batch(
+                session, lease=lease, batch=batch, created=int(counts.created), degraded=int(counts.degraded)
+            )
+            if recorded != "recorded":
+                await session.rollback()  # the run is another replica's now, or the batch was written
+                if recorded == "lease_lost":
+                    raise LeaseLost(str(lease.job_id))
+                return
+            await session.commit()
+
+    async def _left_over(self, codes: list[str], day: dt.date) -> int:
+        async with self.database.sessions() as session:
+            return await repository.count_left_over(session, scope=codes, day=day)
 
 
 def _money(value: Any) -> Decimal | None:
