@@ -3,11 +3,13 @@ catalogue raises the 高龄津贴, a person turns 90; discovery finds them ahead
 monthly snapshots show the raised amount from the month after the birthday, and a dibao
 enrolment made in the welfare service shows in their eldercare evaluation.
 
-Dates are in 2031 (the 90th birthday is 2031-06-17), months no other test uses.
+Dates are in 2026 (the 90th birthday is 2026-06-17): a month's snapshots are taken once the
+month has begun. The month is a background run: 202, then its status is polled.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from shared.testing import citizen_id
 ELDERCARE = "/api/eldercare/v1"
 WELFARE = "/api/welfare/v1"
 COUNTY = "411722"  # 上蔡县
-BIRTH_DATE = "1941-06-17"
+BIRTH_DATE = "1936-06-17"
 # 上蔡县's list raises every band of the city's 高龄津贴 (60.00 / 100.00 / 500.00, 附件第8项):
 # a county may raise, never lower (驻政办〔2023〕35号 二（一）1)
 RAISED_BANDS = [
@@ -26,12 +28,21 @@ RAISED_BANDS = [
     {"from_age": 90, "to_age_as_written": 99, "amount": "130.00"},
     {"from_age": 100, "to_age_as_written": None, "amount": "550.00"},
 ]
-CITATION = {"document": "上蔡县人民政府关于提高城乡低保标准的通知（蔡政〔2030〕9号）", "article": "一"}
+CITATION = {"document": "上蔡县人民政府关于提高城乡低保标准的通知（蔡政〔2025〕9号）", "article": "一"}
 
 
 def item(body: dict[str, Any], number: int) -> dict[str, Any]:
     found: dict[str, Any] = next(e for e in body["entitlements"] if e["item"] == number)
     return found
+
+
+async def finished(client: Any, location: str) -> dict[str, Any]:
+    for _ in range(600):
+        run: dict[str, Any] = (await client.get(location)).json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{location} did not finish")
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +81,8 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         saved = await client.put(
             f"{ELDERCARE}/catalogues/{COUNTY}/overrides",
             json={
-                "version": "2031-01",
-                "document": "上蔡县基本养老服务清单（蔡政办〔2031〕1号）",
+                "version": "2026-01",
+                "document": "上蔡县基本养老服务清单（蔡政办〔2026〕1号）",
                 "items": {"8": {"components": {"allowance": {"amount": {"by_age": RAISED_BANDS}}}}},
             },
             headers={"If-Match": current.headers["ETag"]},
@@ -95,17 +106,17 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         person = registered.json()
         assert person["birth_date"] == BIRTH_DATE
 
-        # 3. discovery, looking at June 2031, finds the 90th birthday and the raised amount
+        # 3. discovery, looking at June 2026, finds the 90th birthday and the raised amount
         found = await client.get(
             f"{ELDERCARE}/discoveries",
-            params={"jurisdiction": COUNTY, "from": "2031-06-01", "to": "2031-06-30", "limit": 200},
+            params={"jurisdiction": COUNTY, "from": "2026-06-01", "to": "2026-06-30", "limit": 200},
         )
         assert found.status_code == 200, found.text
         hit = next(
             h for h in found.json()["items"] if h["person_id"] == person["id"] and h["event"] == "birthday"
         )
-        assert hit["event_on"] == "2031-06-17"
-        assert hit["reason"] == "turns 90 on 2031-06-17"
+        assert hit["event_on"] == "2026-06-17"
+        assert hit["reason"] == "turns 90 on 2026-06-17"
         assert hit["citizen_id"] == person["citizen_id"]
         assert "*" in hit["citizen_id"]
         assert hit["items"] == [
@@ -113,20 +124,23 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
                 "item": 8,
                 "name": "高龄津贴",
                 "change": "amount",
-                "eligible_from": "2031-07-01",  # 次月起: the month after the birthday
+                "eligible_from": "2026-07-01",  # 次月起: the month after the birthday
                 "note": "from age 90: 130.00 (was 70.00)",
             }
         ]
 
-        # 4. the July snapshot shows the raised 90+ amount against June's
-        for month in ("2031-06", "2031-07"):
-            run = await client.post(f"{ELDERCARE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
-            assert run.status_code == 201, run.text
-            assert run.json()["persons_created"] >= 1
-        changes = await client.get(f"{ELDERCARE}/persons/{person['id']}/changes", params={"month": "2031-07"})
+        # 4. the July snapshot shows the raised 90+ amount against June's; a month is a run
+        for month in ("2026-06", "2026-07"):
+            asked = await client.post(f"{ELDERCARE}/snapshots", json={"jurisdiction": COUNTY, "month": month})
+            assert asked.status_code == 202, asked.text
+            run = await finished(client, asked.headers["Location"])
+            assert run["status"] == "succeeded", run
+            assert run["persons_created"] >= 1
+            assert run["done"] == run["total"]
+        changes = await client.get(f"{ELDERCARE}/persons/{person['id']}/changes", params={"month": "2026-07"})
         assert changes.status_code == 200, changes.text
         body = changes.json()
-        assert (body["previous_month"], body["previous_snapshot"]) == ("2031-06", True)
+        assert (body["previous_month"], body["previous_snapshot"]) == ("2026-06", True)
         assert body["changes"] == [
             {
                 "item": 8,
@@ -145,9 +159,9 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
             f"{WELFARE}/standards/versions",
             json={
                 "jurisdiction": COUNTY,
-                "version_id": "shangcai-2031-01",
-                "effective_from": "2031-01-01",
-                "published_on": "2030-12-15",
+                "version_id": "shangcai-2026-01",
+                "effective_from": "2026-01-01",
+                "published_on": "2025-12-15",
                 "dibao": "620.00",
                 "dibao_citation": CITATION,
             },
@@ -177,8 +191,8 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
                 "household_id": household.json()["id"],
                 "covered_members": 1,
                 "per_capita_income": "200.00",
-                "start_month": "2031-07",
-                "decision": {"by": "上蔡县民政局", "on": "2031-06-25", "reference": "蔡民低〔2031〕15号"},
+                "start_month": "2026-07",
+                "decision": {"by": "上蔡县民政局", "on": "2026-06-25", "reference": "蔡民低〔2026〕15号"},
             },
         )
         assert enrolment.status_code == 201, enrolment.text
@@ -188,7 +202,7 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
             json={
                 "program": "dibao",
                 "jurisdiction": COUNTY,
-                "month": "2031-07",
+                "month": "2026-07",
                 "household_size": 1,
                 "per_capita_income": "200.00",
             },
@@ -198,7 +212,7 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
 
     # 6. the person's eldercare evaluation reads dibao status from welfare
     async with platform.client(headers=staff["eldercare_clerk"]) as client:
-        july = await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-07-15"})
+        july = await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-07-15"})
         assert july.status_code == 200, july.text
         body = july.json()
         assert body["age"] == 90
@@ -219,13 +233,13 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         assert (item(body, 21)["amount"], item(body, 21)["period"]) == ("80.00", "year")
         assert body["monthly_total"] == "190.00"  # 130.00 高龄津贴 + 60.00 养老服务补贴
         nine = next(step for step in body["trace"] if step["item"] == 9)
-        assert f"dibao: true from the welfare service (enrolment {enrolment_id} in force in 2031-07)" in (
+        assert f"dibao: true from the welfare service (enrolment {enrolment_id} in force in 2026-07)" in (
             " ".join(nine["notes"])
         )
 
         # the month before the enrolment starts: welfare knows the person, not in dibao yet
         june = (
-            await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-06-15"})
+            await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-06-15"})
         ).json()
         assert (june["dibao_status"]["value"], june["dibao_status"]["source"]) == (False, "welfare")
         assert not {9, 11, 21} & {e["item"] for e in june["entitlements"]}
@@ -235,7 +249,7 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
     # a caller who may not read welfare gets the register's flag, and is told so
     async with platform.client(headers=staff["eldercare_only"]) as client:
         fallback = await client.get(
-            f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2031-07-15"}
+            f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-07-15"}
         )
         assert fallback.status_code == 200, fallback.text
         body = fallback.json()
