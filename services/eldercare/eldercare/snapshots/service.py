@@ -18,6 +18,7 @@ by ``INSERT … SELECT`` statements that give each person the profile of their k
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import datetime as dt
 import hashlib
@@ -232,6 +233,8 @@ SNAPSHOTS = JobKind(
     path="/api/eldercare/v1/snapshots/{id}",
     what="snapshot run",
 )
+YIELD_EVERY = 16
+"""Profiles evaluated between two yields to the event loop (each takes about a millisecond)."""
 LEFTOVER_ROUNDS = 3
 """Rounds for persons the batches left out (registered, or re-assessed, while the run wrote)."""
 
@@ -509,7 +512,9 @@ class SnapshotRunner:
             ids: list[uuid.UUID] = []
             seen: set[uuid.UUID] = set()
             persons = 0
-            for group in groups:
+            for index, group in enumerate(groups):
+                if index % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
                 result = evaluator.evaluate((None, *group[1:-1]))
                 version = evaluator.catalogues[group.jurisdiction].version
                 found = profile_id(version, result)
