@@ -269,7 +269,6 @@ async def record_run(
         )
     session = write.session
     codes = scope_codes(book, jurisdiction)
-    await admit(session, SNAPSHOTS, jurisdiction=jurisdiction, queue=False)
     effective = await book.effective_many(session, codes)
     used: dict[str, Any] = {}
     for code, found in effective.items():
@@ -279,6 +278,9 @@ async def record_run(
                 "dibao": None if lookup.amount is None else money_str(lookup.amount),
                 "reason": lookup.reason,
             }
+    # from here to the commit, admissions of snapshot runs wait for this one (no call to
+    # another service in between)
+    await admit(session, SNAPSHOTS, jurisdiction=jurisdiction, queue=False)
     run = SnapshotRun(
         jurisdiction=jurisdiction,
         month=month.first_day,
