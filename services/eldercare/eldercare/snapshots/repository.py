@@ -289,14 +289,6 @@ async def runs_in_scope(
     return await paginate(session, query, page, SnapshotRun.created_at.desc(), SnapshotRun.id)
 
 
-async def count_left_over(session: AsyncSession, *, scope: Sequence[str], day: dt.date) -> int:
-    """Persons of the scope registered on ``day`` still without a snapshot of its month."""
-    found = await session.scalar(
-        text(f"SELECT count(*) {_to_snapshot()}"), {"scope": list(scope), "day": day}
-    )
-    return int(found or 0)
-
-
 async def count_snapshots(session: AsyncSession, jurisdictions: Sequence[str], month: dt.date) -> int:
     return (
         await session.scalar(

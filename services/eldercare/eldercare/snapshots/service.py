@@ -437,10 +437,13 @@ class SnapshotRunner:
             if batch not in completed:
                 low, high = repository.id_range(batch, batches)
                 await self._write(lease, key, codes, day, low, high, batch)
+        # persons registered or re-assessed while the batches were written: a few rounds more
+        left = await self._key_groups(lease, evaluator, key, codes, day, first=False)
         for _ in range(LEFTOVER_ROUNDS):
-            if not await self._key_groups(lease, evaluator, key, codes, day, first=False):
+            if not left:
                 break
             await self._write(lease, key, codes, day, None, None, None)
+            left = await self._key_groups(lease, evaluator, key, codes, day, first=False)
         async with self.database.sessions() as session:
             await repository.drop_keys(session, lease.job_id)
             finished = await session.scalar(
@@ -460,7 +463,6 @@ class SnapshotRunner:
             await session.commit()
         if finished is None:
             raise LeaseLost(str(lease.job_id))
-        left = await self._left_over(codes, day)
         if left:
             return Outcome(
                 status="partial",
@@ -575,10 +577,6 @@ class SnapshotRunner:
                     raise LeaseLost(str(lease.job_id))
                 return
             await session.commit()
-
-    async def _left_over(self, codes: list[str], day: dt.date) -> int:
-        async with self.database.sessions() as session:
-            return await repository.count_left_over(session, scope=codes, day=day)
 
 
 def _money(value: Any) -> Decimal | None:
