@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from shared.jobs import Lease
 from shared.pagination import PageParams
 
 UUID_SPACE = 1 << 128
+GROUPS_PER_FETCH = 2_000
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -131,10 +132,11 @@ async def set_work_mem(session: AsyncSession, work_mem: str, statement_timeout_m
 
 async def profile_groups(
     session: AsyncSession, *, key: MonthKey, scope: Sequence[str], day: dt.date
-) -> list[Any]:
+) -> AsyncIterator[Any]:
     """One row per key among the persons still to snapshot: the key, a member's jurisdiction,
     birth date and fields (in the order of ``service.PERSON_COLUMNS`` after the id), and how
-    many persons share it."""
+    many persons share it. Streamed (a server-side cursor): tens of thousands of keys at
+    city scale are not held in memory at once."""
     query = f"""
     SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
            min(p.sex) AS sex, {", ".join(_aggregate(name) for name in CIRCUMSTANCE_FIELDS)},
@@ -143,7 +145,9 @@ async def profile_groups(
     GROUP BY 1
     """
     params = key.params | {"scope": list(scope), "day": day}
-    return list(await session.execute(text(query), params))
+    result = await session.stream(text(query).execution_options(yield_per=GROUPS_PER_FETCH), params)
+    async for row in result:
+        yield row
 
 
 @dataclass(frozen=True)

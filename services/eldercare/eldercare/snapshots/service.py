@@ -510,13 +510,14 @@ class SnapshotRunner:
         Returns how many persons they hold (0: nobody is left)."""
         async with self.database.sessions() as session:
             await repository.set_work_mem(session, self.work_mem, self.statement_timeout_ms)
-            groups = await repository.profile_groups(session, key=key, scope=codes, day=day)
             profiles = repository.ProfileRows([], [], [], [], [], [])
             keys: list[str] = []
             ids: list[uuid.UUID] = []
             seen: set[uuid.UUID] = set()
             persons = 0
-            for index, group in enumerate(groups):
+            index = 0
+            async for group in repository.profile_groups(session, key=key, scope=codes, day=day):
+                index += 1
                 if index % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
                 result = evaluator.evaluate((None, *group[1:-1]))
