@@ -237,11 +237,15 @@ def measure(n: int, name: str) -> dict[str, Any]:
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
     floor_seconds, floor_rows = asyncio.run(floor(url))
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
-    supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
-    supervisor.start_all()
+    for _ in range(3):  # a free port may be taken by another process before a service binds it
+        supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
+        supervisor.start_all()
+        if wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60):
+            break
+        supervisor.stop_all()
+    else:
+        raise RuntimeError("the platform did not become ready")
     try:
-        if not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60):
-            raise RuntimeError("the platform did not become ready")
         eldercare = next(c for c in supervisor.children if c.name == "eldercare")
         assert eldercare.process is not None
         sampler = MemorySampler(eldercare.process.pid)
