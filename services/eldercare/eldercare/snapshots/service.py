@@ -269,7 +269,7 @@ async def record_run(
         )
     session = write.session
     codes = scope_codes(book, jurisdiction)
-    effective = await book.effective_many(session, codes)
+    effective = await book.effective_many(session, codes, on=month.first_day)
     used: dict[str, Any] = {}
     for code, found in effective.items():
         if catalogue_uses_dibao_standard(found.catalogue):
@@ -423,7 +423,8 @@ class SnapshotRunner:
             jurisdiction, day, stored = run.jurisdiction, run.month, dict(run.dibao_standards)
             batches, completed = run.batches, set(run.completed_batches)
             codes = scope_codes(self.book, jurisdiction)
-            effective = await self.book.effective_many(session, codes)
+            # the catalogues in force on the month's first day
+            effective = await self.book.effective_many(session, codes, on=day)
         month = YearMonth.of(day)
         catalogues = {code: found.catalogue for code, found in effective.items()}
         contexts = {code: _context(stored.get(code)) for code in codes}

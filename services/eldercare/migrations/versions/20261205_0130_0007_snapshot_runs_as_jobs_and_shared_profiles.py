@@ -1,8 +1,8 @@
 """snapshot runs as jobs; snapshots point to shared evaluated profiles
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-05 01:00:00
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05 01:30:00
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
