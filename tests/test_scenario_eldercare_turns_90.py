@@ -83,6 +83,7 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
             json={
                 "version": "2026-01",
                 "document": "上蔡县基本养老服务清单（蔡政办〔2026〕1号）",
+                "valid_from": "2026-01-01",  # in force for the months the scenario snapshots
                 "items": {"8": {"components": {"allowance": {"amount": {"by_age": RAISED_BANDS}}}}},
             },
             headers={"If-Match": current.headers["ETag"]},
