@@ -171,14 +171,18 @@ async def test_a_snapshot_equals_the_evaluation_of_each_person(
             ),
         )
         assert run["status"] == "succeeded", run
-        assert run["persons_created"] == len(expected)
+        # the county's other persons (a test of concurrent writes registers one) are in the month too
+        assert run["persons_created"] >= len(expected)
         assert run["distinct_profiles"] < len(expected)
+        stored_degraded = 0
         for person_id, items in expected.items():
             page = (await client.get(f"{BASE}/persons/{person_id}/snapshots")).json()
             stored = page["items"][0]
             assert [(e["item"], e["amount"]) for e in stored["entitlements"]] == items, person_id
             assert Decimal(stored["monthly_total"]) == totals[person_id]
-        assert run["degraded"] == degraded  # item 13 of dispersed tekun persons 60 by May
+            stored_degraded += stored["degraded"]
+        assert stored_degraded == degraded  # item 13 of dispersed tekun persons 60 by May
+        assert run["degraded"] >= degraded
         assert run["dibao_standards"] == {county: {"dibao": None, "reason": reason}}
 
 
