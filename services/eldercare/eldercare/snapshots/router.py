@@ -46,9 +46,10 @@ def runner(request: Request) -> service.SnapshotRunner:
         "Answers 202 with the queued run and its `Location`; follow its progress there. While a "
         "run whose area overlaps this one (the same jurisdiction, one above or below it) is "
         "queued or running, the answer is 409 naming it in `Location` and `active_job`. 422 "
-        "for a month that has not begun (Asia/Shanghai)."
+        "for a month that has not begun (Asia/Shanghai); 404 naming the versions' days when no "
+        "version of a catalogue of the area is in force on the month's first day."
     ),
-    responses=problem_responses(403, 409, 422),
+    responses=problem_responses(403, 404, 409, 422),
     openapi_extra=request_example({"jurisdiction": "411722", "month": "2024-04"}),
 )
 async def create_snapshots(
