@@ -306,25 +306,6 @@ async def record_run(
         jurisdiction=jurisdiction,
         after={"month": str(month), "dibao_standards": used},
     )
-    write = WriteContext.for_job(
-        session=session, principal=principal, tables=platform_tables, service="eldercare"
-    )
-    await write.emit(
-        Event(
-            type="snapshot.completed",
-            subject=f"/snapshots?jurisdiction={jurisdiction}&month={month}",
-            jurisdiction=jurisdiction,
-            data={
-                "snapshot_run_id": run.id,
-                "jurisdiction": jurisdiction,
-                "month": str(month),
-                "persons_created": created,
-                "persons_already_present": before,
-                "degraded": degraded,
-                "distinct_profiles": run.distinct_profiles,
-            },
-        )
-    )
     return run
 
 
