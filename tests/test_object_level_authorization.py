@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -260,6 +261,65 @@ async def renewal_records(platform: Platform) -> dict[str, tuple[str, str]]:
     return found
 
 
+def webhook_paths(document: dict[str, Any]) -> list[str]:
+    return [
+        path
+        for path, item in document["paths"].items()
+        if "/webhook-subscriptions/{subscription_id}" in path and "get" in item
+    ]
+
+
+async def api_client(platform: Platform, service: str) -> dict[str, str]:
+    client_id = f"ola-hooks-{service}-{uuid.uuid4().hex[:6]}"
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        created = await client.post(
+            "/auth/admin/clients",
+            json={
+                "client_id": client_id,
+                "name": "订阅",
+                "scopes": [f"{service}:read"],
+                "jurisdictions": ["*"],
+            },
+        )
+        assert created.status_code == 201, created.text
+        token = await client.post(
+            "/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": created.json()["client_secret"],
+            },
+        )
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+async def test_a_webhook_subscription_is_found_by_its_owner_only(
+    platform: Platform, document: dict[str, Any]
+) -> None:
+    """A subscription belongs to the API client that made it: another client with the same
+    grants does not find it, or its deliveries (404)."""
+    paths = webhook_paths(document)
+    assert len(paths) >= 8
+    for service in ("welfare", "eldercare", "appraisal", "renewal"):
+        owner, other = await api_client(platform, service), await api_client(platform, service)
+        async with platform.client(headers=owner) as client:
+            made = await client.post(
+                f"/api/{service}/v1/webhook-subscriptions", json={"url": "https://1.1.1.1/ola", "types": []}
+            )
+            assert made.status_code == 201, made.text
+        urls = {
+            path: path.replace("{subscription_id}", made.json()["id"])
+            for path in paths
+            if path.startswith(f"/api/{service}/")
+        }
+        async with platform.client(headers=other) as client:
+            for url in urls.values():
+                assert_problem(await client.get(url), 404)
+        async with platform.client(headers=owner) as client:
+            for path, url in urls.items():
+                assert (await client.get(url)).status_code == 200, path
+
+
 # Paths whose records are not owned by a jurisdiction: each county publishes its service
 # catalogue (驻政办〔2023〕35号 二（一）1).
 NOT_JURISDICTION_OWNED = {
@@ -295,10 +355,11 @@ async def test_records_of_another_county_are_not_found(platform: Platform, docum
         for path, item in document["paths"].items()
         if "get" in item and "{" in path and path.startswith("/api/") and path not in NOT_JURISDICTION_OWNED
     ]
+    hooks = webhook_paths(document)
     uncovered = [
         path
         for path in templated
-        if path not in table and path not in appraisal_year and path not in renewal_plan
+        if path not in table and path not in appraisal_year and path not in renewal_plan and path not in hooks
     ]
     assert uncovered == [], f"add these to the object-level authorization table: {uncovered}"
     other = await platform.account(

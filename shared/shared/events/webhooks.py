@@ -385,7 +385,11 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
         subscription_id: SubscriptionId, principal: ReaderDep, write: WriteDep
     ) -> Response:
         await _load(write.session, subscriptions, subscription_id, owner_of(principal))
-        await write.session.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id))
+        deleted = await write.session.execute(
+            subscriptions.delete().where(subscriptions.c.id == subscription_id).returning(subscriptions.c.id)
+        )
+        if deleted.first() is None:  # a twin deleted it while this request waited for the row
+            raise NotFound(f"No webhook subscription {subscription_id}.")
         await write.record(action="delete", entity="webhook_subscription", entity_id=subscription_id)
         return Response(status_code=204)
 
