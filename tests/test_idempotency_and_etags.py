@@ -111,3 +111,79 @@ async def test_updates_need_the_current_etag(platform: Platform) -> None:
             headers={"If-Match": updated.headers["ETag"]},
         )
         assert_problem(mass_assignment, 422)
+
+
+async def test_created_answers_carry_location_and_a_replay_keeps_etag_and_location(
+    platform: Platform,
+) -> None:
+    username = f"clerk-{uuid.uuid4().hex[:8]}"
+    key = uuid.uuid4().hex
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        first = await client.post(
+            "/auth/admin/accounts", json=account_body(username), headers={"Idempotency-Key": key}
+        )
+        assert first.status_code == 201, first.text
+        assert first.headers["Location"] == f"/auth/admin/accounts/{username}"
+        assert (await client.get(first.headers["Location"])).json()["username"] == username
+        replay = await client.post(
+            "/auth/admin/accounts", json=account_body(username), headers={"Idempotency-Key": key}
+        )
+        assert replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.headers["ETag"] == first.headers["ETag"]
+        assert replay.headers["Location"] == first.headers["Location"]
+        # a service's create, behind the gateway
+        household = await client.post(
+            "/api/welfare/v1/households",
+            json={"jurisdiction": "211102", "address": "中山路 1 号"},
+            headers={"Idempotency-Key": key},
+        )
+        assert household.status_code == 201, household.text
+        assert household.headers["Location"].endswith(f"/api/welfare/v1/households/{household.json()['id']}")
+        again = await client.post(
+            "/api/welfare/v1/households",
+            json={"jurisdiction": "211102", "address": "中山路 1 号"},
+            headers={"Idempotency-Key": key},
+        )
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["Location"] == household.headers["Location"]
+        assert again.headers["ETag"] == household.headers["ETag"]
+
+
+async def test_if_none_match_answers_304_on_reads_with_an_etag(platform: Platform) -> None:
+    username = f"clerk-{uuid.uuid4().hex[:8]}"
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        assert (await client.post("/auth/admin/accounts", json=account_body(username))).status_code == 201
+        household = await client.post(
+            "/api/welfare/v1/households", json={"jurisdiction": "211102", "address": "中山路 2 号"}
+        )
+        assert household.status_code == 201, household.text
+        paths = (f"/api/welfare/v1/households/{household.json()['id']}", f"/auth/admin/accounts/{username}")
+        for path in paths:
+            read = await client.get(path)
+            assert read.status_code == 200, read.text
+            etag = read.headers["ETag"]
+            same = await client.get(path, headers={"If-None-Match": etag})
+            assert same.status_code == 304, path
+            assert same.content == b""
+            assert same.headers["ETag"] == etag
+            assert "content-type" not in same.headers
+            assert "X-Request-ID" in same.headers
+            # weak comparison, a list of tags, and the wildcard
+            assert (await client.get(path, headers={"If-None-Match": f'"x", W/{etag}'})).status_code == 304
+            assert (await client.get(path, headers={"If-None-Match": "*"})).status_code == 304
+            stale = await client.get(path, headers={"If-None-Match": '"someone-else-v9"'})
+            assert stale.status_code == 200
+            assert stale.json() == read.json()
+        # a list carries no ETag: If-None-Match changes nothing
+        listing = await client.get("/auth/admin/accounts", headers={"If-None-Match": "*"})
+        assert listing.status_code == 200
+        # after a change the old tag no longer matches
+        changed = await client.patch(
+            f"/auth/admin/accounts/{username}",
+            json={"display_name": "Renamed"},
+            headers={"If-Match": (await client.get(f"/auth/admin/accounts/{username}")).headers["ETag"]},
+        )
+        assert changed.status_code == 200
+        fresh = await client.get(f"/auth/admin/accounts/{username}", headers={"If-None-Match": etag})
+        assert fresh.status_code == 200
+        assert fresh.json()["display_name"] == "Renamed"

@@ -16,8 +16,7 @@ from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 from starlette.middleware.cors import CORSMiddleware
@@ -40,6 +39,7 @@ from gateway.proxy.forwarder import Forwarder
 from gateway.proxy.ratelimit import make_rate_limiter
 from shared.auth import RevocationList, TokenVerifier
 from shared.db import Database, hold_lock
+from shared.docs import docs_router
 from shared.middleware import RequestContextMiddleware
 from shared.problems import problem_response
 from shared.service_app import create_service_app
@@ -194,10 +194,6 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
             cache.update(at=time.monotonic(), doc=merged)
         return JSONResponse(merged)
 
-    @router.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Civic policy platform API")
-
     @router.get("/healthz", summary="Liveness: the gateway process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -257,7 +253,13 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
         metadata=metadata,
         title="Civic policy platform gateway",
         description="Tokens, keys, accounts and clients; routes /api/{service}/ to the services.",
-        routers=[auth_router, admin_router, _own_router(settings)],
+        routers=[
+            auth_router,
+            admin_router,
+            _own_router(settings),
+            # Swagger UI and ReDoc over the merged document, assets served by the gateway itself
+            docs_router(openapi_url="/openapi.json", title="Civic policy platform API"),
+        ],
         on_startup=[_startup],
         on_shutdown=[_shutdown],
         token_verifier=verifier,

@@ -26,6 +26,7 @@ from shared.errors import InvalidInput
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
+REPLAYED_HEADERS = ("etag", "location", "content-type")
 
 
 @dataclass
@@ -68,11 +69,11 @@ class Idempotency:
                 "This Idempotency-Key was already used with a different request.",
                 errors=[{"field": "header.idempotency-key", "message": "re-used with another body"}],
             )
+        headers = dict(getattr(row, "response_headers", None) or {})
+        media_type = headers.pop("content-type", "application/json")
+        headers["Idempotent-Replayed"] = "true"
         return Response(
-            content=row.response_body,
-            status_code=row.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
+            content=row.response_body, status_code=row.status_code, media_type=media_type, headers=headers
         )
 
     async def respond(
@@ -85,7 +86,12 @@ class Idempotency:
             await self.session.execute(
                 self.table.update()
                 .where(self.table.c.owner == self.owner, self.table.c.key == self.key)
-                .values(status_code=status_code, response_body=bytes(response.body))
+                .values(
+                    status_code=status_code,
+                    response_body=bytes(response.body),
+                    # the replay repeats the first answer's ETag and Location too
+                    response_headers={k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS},
+                )
             )
         return response
 

@@ -20,10 +20,13 @@ from sqlalchemy import MetaData
 
 from shared.audit_router import audit_router
 from shared.auth import RevocationList, TokenVerifier, http_jwks_fetcher, revocations_url
+from shared.concurrency import ConditionalGetMiddleware
+from shared.created import CreatedLocationMiddleware
 from shared.db import Database
 from shared.events.feed import events_router
 from shared.events.relay import Relay
 from shared.events.webhooks import webhooks_router
+from shared.docs import OAUTH2_SCHEME, docs_router
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
@@ -54,13 +57,16 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
+            "description": "An access token from `POST /auth/token`.",
         }
+        # the same tokens, obtained in the docs' "Authorize" dialog (password or client credentials)
+        components["securitySchemes"]["oauth2"] = OAUTH2_SCHEME
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 if not isinstance(operation, dict):
                     continue
                 if path.startswith(("/api/", "/auth/admin")):
-                    operation.setdefault("security", [{"bearer": []}])
+                    operation.setdefault("security", [{"bearer": []}, {"oauth2": []}])
                     responses = operation.setdefault("responses", {})
                     for status, title in (("401", "Unauthorized"), ("403", "Forbidden")):
                         responses.setdefault(status, _problem_ref(title))
@@ -148,7 +154,7 @@ def create_service_app(
     token_verifier: TokenVerifier | None = None,
     include_health: bool = True,
     openapi_url: str | None = "/openapi.json",
-    docs_url: str | None = "/docs",
+    docs_url: str | None = "/docs",  # with ReDoc at /redoc
     wrap_request_context: bool = True,
 ) -> FastAPI:
     """Assemble a service app. The gateway turns off the parts it provides itself."""
@@ -191,7 +197,7 @@ def create_service_app(
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         openapi_url=openapi_url,
-        docs_url=docs_url,
+        docs_url=None,  # served offline by shared.docs instead of from a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -222,7 +228,11 @@ def create_service_app(
             app.include_router(webhooks_router(settings.service_name, tables))
     for router in routers:
         app.include_router(router)
+    if docs_url is not None and openapi_url is not None:
+        app.include_router(docs_router(openapi_url=openapi_url, title=title))
     app.openapi = openapi_with_conventions(app)  # type: ignore[method-assign]
+    app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(CreatedLocationMiddleware)
     if wrap_request_context:  # a service (the gateway guards and wraps its own)
         app.add_middleware(
             BodyGuard, max_bytes=settings.max_body_bytes, verifier=lambda: app.state.token_verifier
