@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
@@ -31,6 +31,7 @@ from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
 from shared.openapi_links import add_links
+from shared.pagination import reject_unknown_query_parameters
 from shared.personal_data import personal_data_access_router
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
 from shared.records import PlatformTables
@@ -199,6 +200,8 @@ def create_service_app(
         openapi_url=openapi_url,
         docs_url=None,  # served offline by shared.docs instead of from a CDN
         redoc_url=None,
+        # a query parameter the operation does not declare is a 422 naming it, never ignored
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     # Each service declares the platform tables (shared.records.PlatformTables) in its metadata.

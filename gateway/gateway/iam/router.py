@@ -40,7 +40,7 @@ from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
 from shared.errors import Forbidden, ProblemError, Unauthorized
 from shared.idempotency import IdempotencyDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Items, Page, PageDep
 from shared.problems import problem_responses
 
 logger = logging.getLogger(__name__)
@@ -438,10 +438,10 @@ async def update_client(
     return ClientWithSecret(**read.model_dump(), client_secret=secret) if secret else read
 
 
-@admin.get("/keys", response_model=list[SigningKeyRead], summary="List token signing keys")
-async def list_keys(session: SessionDep, principal: AdminDep) -> list[SigningKeyRead]:
+@admin.get("/keys", response_model=Items[SigningKeyRead], summary="List token signing keys")
+async def list_keys(session: SessionDep, principal: AdminDep) -> Items[SigningKeyRead]:
     rows = await session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()))
-    return [SigningKeyRead.model_validate(r) for r in rows]
+    return Items.of([SigningKeyRead.model_validate(r) for r in rows])
 
 
 @admin.post(

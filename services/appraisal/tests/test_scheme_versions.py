@@ -233,7 +233,7 @@ async def test_years_are_opened_under_the_version_in_force_on_their_last_day(
     assert (after.json()["scheme_version"], after.json()["document"]) == (2, "盘政办发〔2126〕1号")
     history = await superseded.get(f"{BASE}/schemes/panjin/versions", headers=headers)
     assert history.status_code == 200, history.text
-    [first, second] = history.json()
+    [first, second] = history.json()["items"]
     assert (first["status"], first["superseded_by"], first["valid_to"]) == ("superseded", 2, None)
     assert first["in_force"] == [{"valid_from": "2024-06-26", "valid_to": "2126-12-31"}]
     assert (second["status"], second["supersedes"]) == ("in_force", 1)
@@ -257,7 +257,7 @@ async def test_a_year_no_version_covers_is_refused_naming_the_versions(
             "(version 1 of panjin (盘政办发〔2024〕5号): 2024-06-26 to open-ended)."
         )
         assert problem["versions"] == [1]
-        versions = (await client.get(f"{BASE}/schemes/panjin/versions", headers=headers)).json()
+        versions = (await client.get(f"{BASE}/schemes/panjin/versions", headers=headers)).json()["items"]
         assert [(v["version"], v["status"], v["valid_from"]) for v in versions] == [
             (1, "in_force", "2024-06-26")
         ]

@@ -285,7 +285,7 @@ async def test_the_service_grades_a_third_city_from_its_pack_alone(
     client: httpx.AsyncClient, mint: TokenMint
 ) -> None:
     headers = city_staff(mint)
-    schemes = (await client.get(f"{BASE}/schemes", headers=headers)).json()
+    schemes = (await client.get(f"{BASE}/schemes", headers=headers)).json()["items"]
     assert [(s["scheme"], s["city"], s["version"]) for s in schemes] == [("thirdcity", CITY, 1)]
     subjects = [{"id": code, "base": 90 - index, "ad_hoc": 5} for index, code in enumerate(COUNTIES)]
     subjects[0] |= {"bonus": 2, "provincial_bonus": 1}  # 2 + 1.5 × 1 = 3.5, capped at 3

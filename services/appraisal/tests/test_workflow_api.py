@@ -232,7 +232,7 @@ async def test_no_stage_is_skipped_and_publication_changes_only_by_reopening(
     )
     assert reopened.status_code == 201
     assert reopened.json()["reopening"] is True
-    history = (await client.get(url, headers=headers)).json()
+    history = (await client.get(url, headers=headers)).json()["items"]
     assert [(h["from_stage"], h["to_stage"]) for h in history] == [
         ("daily_assessment", "mid_year_review"),
         ("mid_year_review", "status_evaluation"),
@@ -342,7 +342,7 @@ async def test_an_incident_before_publication_counts_against_the_year_before(
     )
     assert late_record.json()["counted_year"] == 2015
     assert late_record.json()["requires_reopening"] is True
-    listed = (await client.get(f"{BASE}/years/2015/incidents", headers=headers)).json()
+    listed = (await client.get(f"{BASE}/years/2015/incidents", headers=headers)).json()["items"]
     assert [i["occurred_on"] for i in listed] == ["2015-06-01", "2016-02-10", "2016-02-28"]
 
 
@@ -459,7 +459,7 @@ async def test_evidence_limits_type_checks_and_digest(client: httpx.AsyncClient,
         headers=county(mint, "411726"),
     )
     assert_problem(other_county, 404)
-    listed = (await client.get(url, headers=city)).json()
+    listed = (await client.get(url, headers=city)).json()["items"]
     assert [item["filename"] for item in listed] == ["自评材料.pdf", "photo.png"]
     workbook = await client.get(f"{BASE}/years/2105/results", params={"format": "xlsx"}, headers=city)
     assert workbook.status_code == 200

@@ -317,13 +317,15 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
             )
         )
         assert late["on_time"] is False
-        statuses = {s["subject"]: s["status"] for s in ok(await city.get(f"{years}/rectifications"), 200)}
+        statuses = {
+            s["subject"]: s["status"] for s in ok(await city.get(f"{years}/rectifications"), 200)["items"]
+        }
         assert statuses["411721"] == "submitted"
         assert statuses["411722"] == "late"
         assert statuses["411729"] == "overdue"
         assert statuses["411700-Z01"] == "overdue"
         assert "wsjkw" not in statuses
-        own_status = ok(await xiping.get(f"{years}/rectifications"), 200)
+        own_status = ok(await xiping.get(f"{years}/rectifications"), 200)["items"]
         assert [(s["subject"], s["status"]) for s in own_status] == [("411721", "submitted")]
 
         consequences = ok(await city.get(f"{years}/consequences"), 200)

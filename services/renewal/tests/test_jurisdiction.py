@@ -114,12 +114,12 @@ async def test_another_city_does_not_find_the_plan(
         refused = assert_problem(await zhumadian.get(f"{BASE}{path}"), 404)
         assert PANJIN in refused["detail"]
         assert "panjin" not in str(refused.get("errors", ""))
-        listed = (await zhumadian.get(f"{BASE}/plans")).json()
+        listed = (await zhumadian.get(f"{BASE}/plans")).json()["items"]
         assert {p["jurisdiction"] for p in listed} == {"411700"}
     async with platform.client(headers=users["panjin_county_unit"]) as county:
         # the plan's counties implement every task: they read it
         assert (await county.get(f"{BASE}{path}")).status_code == 200
-        assert {p["id"] for p in (await county.get(f"{BASE}/plans")).json()} == {PANJIN}
+        assert {p["id"] for p in (await county.get(f"{BASE}/plans")).json()["items"]} == {PANJIN}
         assert_problem(await county.get(f"{BASE}/plans/{ZHUMADIAN}"), 404)
 
 
@@ -140,7 +140,7 @@ async def test_only_the_city_sets_duties_and_absences(
     async with platform.client(headers=users["panjin_county_admin"]) as county:
         assert_problem(await county.post(f"{BASE}/plans/{PANJIN}/duties", json=duty), 403)
         assert_problem(await county.post(f"{BASE}/plans/{PANJIN}/leader-absences", json=absence), 403)
-        duties = (await county.get(f"{BASE}/plans/{PANJIN}/duties")).json()
+        duties = (await county.get(f"{BASE}/plans/{PANJIN}/duties")).json()["items"]
         assert not [d for d in duties if d["task_number"] == 40 and d["unit"] == "市市场监管局"]
 
 

@@ -36,7 +36,7 @@ async def users(platform: Platform) -> dict[str, dict[str, str]]:
 
 async def test_plans_and_tasks_contract(platform: Platform, users: dict[str, dict[str, str]]) -> None:
     async with platform.client(headers=users["police"]) as client:
-        plans = (await client.get(f"{BASE}/plans")).json()
+        plans = (await client.get(f"{BASE}/plans")).json()["items"]
         panjin = next(p for p in plans if p["id"] == PLAN)
         assert panjin["task_count"] == 54
         task = (await client.get(f"{BASE}/plans/{PLAN}/tasks/11")).json()

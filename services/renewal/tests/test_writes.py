@@ -119,7 +119,7 @@ async def test_concurrent_identical_duties_make_one(
         for answer in answers:
             if answer.status_code == 409:
                 assert_problem(answer, 409)
-        duties = (await client.get(f"{BASE}/plans/{PLAN}/duties")).json()
+        duties = (await client.get(f"{BASE}/plans/{PLAN}/duties")).json()["items"]
         assert len([d for d in duties if (d["task_number"], d["unit"]) == (15, "市住房城乡建设局")]) == 1
 
 

@@ -29,6 +29,7 @@ from appraisal.years.service import require_known_scheme
 from shared.db import SessionDep
 from shared.exports import DOCX, JSON, PDF, XLSX, negotiate, to_docx, to_pdf, to_xlsx
 from shared.months import policy_today
+from shared.pagination import Items
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 
@@ -60,15 +61,15 @@ async def create_adjustment(
 
 @router.get(
     "/years/{year}/subjects/{subject}/adjustments",
-    response_model=list[AdjustmentRead],
+    response_model=Items[AdjustmentRead],
     summary="A subject's bonuses and deductions",
     responses=problem_responses(404, 409),
 )
 async def list_adjustments(
     principal: Reader, subject: SubjectDep, session: SessionDep
-) -> list[AdjustmentRead]:
+) -> Items[AdjustmentRead]:
     rows = await adjustments.adjustments_of(session=session, subject=subject)
-    return [adjustments.adjustment_read(subject, row) for row in rows]
+    return Items.of([adjustments.adjustment_read(subject, row) for row in rows])
 
 
 @router.post(
@@ -96,15 +97,15 @@ async def create_circumstance(
 
 @router.get(
     "/years/{year}/subjects/{subject}/circumstances",
-    response_model=list[CircumstanceRead],
+    response_model=Items[CircumstanceRead],
     summary="The downgrade and veto circumstances recorded for a subject",
     responses=problem_responses(404, 409),
 )
 async def list_circumstances(
     principal: Reader, context: YearDep, subject: SubjectDep, session: SessionDep
-) -> list[CircumstanceRead]:
+) -> Items[CircumstanceRead]:
     rows = await circumstances.findings_of(session=session, subject=subject)
-    return [circumstances.circumstance_read(context, subject, row) for row in rows]
+    return Items.of([circumstances.circumstance_read(context, subject, row) for row in rows])
 
 
 @router.post(
@@ -200,10 +201,10 @@ async def create_incident(
 
 @router.get(
     "/years/{year}/incidents",
-    response_model=list[IncidentRead],
+    response_model=Items[IncidentRead],
     summary="Incidents counted against the year (including those carried back)",
     responses=problem_responses(404, 409),
 )
-async def list_incidents(principal: Reader, context: YearDep, session: SessionDep) -> list[IncidentRead]:
+async def list_incidents(principal: Reader, context: YearDep, session: SessionDep) -> Items[IncidentRead]:
     rows = await incidents.incidents_of_year(session=session, context=context, principal=principal)
-    return [incidents.incident_read(row) for row in rows]
+    return Items.of([incidents.incident_read(row) for row in rows])

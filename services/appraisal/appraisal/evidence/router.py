@@ -18,6 +18,7 @@ from appraisal.evidence.service import Purpose
 from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep, get_database
 from shared.errors import InvalidInput, PayloadTooLarge
+from shared.pagination import Items
 from shared.problems import problem_responses
 from shared.writes import IdempotencyKey, WriteContext, request_fingerprint
 
@@ -103,15 +104,15 @@ async def upload_evidence(
 
 @router.get(
     "/years/{year}/subjects/{subject}/evidence",
-    response_model=list[EvidenceRead],
+    response_model=Items[EvidenceRead],
     summary="A subject's evidence files (names, types, sizes, SHA-256)",
     responses=problem_responses(404, 409),
 )
 async def list_evidence(
     principal: Reader, context: YearDep, subject: SubjectDep, session: SessionDep
-) -> list[EvidenceRead]:
+) -> Items[EvidenceRead]:
     files = await service.files(session=session, context=context, subject=subject, principal=principal)
-    return [service.evidence_read(subject, item) for item in files]
+    return Items.of([service.evidence_read(subject, item) for item in files])
 
 
 @router.get(

@@ -10,6 +10,7 @@ from appraisal.rectification.schemas import RectificationCreate, RectificationRe
 from appraisal.years.dependencies import SubjectDep, YearDep
 from shared.db import SessionDep
 from shared.months import policy_today
+from shared.pagination import Items
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 
@@ -58,11 +59,13 @@ async def read_rectification(
 
 @router.get(
     "/years/{year}/rectifications",
-    response_model=list[RectificationStatus],
+    response_model=Items[RectificationStatus],
     summary="Every published subject's rectification report: submitted, late, pending or overdue",
     responses=problem_responses(404, 409),
 )
 async def list_rectifications(
     principal: Reader, context: YearDep, session: SessionDep
-) -> list[RectificationStatus]:
-    return await service.statuses(session=session, context=context, principal=principal, today=policy_today())
+) -> Items[RectificationStatus]:
+    return Items.of(
+        await service.statuses(session=session, context=context, principal=principal, today=policy_today())
+    )

@@ -14,6 +14,7 @@ from appraisal.schemes.schemas import DaysRead, RangeChangeRead, SchemeSummary, 
 from appraisal.schemes.state import schemes_of
 from shared.errors import NotFound
 from shared.months import policy_today
+from shared.pagination import Items
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/appraisal/v1", tags=["schemes"])
@@ -63,8 +64,8 @@ def _version_read(version: SchemeVersion) -> SchemeVersionRead:
     )
 
 
-@router.get("/schemes", response_model=list[SchemeSummary], summary="The loaded schemes, one per city")
-async def list_schemes(request: Request, principal: Reader) -> list[SchemeSummary]:
+@router.get("/schemes", response_model=Items[SchemeSummary], summary="The loaded schemes, one per city")
+async def list_schemes(request: Request, principal: Reader) -> Items[SchemeSummary]:
     today = policy_today()
     answer = []
     for history in schemes_of(request).values():
@@ -82,7 +83,7 @@ async def list_schemes(request: Request, principal: Reader) -> list[SchemeSummar
                 valid_to=scheme.version.valid_to,
             )
         )
-    return answer
+    return Items.of(answer)
 
 
 @router.get(
@@ -97,14 +98,14 @@ async def read_scheme(scheme: SchemeId, request: Request, principal: Reader) -> 
 
 @router.get(
     "/schemes/{scheme}/versions",
-    response_model=list[SchemeVersionRead],
+    response_model=Items[SchemeVersionRead],
     summary="A scheme's versions over time: the days each is in force, what superseded or corrected what",
     responses=problem_responses(404),
 )
 async def list_scheme_versions(
     scheme: SchemeId, request: Request, principal: Reader
-) -> list[SchemeVersionRead]:
-    return [_version_read(version) for version in _history(request, scheme).versions.values()]
+) -> Items[SchemeVersionRead]:
+    return Items.of([_version_read(version) for version in _history(request, scheme).versions.values()])
 
 
 @router.get(

@@ -11,6 +11,7 @@ from appraisal.years.dependencies import SubjectDep, YearDep
 from appraisal.years.schemas import BulkTransitionCreate, TransitionCreate, TransitionRead
 from shared.db import SessionDep
 from shared.months import policy_today
+from shared.pagination import Items
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 
@@ -78,12 +79,12 @@ async def create_transitions(
 
 @router.get(
     "/years/{year}/subjects/{subject}/transitions",
-    response_model=list[TransitionRead],
+    response_model=Items[TransitionRead],
     summary="A subject's stage history: every move with who, when and why",
     responses=problem_responses(404, 409),
 )
 async def list_transitions(
     principal: Reader, subject: SubjectDep, session: SessionDep
-) -> list[TransitionRead]:
+) -> Items[TransitionRead]:
     rows = await service.transitions_of(session=session, subject=subject)
-    return [service.transition_read(subject, row) for row in rows]
+    return Items.of([service.transition_read(subject, row) for row in rows])

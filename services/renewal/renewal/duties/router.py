@@ -9,6 +9,7 @@ from renewal.duties import service
 from renewal.duties.schemas import DutyCreate, DutyRead
 from renewal.plans.dependencies import PlanDep
 from shared.db import SessionDep
+from shared.pagination import Items
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 
@@ -31,9 +32,11 @@ async def create_duty(principal: Admin, plan: PlanDep, data: DutyCreate, write: 
 
 @router.get(
     "/plans/{plan_id}/duties",
-    response_model=list[DutyRead],
+    response_model=Items[DutyRead],
     summary="Reporting duties of a plan",
     responses=problem_responses(404),
 )
-async def list_duties(principal: Reader, plan: PlanDep, session: SessionDep) -> list[DutyRead]:
-    return [DutyRead.model_validate(d) for d in await service.list_duties(session=session, plan=plan)]
+async def list_duties(principal: Reader, plan: PlanDep, session: SessionDep) -> Items[DutyRead]:
+    return Items.of(
+        [DutyRead.model_validate(d) for d in await service.list_duties(session=session, plan=plan)]
+    )

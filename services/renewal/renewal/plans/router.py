@@ -14,15 +14,17 @@ from renewal.status.schemas import TaskStatusName
 from shared.db import SessionDep
 from shared.examples import parameter_example
 from shared.months import policy_today
-from shared.pagination import Page, PageDep
+from shared.pagination import Items, Page, PageDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/renewal/v1", tags=["plans"])
 
 
-@router.get("/plans", response_model=list[PlanRead], summary="Plans tracked by the service")
-async def list_plans(principal: Reader, plans: PlansDep) -> list[PlanRead]:
-    return [service.plan_read(plan) for plan in lookup.visible_plans(plans=plans, principal=principal)]
+@router.get("/plans", response_model=Items[PlanRead], summary="Plans tracked by the service")
+async def list_plans(principal: Reader, plans: PlansDep) -> Items[PlanRead]:
+    return Items.of(
+        [service.plan_read(plan) for plan in lookup.visible_plans(plans=plans, principal=principal)]
+    )
 
 
 @router.get(

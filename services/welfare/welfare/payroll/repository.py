@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import filtered_to, paginate
 from shared.auth import Principal
-from shared.pagination import PageParams
+from shared.pagination import CursorParams, PageParams, keyset
 from welfare.payroll.models import LedgerEntry, PayrollRun
 from welfare.payroll.pricing import ACTIVE_IN_MONTH_SQL, AMOUNT_DUE_SQL, UNIT_JOIN_SQL
 
@@ -115,3 +115,11 @@ async def ledger_in_scope(
     session: AsyncSession, *, principal: Principal, where: LedgerFilter, page: PageParams
 ) -> tuple[Sequence[LedgerEntry], int]:
     return await paginate(session, _ledger_query(principal, where), page, LedgerEntry.id)
+
+
+async def ledger_page_after(
+    session: AsyncSession, *, principal: Principal, where: LedgerFilter, cursor: CursorParams
+) -> tuple[list[LedgerEntry], str | None]:
+    """A keyset page of the ledger in entry order, and the cursor of the next one."""
+    rows, next_cursor = await keyset(session, _ledger_query(principal, where), cursor, LedgerEntry.id)
+    return [row[0] for row in rows], next_cursor

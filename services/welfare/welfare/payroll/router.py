@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.access import JurisdictionFilter
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.months import MONTH_PATTERN, YearMonth
-from shared.pagination import Page, PageDep
+from shared.pagination import CursorDep, CursorPage, Page, PageDep
 from shared.problems import problem_responses
 from shared.writes import WriteDep
 from welfare.access import Reader, Writer
@@ -69,23 +69,40 @@ async def read_payroll(run_id: uuid.UUID, session: SessionDep, principal: Reader
     return PayrollRunRead.model_validate(await service.get_run(session, principal=principal, run_id=run_id))
 
 
-@router.get("/ledger", response_model=Page[LedgerEntryRead], summary="Ledger entries in your area")
-async def list_ledger(
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
+def ledger_filter(
     jurisdiction: JurisdictionFilter = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     enrolment_id: uuid.UUID | None = None,
     kind: Literal["regular", "arrears", "correction", "overpayment"] | None = None,
     recalculation_id: uuid.UUID | None = None,
-) -> Page[LedgerEntryRead]:
-    where = LedgerFilter(
+) -> LedgerFilter:
+    return LedgerFilter(
         jurisdiction=jurisdiction,
         month=YearMonth.parse(month).first_day if month is not None else None,
         enrolment_id=enrolment_id,
         kind=kind,
         recalculation_id=recalculation_id,
     )
+
+
+LedgerFilterDep = Annotated[LedgerFilter, Depends(ledger_filter)]
+
+
+@router.get("/ledger", response_model=Page[LedgerEntryRead], summary="Ledger entries in your area")
+async def list_ledger(
+    session: SessionDep, principal: Reader, page: PageDep, where: LedgerFilterDep
+) -> Page[LedgerEntryRead]:
     rows, total = await service.list_ledger(session, principal=principal, page=page, where=where)
     return Page.of([LedgerEntryRead.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/ledger/by-cursor",
+    response_model=CursorPage[LedgerEntryRead],
+    summary="Ledger entries in your area in keyset pages, in entry order (no total)",
+)
+async def page_ledger(
+    session: SessionDep, principal: Reader, cursor: CursorDep, where: LedgerFilterDep
+) -> CursorPage[LedgerEntryRead]:
+    rows, next_cursor = await service.page_ledger(session, principal=principal, cursor=cursor, where=where)
+    return CursorPage(items=[LedgerEntryRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -25,7 +25,7 @@ from shared.errors import InvalidInput
 from shared.jobs import job_error, lock_for_booking
 from shared.jurisdictions import registry
 from shared.months import YearMonth, policy_today
-from shared.pagination import PageParams
+from shared.pagination import CursorParams, PageParams
 from shared.writes import Event, WriteContext
 from welfare.payroll import repository
 from welfare.payroll.ledger import ledger_locks
@@ -138,3 +138,13 @@ async def list_ledger(
     where: repository.LedgerFilter,
 ) -> tuple[Sequence[LedgerEntry], int]:
     return await repository.ledger_in_scope(session, principal=principal, where=where, page=page)
+
+
+async def page_ledger(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    cursor: CursorParams,
+    where: repository.LedgerFilter,
+) -> tuple[list[LedgerEntry], str | None]:
+    return await repository.ledger_page_after(session, principal=principal, where=where, cursor=cursor)
