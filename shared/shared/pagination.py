@@ -195,7 +195,8 @@ async def reject_unknown_query_parameters(request: Request) -> None:
             errors=[
                 {
                     "field": f"query.{name}",
-                    "message": f"not a parameter of this operation (it takes: {known})",
+                    "message": f"not a parameter of this operation; it takes: {known}",
+                    "type": "unknown_query_parameter",  # for the Chinese message (shared.problems)
                 }
                 for name in unknown
             ],
