@@ -43,6 +43,7 @@ from shared.docs import docs_router
 from shared.middleware import RequestContextMiddleware
 from shared.problems import problem_response
 from shared.service_app import create_service_app
+from shared.tracing import trace_asgi
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +298,8 @@ def build_gateway(settings: GatewaySettings) -> tuple[ASGIApp, FastAPI]:
                 "RateLimit-Policy",
             ],
         )
-    return RequestContextMiddleware(app, service="gateway", log_requests=True), api
+    # the trace starts here (or continues the caller's traceparent) and goes on to the services
+    return trace_asgi(RequestContextMiddleware(app, service="gateway", log_requests=True)), api
 
 
 def app_factory() -> ASGIApp:

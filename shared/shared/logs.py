@@ -10,6 +10,8 @@ import re
 import sys
 from typing import Any
 
+from opentelemetry import trace
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 # 18-character resident identity numbers (GB 11643): never written to a log in full.
@@ -37,6 +39,10 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             payload["request_id"] = request_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # the W3C trace and span of the request being answered (shared.tracing)
+            payload["trace_id"] = format(span.trace_id, "032x")
+            payload["span_id"] = format(span.span_id, "016x")
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 payload[key] = value

@@ -1,7 +1,7 @@
 """Pure-ASGI middleware: request id, access log, request metrics.
 
 One pass per request: accept or generate ``X-Request-ID``, make it visible to logs,
-return it on the response, count the request and time it.
+return it on the response with the trace id (``X-Trace-ID``), count the request and time it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from shared.citizen_ids import CITIZEN_ID
 from shared.errors import Unauthorized
 from shared.logs import request_id_var
 from shared.problems import problem_response
+from shared.tracing import TRACE_ID_HEADER, current_trace_id
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -65,8 +66,13 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0] != REQUEST_ID_HEADER]
+                headers = [
+                    h for h in message.get("headers", []) if h[0] not in (REQUEST_ID_HEADER, TRACE_ID_HEADER)
+                ]
                 headers.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
+                trace_id = current_trace_id()
+                if trace_id is not None:  # the W3C trace this answer belongs to (shared.tracing)
+                    headers.append((TRACE_ID_HEADER, trace_id.encode("ascii")))
                 message["headers"] = headers
             await send(message)
 

@@ -36,6 +36,7 @@ from shared.personal_data import personal_data_access_router
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_response
 from shared.records import PlatformTables
 from shared.settings import ServiceSettings
+from shared.tracing import instrument_fastapi, setup_tracing, shutdown_tracing
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -160,6 +161,7 @@ def create_service_app(
 ) -> FastAPI:
     """Assemble a service app. The gateway turns off the parts it provides itself."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    setup_tracing(settings.service_name)
     schema = metadata.schema
     assert schema is not None, "service metadata must name its schema"
 
@@ -190,6 +192,7 @@ def create_service_app(
             for hook in on_shutdown:
                 await hook(app)
             await app.state.database.dispose()
+            shutdown_tracing()
 
     app = FastAPI(
         title=title,
@@ -241,4 +244,5 @@ def create_service_app(
             BodyGuard, max_bytes=settings.max_body_bytes, verifier=lambda: app.state.token_verifier
         )
         app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+        instrument_fastapi(app)  # outermost: takes the caller's traceparent (the gateway traces itself)
     return app
