@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from platformctl.testing import Platform
@@ -60,3 +61,38 @@ async def test_create_operations_link_to_the_reads_of_what_they_made(platform: P
     assert ("POST /api/eldercare/v1/persons", "eldercare-register-read_person") in links
     assert len(links) >= 20
     assert all(link["operationId"] in ids for link in links.values())
+
+
+async def test_the_document_tells_servers_tags_public_operations_headers_and_no_unused_schema(
+    platform: Platform,
+) -> None:
+    async with platform.client() as client:
+        document = (await client.get("/openapi.json")).json()
+    assert document["servers"] == [{"url": "/", "description": "This gateway (every service behind it)"}]
+    declared_tags = {tag["name"] for tag in document["tags"]}
+    assert all(tag.get("description") for tag in document["tags"])
+    found = operations(document)
+    for path, method, operation in found:
+        assert operation.get("description"), (method, path)
+        assert set(operation["tags"]) <= declared_tags, (method, path)
+        if path.startswith("/api/"):
+            service = path.split("/")[2]
+            assert all(tag.startswith(f"{service}: ") for tag in operation["tags"]), (method, path)
+            assert operation["security"] == [{"bearer": []}, {"oauth2": []}]
+        for status, answer in operation["responses"].items():
+            assert "X-Request-ID" in answer["headers"], (method, path, status)
+            if status == "201":
+                assert "Location" in answer["headers"], (method, path)
+    by_path = {(path, method): operation for path, method, operation in found}
+    for public in ("/auth/token", "/.well-known/jwks.json", "/healthz"):
+        assert by_path[(public, "get" if public != "/auth/token" else "post")]["security"] == []
+    # the audit logs of four services are four tags, not one
+    audit_tags = {
+        tag for path, _, operation in found if path.endswith("/audit-log") for tag in operation["tags"]
+    }
+    assert len(audit_tags) == 4
+    text = json.dumps(document)
+    unused = [
+        name for name in document["components"]["schemas"] if f'"#/components/schemas/{name}"' not in text
+    ]
+    assert unused == []

@@ -42,6 +42,32 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+# headers every answer carries (shared.middleware), and Location on 201 (shared.created)
+COMMON_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (the caller's X-Request-ID when it sent a plain token); "
+        "quote it when asking for support.",
+        "schema": {"type": "string"},
+    },
+    "X-Trace-ID": {
+        "description": "The W3C trace id (32 hex digits) of the trace this answer belongs to.",
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    },
+}
+LOCATION_HEADER = {
+    "description": "Where to read what was made.",
+    "schema": {"type": "string"},
+}
+PUBLIC_PATHS = frozenset({"/auth/token", "/.well-known/jwks.json", "/healthz", "/readyz", "/metrics"})
+SERVICE_DESCRIPTIONS = {
+    "welfare": "Minimum living allowance (dibao), extreme poverty support and other assistance: "
+    "standards, register, payroll, ledger, recalculations.",
+    "eldercare": "Services for older people: catalogues, evaluations, register, snapshots, visits.",
+    "appraisal": "Annual appraisal of counties: schemes, years, assessment, evidence, results.",
+    "renewal": "Urban renewal plans: tasks, duties, reports, bulletins, equipment.",
+}
+
+
 def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     merged = copy.deepcopy(gateway_doc)
     merged["info"] = {
@@ -49,6 +75,7 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
         "version": gateway_doc.get("info", {}).get("version", "1.0.0"),
         "description": "Every service of the platform behind one gateway. "
         "Errors are RFC 9457 problem+json; money is a decimal string.",
+        "contact": {"name": "Platform operations"},
     }
     paths = merged.setdefault("paths", {})
     components = merged.setdefault("components", {})
@@ -73,6 +100,10 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
             for operation in operations.values():
                 if isinstance(operation, dict) and "operationId" in operation:
                     operation["operationId"] = f"{service}-{operation['operationId']}"
+                    # tags name their service: "register" of welfare is not eldercare's
+                    operation["tags"] = [f"{service}: {tag}" for tag in operation.get("tags", [])] or [
+                        service
+                    ]
                     responses = operation.setdefault("responses", {})
                     for answer in responses.values():
                         for link in answer.get("links", {}).values():
@@ -85,6 +116,61 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
             for tag in doc.get("tags", [])
             if tag.get("name") not in {t["name"] for t in tags}
         )
-    if tags:
-        merged["tags"] = tags
+    _complete(merged, tags)
     return merged
+
+
+def _complete(merged: dict[str, Any], tags: list[dict[str, Any]]) -> None:
+    """What the document tells beyond the paths: servers, tags, public operations, the headers
+    every answer carries, a description on every operation, and no unused schema."""
+    merged["servers"] = [{"url": "/", "description": "This gateway (every service behind it)"}]
+    headers = merged.setdefault("components", {}).setdefault("headers", {})
+    headers.update(COMMON_HEADERS)
+    headers["Location"] = LOCATION_HEADER
+    used_tags: dict[str, None] = {}
+    for path, item in merged.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if path in PUBLIC_PATHS:
+                operation["security"] = []  # no token needed
+            operation.setdefault("description", operation.get("summary", ""))
+            for tag in operation.get("tags", []):
+                used_tags[tag] = None
+            for status, answer in operation["responses"].items():
+                answer_headers = answer.setdefault("headers", {})
+                for name in COMMON_HEADERS:
+                    answer_headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+                if status == "201" and method == "post":
+                    answer_headers.setdefault("Location", {"$ref": "#/components/headers/Location"})
+    described = {tag["name"]: tag for tag in tags}
+    merged["tags"] = [
+        described.get(name)
+        or {"name": name, "description": SERVICE_DESCRIPTIONS.get(name.split(":")[0], "The platform's own.")}
+        for name in sorted(used_tags)
+    ]
+    _drop_unused_schemas(merged)
+
+
+def _drop_unused_schemas(document: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    pending = [document.get("paths", {})]
+    reached: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMA_REF):
+                    name = value.removeprefix(SCHEMA_REF)
+                    if name not in reached:
+                        reached.add(name)
+                        pending.append(schemas.get(name, {}))
+                elif key == "mapping" and isinstance(value, dict):
+                    pending.append([{"$ref": ref} for ref in value.values()])
+                else:
+                    pending.append(value)
+        elif isinstance(node, list) or (not isinstance(node, str | int | float | bool) and node is not None):
+            pending.extend(node)
+    for name in list(schemas):
+        if name not in reached:
+            del schemas[name]

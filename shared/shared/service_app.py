@@ -73,8 +73,8 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     for status, title in (("401", "Unauthorized"), ("403", "Forbidden")):
                         responses.setdefault(status, _problem_ref(title))
                 responses = operation.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = _problem_ref("Invalid input")
+                # every operation refuses query parameters it does not declare (shared.pagination)
+                responses["422"] = _problem_ref("Invalid input")
                 if "requestBody" in operation:
                     # a body that is not well-formed JSON or form data
                     responses.setdefault("400", _problem_ref("Bad request"))
