@@ -16,16 +16,21 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _cache: dict[tuple[int, str], str | None] = {}
+SAME = ""
+"""The read is the create's own path: a one-per-parent record (a subject's self-evaluation)."""
+_LIST_PROPERTIES = frozenset({"items", "total"})
 
 
 def _read_parameter(app: Any, template: str) -> str | None:
-    """The new path parameter of a GET route one segment below ``template``, if there is one."""
+    """The new path parameter of a GET route one segment below ``template``; :data:`SAME` when
+    the create's own path reads one record (not a list); None when nothing reads what it made."""
     key = (id(app), template)
     if key not in _cache:
         below = re.compile(re.escape(template) + r"/{(\w+)(?::\w+)?}")
         # the app's own OpenAPI paths: every route, however its routers were included
-        paths = app.openapi().get("paths", {}) if hasattr(app, "openapi") else {}
-        _cache[key] = next(
+        document = app.openapi() if hasattr(app, "openapi") else {}
+        paths = document.get("paths", {})
+        found = next(
             (
                 match.group(1)
                 for path, item in paths.items()
@@ -33,7 +38,22 @@ def _read_parameter(app: Any, template: str) -> str | None:
             ),
             None,
         )
+        if (
+            found is None
+            and "get" in paths.get(template, {})
+            and not _is_list(document, paths[template]["get"])
+        ):
+            found = SAME
+        _cache[key] = found
     return _cache[key]
+
+
+def _is_list(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    answer = operation.get("responses", {}).get("200", {})
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    while "$ref" in schema:
+        schema = document.get("components", {}).get("schemas", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return schema.get("type") == "array" or set(schema.get("properties", {})) >= _LIST_PROPERTIES
 
 
 class CreatedLocationMiddleware:
@@ -78,8 +98,14 @@ def _location(scope: Scope, body: bytes) -> str | None:
     if template is None:
         return None
     parameter = _read_parameter(scope.get("app"), template)
+    root = scope.get("root_path", "")
     if parameter is None:
         return None
+    # the path as it came on the wire (percent-encoded), not the decoded one
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(scope["path"])
+    if parameter == SAME:
+        return f"{root}{path}"
     try:
         answer = json.loads(body)
     except ValueError:
@@ -91,5 +117,4 @@ def _location(scope: Scope, body: bytes) -> str | None:
         value = answer.get("id")
     if value is None or isinstance(value, dict | list):
         return None
-    root = scope.get("root_path", "")
-    return f"{root}{scope['path'].rstrip('/')}/{quote(str(value), safe='')}"
+    return f"{root}{path.rstrip('/')}/{quote(str(value), safe='')}"

@@ -1,0 +1,71 @@
+"""Location on 201 answers, derived from the read of what was made (shared.created)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Response
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from shared.created import CreatedLocationMiddleware
+from shared.pagination import Items
+
+
+class Thing(BaseModel):
+    id: int
+    name: str
+
+
+def app() -> FastAPI:
+    application = FastAPI()
+    application.add_middleware(CreatedLocationMiddleware)
+
+    @application.post("/things", status_code=201)
+    async def make_thing() -> Thing:
+        return Thing(id=7, name="第一")
+
+    @application.get("/things/{thing_id}")
+    async def read_thing(thing_id: int) -> Thing:
+        return Thing(id=thing_id, name="x")
+
+    @application.post("/groups/{group}/review", status_code=201)
+    async def review(group: str) -> Thing:  # one per group: read at the same path
+        return Thing(id=1, name=group)
+
+    @application.get("/groups/{group}/review")
+    async def read_review(group: str) -> Thing:
+        return Thing(id=1, name=group)
+
+    @application.post("/notes", status_code=201)
+    async def note() -> Thing:  # appended to a list, no read of one note
+        return Thing(id=3, name="n")
+
+    @application.get("/notes")
+    async def notes() -> Items[Thing]:
+        return Items.of([])
+
+    @application.post("/named", status_code=201)
+    async def named(response: Response) -> Thing:
+        response.headers["Location"] = "/elsewhere/9"
+        return Thing(id=9, name="n")
+
+    @application.get("/named/{named_id}")
+    async def read_named(named_id: int) -> Thing:
+        return Thing(id=named_id, name="n")
+
+    @application.post("/things/search")
+    async def search() -> Thing:  # 200: not a creation
+        return Thing(id=1, name="x")
+
+    return application
+
+
+def test_location_names_the_read_of_what_was_made() -> None:
+    client = TestClient(app())
+    made = client.post("/things")
+    assert made.status_code == 201
+    assert made.headers["Location"] == "/things/7"
+    assert made.json() == {"id": 7, "name": "第一"}
+    assert client.post("/groups/东区/review").headers["Location"] == "/groups/%E4%B8%9C%E5%8C%BA/review"
+    assert "Location" not in client.post("/notes").headers
+    assert client.post("/named").headers.get_list("Location") == ["/elsewhere/9"]
+    assert "Location" not in client.post("/things/search").headers
