@@ -86,6 +86,15 @@ async def test_the_document_tells_servers_tags_public_operations_headers_and_no_
     by_path = {(path, method): operation for path, method, operation in found}
     for public in ("/auth/token", "/.well-known/jwks.json", "/healthz"):
         assert by_path[(public, "get" if public != "/auth/token" else "post")]["security"] == []
+    # reads of records changed with If-Match declare If-None-Match and their 304
+    read = by_path[("/api/welfare/v1/households/{household_id}", "get")]
+    assert "If-None-Match" in {p["name"] for p in read["parameters"]}
+    assert "ETag" in read["responses"]["200"]["headers"]
+    assert "304" in read["responses"]
+    assert (
+        "ETag"
+        in by_path[("/api/welfare/v1/households/{household_id}", "patch")]["responses"]["200"]["headers"]
+    )
     # the audit logs of four services are four tags, not one
     audit_tags = {
         tag for path, _, operation in found if path.endswith("/audit-log") for tag in operation["tags"]

@@ -84,11 +84,52 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         parameter["required"] = True
                         responses.setdefault("428", _problem_ref("Precondition required"))
                         responses.setdefault("412", _problem_ref("Precondition failed"))
+            _document_conditional_read(operations)
         add_links(schema)
         app.openapi_schema = schema
         return schema
 
     return openapi
+
+
+_ETAG_HEADER = {
+    "description": "The version of the record; send it as If-Match to change it, as If-None-Match to "
+    "read it again only when it changed.",
+    "schema": {"type": "string"},
+}
+
+
+def _document_conditional_read(operations: dict[str, Any]) -> None:
+    """A record changed with If-Match is read with an ETag: If-None-Match may answer 304."""
+    updates = [
+        operation
+        for method, operation in operations.items()
+        if method in ("patch", "put")
+        and isinstance(operation, dict)
+        and any(p.get("name", "").lower() == "if-match" for p in operation.get("parameters", []))
+    ]
+    read = operations.get("get")
+    if not updates or not isinstance(read, dict):
+        return
+    for update in updates:
+        update.get("responses", {}).get("200", {}).setdefault("headers", {})["ETag"] = _ETAG_HEADER
+    if any(p.get("name", "").lower() == "if-none-match" for p in read.get("parameters", [])):
+        return
+    read.setdefault("parameters", []).append(
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": "The ETag you hold: the answer is 304 without a body while it is current.",
+            "schema": {"type": "string"},
+        }
+    )
+    responses = read.setdefault("responses", {})
+    responses.get("200", {}).setdefault("headers", {})["ETag"] = _ETAG_HEADER
+    responses.setdefault(
+        "304",
+        {"description": "Not modified: the ETag you sent is current", "headers": {"ETag": _ETAG_HEADER}},
+    )
 
 
 def _problem_ref(description: str) -> dict[str, Any]:
