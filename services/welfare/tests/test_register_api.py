@@ -125,10 +125,10 @@ async def test_bad_enrolments_name_the_field_and_change_nothing(
             await client.post(f"{BASE}/households", json={"jurisdiction": "211102", "address": "兴隆街 3 号"})
         ).json()["id"]
         cases = {
-            "body.dibao.covered_members": {"covered_members": 0},
-            "body.dibao.per_capita_income": {"per_capita_income": "-1.00"},
-            "body.dibao.start_month": {"start_month": "2024-13"},
-            "body.dibao.jurisdiction": {"jurisdiction": "999999"},
+            "body.covered_members": {"covered_members": 0},
+            "body.per_capita_income": {"per_capita_income": "-1.00"},
+            "body.start_month": {"start_month": "2024-13"},
+            "body.jurisdiction": {"jurisdiction": "999999"},
         }
         for field, change in cases.items():
             body = {
