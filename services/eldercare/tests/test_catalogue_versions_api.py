@@ -254,7 +254,7 @@ async def test_the_city_catalogues_versions_are_readable(client: httpx.AsyncClie
     reader = mint.headers(**READER)
     versions = await client.get(f"{BASE}/catalogues/411702/versions", headers=reader)
     assert versions.status_code == 200, versions.text
-    (first,) = versions.json()
+    (first,) = versions.json()["items"]
     assert (first["city"], first["version"], first["valid_from"], first["status"]) == (
         "411700",
         1,

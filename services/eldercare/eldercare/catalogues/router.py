@@ -21,7 +21,7 @@ from shared.db import SessionDep
 from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
 from shared.months import policy_today
-from shared.pagination import Page, PageDep
+from shared.pagination import Items, Page, PageDep
 from shared.problems import problem_responses
 from shared.schemas import CalendarDate
 from shared.writes import UpdateDep
@@ -67,18 +67,18 @@ async def get_catalogue(
 
 @router.get(
     "/catalogues/{jurisdiction}/versions",
-    response_model=list[CityVersionRead],
+    response_model=Items[CityVersionRead],
     summary="The versions of the city catalogue that covers a jurisdiction: the days each is in force, "
     "what superseded or corrected what",
     responses=problem_responses(404, 422),
 )
 async def list_city_versions(
     jurisdiction: JurisdictionPath, principal: Reader, book: BookDep
-) -> list[CityVersionRead]:
+) -> Items[CityVersionRead]:
     book.require_city(jurisdiction)
     versions = book.versions_of(jurisdiction)
     assert versions is not None
-    return service.city_versions_read(versions)
+    return Items.of(service.city_versions_read(versions))
 
 
 @router.put(
