@@ -4,7 +4,6 @@ eldercare to welfare, named in X-Trace-ID and in log lines, exported only when a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.server
 import json
 import logging
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import context, propagate
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
@@ -33,19 +32,18 @@ def traceparent() -> tuple[str, str]:
     return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
 
-@contextlib.contextmanager
-def caller_trace(header: str) -> Iterator[None]:
-    """The caller's trace as the current context too: where an in-process service app of an
-    earlier test instrumented httpx in this process, the client sends its context's traceparent
-    instead of the header given."""
-    token = context.attach(propagate.extract({"traceparent": header}))
-    try:
-        yield
-    finally:
-        context.detach(token)
+@pytest.fixture
+def plain_httpx() -> None:
+    """This process's httpx as a caller outside the platform sends it: an in-process service app
+    of an earlier test instruments httpx here, and its client spans would replace the header."""
+    instrumentor = HTTPXClientInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()  # for the rest of this test process: nothing here needs it
 
 
-async def test_the_gateway_takes_or_starts_the_trace_and_names_it(platform: Platform) -> None:
+async def test_the_gateway_takes_or_starts_the_trace_and_names_it(
+    platform: Platform, plain_httpx: None
+) -> None:
     trace_id, header = traceparent()
     async with platform.client(headers=await platform.admin_headers()) as client:
         taken = await client.get(
@@ -65,8 +63,7 @@ async def test_the_gateway_takes_or_starts_the_trace_and_names_it(platform: Plat
             assert HEX32.match(answer.headers["X-Trace-ID"])
             assert answer.headers["X-Trace-ID"] != "0" * 32
         # the gateway's own endpoints and its problems carry it too
-        with caller_trace(header):
-            problem = await client.get("/api/no-such-service/v1/x", headers={"traceparent": header})
+        problem = await client.get("/api/no-such-service/v1/x", headers={"traceparent": header})
         assert problem.headers["X-Trace-ID"] == trace_id
 
 
@@ -133,16 +130,15 @@ async def test_one_trace_crosses_gateway_eldercare_and_welfare(
             client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
             trace_id, header = traceparent()
             # item 13 of the catalogue reads the dibao standard from welfare
-            with caller_trace(header):
-                answer = await client.post(
-                    "/api/eldercare/v1/evaluations",
-                    json={
-                        "jurisdiction": "411702",
-                        "on": "2024-03-15",
-                        "person": {"birth_date": "1950-05-01", "tekun": "dispersed", "ability_level": 0},
-                    },
-                    headers={"traceparent": header},
-                )
+            answer = await client.post(
+                "/api/eldercare/v1/evaluations",
+                json={
+                    "jurisdiction": "411702",
+                    "on": "2024-03-15",
+                    "person": {"birth_date": "1950-05-01", "tekun": "dispersed", "ability_level": 0},
+                },
+                headers={"traceparent": header},
+            )
             assert answer.status_code == 200, answer.text
             assert answer.headers["X-Trace-ID"] == trace_id
             deadline = time.monotonic() + 30
