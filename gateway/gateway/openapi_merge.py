@@ -132,8 +132,8 @@ def _complete(merged: dict[str, Any], tags: list[dict[str, Any]]) -> None:
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            if path in PUBLIC_PATHS:
-                operation["security"] = []  # no token needed
+            if path in PUBLIC_PATHS or "security" not in operation:
+                operation["security"] = []  # no token needed (the protected ones declare theirs)
             operation.setdefault("description", operation.get("summary", ""))
             for tag in operation.get("tags", []):
                 used_tags[tag] = None
