@@ -23,10 +23,10 @@ from shared.auth import RevocationList, TokenVerifier, http_jwks_fetcher, revoca
 from shared.concurrency import ConditionalGetMiddleware
 from shared.created import CreatedLocationMiddleware
 from shared.db import Database
+from shared.docs import OAUTH2_SCHEME, docs_router
 from shared.events.feed import events_router
 from shared.events.relay import Relay
 from shared.events.webhooks import webhooks_router
-from shared.docs import OAUTH2_SCHEME, docs_router
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
