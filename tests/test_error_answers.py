@@ -45,7 +45,7 @@ async def test_a_chinese_value_in_an_enum_field_gets_the_allowed_values(platform
         assert "dibao" in error["message"]
         kind = assert_problem(await client.get("/api/welfare/v1/ledger", params={"kind": "补发"}), 422)
         assert kind["errors"][0]["field"] == "query.kind"
-        assert kind["errors"][0]["allowed"] == ["regular", "arrears", "correction"]
+        assert {"regular", "arrears", "correction"} <= set(kind["errors"][0]["allowed"])
         sort = assert_problem(await client.get("/api/welfare/v1/audit-log", params={"sort": "时间"}), 422)
         assert sort["errors"][0]["allowed"] == ["-occurred_at", "occurred_at"]
         assert "^" not in sort["errors"][0]["message"]
