@@ -140,7 +140,7 @@ def main() -> int:
     supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
     supervisor.start_all()
     nginx = None
-    results: dict[str, dict[str, dict[str, float]]] = {}
+    results: dict[str, dict[str, float]] = {}
     try:
         if not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60):
             print("platform did not become ready", file=sys.stderr)

@@ -87,7 +87,8 @@ def main() -> None:
             timings[name].append(per_call_ns(check, number))
 
     def median(key: str) -> float:
-        return statistics.median(run[key] for run in loads)
+        values: list[float] = [run[key] for run in loads]
+        return statistics.median(values)
 
     print(
         f"data: {CODES_FILE.name} {CODES_FILE.stat().st_size / 1024:.0f} KiB, {ZONES_FILE.name} "

@@ -135,7 +135,7 @@ async def test_bad_tokens_are_rejected_by_the_service(platform: Platform, migrat
             claims(aud="another-platform"), key, algorithm="EdDSA", headers={"kid": kid}
         ),
         "wrong issuer": jwt.encode(claims(iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}),
-        "alg none": jwt.encode(claims(), None, algorithm="none", headers={"kid": kid}),
+        "alg none": jwt.encode(claims(), "", algorithm="none", headers={"kid": kid}),
         "unknown kid": jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": "no-such-key"}),
         "garbage": "not.a.token",
     }

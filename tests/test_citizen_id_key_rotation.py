@@ -89,7 +89,8 @@ async def test_rotation_under_write_load_keeps_every_row_readable(
     failures: list[str] = []
     reads = 0
     renamed: dict[uuid.UUID, str] = {}
-    read_more, target = asyncio.Event(), []
+    read_more = asyncio.Event()
+    target: list[int] = []
 
     async def reader() -> None:
         nonlocal reads
@@ -211,8 +212,8 @@ async def test_rotation_under_write_load_keeps_every_row_readable(
         )
         == 0
     )
-    said = capsys.readouterr().out
-    assert f"no row uses {OLD.current.id}" in said
-    assert f"{NEW.current.id}" in said
-    assert f"{len(rows)} rows  (current)" in said
+    printed = capsys.readouterr().out
+    assert f"no row uses {OLD.current.id}" in printed
+    assert f"{NEW.current.id}" in printed
+    assert f"{len(rows)} rows  (current)" in printed
     assert os.environ["WELFARE_CITIZEN_ID_KEY"] == NEW_KEY

@@ -31,7 +31,7 @@ async def test_sm4_and_hmac_sm3_by_setting(service: str, migrated_database: str,
         citizen_id_lookup_algorithm="hmac-sm3",
     )
     number = citizen_id("1944-02-02", region=COUNTY[service])
-    body = {"jurisdiction": COUNTY[service], "name": "赵国强", "citizen_id": number}
+    body: dict[str, object] = {"jurisdiction": COUNTY[service], "name": "赵国强", "citizen_id": number}
     if service == "eldercare":
         body["circumstances"] = {"effective_from": "2020-01-01"}
     clerk = mint.headers(scopes=[f"{service}:read", f"{service}:write"], jurisdictions=[COUNTY[service]])

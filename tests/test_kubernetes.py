@@ -91,7 +91,8 @@ def pod_spec(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
 def secret_values(docs: list[dict[str, Any]], name: str) -> dict[str, str]:
     secret = objects(docs, "Secret")[name]
     values = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
-    return values | secret.get("stringData", {})
+    string_data: dict[str, str] = secret.get("stringData", {})
+    return values | string_data
 
 
 def pod_environment(docs: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, str]:
@@ -403,7 +404,8 @@ class Peer:
 
 def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     assert set(selector) <= {"matchLabels"}, f"the evaluator reads matchLabels only: {selector}"
-    return selector.get("matchLabels", {}).items() <= labels.items()
+    wanted: dict[str, str] = selector.get("matchLabels", {})
+    return wanted.items() <= labels.items()
 
 
 def peers(docs: list[dict[str, Any]]) -> dict[str, Peer]:

@@ -25,7 +25,8 @@ def guarded_app(mint: TokenMint, reads: list[int]) -> BodyGuard:
 
 
 async def test_bodies_without_a_valid_token_or_over_the_limit_are_never_read() -> None:
-    mint, reads = TokenMint(), []
+    mint = TokenMint()
+    reads: list[int] = []
     app = guarded_app(mint, reads)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:

@@ -128,6 +128,8 @@ def test_documents_carry_the_title_and_the_sentences() -> None:
     assert "本期共有任务若干项。" in texts
     assert texts[-1] == "2024年10月8日"
     section = document.sections[0]
+    assert section.page_width is not None
+    assert section.page_height is not None
     assert section.page_width > section.page_height, "A4 landscape"
     pdf = to_pdf(report)
     assert pdf_pages(pdf) <= 2
@@ -189,7 +191,7 @@ def test_format_wins_over_accept() -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=20), min_size=1, max_size=3))
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=20), min_size=1, max_size=3))
 def test_any_text_makes_a_document(names: list[str]) -> None:
     """Control characters, markup and formula text in a name never break a document."""
     report = report_of([*names, "<b>&amp;</b>", "=1+1", "\ud800 lone surrogate", "\x01"])

@@ -208,6 +208,7 @@ async def test_a_refused_request_changes_nothing_but_its_apart_record(client: ht
 async def test_outbox_rows_carry_the_transaction_they_were_written_in(client: httpx.AsyncClient) -> None:
     await client.post("/ledgers", json={"code": "F1", "note": "n"})
     app: FastAPI = client._transport.app  # type: ignore[attr-defined]
+    assert tables.outbox is not None
     async with app.state.database.sessions() as session:
         row = (await session.execute(select(tables.outbox))).one()
         later = await session.scalar(text("SELECT pg_current_xact_id()::text::bigint"))

@@ -11,14 +11,14 @@ from platformctl.testing import Platform, assert_problem
 
 BASE = "/api/eldercare/v1"
 COUNTY = "411721"  # 西平县: only this module saves overrides for it
-RAISED_BANDS = [
+RAISED_BANDS: list[dict[str, Any]] = [
     {"from_age": 80, "to_age_as_written": 90, "amount": "80.00"},
     {"from_age": 90, "to_age_as_written": 99, "amount": "150.00"},
     {"from_age": 100, "to_age_as_written": None, "amount": "600.00"},
 ]
 
 
-def overrides(valid_from: str = "2024-01-01", **items: Any) -> dict[str, Any]:
+def overrides(valid_from: str = "2024-01-01", /, **items: Any) -> dict[str, Any]:
     return {
         "version": valid_from[:7],
         "document": "西平县基本养老服务清单（西政办〔2024〕1号）",

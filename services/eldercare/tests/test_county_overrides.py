@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def overrides(**changes: Any) -> CatalogueOverrides:
     )
 
 
-def allowance(bands: list[dict[str, Any]] | dict[str, Any]) -> dict[int, Any]:
+def allowance(bands: Sequence[object] | dict[str, Any]) -> dict[int, Any]:
     amount = {"by_age": bands} if isinstance(bands, list) else bands
     return {8: {"components": {"allowance": {"amount": amount}}}}
 

@@ -145,7 +145,7 @@ async def test_persons_due_a_visit_with_none_recorded(platform: Platform, clerk:
             client, VISIT_COUNTY, "1940-03-04", "冯大爷", living_arrangement="with_family"
         )
         young = await register(client, VISIT_COUNTY, "1970-01-01", "陈中年", living_arrangement="alone")
-        params = {"jurisdiction": VISIT_COUNTY, "month": "2024-03", "limit": 200}
+        params: dict[str, str | int] = {"jurisdiction": VISIT_COUNTY, "month": "2024-03", "limit": 200}
         due = {
             item["person_id"]: item
             for item in (await client.get(f"{BASE}/visits/missing", params=params)).json()["items"]

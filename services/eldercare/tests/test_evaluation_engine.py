@@ -516,8 +516,10 @@ def test_item_12_unknown_extension_is_refused(catalogue: Catalogue) -> None:
     )
     with pytest.raises(InvalidInput) as caught:
         merge(catalogue, overrides)
-    assert caught.value.errors[0]["field"] == "items.12.extensions.0"
-    assert "dibao_members" in caught.value.errors[0]["message"]
+    errors = caught.value.errors
+    assert errors is not None
+    assert errors[0]["field"] == "items.12.extensions.0"
+    assert "dibao_members" in errors[0]["message"]
 
 
 def test_item_17_needs_no_able_supporter(catalogue: Catalogue) -> None:

@@ -36,7 +36,7 @@ def evaluation(
 
 
 def entitlement(body: dict[str, Any], item: int) -> dict[str, Any]:
-    found = [e for e in body["entitlements"] if e["item"] == item]
+    found: list[dict[str, Any]] = [e for e in body["entitlements"] if e["item"] == item]
     assert found, f"item {item} not in {[e['item'] for e in body['entitlements']]}"
     return found[0]
 

@@ -199,7 +199,7 @@ class Died(Exception):
 
 
 async def test_a_run_whose_replica_died_is_resumed_without_writing_twice(
-    migrated_database: str, mint: TokenMint
+    migrated_database: str, mint: TokenMint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A replica writes the first batch of a month in 驻马店市's 遂平县 (411728) and dies,
     its lease unrenewed. While the lease holds, requests for the county and for the whole
@@ -276,7 +276,7 @@ async def test_a_run_whose_replica_died_is_resumed_without_writing_twice(
             writes += 1
             await write(*args)
 
-        dying._write = write_once  # type: ignore[method-assign]
+        monkeypatch.setattr(dying, "_write", write_once)
         with pytest.raises(Died):
             await dying.execute(lease)
         died_at = dt.datetime.now(dt.UTC)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from platformctl.testing import assert_problem
@@ -193,7 +193,7 @@ async def insert_report(engine: AsyncEngine, *, task: int, unit: str, period: st
             )
         )
         await connection.execute(
-            ProgressReport.__table__.insert().values(
+            insert(ProgressReport).values(
                 id=uuid.uuid4(),
                 plan_id=DIGITAL,
                 task_number=task,
@@ -273,7 +273,7 @@ async def test_the_cadence_of_the_digital_plan_gives_due_dates_and_on_time_rates
 async def test_undated_targets_in_the_status(migrated_database: str, mint: TokenMint) -> None:
     headers = mint.headers(**ZHUMADIAN_READER)
     for setting, deadline in (("plan_horizon", "2035-12-31"), ("none", None)):
-        interpretations = RenewalInterpretations(undated_target_deadline=setting)  # type: ignore[arg-type]
+        interpretations = RenewalInterpretations(undated_target_deadline=setting)
         async for client in client_for(migrated_database, mint, interpretations):
             body = (
                 await client.get(

@@ -221,7 +221,7 @@ def test_an_undated_target_is_judged_as_the_setting_says(
 ) -> None:
     plan = book[METEOROLOGY]
     bandwidth = next(i for i in plan.spec.indicators if i.id == "city-county-network-bandwidth")
-    interpretations = RenewalInterpretations(undated_target_deadline=setting)  # type: ignore[arg-type]
+    interpretations = RenewalInterpretations(undated_target_deadline=setting)
     answer = target_status(
         bandwidth,
         bandwidth.targets[0],
@@ -308,7 +308,7 @@ def test_the_county_assessment_scheme_is_the_annex(book: PlanBook) -> None:
 
 
 def digital_duties(plan: Plan, **settings: int) -> dict[str, list[tuple[int, str]]]:
-    interpretations = RenewalInterpretations(**settings)  # type: ignore[arg-type]
+    interpretations = RenewalInterpretations(**settings)
     by_duty: dict[str, list[tuple[int, str]]] = {}
     for terms in plan_duties(plan=plan, interpretations=interpretations):
         by_duty.setdefault(terms.duty or "", []).append((terms.task_number, terms.unit))

@@ -14,6 +14,7 @@ from renewal.interpretations import RenewalInterpretations
 from renewal.plans.pack import Baseline, Indicator, PlanBook, load_plans
 from renewal.status.targets import (
     ReportedValue,
+    StatusName,
     TargetStatus,
     expected_value,
     latest_value,
@@ -179,7 +180,7 @@ def test_interpretation_settings(boats: Indicator, book: PlanBook) -> None:
     )
     assert issued == Decimal("222.35")  # 200 + 50 × 590/1320 from 2024-05-20
     with pytest.raises(ValueError, match="expected_progress"):
-        RenewalInterpretations(expected_progress="exponential")  # type: ignore[arg-type]
+        RenewalInterpretations(expected_progress="exponential")
 
 
 def test_latest_value_is_the_last_reported_by_the_day() -> None:
@@ -195,7 +196,7 @@ def test_latest_value_is_the_last_reported_by_the_day() -> None:
     assert latest_value(values, "pipes", D(2025, 1, 1)) == Decimal(3)
 
 
-def _target(status_name: str) -> TargetStatus:
+def _target(status_name: StatusName) -> TargetStatus:
     return TargetStatus("x", D(2025, 1, 1), True, Decimal(1), None, None, status_name, "")
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from renewal.config import SERVICE_ROOT
-from renewal.plans.pack import Plan, load_plans
+from renewal.plans.pack import PlanBook, load_plans
 
 PACKS = SERVICE_ROOT / "packs"
 DIGITAL = "zhumadian-2023-digital-transformation"
@@ -43,7 +43,7 @@ TABLE = {
 }
 
 
-def plans() -> dict[str, Plan]:
+def plans() -> PlanBook:
     return load_plans(PACKS)
 
 

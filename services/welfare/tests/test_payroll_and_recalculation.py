@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -20,9 +21,9 @@ DECISION = {"by": "大洼区民政局", "on": "2024-12-28", "reference": "大民
 CITATION = {"document": "大政办发〔2025〕1号", "article": "一"}
 
 
-async def wait_for(client: httpx.AsyncClient, run_id: str) -> dict[str, object]:
+async def wait_for(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
     for _ in range(300):
-        run = (await client.get(f"{BASE}/recalculations/{run_id}")).json()
+        run: dict[str, Any] = (await client.get(f"{BASE}/recalculations/{run_id}")).json()
         if run["status"] not in ("queued", "running"):
             return run
         await asyncio.sleep(0.1)
@@ -76,10 +77,10 @@ async def test_payroll_then_a_higher_standard_books_arrears(
         three = await enrol(client, 3, "500.00")
         two = await enrol(client, 2, "0.00")
         for month in ("2025-07", "2025-08"):
-            run = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": month})
-            assert run.status_code == 201, run.text
-            assert run.json()["entries"] == 2
-            assert run.json()["total"] == "2460.00"  # (792 − 500) × 3 + 792 × 2
+            payroll = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": month})
+            assert payroll.status_code == 201, payroll.text
+            assert payroll.json()["entries"] == 2
+            assert payroll.json()["total"] == "2460.00"  # (792 − 500) × 3 + 792 × 2
         again = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2025-07"})
         assert again.status_code == 200
         assert (

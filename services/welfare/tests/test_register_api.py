@@ -124,7 +124,7 @@ async def test_bad_enrolments_name_the_field_and_change_nothing(
         household_id = (
             await client.post(f"{BASE}/households", json={"jurisdiction": "211102", "address": "兴隆街 3 号"})
         ).json()["id"]
-        cases = {
+        cases: dict[str, dict[str, object]] = {
             "body.covered_members": {"covered_members": 0},
             "body.per_capita_income": {"per_capita_income": "-1.00"},
             "body.start_month": {"start_month": "2024-13"},
