@@ -73,7 +73,10 @@ def wrk(url: str, token: str, connections: int, seconds: int) -> dict[str, float
         url,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if found is None:
+        raise RuntimeError(f"wrk gave no Requests/sec line:\n{output}")
+    rps = float(found.group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result = {"rps": rps, "non_2xx": float(errors.group(1)) if errors else 0.0}
     for percentile in ("50", "90", "99"):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from platformctl.components import COMPONENTS
+from platformctl.components import COMPONENTS, Component
 from platformctl.database import database_name, drop_database, ensure_database, with_database
 from shared import migrations
 
@@ -33,7 +33,7 @@ async def tables_in(url: str, schema: str) -> set[str]:
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.name)
-async def test_upgrade_downgrade_upgrade(component, empty_database: str) -> None:  # type: ignore[no-untyped-def]
+async def test_upgrade_downgrade_upgrade(component: Component, empty_database: str) -> None:
     run = asyncio.to_thread
     await run(migrations.upgrade, component.migrations_dir, empty_database, component.schema)
     created = await tables_in(empty_database, component.schema)

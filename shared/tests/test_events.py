@@ -527,7 +527,8 @@ async def test_rotation_signs_with_both_secrets_during_the_grace_period(
                 f"UPDATE {SCHEMA}.webhook_subscriptions SET previous_secret_until = now() - interval '1 second'"
             )
         )
-        row = (await s.execute(tables.webhook_subscriptions.select())).one()  # type: ignore[union-attr]
+        assert tables.webhook_subscriptions is not None
+        row = (await s.execute(tables.webhook_subscriptions.select())).one()
     now = dt.datetime.now(dt.UTC)
     later = signed_headers(active_secrets(row, now), "msg", "{}", now)
     assert len(later["webhook-signature"].split(" ")) == 1

@@ -51,7 +51,9 @@ def test_a_new_version_supersedes_the_open_one(tmp_path: Path) -> None:
     book = CatalogueBook(cities, EldercareInterpretations())
     assert book.require_city_on("411702", dt.date(2024, 6, 1)).name == "第一版"
     assert book.require_city_on("411702", dt.date(2025, 2, 1)).name == "第二版"
-    assert book.city_of("411702").name == "第二版"  # type: ignore[union-attr]
+    latest = book.city_of("411702")
+    assert latest is not None
+    assert latest.name == "第二版"
     with pytest.raises(NotFound) as caught:
         book.require_city_on("411702", dt.date(2023, 12, 7))
     assert "version 1: 2023-12-08 to 2024-12-31" in caught.value.detail
@@ -92,8 +94,11 @@ def test_a_correction_names_what_it_corrects(tmp_path: Path) -> None:
     first = city.history.versions[1]
     assert first.status == "corrected"
     assert [str(d) for d in first.in_force] == ["2023-12-08 to 2024-05-31", "2024-07-01 to open-ended"]
-    assert city.on(dt.date(2024, 6, 15)).name == "更正版"  # type: ignore[union-attr]
-    assert city.on(dt.date(2024, 7, 1)).name == "第一版"  # type: ignore[union-attr]
+    corrected, restored = city.on(dt.date(2024, 6, 15)), city.on(dt.date(2024, 7, 1))
+    assert corrected is not None
+    assert corrected.name == "更正版"
+    assert restored is not None
+    assert restored.name == "第一版"
 
 
 def test_two_files_with_one_number_stop_the_start(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from eldercare.catalogues.rules import (
     merge,
     parse_overrides,
 )
-from eldercare.evaluations.engine import Evaluation, EvaluationContext, evaluate
+from eldercare.evaluations.engine import Entitlement, Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
 from eldercare.interpretations import EldercareInterpretations
 from shared.errors import InvalidInput
@@ -72,6 +72,12 @@ def overrides(**changes: Any) -> CatalogueOverrides:
 def allowance(bands: Sequence[object] | dict[str, Any]) -> dict[int, Any]:
     amount = {"by_age": bands} if isinstance(bands, list) else bands
     return {8: {"components": {"allowance": {"amount": amount}}}}
+
+
+def entitlement_of(evaluation: Evaluation, item: int) -> Entitlement:
+    found = evaluation.entitlement(item)
+    assert found is not None, f"item {item} not granted"
+    return found
 
 
 def refused(city: Catalogue, changes: CatalogueOverrides) -> list[dict[str, Any]]:
@@ -152,14 +158,14 @@ def test_raised_parameter_reaches_items_13_and_18(city: Catalogue) -> None:
     nursing = run(county, "1950-01-01", disability_grade=1, needs_long_term_care=True)
     assert amount(nursing, 18) == Decimal("90.00")
     self_care = run(county, "1950-01-01", tekun="dispersed", ability_level=0)
-    assert self_care.entitlement(13).components[1].amount == Decimal("90.00")  # type: ignore[union-attr]
+    assert entitlement_of(self_care, 13).components[1].amount == Decimal("90.00")
     semi = evaluate(
         county,
         parse_profile({"birth_date": "1950-01-01", "tekun": "dispersed", "ability_level": 2}),
         dt.date(2024, 6, 15),
         EvaluationContext(dibao_standard=Decimal("583.00")),
     )
-    care = semi.entitlement(13).components[1]  # type: ignore[union-attr]
+    care = entitlement_of(semi, 13).components[1]
     assert care.amount == Decimal("300.00")  # 1/6 × 1800.00
     assert care.explanation is not None
     assert "三类区" in care.explanation
@@ -199,7 +205,7 @@ def test_an_amount_the_county_sets(city: Catalogue) -> None:
     )
     evaluation = run(county, "1950-01-01", self_care_unable=True)
     assert amount(evaluation, 16) == Decimal("500.00")
-    assert evaluation.entitlement(16).period == "year"  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 16).period == "year"
 
 
 def test_raised_dibao_multiple(city: Catalogue) -> None:
@@ -207,7 +213,7 @@ def test_raised_dibao_multiple(city: Catalogue) -> None:
         city, overrides(items={13: {"components": {"basic_living": {"amount": {"dibao_multiple": "1.5"}}}}})
     )
     evaluation = run(county, "1950-01-01", tekun="dispersed", ability_level=0)
-    assert evaluation.entitlement(13).components[0].amount == Decimal("874.50")  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 13).components[0].amount == Decimal("874.50")
 
 
 def test_equal_nursing_subsidies_pay_the_first_option(city: Catalogue) -> None:
@@ -222,7 +228,7 @@ def test_equal_nursing_subsidies_pay_the_first_option(city: Catalogue) -> None:
         disability_grade=1,
         needs_long_term_care=True,
     )
-    choice = evaluation.entitlement(15).choice  # type: ignore[union-attr]
+    choice = entitlement_of(evaluation, 15).choice
     assert choice is not None
     assert [(o.item, o.amount, o.paid) for o in choice.options] == [
         (15, Decimal("75.00"), True),

@@ -12,6 +12,7 @@ import pytest
 from eldercare.catalogues.pack import Catalogue, load_catalogue
 from eldercare.catalogues.rules import merge, parse_overrides
 from eldercare.evaluations.engine import (
+    Entitlement,
     Evaluation,
     EvaluationContext,
     allowance_age,
@@ -55,6 +56,12 @@ def run(
 def as_json(evaluation: Evaluation) -> dict[str, Any]:
     """The answer as the API sends it (one response model)."""
     return evaluation_read(evaluation, jurisdiction=evaluation.jurisdiction).model_dump(mode="json")
+
+
+def entitlement_of(evaluation: Evaluation, item: int) -> Entitlement:
+    found = evaluation.entitlement(item)
+    assert found is not None, f"item {item} not granted"
+    return found
 
 
 def items(evaluation: Evaluation) -> set[int]:
@@ -144,7 +151,7 @@ def test_item_8_age_90_in_the_first_band_when_so_set(catalogue: Catalogue) -> No
 def test_turning_90_in_march_is_paid_60_in_march(catalogue: Catalogue, on: str) -> None:
     evaluation = run(catalogue, person("1934-03-15"), on=on)
     assert amount(evaluation, 8) == Decimal("60.00")
-    assert evaluation.entitlement(8).facts == {"age": 89}  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 8).facts == {"age": 89}
     step = next(step for step in evaluation.trace if step.item == 8)
     assert any("age 89 counts for 2024-03" in note for note in step.notes)
 
@@ -255,14 +262,14 @@ def test_choose_the_higher_nursing_subsidy(catalogue: Catalogue) -> None:
     # item 11 60.00 + item 15 0.00 + item 18 150.00; item 21 is yearly
     assert evaluation.monthly_total == Decimal("210.00")
     assert amount(evaluation, 21) == Decimal("80.00")
-    assert evaluation.entitlement(21).period == "year"  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 21).period == "year"
 
 
 def test_the_person_may_choose_the_elderly_care_subsidy(catalogue: Catalogue) -> None:
     evaluation = run(catalogue, both_nursing_subsidies(), nursing_subsidy_choice="elderly_care_subsidy")
     assert amount(evaluation, 15) == Decimal("60.00")
     assert amount(evaluation, 18) == Decimal("75.00")
-    choice = evaluation.entitlement(15).choice  # type: ignore[union-attr]
+    choice = entitlement_of(evaluation, 15).choice
     assert choice is not None
     assert [(o.item, o.amount, o.paid) for o in choice.options] == [
         (15, Decimal("60.00"), True),
@@ -283,7 +290,7 @@ def test_no_choice_with_only_one_of_the_two(catalogue: Catalogue) -> None:
         person("1950-06-01", disability_grade=2, needs_long_term_care=True),
     )
     assert amount(grade_two, 18) == Decimal("75.00")
-    assert grade_two.entitlement(18).choice is None  # type: ignore[union-attr]
+    assert entitlement_of(grade_two, 18).choice is None
     assert 15 not in items(grade_two)
 
 
@@ -294,7 +301,7 @@ def test_item_18_nursing_needs_grade_1_or_2_and_long_term_care(catalogue: Catalo
     assert 18 not in items(run(catalogue, person("1950-06-01", disability_grade=1)))
     living = run(catalogue, person("1950-06-01", has_disability_certificate=True, dibao=True))
     assert amount(living, 18) == Decimal("75.00")
-    assert [part.key for part in living.entitlement(18).components] == ["living_subsidy"]  # type: ignore[union-attr]
+    assert [part.key for part in entitlement_of(living, 18).components] == ["living_subsidy"]
 
 
 # --- item 13: 特困 dispersed support --------------------------------------------------------
@@ -330,13 +337,13 @@ def test_item_13_amounts(catalogue: Catalogue, ability: int, care: str, total: s
 
 def test_item_13_half_up_rounding_setting(catalogue: Catalogue) -> None:
     evaluation = run(catalogue, tekun(2), derived_minimum_rounding="half_up")
-    assert evaluation.entitlement(13).components[1].amount == Decimal("333.33")  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 13).components[1].amount == Decimal("333.33")
 
 
 def test_item_13_care_level_mapping_is_a_setting(catalogue: Catalogue) -> None:
     mapping = {0: "self_care", 1: "self_care", 2: "semi", 3: "semi", 4: "full"}
     evaluation = run(catalogue, tekun(1), care_level_by_ability_level=mapping)
-    assert evaluation.entitlement(13).components[1].amount == Decimal("75.00")  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 13).components[1].amount == Decimal("75.00")
     with pytest.raises(ValueError, match="missing \\[4\\]"):
         EldercareInterpretations(
             care_level_by_ability_level={0: "self_care", 1: "semi", 2: "semi", 3: "full"}
@@ -371,7 +378,7 @@ def test_item_13_degraded_when_the_dibao_standard_is_unavailable(catalogue: Cata
 
 def test_item_13_degraded_without_a_reason(catalogue: Catalogue) -> None:
     evaluation = run(catalogue, tekun(0), context=EvaluationContext())
-    assert evaluation.entitlement(13).degraded == (  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 13).degraded == (
         "dibao standard unavailable: the dibao standard was not supplied"
     )
 
@@ -500,7 +507,9 @@ def test_item_12_dibao_extension_is_the_countys_to_adopt(catalogue: Catalogue) -
     assert 12 not in items(run(catalogue, dibao_disabled))
     granted = run(county, dibao_disabled)
     assert 12 in items(granted)
-    assert granted.entitlement(12).amended_by.changes == ("extensions.dibao_members",)  # type: ignore[union-attr]
+    amendment = entitlement_of(granted, 12).amended_by
+    assert amendment is not None
+    assert amendment.changes == ("extensions.dibao_members",)
     assert 12 not in items(run(county, person("1950-01-01", dibao=True)))  # dibao alone: no
     assert 12 in items(run(county, person("1950-01-01", tekun="dispersed", ability_level=1)))
 
@@ -572,7 +581,7 @@ def test_item_21_relapsed_into_poverty_gets_80_a_year(catalogue: Catalogue) -> N
     assert ITEM_21 in catalogue.items[21].citation.excerpt
     evaluation = run(catalogue, person("1950-01-01", relapsed_into_poverty=True))
     assert amount(evaluation, 21) == Decimal("80.00")
-    assert evaluation.entitlement(21).period == "year"  # type: ignore[union-attr]
+    assert entitlement_of(evaluation, 21).period == "year"
     assert evaluation.monthly_total == Decimal("0.00")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 from renewal.config import SERVICE_ROOT
 from renewal.equipment.service import assess
 from renewal.equipment.thresholds import load_thresholds
-from renewal.plans.leaders import responsible_leader
-from renewal.plans.pack import Indicator, Plan, load_plans
+from renewal.plans.leaders import ResponsibleLeader, responsible_leader
+from renewal.plans.pack import Indicator, Plan, Task, load_plans
 from renewal.status.targets import target_status
 from shared.errors import InvalidInput, PackError
 
@@ -45,24 +46,36 @@ def test_all_54_tasks_with_units_as_written(plan: Plan) -> None:
     assert plan.units.resolve("电力公司") == "国网盘锦供电公司"
 
 
+def task_of(plan: Plan, number: int) -> Task:
+    found = plan.task(number)
+    assert found is not None, f"no task {number}"
+    return found
+
+
+def leader_of(plan: Plan, task: Task, away: Collection[str] = ()) -> ResponsibleLeader:
+    found = responsible_leader(plan, task, away)
+    assert found is not None, task.number
+    return found
+
+
 def test_every_task_resolves_to_a_leader(plan: Plan) -> None:
     for task in plan.spec.tasks:
         leader = responsible_leader(plan, task)
         assert leader is not None, task.number
-    assert responsible_leader(plan, plan.task(1)).name == "胡振乾"  # type: ignore[arg-type,union-attr]
-    assert responsible_leader(plan, plan.task(5)).role == "liaises"  # type: ignore[arg-type,union-attr]
-    assert responsible_leader(plan, plan.task(24)).name == "周伟山"  # type: ignore[arg-type,union-attr]
+    assert leader_of(plan, task_of(plan, 1)).name == "胡振乾"
+    assert leader_of(plan, task_of(plan, 5)).role == "liaises"
+    assert leader_of(plan, task_of(plan, 24)).name == "周伟山"
 
 
 def test_stand_ins_and_the_coordinator(plan: Plan) -> None:
     task = plan.task(11)  # 市住房城乡建设局 → 徐同连
     assert task is not None
-    assert responsible_leader(plan, task).name == "徐同连"  # type: ignore[union-attr]
-    stand_in = responsible_leader(plan, task, {"徐同连"})
-    assert (stand_in.name, stand_in.role, stand_in.on_behalf_of) == ("胡振乾", "stand_in", "徐同连")  # type: ignore[union-attr]
-    assert responsible_leader(plan, task, {"徐同连", "胡振乾"}).name == "刘占明"  # type: ignore[union-attr]
-    liu = plan.task(4)  # 市发展改革委 → 刘占明; group 刘占明/段家喜/孙得胜
-    assert responsible_leader(plan, liu, {"刘占明"}).name == "段家喜"  # type: ignore[arg-type,union-attr]
+    assert leader_of(plan, task).name == "徐同连"
+    stand_in = leader_of(plan, task, {"徐同连"})
+    assert (stand_in.name, stand_in.role, stand_in.on_behalf_of) == ("胡振乾", "stand_in", "徐同连")
+    assert leader_of(plan, task, {"徐同连", "胡振乾"}).name == "刘占明"
+    liu = task_of(plan, 4)  # 市发展改革委 → 刘占明; group 刘占明/段家喜/孙得胜
+    assert leader_of(plan, liu, {"刘占明"}).name == "段家喜"
 
 
 def broken_copy(tmp_path: Path, old: str, new: str) -> Path:

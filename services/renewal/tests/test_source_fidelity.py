@@ -193,7 +193,9 @@ def test_the_meteorology_targets(
     assert target.deadline is None
     assert target.note is not None
     assert words in normal(indicator.citation)
-    task_text = plan.task(task).text  # type: ignore[union-attr]
+    found = plan.task(task)
+    assert found is not None
+    task_text = found.text
     assert normal(quoted(indicator.citation) or "") in normal(task_text)
 
 

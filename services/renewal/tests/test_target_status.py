@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -47,14 +48,14 @@ def leakage(book: PlanBook) -> Indicator:
     return indicator(book, "panjin-2024-equipment-renewal", "water-network-leakage")
 
 
-def status(ind: Indicator, position: int, latest: str | None, on: dt.date, **kwargs: object) -> TargetStatus:
+def status(ind: Indicator, position: int, latest: str | None, on: dt.date, **kwargs: Any) -> TargetStatus:
     return target_status(
         ind,
         ind.targets[position],
         latest=Decimal(latest) if latest is not None else None,
         on=on,
         plan_start=ISSUED,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from renewal.config import SERVICE_ROOT
-from renewal.plans.pack import PlanBook, load_plans
+from renewal.plans.pack import Plan, PlanBook, Task, load_plans
 
 PACKS = SERVICE_ROOT / "packs"
 DIGITAL = "zhumadian-2023-digital-transformation"
@@ -43,6 +43,12 @@ TABLE = {
 }
 
 
+def task_of(plan: Plan, number: int) -> Task:
+    found = plan.task(number)
+    assert found is not None, f"no task {number}"
+    return found
+
+
 def plans() -> PlanBook:
     return load_plans(PACKS)
 
@@ -69,9 +75,9 @@ def test_task_counts_match_the_documents() -> None:
     assert [t.number for t in digital.spec.tasks] == list(range(1, 22))
     per_section = [sum(t.section == f"二({n})" for t in digital.spec.tasks) for n in "一二三四五六七"]
     assert per_section == [3] * 7
-    assert digital.task(8).text.startswith("打造智能车间。")  # type: ignore[union-attr]
-    assert digital.task(6).lead_units == ["市工业和信息化局", "市发展改革委"]  # type: ignore[union-attr]
-    assert digital.task(20).lead_units == [  # type: ignore[union-attr]
+    assert task_of(digital, 8).text.startswith("打造智能车间。")
+    assert task_of(digital, 6).lead_units == ["市工业和信息化局", "市发展改革委"]
+    assert task_of(digital, 20).lead_units == [
         "市委组织部",
         "市人力资源和社会保障局",
         "市科技局",
@@ -81,8 +87,8 @@ def test_task_counts_match_the_documents() -> None:
     assert [t.number for t in meteorology.spec.tasks] == list(range(1, 21))
     per_section = [sum(t.section == f"二({n})" for t in meteorology.spec.tasks) for n in "一二三四五"]
     assert per_section == [5, 4, 5, 3, 3]
-    assert meteorology.task(9).text.startswith("全面提升防雷安全监管效能。")  # type: ignore[union-attr]
-    assert len(meteorology.task(14).lead_units) == 25  # type: ignore[union-attr]
+    assert task_of(meteorology, 9).text.startswith("全面提升防雷安全监管效能。")
+    assert len(task_of(meteorology, 14).lead_units) == 25
     assert {i.task for i in meteorology.spec.indicators} == {2, 4, 12}  # see test_source_fidelity.py
     for task in (*digital.spec.tasks, *meteorology.spec.tasks):
         assert task.cooperating_units == []  # neither document names 配合单位

@@ -389,7 +389,9 @@ def test_the_rule_on_the_book_itself() -> None:
         "2024-07-01 to 2025-02-28",
         "2025-04-01 to open-ended",
     ]
-    assert book.find("panjin-2024-4").in_force == [Days(dt.date(2024, 7, 1), None)]  # type: ignore[union-attr]
+    entry = book.find("panjin-2024-4")
+    assert entry is not None
+    assert entry.in_force == [Days(dt.date(2024, 7, 1), None)]
     later = fixed.with_version("211100", _version("panjin-2026", "2026-01-01", None, "820.00"))
     superseded = later.find("panjin-2024-4")
     assert superseded is not None
@@ -413,5 +415,9 @@ def test_the_rule_on_the_book_itself() -> None:
         "2026-01-01": Decimal("820.00"),
     }
     kept = book.with_not_applied("211100", _version("old-row", "2024-07-01", None, "1.00"), None, "collides")
-    assert kept.find("old-row").status == "not_applied"  # type: ignore[union-attr]
-    assert kept.standards_on("211100", dt.date(2024, 8, 1), 400).values["dibao"].amount == Decimal("800.00")  # type: ignore[union-attr]
+    old_row = kept.find("old-row")
+    assert old_row is not None
+    assert old_row.status == "not_applied"
+    dibao = kept.standards_on("211100", dt.date(2024, 8, 1), 400).values["dibao"]
+    assert dibao is not None
+    assert dibao.amount == Decimal("800.00")
