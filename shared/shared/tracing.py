@@ -19,16 +19,21 @@ import logging
 import os
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from starlette.types import ASGIApp
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger("shared.tracing")
 TRACE_ID_HEADER = b"x-trace-id"
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 _state: dict[str, Any] = {"service": None, "exporting": False}
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def exporting() -> bool:
@@ -55,11 +60,15 @@ def setup_tracing(service: str) -> None:
     else:
         provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
     trace.set_tracer_provider(provider)
-    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    AioHttpClientInstrumentor().instrument(tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    if _state["exporting"]:
+        # the gateway's proxy hop as a span of its own; without export the proxy writes the
+        # traceparent itself (inject_trace_context), which costs a fraction of the span
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+
+        AioHttpClientInstrumentor().instrument(tracer_provider=provider)
 
 
 def current_trace_id() -> str | None:
@@ -67,15 +76,63 @@ def current_trace_id() -> str | None:
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
+class TraceContext:
+    """Without an exporter only the ids travel, so no span is built: the caller's
+    ``traceparent`` (or a new trace) becomes the request's current context, under a span id of
+    this process, for the client calls, ``X-Trace-ID`` and the log lines. The official ASGI
+    instrumentation does the same and more (attributes, wrapped send/receive) and doubled the
+    gateway's CPU time per request while recording nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        carrier = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope["headers"]
+            if key in (b"traceparent", b"tracestate")
+        }
+        parent = trace.get_current_span(_PROPAGATOR.extract(carrier)).get_span_context()
+        ids = RandomIdGenerator()
+        own = SpanContext(
+            trace_id=parent.trace_id if parent.is_valid else ids.generate_trace_id(),
+            span_id=ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=parent.trace_flags if parent.is_valid else TraceFlags(TraceFlags.DEFAULT),
+            trace_state=parent.trace_state if parent.is_valid else None,
+        )
+        token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(own)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
+
+
+def inject_trace_context(headers: dict[str, str]) -> None:
+    """The current trace as ``traceparent`` on an outgoing request, where no client
+    instrumentation does it (the gateway's proxy hop when spans are not exported)."""
+    if not exporting():
+        _PROPAGATOR.inject(headers)
+
+
 def trace_asgi(app: ASGIApp) -> ASGIApp:
     """The app inside a server span that takes or starts the trace (the gateway's whole app)."""
+    if not exporting():
+        return TraceContext(app)
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
     return OpenTelemetryMiddleware(app, exclude_spans=["receive", "send"])
 
 
 def instrument_fastapi(app: Any) -> None:
-    """A service's app: a server span per request named by its route template."""
+    """A service's app: a server span per request named by its route template (exporting), or
+    only the trace context (see :class:`TraceContext`)."""
+    if not exporting():
+        app.add_middleware(TraceContext)
+        return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])

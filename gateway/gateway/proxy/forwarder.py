@@ -30,6 +30,7 @@ from gateway.iam.throttle import client_address
 from gateway.proxy.ratelimit import WINDOW_SECONDS, RateLimiter, Verdict
 from shared.auth import REVOKED, RevocationList
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
+from shared.tracing import inject_trace_context
 
 logger = logging.getLogger(__name__)
 UPSTREAM_ERRORS = Counter(
@@ -400,6 +401,7 @@ def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_i
     out["x-forwarded-proto"] = scope.get("scheme", "http")
     if host:
         out["x-forwarded-host"] = host
+    inject_trace_context(out)
     return out
 
 
