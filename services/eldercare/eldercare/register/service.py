@@ -34,6 +34,7 @@ from shared.jurisdictions import registry
 from shared.months import policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
+from shared.registers import REGISTERED, refuse_a_registered_number
 from shared.writes import WriteContext
 
 
@@ -80,21 +81,9 @@ def _circumstances_json(row: Circumstances) -> dict[str, Any]:
     }
 
 
-REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
-REGISTERED_ELSEWHERE = (
-    "This citizen ID number is already registered in another jurisdiction's register. Ask that "
-    "office to move the person to yours; their details are not shown here."
-)
-REGISTERED = "A person with this citizen ID number is already registered."
-
-
 async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
-    """Register a person; one number is one person in the whole register (查重).
-
-    A number registered in another county's area is refused saying only that (no name, no
-    place, no record id), and each such answer is audited in a transaction of its own: the
-    refusal changes nothing else, yet who learnt that a number is registered is on record.
-    """
+    """Register a person; one number is one person in the whole register
+    (查重, :mod:`shared.registers`)."""
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     birth_date = _birth_date_in(data.citizen_id)
@@ -114,17 +103,9 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
     profile = checked_profile(birth_date, sex, data.circumstances, location="body.circumstances")
     protected = vault.protect(data.citizen_id)
     existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
-    if existing is not None:
-        if principal.can_access(existing.jurisdiction):
-            raise Conflict(REGISTERED_HERE)
-        await write.record_apart(
-            action="refused_registered_elsewhere",
-            entity="person",
-            entity_id=existing.id,
-            jurisdiction=existing.jurisdiction,
-            after={"citizen_id": protected.masked, "asked_for_jurisdiction": data.jurisdiction},
-        )
-        raise Conflict(REGISTERED_ELSEWHERE)
+    await refuse_a_registered_number(
+        write, existing=existing, masked=protected.masked, asked_for=data.jurisdiction
+    )
     person = Person(
         jurisdiction=data.jurisdiction,
         name=data.name,

@@ -23,6 +23,7 @@ from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
+from shared.registers import REGISTERED, refuse_a_registered_number
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
 from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
@@ -113,21 +114,9 @@ async def update_household(write: WriteContext, *, household: Household, data: H
     return household
 
 
-REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
-REGISTERED_ELSEWHERE = (
-    "This citizen ID number is already registered in another jurisdiction's register. Ask that "
-    "office to move the person to yours; their details are not shown here."
-)
-REGISTERED = "A person with this citizen ID number is already registered."
-
-
 async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
-    """Register a person; one number is one person in the whole register (查重).
-
-    A number registered in another county's area is refused saying only that (no name, no
-    place, no record id), and each such answer is audited in a transaction of its own: the
-    refusal changes nothing else, yet who learnt that a number is registered is on record.
-    """
+    """Register a person; one number is one person in the whole register
+    (查重, :mod:`shared.registers`)."""
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     if data.household_id is not None:
@@ -136,17 +125,9 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
     protected = vault.protect(data.citizen_id)
     existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
-    if existing is not None:
-        if principal.can_access(existing.jurisdiction):
-            raise Conflict(REGISTERED_HERE)
-        await write.record_apart(
-            action="refused_registered_elsewhere",
-            entity="person",
-            entity_id=existing.id,
-            jurisdiction=existing.jurisdiction,
-            after={"citizen_id": protected.masked, "asked_for_jurisdiction": data.jurisdiction},
-        )
-        raise Conflict(REGISTERED_ELSEWHERE)
+    await refuse_a_registered_number(
+        write, existing=existing, masked=protected.masked, asked_for=data.jurisdiction
+    )
     person = Person(
         jurisdiction=data.jurisdiction,
         household_id=data.household_id,

@@ -1,0 +1,45 @@
+"""One citizen ID number, one person: the duplicate check (查重) every person register makes.
+
+A number registered in the caller's own area is refused as registered there. A number
+registered in another county's area is refused saying only that (no name, no place, no
+record id), and each such answer is audited in a transaction of its own: the refusal changes
+nothing else, yet who learnt that a number is registered is on record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from shared.errors import Conflict
+from shared.writes import WriteContext
+
+REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
+REGISTERED_ELSEWHERE = (
+    "This citizen ID number is already registered in another jurisdiction's register. Ask that "
+    "office to move the person to yours; their details are not shown here."
+)
+REGISTERED = "A person with this citizen ID number is already registered."
+
+
+class RegisteredPerson(Protocol):
+    id: uuid.UUID
+    jurisdiction: str
+
+
+async def refuse_a_registered_number(
+    write: WriteContext, *, existing: RegisteredPerson | None, masked: str, asked_for: str
+) -> None:
+    """Nothing when ``existing`` is None (the number is not registered), else 409."""
+    if existing is None:
+        return
+    if write.principal.can_access(existing.jurisdiction):
+        raise Conflict(REGISTERED_HERE)
+    await write.record_apart(
+        action="refused_registered_elsewhere",
+        entity="person",
+        entity_id=existing.id,
+        jurisdiction=existing.jurisdiction,
+        after={"citizen_id": masked, "asked_for_jurisdiction": asked_for},
+    )
+    raise Conflict(REGISTERED_ELSEWHERE)
