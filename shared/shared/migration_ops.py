@@ -156,6 +156,28 @@ def drop_personal_data_access(schema: str) -> None:
     op.drop_table("personal_data_access", schema=schema)
 
 
+def add_citizen_id_key_ids(schema: str) -> None:
+    """``persons.citizen_id_key_id``: the key that made each ciphertext. Rows written before
+    key ids have none: every configured key is tried, and ``platformctl
+    rotate-citizen-id-key`` gives them the current key's id."""
+    op.add_column(
+        "persons",
+        sa.Column(
+            "citizen_id_key_id",
+            sa.String(length=32),
+            nullable=True,
+            comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)",
+        ),
+        schema=schema,
+    )
+    op.create_index(op.f("ix_persons_citizen_id_key_id"), "persons", ["citizen_id_key_id"], schema=schema)
+
+
+def drop_citizen_id_key_ids(schema: str) -> None:
+    op.drop_index(op.f("ix_persons_citizen_id_key_id"), table_name="persons", schema=schema)
+    op.drop_column("persons", "citizen_id_key_id", schema=schema)
+
+
 def create_webhooks(schema: str) -> None:
     """Webhook subscriptions and deliveries, the transports' publication cursors, and the
     outbox's index in feed order (transaction, sequence)."""
