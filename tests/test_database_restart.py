@@ -178,11 +178,15 @@ async def test_database_crash_loses_no_acknowledged_write(restartable: DatabaseA
     assert restartable.database.pid != pid_before
 
 
-async def test_the_embedded_server_has_room_for_two_sets_of_replicas(restartable: DatabaseAndPlatform) -> None:
+async def test_the_embedded_server_has_room_for_two_sets_of_replicas(
+    restartable: DatabaseAndPlatform,
+) -> None:
     """initdb's 100 connections are what one platform's pools may open (five components, 10 +
     10 each): a second set of replicas then answered 503 (no connection slot free)."""
     connection = await asyncpg.connect(restartable.url)
     try:
-        assert int(await connection.fetchval("SHOW max_connections")) == EMBEDDED_MAX_CONNECTIONS >= 2 * 5 * 20
+        assert (
+            int(await connection.fetchval("SHOW max_connections")) == EMBEDDED_MAX_CONNECTIONS >= 2 * 5 * 20
+        )
     finally:
         await connection.close()
