@@ -20,10 +20,11 @@ import httpx
 import pytest
 
 from platformctl.testing import Platform, assert_problem
+from shared.dated import Days, VersionCollision
 from shared.testing import TokenMint, app_client
 from welfare.config import SERVICE_ROOT, Settings
 from welfare.main import create_app
-from welfare.standards.book import Days, Recorded, StandardVersion, VersionCollision, load_book
+from welfare.standards.book import Recorded, StandardVersion, load_book
 from welfare.standards.invariants import panjin_standards_problems
 
 BASE = "/api/welfare/v1"

@@ -52,7 +52,7 @@ from pydantic import (
     model_validator,
 )
 
-from eldercare.catalogues.history import DatedHistory, Stated, VersionCollision
+from eldercare.catalogues.history import CatalogueHistory, Stated, VersionCollision
 from eldercare.evaluations.profile import (
     PROFILE_FIELDS,
     FamilyPlanningSpecial,
@@ -764,7 +764,7 @@ class CityCatalogues:
     """The versions of one city's catalogue over time (:mod:`eldercare.catalogues.history`)."""
 
     city: str
-    history: DatedHistory
+    history: CatalogueHistory
     versions: dict[int, Catalogue]
 
     def latest(self) -> Catalogue:
@@ -815,10 +815,10 @@ def load_city_catalogues(directory: Path) -> dict[str, CityCatalogues]:
     ordered = sorted(loaded.values(), key=lambda c: (c.jurisdiction, stated_validity(c).number))
     for catalogue in ordered:
         code = catalogue.jurisdiction
-        city = cities.setdefault(code, CityCatalogues(code, DatedHistory(f"the catalogue of {code}"), {}))
+        city = cities.setdefault(code, CityCatalogues(code, CatalogueHistory(f"the catalogue of {code}"), {}))
         stated = stated_validity(catalogue)
         try:
-            city.history.record(stated)
+            city.history.record(stated.version())
         except VersionCollision as exc:
             field = "validity.correction.versions" if stated.corrects else "validity.valid_from"
             raise PackError(files[id(catalogue)], field, exc.detail) from exc

@@ -18,9 +18,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues import repository
-from eldercare.catalogues.history import DatedHistory, DatedVersion, Days, Stated, VersionCollision, describe
+from eldercare.catalogues.history import (
+    CatalogueHistory,
+    Days,
+    NumberedVersion,
+    Stated,
+    VersionCollision,
+    describe,
+)
 from eldercare.catalogues.models import CatalogueOverrideVersion
-from eldercare.catalogues.pack import Catalogue, CityCatalogues, CountyListDeadline
+from eldercare.catalogues.pack import Catalogue, CityCatalogues, CountyListDeadline, stated_validity
 from eldercare.catalogues.rules import merge, parse_overrides
 from eldercare.catalogues.schemas import (
     CatalogueOverridesIn,
@@ -65,7 +72,7 @@ class _CountyHistory:
 
     newest_id: int
     rows: dict[int, CatalogueOverrideVersion]
-    history: DatedHistory
+    history: CatalogueHistory
     merged: dict[tuple[int, int], EffectiveCatalogue] = field(default_factory=dict)
     """By (overrides version, the city version object's id: city versions live as long as the book)."""
 
@@ -167,7 +174,7 @@ class CatalogueBook:
                 cached = _CountyHistory(
                     newest_id=row_id,
                     rows={row.version: row for row in rows},
-                    history=DatedHistory.replay(history_label(code), [stated(row) for row in rows]),
+                    history=CatalogueHistory.replay(history_label(code), [stated(row) for row in rows]),
                 )
                 self._histories[code] = cached
             found[code] = cached
@@ -256,10 +263,10 @@ async def save_overrides(
     number = (current.version if current else 0) + 1
     correction = data.correction
     corrects = tuple(sorted(set(correction.versions))) if correction else ()
-    history = DatedHistory.replay(history_label(jurisdiction), [stated(row) for row in rows])
+    history = CatalogueHistory.replay(history_label(jurisdiction), [stated(row) for row in rows])
     before = {n: list(v.in_force) for n, v in history.versions.items()}
     try:
-        recorded = history.record(Stated(number, valid_from, data.valid_to, corrects))
+        recorded = history.record(Stated(number, valid_from, data.valid_to, corrects).version())
     except VersionCollision as exc:
         raise Conflict(exc.detail, extra={"collides_with": exc.collides_with}) from exc
     row = CatalogueOverrideVersion(
@@ -319,7 +326,7 @@ class OverrideVersionEntry:
     """A saved version with its place in the county's history."""
 
     row: CatalogueOverrideVersion
-    version: DatedVersion
+    version: NumberedVersion
 
 
 async def override_versions(
@@ -473,6 +480,7 @@ def city_versions_read(versions: CityCatalogues) -> list[CityVersionRead]:
     answer = []
     for number, version in versions.history.versions.items():
         catalogue = versions.versions[number]
+        validity = stated_validity(catalogue)
         correction = catalogue.validity.correction if catalogue.validity else None
         answer.append(
             CityVersionRead(
@@ -480,13 +488,13 @@ def city_versions_read(versions: CityCatalogues) -> list[CityVersionRead]:
                 version=number,
                 label=catalogue.version,
                 document=catalogue.source.document,
-                valid_from=version.stated.valid_from,
-                valid_to=version.stated.valid_to,
+                valid_from=validity.valid_from,
+                valid_to=validity.valid_to,
                 status=version.status,
                 in_force=_days_read(version.in_force),
                 supersedes=version.supersedes,
                 superseded_by=version.superseded_by,
-                corrects=list(version.stated.corrects),
+                corrects=list(validity.corrects),
                 corrected_by=list(version.corrected_by),
                 correction_reason=correction.reason if correction else None,
                 correction_reference=correction.document_reference if correction else None,

@@ -8,8 +8,8 @@ a derived standard follows the S it is derived from); the tiers of the 1960s-ret
 allowance are fixed amounts. Loading refuses a version whose stated amount differs from
 multiplier × S, or whose dates overlap another version of the same jurisdiction.
 
-History follows the platform's rule for dated data (the same as appraisal's scheme
-versions, ``appraisal.schemes.history``). The versions of a jurisdiction are read in the
+History follows the platform's rule for dated data (:mod:`shared.dated`, the same as
+appraisal's scheme versions and eldercare's catalogues). The versions of a jurisdiction are read in the
 order they were recorded (the pack's, then those added through the API), and:
 
 - a version may fill days no version covers, or **supersede** the one open-ended version
@@ -29,13 +29,14 @@ import copy
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.dated import ONE_DAY, DatedHistory, DatedVersion, Days
 from shared.errors import PackError
 from shared.jurisdictions import registry
 from shared.money import to_money
@@ -48,7 +49,6 @@ Residence = Literal["urban", "rural"]
 RESIDENCES: tuple[Residence, ...] = ("urban", "rural")
 TIERS = (1, 2, 3, 4)
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-ONE_DAY = dt.timedelta(days=1)
 
 
 class Citation(BaseModel):
@@ -208,59 +208,6 @@ def version_problems(
 
 
 @dataclass(frozen=True)
-class Days:
-    """Days ``start`` to ``end``, both included; ``None`` is an open end."""
-
-    start: dt.date | None
-    end: dt.date | None
-
-    def covers(self, day: dt.date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
-
-    def overlaps(self, other: Days) -> bool:
-        low, high = dt.date.min, dt.date.max
-        return (self.start or low) <= (other.end or high) and (other.start or low) <= (self.end or high)
-
-    def minus(self, other: Days) -> list[Days]:
-        """The days of this range outside ``other``: none, one or two ranges."""
-        if not self.overlaps(other):
-            return [self]
-        pieces = []
-        if other.start is not None and (self.start is None or self.start < other.start):
-            pieces.append(Days(self.start, other.start - ONE_DAY))
-        if other.end is not None and (self.end is None or other.end < self.end):
-            pieces.append(Days(other.end + ONE_DAY, self.end))
-        return pieces
-
-    def __str__(self) -> str:
-        start = self.start.isoformat() if self.start else "an open start"
-        end = self.end.isoformat() if self.end else "open-ended"
-        return f"{start} to {end}"
-
-
-def describe(ranges: Sequence[Days]) -> str:
-    return " and ".join(str(item) for item in ranges) if ranges else "no day"
-
-
-class VersionCollision(ValueError):
-    """A version the rule refuses: names the version it collides with."""
-
-    def __init__(self, detail: str, *, collides_with: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.collides_with = collides_with
-
-
-@dataclass(frozen=True)
-class RangeChange:
-    """What a corrected version was in force over, before and after a correction."""
-
-    correction: str
-    before: tuple[Days, ...]
-    after: tuple[Days, ...]
-
-
-@dataclass(frozen=True)
 class Recorded:
     """Who recorded a version through the API, when, and (for a correction) why."""
 
@@ -270,22 +217,38 @@ class Recorded:
     document_reference: str | None = None
 
 
-@dataclass
-class Entry:
+@dataclass(kw_only=True)
+class Entry(DatedVersion[str]):
     """One version of a jurisdiction's standards: what it states, the days it is in force,
     and what it superseded or corrected."""
 
     version: StandardVersion
     jurisdiction: str
     source: Literal["pack", "api"]
-    in_force: list[Days]
     recorded: Recorded | None = None
-    supersedes: str | None = None
-    superseded_by: str | None = None
-    corrects: tuple[str, ...] = ()
-    corrected_by: list[str] = field(default_factory=list)
-    changes: list[RangeChange] = field(default_factory=list)
     not_applied: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        version: StandardVersion,
+        jurisdiction: str,
+        source: Literal["pack", "api"],
+        recorded: Recorded | None = None,
+        *,
+        corrects: Sequence[str] = (),
+    ) -> Entry:
+        stated = version.stated
+        return cls(
+            key=version.id,
+            stated=stated,
+            in_force=[stated],
+            corrects=tuple(corrects),
+            version=version,
+            jurisdiction=jurisdiction,
+            source=source,
+            recorded=recorded,
+        )
 
     @property
     def id(self) -> str:
@@ -295,11 +258,8 @@ class Entry:
     def status(self) -> Literal["in_force", "ended", "superseded", "corrected", "not_applied"]:
         if self.not_applied is not None:
             return "not_applied"
-        if self.corrected_by:
-            return "corrected"
-        if self.superseded_by is not None:
-            return "superseded"
-        return "ended" if self.version.effective_to is not None else "in_force"
+        status = self.dated_status()
+        return "ended" if status == "in_force" and self.version.effective_to is not None else status
 
     def label(self) -> str:
         return f"version {self.id} of {self.jurisdiction}"
@@ -407,14 +367,18 @@ class StandardsBook:
             )
         return StandardsOn(jurisdiction, day, values, warnings)
 
-    # --- recording (the rule for dated data) --------------------------------------------
+    # --- recording (the rule for dated data, :mod:`shared.dated`) ---------------------
 
-    @staticmethod
-    def _collisions(entries: list[Entry], stated: Days) -> list[Entry]:
-        hits = [e for e in entries if any(p.overlaps(stated) for p in e.in_force)]
-        return sorted(hits, key=lambda e: e.in_force[0].start or dt.date.min)
+    def _history(self, jurisdiction: str) -> DatedHistory[str, Entry]:
+        """A copy of the jurisdiction's history to record into (the book itself never changes)."""
+        return DatedHistory(
+            name=Entry.label,
+            lacking="a standard",
+            unknown=f"not a version of {jurisdiction}",
+            recorded=copy.deepcopy(list(self.entries(jurisdiction))),
+        )
 
-    def _replaced(self, jurisdiction: str, entries: list[Entry]) -> StandardsBook:
+    def _replaced(self, jurisdiction: str, entries: Iterable[Entry]) -> StandardsBook:
         histories = dict(self.histories)
         histories[jurisdiction] = tuple(entries)
         return StandardsBook(histories, self.formula)
@@ -428,90 +392,25 @@ class StandardsBook:
         recorded: Recorded | None = None,
     ) -> StandardsBook:
         """The book with ``version`` recorded; :class:`VersionCollision` when the rule refuses it."""
-        entries = copy.deepcopy(list(self.entries(jurisdiction)))
-        stated = version.stated
-        collisions = self._collisions(entries, stated)
-        new = Entry(version, jurisdiction, source, [stated], recorded)
-        if not collisions:
-            return self._replaced(jurisdiction, [*entries, new])
-        first = collisions[0]
-        overlapping = [piece for piece in first.in_force if piece.overlaps(stated)]
-        current = overlapping[-1]
-        starts_later = stated.start is not None and (current.start is None or current.start < stated.start)
-        if len(collisions) == 1 and len(overlapping) == 1 and current.end is None and starts_later:
-            if stated.end is None:
-                assert stated.start is not None
-                first.in_force[first.in_force.index(current)] = Days(current.start, stated.start - ONE_DAY)
-                first.superseded_by = new.id
-                new.supersedes = first.id
-                return self._replaced(jurisdiction, [*entries, new])
-            why = (
-                f"it ends on {stated.end}, but version {first.id} is open-ended: superseding it would "
-                f"leave the days after {stated.end} without a standard. A version that supersedes an "
-                "open-ended one is open-ended itself"
-            )
-        elif current.end is None:
-            why = (
-                f"it starts on or before the day version {first.id} took effect "
-                f"({current.start or 'an open start'}); a new version may supersede only an open-ended "
-                "version that started earlier"
-            )
-        else:
-            why = (
-                f"version {first.id} has ended: history is append-only, and a version that overlaps or "
-                "lies inside an ended range is a correction, which names the versions it corrects with "
-                "a reason and a document reference"
-            )
-        raise VersionCollision(
-            f"version {version.id} ({stated}) collides with {first.label()}, in force over "
-            f"{describe(first.in_force)}: {why}.",
-            collides_with=first.id,
-        )
+        history = self._history(jurisdiction)
+        history.add(Entry.of(version, jurisdiction, source, recorded))
+        return self._replaced(jurisdiction, history.entries)
 
     def with_correction(
         self, jurisdiction: str, version: StandardVersion, corrects: Sequence[str], recorded: Recorded
     ) -> StandardsBook:
         """The book with ``version`` correcting the versions ``corrects`` (every version of the
         jurisdiction in force on one of its days must be named)."""
-        entries = copy.deepcopy(list(self.entries(jurisdiction)))
-        stated = version.stated
-        by_id = {entry.id: entry for entry in entries}
-        for version_id in corrects:
-            named = by_id.get(version_id)
-            if named is None:
-                raise VersionCollision(
-                    f"corrects version {version_id}, which is not a version of {jurisdiction}",
-                    collides_with=version_id,
-                )
-            if not any(piece.overlaps(stated) for piece in named.in_force):
-                raise VersionCollision(
-                    f"corrects version {version_id}, in force over {describe(named.in_force)}, no day of "
-                    f"{stated}: there is nothing of it to correct",
-                    collides_with=version_id,
-                )
-        collisions = self._collisions(entries, stated)
-        for collision in collisions:
-            if collision.id not in corrects:
-                raise VersionCollision(
-                    f"version {version.id} ({stated}) also overlaps {collision.label()}, in force over "
-                    f"{describe(collision.in_force)}, which it does not name: a correction names every "
-                    "version it corrects.",
-                    collides_with=collision.id,
-                )
-        new = Entry(version, jurisdiction, "api", [stated], recorded, corrects=tuple(corrects))
-        for collision in collisions:
-            before = tuple(collision.in_force)
-            collision.in_force = [piece for part in collision.in_force for piece in part.minus(stated)]
-            collision.corrected_by.append(new.id)
-            collision.changes.append(RangeChange(new.id, before, tuple(collision.in_force)))
-        return self._replaced(jurisdiction, [*entries, new])
+        history = self._history(jurisdiction)
+        history.add_correction(Entry.of(version, jurisdiction, "api", recorded, corrects=corrects))
+        return self._replaced(jurisdiction, history.entries)
 
     def with_not_applied(
         self, jurisdiction: str, version: StandardVersion, recorded: Recorded | None, why: str
     ) -> StandardsBook:
         """The book with a recorded version the history refuses now (a later pack release that
         states the same days itself): kept in the history, in force on no day, with why."""
-        entry = Entry(version, jurisdiction, "api", [], recorded, not_applied=why)
+        entry = replace(Entry.of(version, jurisdiction, "api", recorded), in_force=[], not_applied=why)
         return self._replaced(jurisdiction, [*copy.deepcopy(list(self.entries(jurisdiction))), entry])
 
 
@@ -533,7 +432,7 @@ def load_book(packs_dir: Path) -> StandardsBook:
             if problems:
                 raise PackError(path.name, *problems[0])
         ordered = sorted(pack.versions, key=lambda v: v.effective_from or dt.date.min)
-        entries = [Entry(v, pack.jurisdiction, "pack", [v.stated]) for v in ordered]
+        entries = [Entry.of(v, pack.jurisdiction, "pack") for v in ordered]
         for before, after in itertools.pairwise(entries):
             # the pack's versions follow one another: the later took over the day after
             end = before.version.effective_to

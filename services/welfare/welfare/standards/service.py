@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.dated import Days, VersionCollision
 from shared.db import hold_lock
 from shared.errors import Conflict, InvalidInput
 from shared.jurisdictions import registry
@@ -22,13 +23,11 @@ from welfare.recalculation.models import RecalculationRun
 from welfare.standards import repository
 from welfare.standards.book import (
     DERIVED_PROGRAMS,
-    Days,
     Entry,
     Recorded,
     Residence,
     StandardsBook,
     StandardVersion,
-    VersionCollision,
     version_problems,
 )
 from welfare.standards.models import AddedStandardVersion
