@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -186,3 +187,31 @@ async def test_key_rotation_keeps_old_tokens_valid(platform: Platform) -> None:
     async with platform.client() as client:
         response = await client.get(AUDIT, headers={"Authorization": f"Bearer {fresh}"})
         assert response.status_code == 200, response.text  # service fetched the new key by kid
+
+
+async def test_key_rotation_is_audited(platform: Platform, migrated_database: str) -> None:
+    """Rotating the signing key is a write like any other: one audit row naming who rotated,
+    the new key and the keys it retires (never a private key)."""
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        retiring = {
+            k["kid"] for k in (await client.get("/auth/admin/keys")).json()["items"] if not k["retired_at"]
+        }
+        rotated = await client.post("/auth/admin/keys/rotate")
+        assert rotated.status_code == 201, rotated.text
+    kid = rotated.json()["kid"]
+    connection = await asyncpg.connect(migrated_database.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await connection.fetch(
+            "SELECT actor, action, before, after FROM iam.audit_log WHERE entity = 'signing_key' AND entity_id = $1",
+            kid,
+        )
+    finally:
+        await connection.close()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["actor"], row["action"]) == (ADMIN_USERNAME, "rotate")
+    before, after = json.loads(row["before"]), json.loads(row["after"])
+    assert set(before["signing"]) == retiring
+    assert after["kid"] == kid
+    assert set(after["retiring"]) == retiring
+    assert "PRIVATE KEY" not in row["before"] + row["after"]

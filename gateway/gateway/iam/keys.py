@@ -38,16 +38,21 @@ def new_signing_key() -> SigningKey:
     return SigningKey(kid=kid, algorithm="EdDSA", private_key_pem=pem, public_jwk=public_jwk)
 
 
-async def rotate(session: AsyncSession, *, overlap: dt.timedelta) -> SigningKey:
-    """Add a new signing key; earlier keys stay published for ``overlap`` more."""
+async def rotate(session: AsyncSession, *, overlap: dt.timedelta) -> tuple[SigningKey, list[str]]:
+    """Add a new signing key; earlier keys stay published for ``overlap`` more. Answers the
+    new key and the ids of the keys it retires."""
     now = dt.datetime.now(dt.UTC)
-    await session.execute(
-        update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=now + overlap)
+    retired = await session.scalars(
+        update(SigningKey)
+        .where(SigningKey.retired_at.is_(None))
+        .values(retired_at=now + overlap)
+        .returning(SigningKey.kid)
     )
+    retiring = sorted(retired)
     key = new_signing_key()
     session.add(key)
     await session.flush()
-    return key
+    return key, retiring
 
 
 async def ensure_signing_key(session: AsyncSession) -> None:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.iam import keys, service
+from gateway.iam import service
 from gateway.iam.keys import KeyRing
 from gateway.iam.models import SigningKey
 from gateway.iam.passwords import SecretHasher
@@ -452,7 +452,8 @@ async def list_keys(session: SessionDep, principal: AdminDep) -> Items[SigningKe
 )
 async def rotate_keys(request: Request, session: SessionDep, principal: AdminDep) -> SigningKeyRead:
     settings = request.app.state.settings
-    key = await keys.rotate(session, overlap=dt.timedelta(seconds=settings.token_ttl_seconds + 60))
+    overlap = dt.timedelta(seconds=settings.token_ttl_seconds + 60)
+    key = await service.rotate_signing_key(session, overlap=overlap, actor=principal)
     await session.commit()
     await key_ring(request).load(session)
     return SigningKeyRead.model_validate(key)

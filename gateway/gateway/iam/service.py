@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import audit_log
-from gateway.iam.models import Account, ApiClient
+from gateway.iam import keys
+from gateway.iam.models import Account, ApiClient, SigningKey
 from gateway.iam.passwords import SecretHasher, generate_secret
 from gateway.iam.schemas import AccountCreate, AccountUpdate, ClientCreate, ClientUpdate
 from gateway.iam.scopes import IAM_ADMIN, KNOWN_SCOPES
@@ -353,6 +354,23 @@ async def update_client(
         },
     )
     return client, secret
+
+
+async def rotate_signing_key(session: AsyncSession, *, overlap: dt.timedelta, actor: Principal) -> SigningKey:
+    """Start signing with a new key (earlier keys stay published for ``overlap``), audited as
+    every admin write: who rotated, the new key id and the ids of the keys it retires."""
+    key, retiring = await keys.rotate(session, overlap=overlap)
+    await record_audit(
+        session,
+        audit_log,
+        principal=actor,
+        action="rotate",
+        entity="signing_key",
+        entity_id=key.kid,
+        before={"signing": retiring},
+        after={"kid": key.kid, "algorithm": key.algorithm, "retiring": retiring},
+    )
+    return key
 
 
 async def ensure_bootstrap_admin(
