@@ -41,8 +41,9 @@ import socket
 import uuid
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
+from fastapi import Query
 from sqlalchemy import (
     CheckConstraint,
     ColumnElement,
@@ -64,12 +65,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
+from shared.access import paginate, within_scope
+from shared.auth import Principal
 from shared.db import Database, lock_key
 from shared.errors import Conflict, DatabaseUnavailable
 from shared.jurisdictions import registry
 from shared.logs import mask_citizen_ids
+from shared.pagination import PageParams
+from shared.records import PlatformTables
 from shared.schemas import ResponseModel
 from shared.settings import JobSettings
+from shared.writes import Event, WriteContext, system_principal
 
 logger = logging.getLogger("shared.jobs")
 
@@ -78,6 +84,12 @@ FinalStatus = Literal["succeeded", "partial"]
 ACTIVE_STATUSES: tuple[str, ...] = ("queued", "running")
 STATUSES: tuple[str, ...] = ("queued", "running", "succeeded", "partial", "failed")
 LOCK_NOT_AVAILABLE = "55P03"
+
+StatusFilter = Annotated[
+    list[JobStatus] | None,
+    Query(description=f"only runs with these statuses (active: {', '.join(ACTIVE_STATUSES)})"),
+]
+"""The ``status`` query parameter of a list of runs."""
 
 
 # ---------------------------------------------------------------------------- the row
@@ -163,6 +175,22 @@ class JobKind:
 
     def location(self, job_id: object) -> str:
         return self.path.format(id=job_id)
+
+
+async def runs_in_scope(
+    session: AsyncSession,
+    kind: JobKind,
+    *,
+    principal: Principal,
+    page: PageParams,
+    statuses: Sequence[str] = (),
+) -> tuple[Sequence[Any], int]:
+    """The runs of ``kind`` in the caller's area, newest first (``statuses``: only those)."""
+    model = kind.model
+    query = within_scope(select(model), model.jurisdiction, principal)
+    if statuses:
+        query = query.where(model.status.in_(statuses))
+    return await paginate(session, query, page, model.created_at.desc(), model.id)
 
 
 # ---------------------------------------------------------------------------- admission
@@ -546,3 +574,79 @@ class JobRunner:
             async with self.database.sessions() as session:
                 await session.execute(update(model).where(lease.holds()).values(**values))
                 await session.commit()
+
+
+# ---------------------------------------------------------------------------- a service's runner
+
+RunT = TypeVar("RunT")
+
+
+async def limit_transaction(session: AsyncSession, *, work_mem: str, statement_timeout_ms: int) -> None:
+    """``work_mem`` and the statement timeout of a job's big statements, for this transaction only."""
+    await session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+    timeout = str(int(statement_timeout_ms))
+    await session.execute(text("SELECT set_config('statement_timeout', :value, true)"), {"value": timeout})
+
+
+class ServiceJobs:
+    """A service's runner of one kind of job: a subclass writes :meth:`execute`, the work under
+    a lease, opens each transaction of big statements with :meth:`limit`, and ends the work with
+    :meth:`finish`. ``actor`` names the system principal of the completion event's record."""
+
+    def __init__(
+        self,
+        database: Database,
+        kind: JobKind,
+        *,
+        work_mem: str,
+        jobs: JobSettings,
+        owner: str,
+        tables: PlatformTables,
+        service: str,
+        actor: str,
+    ) -> None:
+        self.database = database
+        self.work_mem = work_mem
+        self.statement_timeout_ms = jobs.statement_timeout_ms
+        self.jobs = JobRunner(database, kind, self.execute, settings=jobs, owner=owner)
+        self._tables = tables
+        self._service = service
+        self._actor = actor
+
+    async def open(self) -> None:
+        """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
+        await self.jobs.open()
+
+    async def start(self, run_id: uuid.UUID) -> None:
+        """Run it here now if it is its turn (called once the request recording it committed)."""
+        await self.jobs.start(run_id)
+
+    async def stop(self) -> None:
+        await self.jobs.close()
+
+    async def execute(self, lease: Lease) -> Outcome:
+        raise NotImplementedError
+
+    async def limit(self, session: AsyncSession) -> None:
+        await limit_transaction(
+            session, work_mem=self.work_mem, statement_timeout_ms=self.statement_timeout_ms
+        )
+
+    async def finish(
+        self, session: AsyncSession, lease: Lease, finished: RunT | None, event: Callable[[RunT], Event]
+    ) -> RunT:
+        """End the work in ``session``: the completion event in the transaction that records the
+        run ``finished`` (None when the lease no longer held it: :class:`LeaseLost` after the
+        commit)."""
+        if finished is not None:
+            write = WriteContext.for_job(
+                session=session,
+                principal=system_principal(self._actor),
+                tables=self._tables,
+                service=self._service,
+            )
+            await write.emit(event(finished))
+        await session.commit()
+        if finished is None:
+            raise LeaseLost(str(lease.job_id))
+        return finished

@@ -25,8 +25,6 @@ from sqlalchemy.sql.sqltypes import Boolean
 from eldercare.register.models import Circumstances
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
 from eldercare.snapshots.models import EntitlementSnapshot, SnapshotProfileKey, SnapshotRun
-from shared.access import paginate, within_scope
-from shared.auth import Principal
 from shared.jobs import Lease
 from shared.pagination import PageParams
 
@@ -122,12 +120,6 @@ def _aggregate(name: str) -> str:
     """Any member's value (the key makes every value the catalogue reads equal in a group)."""
     column = Circumstances.__table__.c[name]
     return f"{'bool_or' if isinstance(column.type, Boolean) else 'min'}(c.{name}) AS {name}"
-
-
-async def set_work_mem(session: AsyncSession, work_mem: str, statement_timeout_ms: int) -> None:
-    await session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
-    timeout = str(int(statement_timeout_ms))
-    await session.execute(text("SELECT set_config('statement_timeout', :value, true)"), {"value": timeout})
 
 
 async def profile_groups(
@@ -282,15 +274,6 @@ async def record_batch(
 
 async def run(session: AsyncSession, run_id: uuid.UUID) -> SnapshotRun | None:
     return await session.get(SnapshotRun, run_id)
-
-
-async def runs_in_scope(
-    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
-) -> tuple[Sequence[SnapshotRun], int]:
-    query = within_scope(select(SnapshotRun), SnapshotRun.jurisdiction, principal)
-    if statuses:
-        query = query.where(SnapshotRun.status.in_(statuses))
-    return await paginate(session, query, page, SnapshotRun.created_at.desc(), SnapshotRun.id)
 
 
 async def count_snapshots(session: AsyncSession, jurisdictions: Sequence[str], month: dt.date) -> int:

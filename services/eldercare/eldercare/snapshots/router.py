@@ -18,7 +18,7 @@ from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.jobs import ACTIVE_STATUSES, JobStatus
+from shared.jobs import StatusFilter
 from shared.jurisdictions import JurisdictionCode, registry
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
@@ -93,10 +93,7 @@ async def list_snapshot_runs(
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    status: Annotated[
-        list[JobStatus] | None,
-        Query(description=f"only runs with these statuses (active: {', '.join(ACTIVE_STATUSES)})"),
-    ] = None,
+    status: StatusFilter = None,
 ) -> Page[SnapshotRunRead]:
     rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
     return Page.of([SnapshotRunRead.model_validate(r) for r in rows], total, page)

@@ -51,13 +51,13 @@ from shared.access import load_in_scope
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound
-from shared.jobs import JobKind, JobRunner, Lease, LeaseLost, Outcome, admit, job_error
+from shared.jobs import JobKind, Lease, LeaseLost, Outcome, ServiceJobs, admit, job_error, runs_in_scope
 from shared.jurisdictions import registry
 from shared.money import money_str
 from shared.months import YearMonth, completed_years, policy_today
 from shared.pagination import PageParams
 from shared.settings import JobSettings
-from shared.writes import Event, WriteContext, system_principal
+from shared.writes import Event, WriteContext
 
 Evaluated = tuple[str, Decimal, bool, bool]
 """(entitlements JSON, monthly total, complete, degraded)"""
@@ -317,7 +317,7 @@ async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.U
 async def list_runs(
     session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
 ) -> tuple[Sequence[SnapshotRun], int]:
-    return await repository.runs_in_scope(session, principal=principal, page=page, statuses=statuses)
+    return await runs_in_scope(session, SNAPSHOTS, principal=principal, page=page, statuses=statuses)
 
 
 def profile_id(catalogue_version: str, result: Evaluated) -> uuid.UUID:
@@ -356,8 +356,8 @@ def completed_event(run: SnapshotRun) -> Event:
     )
 
 
-class SnapshotRunner:
-    """Runs snapshot runs in this process under leases (``shared.jobs.JobRunner``).
+class SnapshotRunner(ServiceJobs):
+    """Runs snapshot runs in this process under leases (``shared.jobs.ServiceJobs``).
 
     A run: (1) reads the groups of persons still to snapshot and evaluates each distinct
     profile once, storing the profiles and which key gets which; (2) writes the month in
@@ -378,23 +378,19 @@ class SnapshotRunner:
         jobs: JobSettings,
         owner: str,
     ) -> None:
-        self.database = database
+        super().__init__(
+            database,
+            SNAPSHOTS,
+            work_mem=work_mem,
+            jobs=jobs,
+            owner=owner,
+            tables=platform_tables,
+            service="eldercare",
+            actor="eldercare-snapshots",
+        )
         self.book = book
         self.interpretations = interpretations
         self.batch_size = batch_size
-        self.work_mem = work_mem
-        self.statement_timeout_ms = jobs.statement_timeout_ms
-        self.jobs = JobRunner(database, SNAPSHOTS, self.execute, settings=jobs, owner=owner)
-
-    async def open(self) -> None:
-        """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
-        await self.jobs.open()
-
-    async def start(self, run_id: uuid.UUID) -> None:
-        await self.jobs.start(run_id)
-
-    async def stop(self) -> None:
-        await self.jobs.close()
 
     async def execute(self, lease: Lease) -> Outcome:
         async with self.database.sessions() as session:
@@ -434,17 +430,7 @@ class SnapshotRunner:
                 .values(total=func.greatest(SnapshotRun.total, SnapshotRun.done))
                 .returning(SnapshotRun)
             )
-            if finished is not None:  # the event is in the run's finishing transaction
-                write = WriteContext.for_job(
-                    session=session,
-                    principal=system_principal("eldercare-snapshots"),
-                    tables=platform_tables,
-                    service="eldercare",
-                )
-                await write.emit(completed_event(finished))
-            await session.commit()
-        if finished is None:
-            raise LeaseLost(str(lease.job_id))
+            await self.finish(session, lease, finished, completed_event)
         if left:
             return Outcome(
                 status="partial",
@@ -491,7 +477,7 @@ class SnapshotRunner:
         """Evaluate the groups of persons still to snapshot; store their profiles and keys.
         Returns how many persons they hold (0: nobody is left)."""
         async with self.database.sessions() as session:
-            await repository.set_work_mem(session, self.work_mem, self.statement_timeout_ms)
+            await self.limit(session)
             profiles = repository.ProfileRows([], [], [], [], [], [])
             keys: list[str] = []
             ids: list[uuid.UUID] = []
@@ -547,7 +533,7 @@ class SnapshotRunner:
         batch: int | None,
     ) -> None:
         async with self.database.sessions() as session:
-            await repository.set_work_mem(session, self.work_mem, self.statement_timeout_ms)
+            await self.limit(session)
             counts = await repository.write_batch(
                 session, run_id=lease.job_id, key=key, scope=codes, day=day, low=low, high=high
             )

@@ -10,8 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import all_, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.access import paginate, within_scope
-from shared.auth import Principal
+from shared.access import paginate
 from shared.jobs import Lease
 from shared.pagination import PageParams
 from welfare.payroll.ledger import BUCKET_SQL
@@ -90,15 +89,6 @@ async def last_paid_month(session: AsyncSession, *, scope: list[str], from_month
 
 async def run(session: AsyncSession, run_id: uuid.UUID) -> RecalculationRun | None:
     return await session.get(RecalculationRun, run_id)
-
-
-async def runs_in_scope(
-    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
-) -> tuple[Sequence[RecalculationRun], int]:
-    query = within_scope(select(RecalculationRun), RecalculationRun.jurisdiction, principal)
-    if statuses:
-        query = query.where(RecalculationRun.status.in_(statuses))
-    return await paginate(session, query, page, RecalculationRun.created_at.desc(), RecalculationRun.id)
 
 
 async def book_batch(

@@ -11,7 +11,7 @@ from shared.access import JurisdictionFilter
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.jobs import ACTIVE_STATUSES, JobStatus
+from shared.jobs import StatusFilter
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.writes import WriteDep
@@ -84,10 +84,7 @@ async def list_recalculations(
     session: SessionDep,
     principal: Reader,
     page: PageDep,
-    status: Annotated[
-        list[JobStatus] | None,
-        Query(description=f"only runs with these statuses (active: {', '.join(ACTIVE_STATUSES)})"),
-    ] = None,
+    status: StatusFilter = None,
 ) -> Page[RecalculationRead]:
     rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
     return Page.of([RecalculationRead.model_validate(r) for r in rows], total, page)

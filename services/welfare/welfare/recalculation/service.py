@@ -29,12 +29,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import load_in_scope
 from shared.auth import Principal
 from shared.db import Database
-from shared.jobs import JobKind, JobRunner, Lease, LeaseLost, Outcome, admit, job_error, lock_for_booking
+from shared.jobs import (
+    JobKind,
+    Lease,
+    LeaseLost,
+    Outcome,
+    ServiceJobs,
+    admit,
+    job_error,
+    lock_for_booking,
+    runs_in_scope,
+)
 from shared.jurisdictions import registry
 from shared.months import YearMonth
 from shared.pagination import PageParams
 from shared.settings import JobSettings
-from shared.writes import Event, WriteContext, system_principal
+from shared.writes import Event, WriteContext
 from welfare.db import platform_tables
 from welfare.payroll.ledger import BUCKETS, ledger_locks
 from welfare.payroll.pricing import Pricing, UnitAmount, load_price_table, price_table
@@ -131,7 +141,7 @@ async def unpriced_months(
 async def list_runs(
     session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
 ) -> tuple[Sequence[RecalculationRun], int]:
-    return await repository.runs_in_scope(session, principal=principal, page=page, statuses=statuses)
+    return await runs_in_scope(session, RECALCULATIONS, principal=principal, page=page, statuses=statuses)
 
 
 def completed_event(run: RecalculationRun) -> Event:
@@ -156,8 +166,8 @@ def completed_event(run: RecalculationRun) -> Event:
     )
 
 
-class RecalculationRunner:
-    """Runs recalculations in this process under leases (``shared.jobs.JobRunner``)."""
+class RecalculationRunner(ServiceJobs):
+    """Runs recalculations in this process under leases (``shared.jobs.ServiceJobs``)."""
 
     def __init__(
         self,
@@ -169,23 +179,18 @@ class RecalculationRunner:
         jobs: JobSettings,
         owner: str,
     ) -> None:
-        self.database = database
+        super().__init__(
+            database,
+            RECALCULATIONS,
+            work_mem=work_mem,
+            jobs=jobs,
+            owner=owner,
+            tables=platform_tables,
+            service="welfare",
+            actor="welfare-recalculation",
+        )
         self.load_pricing = load_pricing
         self.workers = workers
-        self.work_mem = work_mem
-        self.statement_timeout_ms = jobs.statement_timeout_ms
-        self.jobs = JobRunner(database, RECALCULATIONS, self.execute, settings=jobs, owner=owner)
-
-    async def open(self) -> None:
-        """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
-        await self.jobs.open()
-
-    async def start(self, run_id: uuid.UUID) -> None:
-        """Run it here now if it is its turn (called once the request recording it committed)."""
-        await self.jobs.start(run_id)
-
-    async def stop(self) -> None:
-        await self.jobs.close()
 
     async def execute(self, lease: Lease) -> Outcome:
         async with self.database.sessions() as session:
@@ -220,18 +225,9 @@ class RecalculationRunner:
         except* Exception as failed:
             raise failed.exceptions[0] from failed
         async with self.database.sessions() as session:
-            finished = await repository.finish_progress(session, lease=lease)
-            if finished is not None:
-                write = WriteContext.for_job(
-                    session=session,
-                    principal=system_principal("welfare-recalculation"),
-                    tables=platform_tables,
-                    service="welfare",
-                )
-                await write.emit(completed_event(finished))
-            await session.commit()
-        if finished is None:
-            raise LeaseLost(str(lease.job_id))
+            finished = await self.finish(
+                session, lease, await repository.finish_progress(session, lease=lease), completed_event
+            )
         if finished.unpriced:
             return Outcome(
                 status="partial",
@@ -255,8 +251,7 @@ class RecalculationRunner:
         prices: list[UnitAmount],
     ) -> None:
         async with self.database.sessions() as session:
-            await session.execute(text(f"SET LOCAL work_mem = '{self.work_mem}'"))
-            await session.execute(text(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}"))
+            await self.limit(session)
             # the planner under-estimates the joins of a fresh temp table; hash joins are right here
             await session.execute(text("SET LOCAL enable_nestloop = off"))
             await load_price_table(session, prices)
