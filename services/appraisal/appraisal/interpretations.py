@@ -1,8 +1,8 @@
 """Interpretations (解释口径) of the appraisal sources where they leave a question open.
 
 Each is a setting (``APPRAISAL_INTERPRETATIONS__<NAME>``) with the default the spec
-(``shared/spec/appraisal.md``) chooses; the pure rule modules (``grading/rules.py``,
-``consequences/rules.py``) take an :class:`AppraisalInterpretations` as a parameter, and
+(``shared/spec/appraisal.md``) chooses; the pure rule modules (``grading/scoring.py``,
+``consequences/findings.py``) take an :class:`AppraisalInterpretations` as a parameter, and
 every answer that applies one names it and the value used (:func:`stated`).
 """
 

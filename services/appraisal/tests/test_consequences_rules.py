@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.consequences.rules import (
+from appraisal.consequences.findings import (
     Finding,
     RankedResult,
     attribute_incident,

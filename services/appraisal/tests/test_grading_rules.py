@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from appraisal.grading.rules import grade_subjects, lower_grade, rank_by_total
 from appraisal.grading.schemas import GradingRequest
+from appraisal.grading.scoring import grade_subjects, lower_grade, rank_by_total
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme, load_schemes
 from shared.errors import InvalidInput

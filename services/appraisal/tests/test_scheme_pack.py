@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from appraisal.grading.rules import grade_subjects
 from appraisal.grading.schemas import GradingRequest
+from appraisal.grading.scoring import grade_subjects
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme, load_scheme, load_schemes
 from appraisal.workflow.states import STAGES

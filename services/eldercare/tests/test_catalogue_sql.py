@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.catalogues.sql import ages_in, condition_sql
-from eldercare.evaluations.engine import EvaluationContext, evaluate
+from eldercare.evaluations.entitlements import EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
 from eldercare.interpretations import EldercareInterpretations
 from eldercare.register.models import Circumstances, Person

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from eldercare.catalogues.pack import Catalogue, load_catalogue, parse_condition
-from eldercare.catalogues.rules import (
+from eldercare.catalogues.overrides import (
     CatalogueOverrides,
     check_overrides,
     implies,
     merge,
     parse_overrides,
 )
-from eldercare.evaluations.engine import Entitlement, Evaluation, EvaluationContext, evaluate
+from eldercare.catalogues.pack import Catalogue, load_catalogue, parse_condition
+from eldercare.evaluations.entitlements import Entitlement, Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
 from eldercare.interpretations import EldercareInterpretations
 from shared.errors import InvalidInput

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from eldercare.catalogues.overrides import merge, parse_overrides
 from eldercare.catalogues.pack import Catalogue, load_catalogue
-from eldercare.catalogues.rules import merge, parse_overrides
-from eldercare.evaluations.engine import (
+from eldercare.evaluations.entitlements import (
     Entitlement,
     Evaluation,
     EvaluationContext,

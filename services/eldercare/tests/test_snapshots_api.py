@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.config import Settings
-from eldercare.evaluations.engine import EvaluationContext, evaluate
+from eldercare.evaluations.entitlements import EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
 from eldercare.main import create_app
 from eldercare.snapshots import service

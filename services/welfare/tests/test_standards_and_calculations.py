@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from platformctl.testing import Platform, assert_problem
 from shared.errors import PackError
-from welfare.calculations.calculator import calculate
+from welfare.calculations.amounts import calculate
 from welfare.calculations.schemas import CalculationRequest
 from welfare.config import SERVICE_ROOT
 from welfare.standards.book import StandardsBook, load_book

@@ -1,4 +1,4 @@
-"""Gathering a published year's stored history for the consequence rules (rules.py)."""
+"""Gathering a published year's stored history for the consequence rules (findings.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.assessment import repository as assessment
-from appraisal.consequences.rules import (
+from appraisal.consequences.findings import (
     Finding,
     RankedResult,
     rectification_findings,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.consequences.rules import attribute_incident
+from appraisal.consequences.findings import attribute_incident
 from appraisal.evaluation import repository
 from appraisal.evaluation.circumstances import circumstance_effect
 from appraisal.evaluation.models import Incident

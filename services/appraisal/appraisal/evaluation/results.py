@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.consequences.rules import rectification_deadline
+from appraisal.consequences.findings import rectification_deadline
 from appraisal.evaluation import repository
 from appraisal.evaluation.figures import Figures, gather_figures
 from appraisal.evaluation.models import PublishedResult, Result
 from appraisal.evaluation.schemas import ResultRead, YearResults
-from appraisal.grading.rules import grade_subjects
 from appraisal.grading.schemas import AppliedRule, GradedSubject, GradingRequest, GradingSubject
+from appraisal.grading.scoring import grade_subjects
 from appraisal.interpretations import AppraisalInterpretations
 from appraisal.schemes.pack import Scheme
 from appraisal.workflow.states import AFTER_PUBLICATION, REOPEN_TO, Stage

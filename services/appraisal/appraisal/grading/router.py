@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 
 from appraisal.access import Reader
 from appraisal.grading.example import ANSWER, EXAMPLE
-from appraisal.grading.rules import grade_subjects
 from appraisal.grading.schemas import GradingRequest, GradingResponse
+from appraisal.grading.scoring import grade_subjects
 from appraisal.schemes.state import interpretations_of, schemes_in_force, schemes_of
 from shared.examples import answer_example, request_example
 from shared.months import policy_today

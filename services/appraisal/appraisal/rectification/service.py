@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.consequences.rules import rectification_deadline, rectification_findings
+from appraisal.consequences.findings import rectification_deadline, rectification_findings
 from appraisal.rectification import repository
 from appraisal.rectification.models import RectificationReport
 from appraisal.rectification.schemas import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appraisal.consequences.rules import rectification_deadline, rules_publication_warnings
+from appraisal.consequences.findings import rectification_deadline, rules_publication_warnings
 from appraisal.grading.points import points_text
 from appraisal.schemes.history import SchemeHistory, SchemeVersion, describe
 from appraisal.schemes.pack import Scheme

@@ -27,8 +27,8 @@ from eldercare.catalogues.history import (
     describe,
 )
 from eldercare.catalogues.models import CatalogueOverrideVersion
+from eldercare.catalogues.overrides import merge, parse_overrides
 from eldercare.catalogues.pack import Catalogue, CityCatalogues, CountyListDeadline, stated_validity
-from eldercare.catalogues.rules import merge, parse_overrides
 from eldercare.catalogues.schemas import (
     CatalogueOverridesIn,
     CatalogueRead,

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from eldercare.catalogues.pack import dump_condition
 from eldercare.catalogues.schemas import AmendmentRead, CitationRead
-from eldercare.evaluations.engine import Entitlement, Evaluation
+from eldercare.evaluations.entitlements import Entitlement, Evaluation
 from eldercare.evaluations.profile import PersonProfile
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, money_str

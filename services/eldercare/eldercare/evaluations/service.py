@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eldercare.catalogues.pack import AmountRule, Catalogue
 from eldercare.catalogues.service import CatalogueBook
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatus, DibaoStatuses
-from eldercare.evaluations.engine import Evaluation, EvaluationContext, evaluate
+from eldercare.evaluations.entitlements import Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
 from eldercare.evaluations.schemas import PersonEvaluationRead, evaluation_fields
 from eldercare.interpretations import EldercareInterpretations

@@ -38,7 +38,12 @@ from eldercare.catalogues.service import CatalogueBook
 from eldercare.catalogues.sql import ages_in
 from eldercare.db import platform_tables
 from eldercare.evaluations.dibao import DibaoStandards
-from eldercare.evaluations.engine import EvaluationContext, allowance_age, allowance_counted_on, evaluate
+from eldercare.evaluations.entitlements import (
+    EvaluationContext,
+    allowance_age,
+    allowance_counted_on,
+    evaluate,
+)
 from eldercare.evaluations.profile import PersonProfile
 from eldercare.evaluations.service import catalogue_uses_dibao_standard, needs_dibao_standard
 from eldercare.interpretations import EldercareInterpretations

@@ -10,7 +10,7 @@ from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.examples import answer_example, request_example
 from shared.problems import problem_responses
-from welfare.calculations.calculator import calculate
+from welfare.calculations.amounts import calculate
 from welfare.calculations.schemas import CalculationRequest, CalculationResult
 from welfare.standards.service import current_book
 

@@ -1,5 +1,5 @@
 """Consequences of the appraisal (结果运用), computed for people to decide on. Pure rules:
-no database, no HTTP (the ``rules.py`` of a folder always is).
+no database, no HTTP.
 
 For a published year: commendations (通报表扬), interviews (约谈) of the county leaders
 or of the county food-safety office head, who is barred from awards (不得参加表彰评奖),

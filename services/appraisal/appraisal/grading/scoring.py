@@ -1,5 +1,5 @@
 """Grading (评分定级): each subject's total, rank and grade under a city's scheme. Pure rules:
-no database, no HTTP (the ``rules.py`` of a folder always is).
+no database, no HTTP.
 
     total = base (≤ 100) + ad_hoc (≤ cap) + bonus total − deductions − m × provincial deduction
     bonus total = bonus (≤ 5) + m × provincial bonus, capped at 5 when the interpretation
