@@ -11,7 +11,11 @@ tests interleave transactions deterministically (a second transaction is seen wa
 - claims and leases: one replica wins a claim; overlapping runs go one at a time in order;
   a live lease is respected, an expired one is taken over; a replica that lost its lease
   cannot record a part; the runner keeps its lease with heartbeats, stops when it loses it,
-  retries a failing job and then marks it failed.
+  retries a failing job and then marks it failed;
+- a service's runner (ServiceJobs): its big statements run under the job settings' limits
+  for their transaction only, its completion event is written in the finishing transaction,
+  and a runner that lost the lease writes no event; the runs a caller lists are those of its
+  area.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy import Numeric, String, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.auth import Principal
 from shared.db import Database, service_metadata
 from shared.jobs import (
     ActiveJobConflict,
@@ -38,18 +43,25 @@ from shared.jobs import (
     JobKind,
     JobRunner,
     Lease,
+    LeaseLost,
     Outcome,
+    ServiceJobs,
     admit,
     booking_keys,
     job_constraints,
     lock_for_booking,
+    runs_in_scope,
 )
 from shared.jurisdictions import registry
+from shared.pagination import PageParams
+from shared.records import PlatformTables
 from shared.settings import JobSettings, ServiceSettings
+from shared.writes import Event
 
 SCHEMA = "jobs_test"
 CITY, COUNTY, OTHER_COUNTY = "211100", "211103", "211102"
 metadata = service_metadata(SCHEMA)
+tables = PlatformTables.declare(metadata)
 
 
 class Base(DeclarativeBase):
@@ -97,7 +109,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def clean(database: Database) -> Database:
     async with database.sessions() as session:
-        await session.execute(text("TRUNCATE runs, entries"))
+        await session.execute(text("TRUNCATE runs, entries, outbox"))
         await session.commit()
     return database
 
@@ -469,3 +481,96 @@ async def test_an_expired_lease_is_seen_in_the_database_clock(clean: Database, d
     finally:
         await connection.close()
     assert dt.timedelta(seconds=0) < left <= dt.timedelta(seconds=5)
+
+
+class CountingJobs(ServiceJobs):
+    """A service's runner: notes the limits its statements run under, then finishes the run."""
+
+    def __init__(self, database: Database, owner: str) -> None:
+        settings = JobSettings(
+            lease_seconds=30, heartbeat_seconds=1, poll_seconds=60, statement_timeout_ms=4321
+        )
+        super().__init__(
+            database,
+            KIND,
+            work_mem="7MB",
+            jobs=settings,
+            owner=owner,
+            tables=tables,
+            service="jobs-test",
+            actor="jobs-test-runner",
+        )
+        self.limits: list[tuple[str | None, str | None]] = []
+
+    async def execute(self, lease: Lease) -> Outcome:
+        async with self.database.sessions() as session:
+            await self.limit(session)
+            self.limits.append(await self._settings(session))
+            finished = await session.scalar(update(Run).where(lease.holds()).values(done=7).returning(Run))
+            await self.finish(session, lease, finished, completed)
+            self.limits.append(await self._settings(session))  # the next transaction: defaults again
+        return Outcome()
+
+    @staticmethod
+    async def _settings(session: AsyncSession) -> tuple[str | None, str | None]:
+        work_mem = await session.scalar(text("SELECT current_setting('work_mem')"))
+        return work_mem, await session.scalar(text("SELECT current_setting('statement_timeout')"))
+
+
+def completed(run: Run) -> Event:
+    return Event(
+        type="run.completed",
+        subject=f"/runs/{run.id}",
+        jurisdiction=run.jurisdiction,
+        data={"done": run.done},
+    )
+
+
+async def events(database: Database) -> list[tuple[str, str | None, dict[str, Any]]]:
+    outbox = tables.outbox
+    assert outbox is not None
+    async with database.sessions() as session:
+        rows = await session.execute(select(outbox.c.type, outbox.c.actor, outbox.c.data))
+        return [(row.type, row.actor, row.data) for row in rows]
+
+
+async def test_a_service_runner_limits_its_statements_and_finishes_with_its_event(clean: Database) -> None:
+    job_id = await queued(clean, COUNTY)
+    jobs = CountingJobs(clean, "replica")
+    lease = await jobs.jobs.claim(job_id)
+    assert lease is not None
+    assert await jobs.execute(lease) == Outcome()
+    assert jobs.limits[0] == ("7MB", "4321ms")
+    assert jobs.limits[1] != ("7MB", "4321ms")  # set for the finishing transaction only
+    assert await events(clean) == [("civic.jobs-test.run.completed", "system:jobs-test-runner", {"done": 7})]
+
+
+async def test_a_service_runner_that_lost_its_lease_writes_no_event(clean: Database) -> None:
+    job_id = await queued(clean, COUNTY)
+    jobs = CountingJobs(clean, "replica")
+    lease = await jobs.jobs.claim(job_id)
+    assert lease is not None
+    async with clean.sessions() as session:  # another replica took it over meanwhile
+        await session.execute(update(Run).where(Run.id == job_id).values(lease_owner="another"))
+        await session.commit()
+    with pytest.raises(LeaseLost):
+        await jobs.execute(lease)
+    assert await events(clean) == []
+    assert (await job(clean, job_id)).done == 0
+
+
+async def test_the_runs_a_caller_lists_are_those_of_its_area(clean: Database) -> None:
+    county, other = await queued(clean, COUNTY), await queued(clean, OTHER_COUNTY)
+    city = await queued(clean, CITY)
+    reader = Principal(subject="reader", roles=frozenset(), scopes=frozenset(), jurisdictions=(COUNTY,))
+    page = PageParams(limit=10, offset=0)
+    async with clean.sessions() as session:
+        rows, total = await runs_in_scope(session, KIND, principal=reader, page=page)
+        assert ([row.id for row in rows], total) == ([county], 1)
+        city_reader = Principal(subject="city", roles=frozenset(), scopes=frozenset(), jurisdictions=(CITY,))
+        rows, total = await runs_in_scope(session, KIND, principal=city_reader, page=page)
+        assert ([row.id for row in rows], total) == ([city, other, county], 3)  # newest first
+        rows, total = await runs_in_scope(
+            session, KIND, principal=city_reader, page=page, statuses=["running"]
+        )
+        assert (list(rows), total) == ([], 0)
