@@ -41,7 +41,7 @@ import socket
 import uuid
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from fastapi import Query
 from sqlalchemy import (
@@ -589,29 +589,21 @@ async def limit_transaction(session: AsyncSession, *, work_mem: str, statement_t
 
 
 class ServiceJobs:
-    """A service's runner of one kind of job: a subclass writes :meth:`execute`, the work under
-    a lease, opens each transaction of big statements with :meth:`limit`, and ends the work with
-    :meth:`finish`. ``actor`` names the system principal of the completion event's record."""
+    """A service's runner of one kind of job: a subclass names its ``kind``, the ``tables`` and
+    ``service`` its completion event is written to and the ``actor`` it is written as, writes
+    :meth:`execute` (the work under a lease), opens each transaction of big statements with
+    :meth:`limit`, and ends the work with :meth:`finish`."""
 
-    def __init__(
-        self,
-        database: Database,
-        kind: JobKind,
-        *,
-        work_mem: str,
-        jobs: JobSettings,
-        owner: str,
-        tables: PlatformTables,
-        service: str,
-        actor: str,
-    ) -> None:
+    kind: ClassVar[JobKind]
+    tables: ClassVar[PlatformTables]
+    service: ClassVar[str]
+    actor: ClassVar[str]
+
+    def __init__(self, database: Database, *, work_mem: str, jobs: JobSettings, owner: str) -> None:
         self.database = database
         self.work_mem = work_mem
         self.statement_timeout_ms = jobs.statement_timeout_ms
-        self.jobs = JobRunner(database, kind, self.execute, settings=jobs, owner=owner)
-        self._tables = tables
-        self._service = service
-        self._actor = actor
+        self.jobs = JobRunner(database, self.kind, self.execute, settings=jobs, owner=owner)
 
     async def open(self) -> None:
         """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
@@ -641,9 +633,9 @@ class ServiceJobs:
         if finished is not None:
             write = WriteContext.for_job(
                 session=session,
-                principal=system_principal(self._actor),
-                tables=self._tables,
-                service=self._service,
+                principal=system_principal(self.actor),
+                tables=self.tables,
+                service=self.service,
             )
             await write.emit(event(finished))
         await session.commit()

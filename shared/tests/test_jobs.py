@@ -61,7 +61,7 @@ from shared.writes import Event
 SCHEMA = "jobs_test"
 CITY, COUNTY, OTHER_COUNTY = "211100", "211103", "211102"
 metadata = service_metadata(SCHEMA)
-tables = PlatformTables.declare(metadata)
+TABLES = PlatformTables.declare(metadata)
 
 
 class Base(DeclarativeBase):
@@ -486,20 +486,16 @@ async def test_an_expired_lease_is_seen_in_the_database_clock(clean: Database, d
 class CountingJobs(ServiceJobs):
     """A service's runner: notes the limits its statements run under, then finishes the run."""
 
+    kind = KIND
+    tables = TABLES
+    service = "jobs-test"
+    actor = "jobs-test-runner"
+
     def __init__(self, database: Database, owner: str) -> None:
         settings = JobSettings(
             lease_seconds=30, heartbeat_seconds=1, poll_seconds=60, statement_timeout_ms=4321
         )
-        super().__init__(
-            database,
-            KIND,
-            work_mem="7MB",
-            jobs=settings,
-            owner=owner,
-            tables=tables,
-            service="jobs-test",
-            actor="jobs-test-runner",
-        )
+        super().__init__(database, work_mem="7MB", jobs=settings, owner=owner)
         self.limits: list[tuple[str | None, str | None]] = []
 
     async def execute(self, lease: Lease) -> Outcome:
@@ -527,7 +523,7 @@ def completed(run: Run) -> Event:
 
 
 async def events(database: Database) -> list[tuple[str, str | None, dict[str, Any]]]:
-    outbox = tables.outbox
+    outbox = TABLES.outbox
     assert outbox is not None
     async with database.sessions() as session:
         rows = await session.execute(select(outbox.c.type, outbox.c.actor, outbox.c.data))

@@ -1,18 +1,10 @@
 """The versions of a city's scheme over time, under the platform's rule for dated data
-(:mod:`shared.dated`, written once for every service).
+(:mod:`shared.dated`, written once for every service: supersede only an open-ended version,
+refuse every other overlap naming the version, corrections explicit and kept).
 
 Each pack file is one version of a scheme (``version:`` block): valid from a day, until a
-day or open-ended (``valid_to: null``). The versions of one scheme are read in the order of
-their numbers, the order they were recorded, and:
-
-- a version may fill days no version covers, or **supersede** the one open-ended version in
-  force when it starts after it and is open-ended itself: the superseded version then ends
-  the day before (its stated range stays readable);
-- anything else **collides** with a version already recorded and is refused, naming it:
-  history is append-only, and a version cannot shorten one that has ended;
-- a **correction** is explicit: it names every version it corrects, with the reason and the
-  document that decided it; on its days those versions stop being in force, and what they
-  were in force over before and after stays readable.
+day or open-ended (``valid_to: null``), recorded in the order of the versions' numbers; a
+correction names the versions it corrects with the reason and the document that decided it.
 
 An appraisal year is appraised under the version in force on the last day of the year when
 the year is opened (the year keeps it; a later version supersedes from its own start day

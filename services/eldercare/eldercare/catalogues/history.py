@@ -1,21 +1,11 @@
-"""The versions of a city's catalogue and of a county's catalogue overrides over time, under the
-platform's rule for dated data (:mod:`shared.dated`, written once for every service).
+"""The versions of a city's catalogue and of a county's catalogue overrides over time, under
+the platform's rule for dated data (:mod:`shared.dated`, written once for every service, the
+same as appraisal's scheme versions and welfare's standards).
 
 Each saved overrides version is valid from a day, until a day or open-ended (``valid_to``
-null). The versions of one county are read in the order of their numbers, the order they
-were recorded, and (the same rule as appraisal's scheme versions):
-
-- a version may fill days no version covers, or **supersede** the one open-ended version in
-  force when it starts after it and is open-ended itself: the superseded version then ends
-  the day before (its stated range stays readable);
-- anything else **collides** with a version already recorded and is refused, naming it:
-  history is append-only, and a version cannot shorten one that has ended;
-- a **correction** is explicit: it names every version it corrects, with the reason and the
-  document that decided it; on its days those versions stop being in force, and what they
-  were in force over before and after stays readable.
-
-Nothing here reads the database: the rows are replayed in the order they were recorded, so
-the days each version is in force are derived, never stored (rows are never rewritten).
+null); the versions of one county are read in the order of their numbers, the order they
+were recorded. Nothing here reads the database: the rows are replayed in that order, so the
+days each version is in force are derived, never stored (rows are never rewritten).
 """
 
 from __future__ import annotations

@@ -372,6 +372,11 @@ class SnapshotRunner(ServiceJobs):
     snapshot and writes only the batches not recorded.
     """
 
+    kind = SNAPSHOTS
+    tables = platform_tables
+    service = "eldercare"
+    actor = "eldercare-snapshots"
+
     def __init__(
         self,
         database: Database,
@@ -383,16 +388,7 @@ class SnapshotRunner(ServiceJobs):
         jobs: JobSettings,
         owner: str,
     ) -> None:
-        super().__init__(
-            database,
-            SNAPSHOTS,
-            work_mem=work_mem,
-            jobs=jobs,
-            owner=owner,
-            tables=platform_tables,
-            service="eldercare",
-            actor="eldercare-snapshots",
-        )
+        super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
         self.book = book
         self.interpretations = interpretations
         self.batch_size = batch_size

@@ -169,6 +169,11 @@ def completed_event(run: RecalculationRun) -> Event:
 class RecalculationRunner(ServiceJobs):
     """Runs recalculations in this process under leases (``shared.jobs.ServiceJobs``)."""
 
+    kind = RECALCULATIONS
+    tables = platform_tables
+    service = "welfare"
+    actor = "welfare-recalculation"
+
     def __init__(
         self,
         database: Database,
@@ -179,16 +184,7 @@ class RecalculationRunner(ServiceJobs):
         jobs: JobSettings,
         owner: str,
     ) -> None:
-        super().__init__(
-            database,
-            RECALCULATIONS,
-            work_mem=work_mem,
-            jobs=jobs,
-            owner=owner,
-            tables=platform_tables,
-            service="welfare",
-            actor="welfare-recalculation",
-        )
+        super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
         self.load_pricing = load_pricing
         self.workers = workers
 

@@ -9,18 +9,12 @@ allowance are fixed amounts. Loading refuses a version whose stated amount diffe
 multiplier × S, or whose dates overlap another version of the same jurisdiction.
 
 History follows the platform's rule for dated data (:mod:`shared.dated`, the same as
-appraisal's scheme versions and eldercare's catalogues). The versions of a jurisdiction are read in the
-order they were recorded (the pack's, then those added through the API), and:
-
-- a version may fill days no version covers, or **supersede** the one open-ended version
-  in force when it starts after it and is open-ended itself: the superseded version then
-  ends the day before (its stated range stays readable);
-- anything else **collides** with a version already recorded and is refused, naming it:
-  history is append-only, and a version cannot shorten one that has ended (a one-day
-  version in 2000 cannot cut Panjin's 792.00 version, in force until 2024-06-30);
-- a **correction** is explicit: it names every version it corrects, with the reason and
-  the document that decided it; on its days those versions stop being in force, and what
-  they were in force over before and after stays readable.
+appraisal's scheme versions and eldercare's catalogues): the versions of a jurisdiction are
+read in the order they were recorded (the pack's, then those added through the API); a
+version may supersede only the open-ended version in force, anything else that overlaps is
+refused naming the version (a one-day version in 2000 cannot cut Panjin's 792.00 version, in
+force until 2024-06-30), and a correction names every version it corrects, with the reason
+and the document that decided it.
 """
 
 from __future__ import annotations
