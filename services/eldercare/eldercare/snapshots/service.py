@@ -388,10 +388,11 @@ class SnapshotRunner(ServiceJobs):
         jobs: JobSettings,
         owner: str,
     ) -> None:
-        super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
+        self.database = database
         self.book = book
         self.interpretations = interpretations
         self.batch_size = batch_size
+        super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
 
     async def execute(self, lease: Lease) -> Outcome:
         async with self.database.sessions() as session:
