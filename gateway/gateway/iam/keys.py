@@ -38,9 +38,14 @@ def new_signing_key() -> SigningKey:
     return SigningKey(kid=kid, algorithm="EdDSA", private_key_pem=pem, public_jwk=public_jwk)
 
 
-async def rotate(session: AsyncSession, *, overlap: dt.timedelta) -> tuple[SigningKey, list[str]]:
-    """Add a new signing key; earlier keys stay published for ``overlap`` more. Answers the
-    new key and the ids of the keys it retires."""
+async def rotate(session: AsyncSession, *, overlap: dt.timedelta) -> SigningKey:
+    """Add a new signing key; earlier keys stay published for ``overlap`` more."""
+    key, _ = await rotate_retiring(session, overlap=overlap)
+    return key
+
+
+async def rotate_retiring(session: AsyncSession, *, overlap: dt.timedelta) -> tuple[SigningKey, list[str]]:
+    """:func:`rotate`, answering also the ids of the keys it retires (for the audit row)."""
     now = dt.datetime.now(dt.UTC)
     retired = await session.scalars(
         update(SigningKey)

@@ -359,7 +359,7 @@ async def update_client(
 async def rotate_signing_key(session: AsyncSession, *, overlap: dt.timedelta, actor: Principal) -> SigningKey:
     """Start signing with a new key (earlier keys stay published for ``overlap``), audited as
     every admin write: who rotated, the new key id and the ids of the keys it retires."""
-    key, retiring = await keys.rotate(session, overlap=overlap)
+    key, retiring = await keys.rotate_retiring(session, overlap=overlap)
     await record_audit(
         session,
         audit_log,
