@@ -168,7 +168,7 @@ async def update_household(write: WriteContext, *, household: Household, data: H
         if month is not None and any(v.effective_month == month for v in history):
             raise Conflict(
                 f"A residence taking effect in {data.residence_from} is recorded for the household; "
-                "record a later month."
+                "record another month."
             )
         if month is not None and repository.residence_in(history, month) == data.residence:
             raise InvalidInput.field(
