@@ -612,6 +612,7 @@ async def test_a_split_standard_household_without_residence_is_refused_and_never
             "1 active enrolments were not paid for 2025-10: their standard is set apart for urban (城市) "
             "and rural (农村) residents and their household has no residence recorded for the month"
         )
+        and e["message"].endswith(f"Enrolments: {legacy_enrolment}")
         for e in run["errors"]
     ), run
     assert await ledger(client, str(legacy_enrolment)) == []

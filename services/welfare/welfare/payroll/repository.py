@@ -67,6 +67,27 @@ async def month_state(
     return MonthState(int(row.unpaid), int(row.already_paid), int(row.unpriced), int(row.without_residence))
 
 
+async def without_residence(
+    session: AsyncSession, *, scope: list[str], month: dt.date, limit: int
+) -> list[uuid.UUID]:
+    """Up to ``limit`` active enrolments of ``scope`` not paid for ``month`` because their
+    standard is split and their household has no residence for it (needs ``unit_amounts``)."""
+    rows = await session.scalars(
+        text(
+            "SELECT e.id FROM enrolments e "
+            f"{unit_join_sql(MONTH, residences=True, outer=True)} "
+            "WHERE e.jurisdiction = ANY(:scope) "
+            f"AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)} AND u.amount IS NULL "
+            f"AND {SPLIT_STANDARD_SQL.format(month=MONTH)} "
+            "AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.enrolment_id = e.id "
+            "AND l.month = :month AND l.kind = 'regular') "
+            "ORDER BY e.id LIMIT :limit"
+        ),
+        {"scope": scope, "month": month, "limit": limit},
+    )
+    return list(rows)
+
+
 async def latest_run(session: AsyncSession, *, jurisdiction: str, month: dt.date) -> PayrollRun | None:
     return await session.scalar(
         select(PayrollRun)

@@ -95,7 +95,12 @@ async def generate(
     run.unpriced = state.unpriced
     run.status = "partial" if state.unpriced else "succeeded"
     if state.unpriced:
-        run.errors = unpriced_errors(state, month)
+        named = []
+        if state.without_residence:
+            named = await repository.without_residence(
+                session, scope=scope, month=month.first_day, limit=NAMED_IN_ERRORS
+            )
+        run.errors = unpriced_errors(state, month, named)
     run.finished_at = dt.datetime.now(dt.UTC)
     await write.flush()
     await write.record(
@@ -128,10 +133,16 @@ async def generate(
     return run, True
 
 
-def unpriced_errors(state: repository.MonthState, month: YearMonth) -> list[dict[str, Any]]:
+NAMED_IN_ERRORS = 20
+"""Enrolments without a residence named in a payroll run's errors (the count says how many)."""
+
+
+def unpriced_errors(
+    state: repository.MonthState, month: YearMonth, named: Sequence[uuid.UUID] = ()
+) -> list[dict[str, Any]]:
     """Why active enrolments were not paid: no standard in force, or (where the city sets urban
-    and rural standards apart) no residence recorded for their household in the month. Nobody
-    is paid at a guessed standard."""
+    and rural standards apart) no residence recorded for their household in the month, naming
+    the first of those enrolments. Nobody is paid at a guessed standard."""
     errors = []
     without_standard = state.unpriced - state.without_residence
     if without_standard:
@@ -143,12 +154,14 @@ def unpriced_errors(state: repository.MonthState, month: YearMonth) -> list[dict
             )
         )
     if state.without_residence:
+        more = state.without_residence - len(named)
+        listed = ", ".join(str(i) for i in named) + (f" and {more} more" if more > 0 else "")
         errors.append(
             job_error(
                 f"{state.without_residence} active enrolments were not paid for {month}: their standard is "
                 "set apart for urban (城市) and rural (农村) residents and their household has no residence "
                 "recorded for the month (record it with PATCH /households/{id}, field residence; then "
-                "ask for the month again)",
+                f"ask for the month again). Enrolments: {listed}",
                 unpriced=state.without_residence,
                 field="household.residence",
             )
