@@ -294,7 +294,7 @@ async def test_a_month_no_standard_prices_is_stopped_listed_and_the_run_partial(
     platform: Platform, admin: dict[str, str]
 ) -> None:
     """Issue point 4: a correction to urban and rural standards leaves the paid month without
-    a price for a household whose residence the ledger does not know; nothing is booked."""
+    a price for a household with no residence (urban/rural) in the register; nothing is booked."""
     async with platform.client(headers=admin) as client:
         added = await client.post(
             f"{BASE}/standards/versions", json=version(ZONE_SPLIT, "z01-2021", "2021-01-01", dibao="700.00")
@@ -316,7 +316,9 @@ async def test_a_month_no_standard_prices_is_stopped_listed_and_the_run_partial(
         assert [(i["enrolment_id"], i["month"], i["program"]) for i in stopped["items"]] == [
             (enrolment, "2021-01", "dibao")
         ]
-        assert "no dibao standard prices 211100-Z01 on 2021-01-01" in stopped["items"][0]["reason"]
+        reason = stopped["items"][0]["reason"]
+        assert "the dibao standard of 211100-Z01 on 2021-01-01 is set apart for urban and rural" in reason
+        assert "the household has no residence recorded for the month" in reason
         booked = (await client.get(f"{BASE}/ledger", params={"recalculation_id": run_id})).json()
         assert booked["total"] == 0
         answer = (

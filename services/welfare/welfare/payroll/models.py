@@ -78,4 +78,7 @@ class LedgerEntry(Base):
     payroll_run_id: Mapped[uuid.UUID | None] = mapped_column()
     recalculation_id: Mapped[uuid.UUID | None] = mapped_column()
     review: Mapped[str | None] = mapped_column(String(16))
+    residence: Mapped[str | None] = mapped_column(
+        String(5), comment="the residence whose standard priced the entry; NULL where the standard is one"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,8 +1,13 @@
-"""Unit amounts per (jurisdiction, program, tier, month): what bulk SQL multiplies by.
+"""Unit amounts per (jurisdiction, program, tier, month, residence): what bulk SQL multiplies by.
 
 For dibao the unit is the standard S (the amount is ``max(0, S − I) × n``); for every
-other program it is the monthly amount itself. Unknown standards are ``None`` and the
-enrolments that need them are reported, never paid at a guessed amount.
+other program it is the monthly amount itself. Where a city sets urban (城市) and rural
+(农村) standards apart, the unit depends on the residence of the enrolment's household in
+that month (``household_residences``; a person's enrolment takes their household's): the
+table then has an ``urban`` and a ``rural`` row, and a household with no residence
+recorded for the month matches neither. Where the standard is one, a row for every
+residence (and for none, ``-``) carries the same amount, so the residence is ignored.
+Unknown standards and missing residences are reported, never paid at a guessed amount.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from shared.months import YearMonth
 
 NO_TIER = 0
+NO_RESIDENCE = "-"
+"""The residence key of a household with no residence recorded for the month."""
+SPLIT_RESIDENCES = ("urban", "rural")
+
+Unit = Decimal | dict[str, Decimal] | None
+"""One amount, an amount per residence (urban, rural) where the city sets them apart, or unknown."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +38,15 @@ class UnitAmount:
     program: str
     tier: int
     month: dt.date
+    residence: str
+    split: bool
     amount: Decimal
 
 
 class Pricing(Protocol):
-    def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Decimal | None]:
-        """``{(program, tier): unit amount or None}`` in force on the first day of ``month``."""
+    def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
+        """``{(program, tier): unit amount, amounts by residence, or None}`` in force on the
+        first day of ``month``."""
         ...
 
 
@@ -42,10 +56,25 @@ def price_table(
     rows = []
     for month in months:
         for jurisdiction in jurisdictions:
-            for (program, tier), amount in pricing.unit_amounts(jurisdiction, month).items():
-                if amount is not None:
-                    rows.append(UnitAmount(jurisdiction, program, tier, month.first_day, amount))
+            for (program, tier), unit in pricing.unit_amounts(jurisdiction, month).items():
+                if unit is None:
+                    continue
+                if isinstance(unit, dict):
+                    for residence, amount in unit.items():
+                        rows.append(
+                            UnitAmount(jurisdiction, program, tier, month.first_day, residence, True, amount)
+                        )
+                else:
+                    for residence in (*SPLIT_RESIDENCES, NO_RESIDENCE):
+                        rows.append(
+                            UnitAmount(jurisdiction, program, tier, month.first_day, residence, False, unit)
+                        )
     return rows
+
+
+def by_residence(rows: Iterable[UnitAmount]) -> bool:
+    """Whether any unit depends on the residence: only then do the queries look it up."""
+    return any(row.split for row in rows)
 
 
 async def load_price_table(connection: AsyncSession | AsyncConnection, rows: list[UnitAmount]) -> None:
@@ -53,12 +82,16 @@ async def load_price_table(connection: AsyncSession | AsyncConnection, rows: lis
     await connection.execute(
         text(
             "CREATE TEMPORARY TABLE unit_amounts (jurisdiction text, program text, tier int, month date, "
-            "amount numeric(14,2), PRIMARY KEY (jurisdiction, program, tier, month)) ON COMMIT DROP"
+            "residence text, split boolean, amount numeric(14,2), "
+            "PRIMARY KEY (jurisdiction, program, tier, month, residence)) ON COMMIT DROP"
         )
     )
     if rows:
         await connection.execute(
-            text("INSERT INTO unit_amounts VALUES (:jurisdiction, :program, :tier, :month, :amount)"),
+            text(
+                "INSERT INTO unit_amounts VALUES "
+                "(:jurisdiction, :program, :tier, :month, :residence, :split, :amount)"
+            ),
             [row.__dict__ for row in rows],
         )
     await connection.execute(text("ANALYZE unit_amounts"))
@@ -71,12 +104,44 @@ AMOUNT_DUE_SQL = (
     "THEN GREATEST(0, u.amount - a.per_capita_income) * e.covered_members "
     "ELSE u.amount END, 2)"
 )
-UNIT_JOIN_SQL = (
-    "JOIN unit_amounts u ON u.jurisdiction = e.jurisdiction AND u.program = e.program "
-    "AND u.tier = COALESCE(e.tier, 0) AND u.month = {month} "
-    "LEFT JOIN income_assessments a ON a.enrolment_id = e.id AND a.effective_month <= {month} "
-    "AND (a.superseded_from IS NULL OR a.superseded_from > {month})"
+RESIDENCE_USED_SQL = "CASE WHEN u.split THEN u.residence END"
+"""The residence whose standard priced the entry (NULL where the standard is one)."""
+
+
+def residence_join_sql(month: str, *, residences: bool) -> tuple[str, str]:
+    """The joins that find the residence of enrolment ``e``'s household in ``month`` (a
+    person's enrolment: the person's household), and the key to match ``u.residence`` with.
+    Without split standards in the table, no join: every enrolment matches ``-``."""
+    if not residences:
+        return "", f"'{NO_RESIDENCE}'"
+    joins = (
+        "LEFT JOIN persons pr ON pr.id = e.person_id "
+        "LEFT JOIN household_residences r ON r.household_id = COALESCE(e.household_id, pr.household_id) "
+        f"AND (r.effective_month IS NULL OR r.effective_month <= {month}) "
+        f"AND (r.superseded_from IS NULL OR r.superseded_from > {month}) "
+    )
+    return joins, f"COALESCE(r.residence, '{NO_RESIDENCE}')"
+
+
+def unit_join_sql(month: str, *, residences: bool, outer: bool = False) -> str:
+    """Joins ``u`` (the unit amount of enrolment ``e`` in ``month``: of its household's
+    residence where the standards are split) and ``a`` (the income in force)."""
+    joins, key = residence_join_sql(month, residences=residences)
+    return (
+        f"{joins}{'LEFT ' if outer else ''}JOIN unit_amounts u ON u.jurisdiction = e.jurisdiction "
+        f"AND u.program = e.program AND u.tier = COALESCE(e.tier, 0) AND u.month = {month} "
+        f"AND u.residence = {key} "
+        f"LEFT JOIN income_assessments a ON a.enrolment_id = e.id AND a.effective_month <= {month} "
+        f"AND (a.superseded_from IS NULL OR a.superseded_from > {month})"
+    )
+
+
+SPLIT_STANDARD_SQL = (
+    "EXISTS (SELECT 1 FROM unit_amounts s WHERE s.jurisdiction = e.jurisdiction AND s.program = e.program "
+    "AND s.tier = COALESCE(e.tier, 0) AND s.month = {month} AND s.split)"
 )
+"""Whether enrolment ``e``'s standard in ``month`` is set apart by residence."""
+
 ACTIVE_IN_MONTH_SQL = (
     "e.status = 'active' AND e.start_month <= {month} AND (e.end_month IS NULL OR e.end_month >= {month})"
 )

@@ -15,7 +15,13 @@ from shared.access import filtered_to, paginate
 from shared.auth import Principal
 from shared.pagination import CursorParams, PageParams, keyset
 from welfare.payroll.models import LedgerEntry, PayrollRun
-from welfare.payroll.pricing import ACTIVE_IN_MONTH_SQL, AMOUNT_DUE_SQL, UNIT_JOIN_SQL
+from welfare.payroll.pricing import (
+    ACTIVE_IN_MONTH_SQL,
+    AMOUNT_DUE_SQL,
+    RESIDENCE_USED_SQL,
+    SPLIT_STANDARD_SQL,
+    unit_join_sql,
+)
 
 MONTH = ":month"
 
@@ -28,29 +34,58 @@ class MonthState:
     """priced and without a regular entry: the next run pays them"""
     already_paid: int
     unpriced: int
-    """without a regular entry and without a standard in force: not paid"""
+    """without a regular entry and without a standard for them in force: not paid"""
+    without_residence: int = 0
+    """of ``unpriced``: the city sets urban and rural standards apart and the household has no
+    residence recorded for the month"""
 
 
-async def month_state(session: AsyncSession, *, scope: list[str], month: dt.date) -> MonthState:
-    """Needs the ``unit_amounts`` table of the month (``load_price_table``)."""
+async def month_state(
+    session: AsyncSession, *, scope: list[str], month: dt.date, residences: bool
+) -> MonthState:
+    """Needs the ``unit_amounts`` table of the month (``load_price_table``); ``residences``:
+    whether any of its units depends on the residence."""
     row = (
         await session.execute(
             text(
                 "SELECT count(*) FILTER (WHERE NOT paid AND priced) AS unpaid, "
                 "count(*) FILTER (WHERE paid) AS already_paid, "
-                "count(*) FILTER (WHERE NOT paid AND NOT priced) AS unpriced "
+                "count(*) FILTER (WHERE NOT paid AND NOT priced) AS unpriced, "
+                "count(*) FILTER (WHERE NOT paid AND NOT priced AND split) AS without_residence "
                 "FROM (SELECT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.enrolment_id = e.id "
                 "AND l.month = :month AND l.kind = 'regular') AS paid, "
-                "EXISTS (SELECT 1 FROM unit_amounts u WHERE u.jurisdiction = e.jurisdiction "
-                "AND u.program = e.program AND u.tier = COALESCE(e.tier, 0)) AS priced "
-                "FROM enrolments e WHERE e.jurisdiction = ANY(:scope) "
+                "u.amount IS NOT NULL AS priced, "
+                f"{SPLIT_STANDARD_SQL.format(month=MONTH)} AS split "
+                f"FROM enrolments e {unit_join_sql(MONTH, residences=residences, outer=True)} "
+                "WHERE e.jurisdiction = ANY(:scope) "
                 f"AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)}"
                 ") AS enrolment"
             ),
             {"scope": scope, "month": month},
         )
     ).one()
-    return MonthState(int(row.unpaid), int(row.already_paid), int(row.unpriced))
+    return MonthState(int(row.unpaid), int(row.already_paid), int(row.unpriced), int(row.without_residence))
+
+
+async def without_residence(
+    session: AsyncSession, *, scope: list[str], month: dt.date, limit: int
+) -> list[uuid.UUID]:
+    """Up to ``limit`` active enrolments of ``scope`` not paid for ``month`` because their
+    standard is split and their household has no residence for it (needs ``unit_amounts``)."""
+    rows = await session.scalars(
+        text(
+            "SELECT e.id FROM enrolments e "
+            f"{unit_join_sql(MONTH, residences=True, outer=True)} "
+            "WHERE e.jurisdiction = ANY(:scope) "
+            f"AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)} AND u.amount IS NULL "
+            f"AND {SPLIT_STANDARD_SQL.format(month=MONTH)} "
+            "AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.enrolment_id = e.id "
+            "AND l.month = :month AND l.kind = 'regular') "
+            "ORDER BY e.id LIMIT :limit"
+        ),
+        {"scope": scope, "month": month, "limit": limit},
+    )
+    return list(rows)
 
 
 async def latest_run(session: AsyncSession, *, jurisdiction: str, month: dt.date) -> PayrollRun | None:
@@ -62,14 +97,17 @@ async def latest_run(session: AsyncSession, *, jurisdiction: str, month: dt.date
     )
 
 
-async def pay_unpaid(session: AsyncSession, *, run_id: uuid.UUID, scope: list[str], month: dt.date) -> int:
+async def pay_unpaid(
+    session: AsyncSession, *, run_id: uuid.UUID, scope: list[str], month: dt.date, residences: bool
+) -> int:
     """One ``regular`` entry per active, priced enrolment of ``scope`` not yet paid for ``month``
-    (needs ``unit_amounts``); the number written."""
+    (needs ``unit_amounts``), with the residence whose standard priced it; the number written."""
     inserted = await session.execute(
         text(
-            "INSERT INTO ledger_entries (enrolment_id, jurisdiction, month, kind, amount, payroll_run_id) "
-            f"SELECT e.id, e.jurisdiction, :month, 'regular', {AMOUNT_DUE_SQL}, :run "
-            f"FROM enrolments e {UNIT_JOIN_SQL.format(month=MONTH)} "
+            "INSERT INTO ledger_entries "
+            "(enrolment_id, jurisdiction, month, kind, amount, payroll_run_id, residence) "
+            f"SELECT e.id, e.jurisdiction, :month, 'regular', {AMOUNT_DUE_SQL}, :run, {RESIDENCE_USED_SQL} "
+            f"FROM enrolments e {unit_join_sql(MONTH, residences=residences)} "
             f"WHERE e.jurisdiction = ANY(:scope) AND {ACTIVE_IN_MONTH_SQL.format(month=MONTH)} "
             "ON CONFLICT (enrolment_id, month) WHERE kind = 'regular' DO NOTHING"
         ),

@@ -90,10 +90,11 @@ LedgerFilterDep = Annotated[LedgerFilter, Depends(ledger_filter)]
 
 @router.get("/ledger", response_model=Page[LedgerEntryRead], summary="Ledger entries in your area")
 async def list_ledger(
-    session: SessionDep, principal: Reader, page: PageDep, where: LedgerFilterDep
+    session: SessionDep, request: Request, principal: Reader, page: PageDep, where: LedgerFilterDep
 ) -> Page[LedgerEntryRead]:
     rows, total = await service.list_ledger(session, principal=principal, page=page, where=where)
-    return Page.of([LedgerEntryRead.model_validate(r) for r in rows], total, page)
+    pack = request.app.state.standards_pack
+    return Page.of(await service.ledger_reads(session, pack=pack, entries=rows), total, page)
 
 
 @router.get(
@@ -102,7 +103,8 @@ async def list_ledger(
     summary="Ledger entries in your area in keyset pages, in entry order (no total)",
 )
 async def page_ledger(
-    session: SessionDep, principal: Reader, cursor: CursorDep, where: LedgerFilterDep
+    session: SessionDep, request: Request, principal: Reader, cursor: CursorDep, where: LedgerFilterDep
 ) -> CursorPage[LedgerEntryRead]:
     rows, next_cursor = await service.page_ledger(session, principal=principal, cursor=cursor, where=where)
-    return CursorPage(items=[LedgerEntryRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+    items = await service.ledger_reads(session, pack=request.app.state.standards_pack, entries=rows)
+    return CursorPage(items=items, next_cursor=next_cursor)

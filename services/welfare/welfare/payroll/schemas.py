@@ -37,6 +37,24 @@ class PayrollRunRead(JobRead):
         return self.requested_by
 
 
+class StandardUsed(ResponseModel):
+    """The standard the entry's month is priced with: its amount, version and article."""
+
+    program: str
+    amount: Money = Field(
+        description="the unit: the dibao standard S (the amount is (S − income) × members), else the "
+        "program's monthly amount (a 1960s retiree's: of the tier)"
+    )
+    residence: Literal["urban", "rural"] | None = Field(
+        description="the residence whose standard it is; null where the city sets one standard"
+    )
+    version: str
+    jurisdiction: str = Field(description="whose version: the county's own, or its city's")
+    document: str
+    article: str
+    text: str | None = None
+
+
 class LedgerEntryRead(ResponseModel):
     id: int
     enrolment_id: uuid.UUID
@@ -51,5 +69,16 @@ class LedgerEntryRead(ResponseModel):
         default=None,
         description="overpayments: booked pending staff review (the decision: GET /overpayments); never "
         "deducted from a later payment",
+    )
+    residence: Literal["urban", "rural"] | None = Field(
+        default=None,
+        description="the household's residence whose standard priced the entry, where the city sets urban "
+        "and rural standards apart; null where the standard is one",
+    )
+    standard: StandardUsed | None = Field(
+        default=None,
+        description="the standard in force for the entry's month and residence in the standards as they "
+        "stand (a regular entry whose month's standard was corrected later shows the corrected one; the "
+        "arrears or overpayment entry beside it books the difference); null where none is known",
     )
     created_at: dt.datetime

@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.access import load_in_scope
@@ -30,9 +32,11 @@ from shared.writes import Event, WriteContext
 from welfare.payroll import repository
 from welfare.payroll.ledger import ledger_locks
 from welfare.payroll.models import LedgerEntry, PayrollRun
-from welfare.payroll.pricing import load_price_table, price_table
-from welfare.standards.book import StandardsBook
-from welfare.standards.pricing import BookPricing
+from welfare.payroll.pricing import by_residence, load_price_table, price_table
+from welfare.payroll.schemas import LedgerEntryRead, StandardUsed
+from welfare.register.models import Enrolment
+from welfare.standards.book import Residence, StandardsBook
+from welfare.standards.pricing import STALENESS_IRRELEVANT, BookPricing
 from welfare.standards.service import current_book
 
 
@@ -65,8 +69,10 @@ async def generate(
     # read after the locks: a standard entered meanwhile is either seen here, or its
     # recalculation books after this commit and corrects what is paid here
     pricing = BookPricing(await current_book(session, pack))
-    await load_price_table(session, price_table(pricing, scope, [month]))
-    state = await repository.month_state(session, scope=scope, month=month.first_day)
+    prices = price_table(pricing, scope, [month])
+    residences = by_residence(prices)
+    await load_price_table(session, prices)
+    state = await repository.month_state(session, scope=scope, month=month.first_day, residences=residences)
     if state.unpaid == 0:
         latest = await repository.latest_run(session, jurisdiction=jurisdiction, month=month.first_day)
         if latest is not None:
@@ -82,17 +88,19 @@ async def generate(
         started_at=started,
     )
     await write.add(run)
-    written = await repository.pay_unpaid(session, run_id=run.id, scope=scope, month=month.first_day)
+    written = await repository.pay_unpaid(
+        session, run_id=run.id, scope=scope, month=month.first_day, residences=residences
+    )
     run.entries, run.total = await repository.run_totals(session, run.id)
     run.unpriced = state.unpriced
     run.status = "partial" if state.unpriced else "succeeded"
     if state.unpriced:
-        run.errors = [
-            job_error(
-                f"{state.unpriced} active enrolments have no standard in force in {month} and were not paid",
-                unpriced=state.unpriced,
+        named = []
+        if state.without_residence:
+            named = await repository.without_residence(
+                session, scope=scope, month=month.first_day, limit=NAMED_IN_ERRORS
             )
-        ]
+        run.errors = unpriced_errors(state, month, named)
     run.finished_at = dt.datetime.now(dt.UTC)
     await write.flush()
     await write.record(
@@ -125,6 +133,42 @@ async def generate(
     return run, True
 
 
+NAMED_IN_ERRORS = 20
+"""Enrolments without a residence named in a payroll run's errors (the count says how many)."""
+
+
+def unpriced_errors(
+    state: repository.MonthState, month: YearMonth, named: Sequence[uuid.UUID] = ()
+) -> list[dict[str, Any]]:
+    """Why active enrolments were not paid: no standard in force, or (where the city sets urban
+    and rural standards apart) no residence recorded for their household in the month, naming
+    the first of those enrolments. Nobody is paid at a guessed standard."""
+    errors = []
+    without_standard = state.unpriced - state.without_residence
+    if without_standard:
+        errors.append(
+            job_error(
+                f"{without_standard} active enrolments have no standard in force in {month} "
+                "and were not paid",
+                unpriced=without_standard,
+            )
+        )
+    if state.without_residence:
+        more = state.without_residence - len(named)
+        listed = ", ".join(str(i) for i in named) + (f" and {more} more" if more > 0 else "")
+        errors.append(
+            job_error(
+                f"{state.without_residence} active enrolments were not paid for {month}: their standard is "
+                "set apart for urban (城市) and rural (农村) residents and their household has no residence "
+                "recorded for the month (record it with PATCH /households/{id}, field residence; then "
+                f"ask for the month again). Enrolments: {listed}",
+                unpriced=state.without_residence,
+                field="household.residence",
+            )
+        )
+    return errors
+
+
 async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> PayrollRun:
     run: PayrollRun = await load_in_scope(session, PayrollRun, run_id, principal, "payroll run")
     return run
@@ -148,3 +192,53 @@ async def page_ledger(
     where: repository.LedgerFilter,
 ) -> tuple[list[LedgerEntry], str | None]:
     return await repository.ledger_page_after(session, principal=principal, where=where, cursor=cursor)
+
+
+async def ledger_reads(
+    session: AsyncSession, *, pack: StandardsBook, entries: Sequence[LedgerEntry]
+) -> list[LedgerEntryRead]:
+    """The entries with the standard each month is priced with (program, amount, residence,
+    version and article)."""
+    if not entries:
+        return []
+    book = await current_book(session, pack)
+    programs = {
+        row.id: (row.program, row.tier)
+        for row in await session.execute(
+            select(Enrolment.id, Enrolment.program, Enrolment.tier).where(
+                Enrolment.id.in_({e.enrolment_id for e in entries})
+            )
+        )
+    }
+    reads = []
+    for entry in entries:
+        read = LedgerEntryRead.model_validate(entry)
+        program, tier = programs[entry.enrolment_id]
+        read.standard = standard_used(book, entry, program, tier)
+        reads.append(read)
+    return reads
+
+
+def standard_used(
+    book: StandardsBook, entry: LedgerEntry, program: str, tier: int | None
+) -> StandardUsed | None:
+    residence: Residence | None = (
+        "urban" if entry.residence == "urban" else "rural" if entry.residence else None
+    )
+    found = book.standards_on(entry.jurisdiction, entry.month, STALENESS_IRRELEVANT, residence)
+    value = found.values.get(program)  # type: ignore[call-overload]
+    if value is None:
+        return None
+    amount = value.tiers.get(tier) if value.tiers and tier is not None else value.amount
+    if amount is None:
+        return None
+    return StandardUsed(
+        program=program,
+        amount=amount,
+        residence=value.residence,
+        version=value.version_id,
+        jurisdiction=value.jurisdiction,
+        document=value.citation.document,
+        article=value.citation.article,
+        text=value.citation.text,
+    )

@@ -15,44 +15,56 @@ from shared.jobs import Lease
 from shared.pagination import PageParams
 from welfare.payroll.ledger import BUCKET_SQL
 from welfare.payroll.models import LedgerEntry
-from welfare.payroll.pricing import AMOUNT_DUE_SQL, UNIT_JOIN_SQL
+from welfare.payroll.pricing import (
+    AMOUNT_DUE_SQL,
+    RESIDENCE_USED_SQL,
+    SPLIT_STANDARD_SQL,
+    unit_join_sql,
+)
 from welfare.recalculation.models import RecalculationRun, UnpricedMonth
 
 # One hash bucket of the enrolments of the scope: the amount due in every month from
-# ``from_month`` that has entries, against the sum of those entries; the difference is
-# booked as ``arrears`` referencing the month's regular entry.
-BATCH_SQL = f"""
+# ``from_month`` that has entries (at the standard of the household's residence in that month
+# where the city sets urban and rural standards apart), against the sum of those entries; the
+# difference is booked as ``arrears`` referencing the month's regular entry.
+BATCH_SQL = """
 WITH paid AS (
     SELECT enrolment_id, month, sum(amount) AS booked,
            min(id) FILTER (WHERE kind = 'regular') AS regular_id
     FROM ledger_entries
     WHERE jurisdiction = ANY(:scope) AND month >= :from_month
-      AND {BUCKET_SQL.format(column="enrolment_id")} = :batch
+      AND {bucket} = :batch
     GROUP BY enrolment_id, month
 ),
 due AS (
     SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id,
-           {AMOUNT_DUE_SQL} AS amount
+           {amount_due} AS amount, {residence_used} AS residence
     FROM paid p
     JOIN enrolments e ON e.id = p.enrolment_id
-    {UNIT_JOIN_SQL.format(month="p.month")}
+    {unit_join}
 ),
 booked AS (
     INSERT INTO ledger_entries
-        (enrolment_id, jurisdiction, month, kind, amount, corrects_entry_id, recalculation_id, review)
+        (enrolment_id, jurisdiction, month, kind, amount, corrects_entry_id, recalculation_id, review,
+         residence)
     SELECT enrolment_id, jurisdiction, month,
            CASE WHEN amount > booked THEN 'arrears' ELSE 'overpayment' END, amount - booked, regular_id, :run,
-           CASE WHEN amount > booked THEN NULL ELSE 'pending' END
+           CASE WHEN amount > booked THEN NULL ELSE 'pending' END, residence
     FROM due WHERE amount <> booked
     RETURNING enrolment_id, kind, amount
 ),
 stopped AS (
     INSERT INTO recalculation_unpriced (recalculation_id, enrolment_id, jurisdiction, program, month, reason)
     SELECT :run, p.enrolment_id, e.jurisdiction, e.program, p.month,
-           'no ' || e.program || ' standard prices ' || e.jurisdiction
-           || ' on ' || to_char(p.month, 'YYYY-MM-DD')
-           || ' (none is in force, or the city sets urban and rural standards apart): the month was '
-           || 'not recalculated and nothing was booked'
+           CASE WHEN {split_standard}
+           THEN 'the ' || e.program || ' standard of ' || e.jurisdiction || ' on '
+                || to_char(p.month, 'YYYY-MM-DD') || ' is set apart for urban and rural residents and '
+                || 'the household has no residence recorded for the month (field residence of the '
+                || 'household): the month was not recalculated and nothing was booked'
+           ELSE 'no ' || e.program || ' standard prices ' || e.jurisdiction
+                || ' on ' || to_char(p.month, 'YYYY-MM-DD')
+                || ' (none is in force): the month was not recalculated and nothing was booked'
+           END
     FROM paid p JOIN enrolments e ON e.id = p.enrolment_id
     WHERE NOT EXISTS (SELECT 1 FROM due d WHERE d.enrolment_id = p.enrolment_id AND d.month = p.month)
     ON CONFLICT DO NOTHING
@@ -66,6 +78,17 @@ SELECT (SELECT count(DISTINCT enrolment_id) FROM due) AS recalculated,
        (SELECT coalesce(sum(amount), 0) FROM booked WHERE kind = 'overpayment') AS overpayment_total,
        (SELECT count(*) FROM stopped) AS unpriced
 """
+
+
+def batch_sql(*, residences: bool) -> str:
+    """:data:`BATCH_SQL` for a price table whose units do (or do not) depend on the residence."""
+    return BATCH_SQL.format(
+        bucket=BUCKET_SQL.format(column="enrolment_id"),
+        amount_due=AMOUNT_DUE_SQL,
+        residence_used=RESIDENCE_USED_SQL,
+        unit_join=unit_join_sql("p.month", residences=residences),
+        split_standard=SPLIT_STANDARD_SQL.format(month="p.month"),
+    )
 
 
 async def enrolments_paid_since(session: AsyncSession, *, scope: list[str], from_month: dt.date) -> int:
@@ -92,12 +115,18 @@ async def run(session: AsyncSession, run_id: uuid.UUID) -> RecalculationRun | No
 
 
 async def book_batch(
-    session: AsyncSession, *, run_id: uuid.UUID, scope: list[str], from_month: dt.date, batch: int
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    scope: list[str],
+    from_month: dt.date,
+    batch: int,
+    residences: bool,
 ) -> Any:
     """Book the arrears of one bucket (the caller holds its booking locks); returns the counts."""
     return (
         await session.execute(
-            text(BATCH_SQL),
+            text(batch_sql(residences=residences)),
             {"scope": scope, "from_month": from_month, "batch": batch, "run": run_id},
         )
     ).one()

@@ -47,7 +47,7 @@ from shared.settings import JobSettings
 from shared.writes import Event, WriteContext
 from welfare.db import platform_tables
 from welfare.payroll.ledger import BUCKETS, ledger_locks
-from welfare.payroll.pricing import Pricing, UnitAmount, load_price_table, price_table
+from welfare.payroll.pricing import Pricing, UnitAmount, by_residence, load_price_table, price_table
 from welfare.recalculation import repository
 from welfare.recalculation.models import RecalculationRun, UnpricedMonth
 
@@ -254,7 +254,12 @@ class RecalculationRunner(ServiceJobs):
             # from here to the commit no other run books these enrolments' entries
             await lock_for_booking(session, ledger_locks(scope, [batch]))
             counts = await repository.book_batch(
-                session, run_id=lease.job_id, scope=scope, from_month=from_month, batch=batch
+                session,
+                run_id=lease.job_id,
+                scope=scope,
+                from_month=from_month,
+                batch=batch,
+                residences=by_residence(prices),
             )
             recorded = await repository.record_batch(session, lease=lease, batch=batch, counts=counts)
             if recorded != "recorded":

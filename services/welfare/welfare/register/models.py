@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +40,39 @@ class Household(Timestamps, Versioned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
     address: Mapped[str] = mapped_column(Text)
+
+
+class HouseholdResidence(Base):
+    """The household's residence (urban 城市 / rural 农村) from a month: where a city sets urban
+    and rural standards apart, it selects the one that prices the household's months (and its
+    members' tekun and orphan allowances).
+
+    Dated like the assessed incomes: ``effective_month`` is the first month it holds (NULL: the
+    residence recorded first, which holds for every month before a later one), and
+    ``superseded_from`` the month the next one takes effect (NULL for the latest), so the
+    residence of a month is a range join.
+    """
+
+    __tablename__ = "household_residences"
+    __table_args__ = (
+        UniqueConstraint("household_id", "effective_month"),
+        Index(
+            "uq_household_residences_first",
+            "household_id",
+            unique=True,
+            postgresql_where=text("effective_month IS NULL"),
+        ),
+        CheckConstraint("residence IN ('urban', 'rural')", name="known_residence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
+    effective_month: Mapped[dt.date | None] = mapped_column(Date)
+    superseded_from: Mapped[dt.date | None] = mapped_column(Date)
+    residence: Mapped[str] = mapped_column(String(5))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Person(Timestamps, Versioned, Base):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import filtered_to, paginate, within_scope
 from shared.auth import Principal
 from shared.pagination import PageParams
-from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
+from welfare.register.models import Enrolment, Household, HouseholdResidence, IncomeAssessment, Person
 
 
 async def households_in_scope(
@@ -161,5 +161,58 @@ async def next_income_month(
         select(func.min(IncomeAssessment.effective_month)).where(
             IncomeAssessment.enrolment_id == enrolment_id,
             IncomeAssessment.effective_month > effective_month,
+        )
+    )
+
+
+async def residence_history(
+    session: AsyncSession, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[HouseholdResidence]]:
+    """Every household's residence versions, oldest first (the first recorded, with no month, first)."""
+    rows = await session.scalars(
+        select(HouseholdResidence)
+        .where(HouseholdResidence.household_id.in_(household_ids))
+        .order_by(HouseholdResidence.household_id, HouseholdResidence.effective_month.asc().nulls_first())
+    )
+    history: dict[uuid.UUID, list[HouseholdResidence]] = {i: [] for i in household_ids}
+    for row in rows:
+        history[row.household_id].append(row)
+    return history
+
+
+def residence_in(history: Sequence[HouseholdResidence], month: dt.date) -> str | None:
+    """The residence in force in ``month`` (its first day) in a household's history."""
+    for row in history:
+        started = row.effective_month is None or row.effective_month <= month
+        if started and (row.superseded_from is None or row.superseded_from > month):
+            return row.residence
+    return None
+
+
+async def supersede_residence(
+    session: AsyncSession, household_id: uuid.UUID, effective_month: dt.date
+) -> None:
+    """Close the version in force before ``effective_month`` from that month on."""
+    await session.execute(
+        update(HouseholdResidence)
+        .where(
+            HouseholdResidence.household_id == household_id,
+            HouseholdResidence.effective_month.is_(None)
+            | (HouseholdResidence.effective_month < effective_month),
+            HouseholdResidence.superseded_from.is_(None)
+            | (HouseholdResidence.superseded_from > effective_month),
+        )
+        .values(superseded_from=effective_month)
+    )
+
+
+async def next_residence_month(
+    session: AsyncSession, household_id: uuid.UUID, effective_month: dt.date
+) -> dt.date | None:
+    """The month the next later version starts, if one was recorded already."""
+    return await session.scalar(
+        select(func.min(HouseholdResidence.effective_month)).where(
+            HouseholdResidence.household_id == household_id,
+            HouseholdResidence.effective_month > effective_month,
         )
     )

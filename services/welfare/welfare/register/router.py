@@ -14,7 +14,7 @@ from shared.db import SessionDep
 from shared.pagination import Page, PageDep
 from shared.personal_data import DuplicateReport, PersonalDataDep
 from shared.problems import problem_responses
-from shared.writes import UpdateDep, WriteDep
+from shared.writes import UpdateDep, WriteContext, WriteDep
 from welfare.access import Admin, Reader, Writer
 from welfare.register import service
 from welfare.register.schemas import (
@@ -33,6 +33,8 @@ from welfare.register.schemas import (
     PersonRead,
     Program,
 )
+from welfare.standards.book import StandardsBook
+from welfare.standards.service import current_book
 
 BASE = "/api/welfare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
@@ -46,20 +48,31 @@ def vault(request: Request) -> CitizenIdVault:
 VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
+async def book_of(request: Request, write: WriteContext) -> StandardsBook:
+    """The standards in force (the pack and the versions added since): whether a city sets urban
+    and rural standards apart decides whether a household's residence is required."""
+    return await current_book(write.session, request.app.state.standards_pack)
+
+
 @router.post(
     "/households",
     status_code=201,
     response_model=HouseholdRead,
     summary="Register a household",
+    description="422 naming `residence` when it is missing where the city sets urban and rural dibao "
+    "standards apart.",
     responses=problem_responses(403, 422),
 )
-async def create_household(data: HouseholdCreate, principal: Writer, write: WriteDep) -> Response:
+async def create_household(
+    data: HouseholdCreate, request: Request, principal: Writer, write: WriteDep
+) -> Response:
     if replay := await write.replay():
         return replay
-    household = await service.create_household(write, data=data)
+    household = await service.create_household(write, data=data, book=await book_of(request, write))
+    (body,) = await service.household_reads(write.session, households=[household])
     return await write.respond(
         201,
-        HouseholdRead.model_validate(household),
+        body,
         record=household,
         location=f"{BASE}/households/{household.id}",
     )
@@ -72,13 +85,13 @@ async def list_households(
     rows, total = await service.list_households(
         session, principal=principal, page=page, jurisdiction=jurisdiction
     )
-    return Page.of([HouseholdRead.model_validate(r) for r in rows], total, page)
+    return Page.of(await service.household_reads(session, households=rows), total, page)
 
 
 @router.get(
     "/households/{household_id}",
     response_model=HouseholdRead,
-    summary="Read a household",
+    summary="Read a household with its residence versions",
     responses=problem_responses(404),
 )
 async def read_household(
@@ -86,21 +99,27 @@ async def read_household(
 ) -> HouseholdRead:
     household = await service.get_household(session, principal=principal, household_id=household_id)
     set_etag(response, household.id, household.version)
-    return HouseholdRead.model_validate(household)
+    (body,) = await service.household_reads(session, households=[household])
+    return body
 
 
 @router.patch(
     "/households/{household_id}",
     response_model=HouseholdRead,
-    summary="Change a household's address",
-    responses=problem_responses(404, 412, 422, 428),
+    summary="Change a household's address, or record its residence from a month",
+    description="`residence` with `residence_from` records the household's residence (urban/rural) from "
+    "that month: earlier months keep theirs, and payroll and recalculation price each month with the "
+    "standard of the residence in force in it. A household's first residence may omit `residence_from` "
+    "(it then holds for every month). 409 when a residence from that month is recorded already.",
+    responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def update_household(
     household_id: uuid.UUID, data: HouseholdUpdate, principal: Writer, write: UpdateDep
 ) -> Response:
     household = await service.get_household(write.session, principal=principal, household_id=household_id)
     household = await service.update_household(write, household=household, data=data)
-    return await write.respond(200, HouseholdRead.model_validate(household), record=household)
+    (body,) = await service.household_reads(write.session, households=[household])
+    return await write.respond(200, body, record=household)
 
 
 @router.post(
@@ -172,12 +191,17 @@ async def read_person(
     status_code=201,
     response_model=EnrolmentRead,
     summary="Enrol a household (dibao) or a person in a program",
+    description="Where the city sets urban and rural standards apart in the start month, the household "
+    "(for tekun and orphans: the person's household) needs its residence for that month: 422 naming "
+    "`household_id` (`person_id`) otherwise, and nothing is written.",
     responses=problem_responses(403, 404, 422),
 )
-async def create_enrolment(data: EnrolmentCreate, principal: Writer, write: WriteDep) -> Response:
+async def create_enrolment(
+    data: EnrolmentCreate, request: Request, principal: Writer, write: WriteDep
+) -> Response:
     if replay := await write.replay():
         return replay
-    enrolment = await service.create_enrolment(write, data=data)
+    enrolment = await service.create_enrolment(write, data=data, book=await book_of(request, write))
     (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
     return await write.respond(201, body, record=enrolment, location=f"{BASE}/enrolments/{enrolment.id}")
 

@@ -18,19 +18,57 @@ Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "
 EnrolmentStatus = Literal["active", "suspended", "ended"]
 
 
+Residence = Literal["urban", "rural"]
+RESIDENCE_DESCRIPTION = (
+    "urban (城市) or rural (农村): where the city sets urban and rural dibao standards apart, it selects "
+    "the standard that prices the household's months (and its members' tekun and orphan allowances), "
+    "and is required; where the standard is one (Panjin: 城乡统一), it is optional and ignored"
+)
+
+
 class HouseholdCreate(RequestModel):
     jurisdiction: JurisdictionCode
     address: Text
+    residence: Residence | None = Field(
+        default=None,
+        description=RESIDENCE_DESCRIPTION + "; it holds for every month until a later one is recorded",
+    )
 
 
 class HouseholdUpdate(RequestModel):
-    address: Text
+    """Change the address, or record the household's residence from a month (at least one)."""
+
+    address: Text | None = None
+    residence: Residence | None = Field(default=None, description=RESIDENCE_DESCRIPTION)
+    residence_from: Month | None = Field(
+        default=None,
+        description="the first month the residence holds; required once a residence is recorded (earlier "
+        "months keep theirs). Omitted for a household's first residence: it then holds for every month",
+    )
+    residence_reference: Name | None = Field(
+        default=None, description="the document that recorded the change (e.g. the 户口 transfer)"
+    )
+
+
+class ResidenceRead(ResponseModel):
+    """A version of the household's residence."""
+
+    residence: Residence
+    effective_month: Month | None = Field(description="the first month it holds; null: every month before")
+    superseded_from: Month | None = Field(description="the month the next version takes effect")
+    reference: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
 
 
 class HouseholdRead(ResponseModel):
     id: uuid.UUID
     jurisdiction: str
     address: str
+    residence: Residence | None = Field(
+        default=None, description="the residence in force this month (Asia/Shanghai), if one is recorded"
+    )
+    residences: list[ResidenceRead] = Field(default=[], description="every version, oldest first")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -20,13 +20,13 @@ from shared.auth import Principal, ensure_jurisdiction
 from shared.citizen_ids import CitizenIdVault, mask
 from shared.db import hold_lock
 from shared.errors import Conflict, InvalidInput
-from shared.months import YearMonth
+from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
 from shared.registers import REGISTERED, refuse_a_registered_number
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
-from welfare.register.models import Enrolment, Household, IncomeAssessment, Person
+from welfare.register.models import Enrolment, Household, HouseholdResidence, IncomeAssessment, Person
 from welfare.register.schemas import (
     CareArrangementChange,
     DibaoEnrolmentCreate,
@@ -37,13 +37,18 @@ from welfare.register.schemas import (
     EnrolmentRead,
     EnrolmentUpdate,
     HouseholdCreate,
+    HouseholdRead,
     HouseholdUpdate,
     IncomeAssessmentCreate,
     IncomeAssessmentRead,
     PersonCreate,
     PersonRead,
+    ResidenceRead,
     RetireeEnrolmentCreate,
 )
+from welfare.standards.book import DERIVED_PROGRAMS, StandardsBook
+
+STALENESS_IRRELEVANT = 1_000_000
 
 
 async def enrolment_event(session: AsyncSession, enrolment: Enrolment, verb: str) -> Event:
@@ -78,16 +83,40 @@ async def enrolment_event(session: AsyncSession, enrolment: Enrolment, verb: str
     )
 
 
-async def create_household(write: WriteContext, *, data: HouseholdCreate) -> Household:
+def split_standards(book: StandardsBook, jurisdiction: str, month: dt.date) -> bool:
+    """Whether ``jurisdiction``'s standards in force on the first day of ``month`` are set apart
+    for urban and rural residents (the residence then selects one)."""
+    return book.standards_on(jurisdiction, month, STALENESS_IRRELEVANT).split
+
+
+def _split_detail(jurisdiction: str, month: YearMonth) -> str:
+    return (
+        f"{jurisdiction} sets urban (城市) and rural (农村) dibao standards apart in {month}, so the "
+        "household's residence (urban or rural) selects the one that applies"
+    )
+
+
+async def create_household(write: WriteContext, *, data: HouseholdCreate, book: StandardsBook) -> Household:
     ensure_jurisdiction(write.principal, data.jurisdiction)
+    this_month = YearMonth.of(policy_today())
+    if data.residence is None and split_standards(book, data.jurisdiction, this_month.first_day):
+        raise InvalidInput.field(
+            "body.residence", f"is required: {_split_detail(data.jurisdiction, this_month)}"
+        )
     household = Household(jurisdiction=data.jurisdiction, address=data.address, version=1)
     await write.add(household)
+    if data.residence is not None:
+        await write.add(
+            HouseholdResidence(
+                household_id=household.id, residence=data.residence, recorded_by=write.principal.actor
+            )
+        )
     await write.record(
         action="create",
         entity="household",
         entity_id=household.id,
         jurisdiction=household.jurisdiction,
-        after={"address": household.address},
+        after={"address": household.address, "residence": data.residence},
     )
     return household
 
@@ -97,21 +126,122 @@ async def get_household(session: AsyncSession, *, principal: Principal, househol
     return household
 
 
+async def household_reads(session: AsyncSession, *, households: Sequence[Household]) -> list[HouseholdRead]:
+    """The households with their residence versions and the residence in force this month."""
+    history = await repository.residence_history(session, [h.id for h in households])
+    this_month = YearMonth.of(policy_today()).first_day
+    reads = []
+    for household in households:
+        read = HouseholdRead.model_validate(household)
+        versions = history[household.id]
+        read.residences = [ResidenceRead.model_validate(v) for v in versions]
+        residence = repository.residence_in(versions, this_month)
+        read.residence = "urban" if residence == "urban" else "rural" if residence == "rural" else None
+        reads.append(read)
+    return reads
+
+
 async def update_household(write: WriteContext, *, household: Household, data: HouseholdUpdate) -> Household:
+    """Change the address, or record the residence from a month (dated like assessed incomes:
+    earlier months keep the residence they had)."""
     write.expect_current(household)
-    before = {"address": household.address}
-    household.address = data.address
+    if data.address is None and data.residence is None:
+        raise InvalidInput.field(
+            "body", "give address, or residence (with residence_from once one is recorded)"
+        )
+    if data.residence is None and (data.residence_from is not None or data.residence_reference is not None):
+        raise InvalidInput.field("body.residence", "is required with residence_from and residence_reference")
+    session = write.session
+    history = (await repository.residence_history(session, [household.id]))[household.id]
+    before: dict[str, Any] = {
+        "address": household.address,
+        "residences": [_residence_state(v) for v in history],
+    }
+    month = data.residence_from.first_day if data.residence_from is not None else None
+    if data.residence is not None:
+        if history and month is None:
+            raise InvalidInput.field(
+                "body.residence_from",
+                "is required: the household has a residence recorded; name the first month the new one "
+                "holds (earlier months keep theirs)",
+            )
+        if month is not None and any(v.effective_month == month for v in history):
+            raise Conflict(
+                f"A residence taking effect in {data.residence_from} is recorded for the household; "
+                "record another month."
+            )
+        if month is not None and repository.residence_in(history, month) == data.residence:
+            raise InvalidInput.field(
+                "body.residence", f"the household is {data.residence} in {data.residence_from} already"
+            )
+    if data.address is not None:
+        household.address = data.address
+    household.updated_at = func.now()  # a new version even when only the residence changes
     await write.flush()  # compare-and-set on the version: a concurrent change first is 412
+    if data.residence is not None:
+        superseded_from = None
+        if month is not None:
+            superseded_from = await repository.next_residence_month(session, household.id, month)
+            await repository.supersede_residence(session, household.id, month)
+        await write.add(
+            HouseholdResidence(
+                household_id=household.id,
+                effective_month=month,
+                superseded_from=superseded_from,
+                residence=data.residence,
+                reference=data.residence_reference,
+                recorded_by=write.principal.actor,
+            ),
+            conflict=f"A residence taking effect in {data.residence_from} is recorded for the household.",
+        )
     await write.session.refresh(household)
+    after_history = (await repository.residence_history(session, [household.id]))[household.id]
     await write.record(
         action="update",
         entity="household",
         entity_id=household.id,
         jurisdiction=household.jurisdiction,
         before=before,
-        after={"address": household.address},
+        after={"address": household.address, "residences": [_residence_state(v) for v in after_history]},
     )
     return household
+
+
+def _residence_state(version: HouseholdResidence) -> dict[str, Any]:
+    return {
+        "residence": version.residence,
+        "effective_month": str(YearMonth.of(version.effective_month)) if version.effective_month else None,
+        "superseded_from": str(YearMonth.of(version.superseded_from)) if version.superseded_from else None,
+        "reference": version.reference,
+    }
+
+
+async def refuse_a_household_without_residence(
+    session: AsyncSession,
+    *,
+    book: StandardsBook,
+    jurisdiction: str,
+    household_id: uuid.UUID | None,
+    month: YearMonth,
+    field: str,
+) -> None:
+    """Where the standards of ``month`` are split, the household must have a residence for it:
+    422 naming ``field`` (never paid at a guessed standard)."""
+    if not split_standards(book, jurisdiction, month.first_day):
+        return
+    history = []
+    if household_id is not None:
+        history = (await repository.residence_history(session, [household_id]))[household_id]
+    if repository.residence_in(history, month.first_day) is not None:
+        return
+    if household_id is None:
+        problem = "the person belongs to no household, so no residence (urban or rural) selects the standard"
+    else:
+        problem = (
+            f"the household has no residence (urban or rural) recorded for {month}: record it first "
+            f"(PATCH /households/{household_id}, field residence)"
+        )
+    raise InvalidInput.field(field, f"{problem}; {_split_detail(jurisdiction, month)}")
 
 
 async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
@@ -234,7 +364,9 @@ async def duplicate_persons(
     return DuplicateReport.of(scanned, groups)
 
 
-async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enrolment:
+async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate, book: StandardsBook) -> Enrolment:
+    """Enrol; where the standards of the start month are set apart for urban and rural residents,
+    the household (a person's: their household) must have its residence for that month (422)."""
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     start = data.start_month.first_day
@@ -254,6 +386,14 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
         enrolment.household_id = household.id
         enrolment.covered_members = data.covered_members
+        await refuse_a_household_without_residence(
+            session,
+            book=book,
+            jurisdiction=data.jurisdiction,
+            household_id=household.id,
+            month=data.start_month,
+            field="body.household_id",
+        )
     else:
         person = await get_person(session, principal=principal, person_id=data.person_id)
         if person.jurisdiction != data.jurisdiction:
@@ -261,6 +401,15 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate) -> Enr
         enrolment.person_id = person.id
         if isinstance(data, RetireeEnrolmentCreate):
             enrolment.tier = data.tier
+        if data.program in DERIVED_PROGRAMS:  # derived from the dibao standard of the residence
+            await refuse_a_household_without_residence(
+                session,
+                book=book,
+                jurisdiction=data.jurisdiction,
+                household_id=person.household_id,
+                month=data.start_month,
+                field="body.person_id",
+            )
     await refuse_a_second_enrolment(write, enrolment)
     await write.add(enrolment)
     if isinstance(data, DibaoEnrolmentCreate):

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from shared.months import YearMonth
-from welfare.payroll.pricing import NO_TIER
+from welfare.payroll.pricing import NO_TIER, Unit
 from welfare.standards.book import DERIVED_PROGRAMS, TIERS, StandardsBook
 
 STALENESS_IRRELEVANT = 1_000_000
 
 
 class BookPricing:
-    """Unit amounts in force on the first day of a month (the spec's monthly rule)."""
+    """Unit amounts in force on the first day of a month (the spec's monthly rule); where the
+    city sets urban and rural standards apart, one per residence (derived standards follow
+    the one they are derived from)."""
 
     def __init__(self, book: StandardsBook) -> None:
         self.book = book
 
-    def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Decimal | None]:
+    def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
         found = self.book.standards_on(jurisdiction, month.first_day, STALENESS_IRRELEVANT).values
-        units: dict[tuple[str, int], Decimal | None] = {}
+        units: dict[tuple[str, int], Unit] = {}
         for program in ("dibao", *DERIVED_PROGRAMS):
             value = found[program]
-            units[(program, NO_TIER)] = value.amount if value else None
+            if value is None:
+                units[(program, NO_TIER)] = None
+            elif value.by_residence:
+                units[(program, NO_TIER)] = {str(r): amount for r, amount in value.by_residence.items()}
+            else:
+                units[(program, NO_TIER)] = value.amount
         tiers = found["retiree_1960s"]
         for tier in TIERS:
             units[("retiree_1960s", tier)] = tiers.tiers[tier] if tiers and tiers.tiers else None
