@@ -10,6 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gateway.openapi_enums import name_enums
+from gateway.openapi_examples import add_examples
+
 SERVICE_ONLY_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SHARED_SCHEMAS = frozenset({"Problem"})
 SCHEMA_REF = "#/components/schemas/"
@@ -149,6 +152,8 @@ def _complete(merged: dict[str, Any], tags: list[dict[str, Any]]) -> None:
         or {"name": name, "description": SERVICE_DESCRIPTIONS.get(name.split(":")[0], "The platform's own.")}
         for name in sorted(used_tags)
     ]
+    name_enums(merged)
+    add_examples(merged)
     _drop_unused_schemas(merged)
 
 

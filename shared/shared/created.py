@@ -3,7 +3,10 @@
 An operation may name it itself (``write.respond(..., location=...)``). Otherwise it is
 derived the way the OpenAPI links are (``shared.openapi_links``): ``POST /households``
 made what ``GET /households/{household_id}`` reads, and the answer's ``household_id`` (or
-``id``) fills the new parameter. A 201 without such a read keeps no Location.
+``id``) fills the new parameter. Without a read of the one record, Location names where the
+record is read back: the list at the create's own path (``POST /years/{year}/indicators`` →
+``GET /years/{year}/indicators``), else the nearest record above it that shows it
+(``POST /enrolments/{id}/income-assessments`` → ``GET /enrolments/{id}``).
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _cache: dict[tuple[int, str], str | None] = {}
 SAME = ""
-"""The read is the create's own path: a one-per-parent record (a subject's self-evaluation)."""
-_LIST_PROPERTIES = frozenset({"items", "total"})
+"""The read is the create's own path: a one-per-parent record (a subject's self-evaluation), or
+the list the new record is read back in."""
+UP = "../"
+"""Prefix of the answer "the read is this many segments up" (``../../`` is two)."""
 
 
 def _read_parameter(app: Any, template: str) -> str | None:
     """The new path parameter of a GET route one segment below ``template``; :data:`SAME` when
-    the create's own path reads one record (not a list); None when nothing reads what it made."""
+    the create's own path is read (one record, or the list holding it); :data:`UP` times the
+    number of segments up to the nearest read above; None when nothing reads what it made."""
     key = (id(app), template)
     if key not in _cache:
         below = re.compile(re.escape(template) + r"/{(\w+)(?::\w+)?}")
@@ -38,22 +44,21 @@ def _read_parameter(app: Any, template: str) -> str | None:
             ),
             None,
         )
-        if (
-            found is None
-            and "get" in paths.get(template, {})
-            and not _is_list(document, paths[template]["get"])
-        ):
+        if found is None and "get" in paths.get(template, {}):
             found = SAME
+        parent = template
+        while found is None and parent.count("/") > 1:
+            parent = parent.rsplit("/", 1)[0]
+            read = paths.get(parent, {}).get("get")
+            if read is not None and not _needs_query(read):
+                found = UP * (template.count("/") - parent.count("/"))
         _cache[key] = found
     return _cache[key]
 
 
-def _is_list(document: dict[str, Any], operation: dict[str, Any]) -> bool:
-    answer = operation.get("responses", {}).get("200", {})
-    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-    while "$ref" in schema:
-        schema = document.get("components", {}).get("schemas", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
-    return schema.get("type") == "array" or set(schema.get("properties", {})) >= _LIST_PROPERTIES
+def _needs_query(operation: dict[str, Any]) -> bool:
+    """A read that answers only with query parameters (a Location must work as it is)."""
+    return any(p.get("in") == "query" and p.get("required") for p in operation.get("parameters", []))
 
 
 class CreatedLocationMiddleware:
@@ -106,6 +111,8 @@ def _location(scope: Scope, body: bytes) -> str | None:
     path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(scope["path"])
     if parameter == SAME:
         return f"{root}{path}"
+    if parameter.startswith(UP):
+        return root + path.rstrip("/").rsplit("/", parameter.count(UP))[0]
     try:
         answer = json.loads(body)
     except ValueError:

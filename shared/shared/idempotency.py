@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Table, select
@@ -109,10 +109,22 @@ def owner_of(principal: Principal) -> str:
     return f"{principal.client_id or '-'}:{principal.subject}"
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Send the same key again to repeat the request safely: the same key with the "
+        "same body answers the first answer again (header Idempotent-Replayed: true); the same key "
+        "with another body is 422. Keys are kept per caller.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    ),
+]
+
+
 async def idempotency_dependency(
-    request: Request, session: SessionDep, principal: CurrentPrincipal
+    request: Request, session: SessionDep, principal: CurrentPrincipal, key: IdempotencyKeyHeader = None
 ) -> Idempotency:
-    key = request.headers.get(HEADER)
+    # declared (so the OpenAPI document tells it); checked here, with the same message as before
     if key is not None and (not key or len(key) > MAX_KEY_LENGTH or not key.isprintable()):
         raise InvalidInput.field("header.idempotency-key", f"must be 1–{MAX_KEY_LENGTH} printable characters")
     body = await request.body()

@@ -23,6 +23,9 @@ from shared.problems import problem_response
 from shared.tracing import TRACE_ID_HEADER, current_trace_id
 
 REQUEST_ID_HEADER = b"x-request-id"
+ROUTE_HEADER = b"x-route-template"
+"""A service tells the gateway which of its routes answered (``/api/welfare/v1/households/{household_id}``),
+so that the gateway counts proxied requests per route template; the gateway drops it from the answer."""
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("access")
 
@@ -47,10 +50,13 @@ def incoming_request_id(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, service: str, *, log_requests: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, service: str, *, log_requests: bool = True, tell_route: bool = False
+    ) -> None:
         self.app = app
         self.service = service
         self.log_requests = log_requests
+        self.tell_route = tell_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,9 +73,14 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [
-                    h for h in message.get("headers", []) if h[0] not in (REQUEST_ID_HEADER, TRACE_ID_HEADER)
+                    h
+                    for h in message.get("headers", [])
+                    if h[0] not in (REQUEST_ID_HEADER, TRACE_ID_HEADER, ROUTE_HEADER)
                 ]
                 headers.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
+                template = getattr(scope.get("route"), "path", None)
+                if self.tell_route and isinstance(template, str):
+                    headers.append((ROUTE_HEADER, template.encode("latin-1")))
                 trace_id = current_trace_id()
                 if trace_id is not None:  # the W3C trace this answer belongs to (shared.tracing)
                     headers.append((TRACE_ID_HEADER, trace_id.encode("ascii")))
@@ -88,6 +99,7 @@ class RequestContextMiddleware:
                 fields = {
                     "method": scope["method"],
                     "path": scope["path"],
+                    "route": template,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                 }

@@ -30,6 +30,7 @@ from shared.events.webhooks import webhooks_router
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
+from shared.openapi_conventions import declare_idempotency_where_replayed
 from shared.openapi_links import add_links
 from shared.pagination import reject_unknown_query_parameters
 from shared.personal_data import personal_data_access_router
@@ -85,6 +86,7 @@ def openapi_with_conventions(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         responses.setdefault("428", _problem_ref("Precondition required"))
                         responses.setdefault("412", _problem_ref("Precondition failed"))
             _document_conditional_read(operations)
+        declare_idempotency_where_replayed(app, schema)
         add_links(schema)
         app.openapi_schema = schema
         return schema
@@ -284,6 +286,7 @@ def create_service_app(
         app.add_middleware(
             BodyGuard, max_bytes=settings.max_body_bytes, verifier=lambda: app.state.token_verifier
         )
-        app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+        # tells the gateway its route template, for the gateway's metrics per route
+        app.add_middleware(RequestContextMiddleware, service=settings.service_name, tell_route=True)
         instrument_fastapi(app)  # outermost: takes the caller's traceparent (the gateway traces itself)
     return app

@@ -52,6 +52,18 @@ def app() -> FastAPI:
     async def read_named(named_id: int) -> Thing:
         return Thing(id=named_id, name="n")
 
+    @application.post("/things/{thing_id}/stamps", status_code=201)
+    async def stamp(thing_id: int) -> Thing:
+        return Thing(id=thing_id, name="stamped")
+
+    @application.get("/reports")
+    async def report(on: str) -> Thing:
+        return Thing(id=1, name=on)
+
+    @application.post("/reports/corrections", status_code=201)
+    async def correct() -> Thing:
+        return Thing(id=2, name="c")
+
     @application.post("/things/search")
     async def search() -> Thing:  # 200: not a creation
         return Thing(id=1, name="x")
@@ -66,6 +78,11 @@ def test_location_names_the_read_of_what_was_made() -> None:
     assert made.headers["Location"] == "/things/7"
     assert made.json() == {"id": 7, "name": "第一"}
     assert client.post("/groups/东区/review").headers["Location"] == "/groups/%E4%B8%9C%E5%8C%BA/review"
-    assert "Location" not in client.post("/notes").headers
+    # appended to a list and no read of one note: the list it is read back in
+    assert client.post("/notes").headers["Location"] == "/notes"
+    # no read of one, no list at its path: the record above it that shows it
+    assert client.post("/things/7/stamps").headers["Location"] == "/things/7"
+    # a read above that needs query parameters is no Location
+    assert "Location" not in client.post("/reports/corrections").headers
     assert client.post("/named").headers.get_list("Location") == ["/elsewhere/9"]
     assert "Location" not in client.post("/things/search").headers

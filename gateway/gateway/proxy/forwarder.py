@@ -29,6 +29,7 @@ from gateway.iam.keys import KeyRing
 from gateway.iam.throttle import client_address
 from gateway.proxy.ratelimit import WINDOW_SECONDS, RateLimiter, Verdict
 from shared.auth import REVOKED, RevocationList
+from shared.middleware import ROUTE_HEADER
 from shared.problems import PROBLEM_MEDIA_TYPE, problem_body
 from shared.tracing import inject_trace_context
 
@@ -60,7 +61,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 # The gateway's own server writes these on every response.
-RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server", b"x-request-id", ROUTE_HEADER}
 # Identity headers only the gateway may set.
 GATEWAY_SET = frozenset(
     {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"}
@@ -287,6 +288,10 @@ class Forwarder:
                     for name, value in upstream_response.raw_headers
                     if name.lower() not in RESPONSE_DROP
                 ]
+                # counted per route template (the service names the one that answered)
+                template = upstream_response.headers.get(ROUTE_HEADER.decode())
+                if template is not None and template.startswith(scope["route"].path + "/"):
+                    scope["route"] = ProxyRoute(template)
                 response_headers.append((b"x-request-id", request_id.encode()))
                 response_headers.extend(limit_headers)
                 length = upstream_response.headers.get("Content-Length")

@@ -196,7 +196,9 @@ async def create_incident(
     incident, requires_reopening = await incidents.record_incident(
         write=write, history=history, data=data, today=policy_today()
     )
-    return await write.respond(201, incidents.incident_read(incident, requires_reopening))
+    body = incidents.incident_read(incident, requires_reopening)
+    # read back in the list of the year it counts in
+    return await write.respond(201, body, location=f"/api/appraisal/v1/years/{body.counted_year}/incidents")
 
 
 @router.get(

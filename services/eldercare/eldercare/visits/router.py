@@ -35,7 +35,9 @@ async def create_visit(data: VisitCreate, write: WriteDep, principal: Writer) ->
     if replay := await write.replay():
         return replay
     visit = await service.record_visit(write=write, data=data)
-    return await write.respond(201, VisitRead.model_validate(visit))
+    body = VisitRead.model_validate(visit)
+    # read back in the person's visits
+    return await write.respond(201, body, location=f"/api/eldercare/v1/persons/{body.person_id}/visits")
 
 
 @router.get(

@@ -146,7 +146,9 @@ async def correct_standard_versions(
         background.add_task(request.app.state.recalculation_runner.start, run.id)
     body = StandardVersionRead.model_validate(row)
     body.recalculation_id = run.id if run else None
-    return await write.respond(201, body)
+    # read back in the jurisdiction's version history
+    location = f"/api/welfare/v1/standards/versions?jurisdiction={body.jurisdiction}"
+    return await write.respond(201, body, location=location)
 
 
 @router.get(
