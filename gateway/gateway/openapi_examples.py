@@ -166,7 +166,7 @@ class _Maker:
         pattern = schema.get("pattern")
         hinted = [value for hint, value in BY_NAME if hint in field]
         text = field.replace("_", " ") or "example"
-        tried = [*hinted, *((text,) if pattern is None else ()), *CANDIDATES]
+        tried: list[str] = [*hinted, *((text,) if pattern is None else ()), *CANDIDATES]
         low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
         for value in tried:
             if pattern is not None and re.search(pattern, value) is None:

@@ -112,7 +112,8 @@ def _location(scope: Scope, body: bytes) -> str | None:
     if parameter == SAME:
         return f"{root}{path}"
     if parameter.startswith(UP):
-        return root + path.rstrip("/").rsplit("/", parameter.count(UP))[0]
+        above: str = path.rstrip("/").rsplit("/", parameter.count(UP))[0]
+        return f"{root}{above}"
     try:
         answer = json.loads(body)
     except ValueError:
