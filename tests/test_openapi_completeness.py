@@ -181,3 +181,21 @@ async def test_enums_are_named_schemas(document: dict[str, Any]) -> None:
     assert inline == []
     assert len(named) > 50
     assert document["components"]["schemas"]["AppraisalGrade"]["enum"] == ["A", "B", "C", "D"]
+
+
+async def test_a_create_without_a_read_of_its_own_sends_where_it_is_read_back(platform: Platform) -> None:
+    """A leader's absence has no read of one absence: Location names the plan's list of them,
+    and that list holds it; a replay repeats the Location."""
+    plan = "/api/renewal/v1/plans/panjin-2024-equipment-renewal"
+    absence = {"leader": "胡振乾", "away_from": "2033-09-01", "away_to": "2033-09-02", "reason": "学习"}
+    key = {"Idempotency-Key": "absence-2033-09-01"}
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        made = await client.post(f"{plan}/leader-absences", json=absence, headers=key)
+        assert made.status_code == 201, made.text
+        assert made.headers["Location"] == f"{plan}/leader-absences"
+        again = await client.post(f"{plan}/leader-absences", json=absence, headers=key)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["Location"] == made.headers["Location"]
+        listed = await client.get(made.headers["Location"])
+        assert listed.status_code == 200, listed.text
+        assert any(item["away_from"] == "2033-09-01" for item in listed.json()["items"])
