@@ -5,9 +5,9 @@ Pydantic writes a ``Literal[...]`` field (and a query parameter of that type) as
 values (grades A–D, the programs, the scopes) is repeated wherever it is used. Here every
 inline enum of two or more values becomes a component, one per service and set of values,
 named after the field that holds it (``WelfareProgram``, ``AppraisalGrade``); when two
-different sets would take one name, the schema holding the field is added
-(``AppraisalCircumstanceReadEffect``). The wire values are unchanged: only where the values
-are written moves.
+different sets would take one name, the one used most keeps it and the others add the
+schema holding the field (``WelfarePersonCalculationProgram``). The wire values are
+unchanged: only where the values are written moves.
 """
 
 from __future__ import annotations
@@ -98,10 +98,15 @@ def name_enums(document: dict[str, Any]) -> None:
             proposed[key] = key[0] + _camel(fields.most_common(1)[0][0])
         else:  # the keys of a mapping, or an unnamed place: the schema holding it
             proposed[key] = key[0] + _camel(sites[0][1].removeprefix(key[0])) + "Value"
-    taken = Counter(proposed.values())
+    # of the sets that would take one name, the one used most keeps it (then the longer one)
+    keeps: dict[str, EnumKey] = {}
+    for key, name in sorted(
+        proposed.items(), key=lambda item: (-len(found.sites[item[0]]), -len(item[0][2]), item[0][2])
+    ):
+        keeps.setdefault(name, key)
     names: dict[EnumKey, str] = {}
     for key, name in sorted(proposed.items(), key=lambda item: (item[1], item[0][1], item[0][2])):
-        if taken[name] > 1 or name in schemas:
+        if keeps[name] != key or name in schemas:
             node, owner, field = found.sites[key][0]
             owner_part = _camel(owner.removeprefix(key[0])) if owner else ""
             name = key[0] + owner_part + _camel(field or "value")
