@@ -159,6 +159,19 @@ async def test_every_create_declares_and_sends_location(
     assert creates > 30
 
 
+async def test_answers_declare_the_rate_limit_headers_and_retry_after(document: dict[str, Any]) -> None:
+    undeclared = []
+    for path, method, operation in operations(document):
+        for status, answer in operation["responses"].items():
+            names = set(answer.get("headers", {}))
+            if path.startswith("/api/") and not {"RateLimit", "RateLimit-Policy"} <= names:
+                undeclared.append(f"{method.upper()} {path} {status}: RateLimit")
+            if status == "429" and "Retry-After" not in names:
+                undeclared.append(f"{method.upper()} {path} 429: Retry-After")
+    assert undeclared == []
+    assert "429" in document["paths"]["/auth/token"]["post"]["responses"]
+
+
 def inline_enums(node: Any, where: str) -> Iterator[str]:
     if isinstance(node, dict):
         if isinstance(node.get("enum"), list) and len(node["enum"]) > 1:

@@ -61,6 +61,22 @@ LOCATION_HEADER = {
     "description": "Where to read what was made.",
     "schema": {"type": "string"},
 }
+# what an answer that counts against a client's limit tells (IETF httpapi ratelimit-headers
+# draft; gateway.proxy.forwarder.rate_limit_headers), on every operation behind /api/
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Policy": {
+        "description": 'The client\'s quota: `"per-minute";q=<requests>;w=60`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left of it: `"per-minute";r=<remaining>;t=<seconds to the reset>`.',
+        "schema": {"type": "string"},
+    },
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before asking again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
 PUBLIC_PATHS = frozenset({"/auth/token", "/.well-known/jwks.json", "/healthz", "/readyz", "/metrics"})
 SERVICE_DESCRIPTIONS = {
     "welfare": "Minimum living allowance (dibao), extreme poverty support and other assistance: "
@@ -130,6 +146,8 @@ def _complete(merged: dict[str, Any], tags: list[dict[str, Any]]) -> None:
     headers = merged.setdefault("components", {}).setdefault("headers", {})
     headers.update(COMMON_HEADERS)
     headers["Location"] = LOCATION_HEADER
+    headers.update(RATE_LIMIT_HEADERS)
+    headers["Retry-After"] = RETRY_AFTER_HEADER
     used_tags: dict[str, None] = {}
     for path, item in merged.get("paths", {}).items():
         for method, operation in item.items():
@@ -146,6 +164,11 @@ def _complete(merged: dict[str, Any], tags: list[dict[str, Any]]) -> None:
                     answer_headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
                 if status == "201" and method == "post":
                     answer_headers.setdefault("Location", {"$ref": "#/components/headers/Location"})
+                if path.startswith("/api/"):
+                    for name in RATE_LIMIT_HEADERS:
+                        answer_headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+                if status == "429":
+                    answer_headers.setdefault("Retry-After", {"$ref": "#/components/headers/Retry-After"})
     described = {tag["name"]: tag for tag in tags}
     merged["tags"] = [
         described.get(name)
