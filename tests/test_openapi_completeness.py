@@ -172,6 +172,59 @@ async def test_answers_declare_the_rate_limit_headers_and_retry_after(document: 
     assert "429" in document["paths"]["/auth/token"]["post"]["responses"]
 
 
+def answer_example(operation: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The 200 JSON answer's schema and its example (the specification's, else the derived one)."""
+    content = operation["responses"]["200"]["content"]["application/json"]
+    examples = [content["example"]] if "example" in content else []
+    examples += [named["value"] for named in content.get("examples", {}).values()]
+    return content["schema"], examples[0]
+
+
+def keys(value: Any) -> set[str]:
+    return set(value) if isinstance(value, dict) else set()
+
+
+async def test_the_examples_of_reads_have_the_shape_of_the_live_answers(
+    platform: Platform, document: dict[str, Any]
+) -> None:
+    """Every read that needs no record named in its path is asked through the gateway: the
+    answer fits the documented schema, and the example has the answer's fields (at the top,
+    and of the first listed item when both list one)."""
+    asked, misfits = 0, []
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        for path, method, operation in operations(document):
+            parameters = operation.get("parameters", [])
+            if (
+                method != "get"
+                or path in ("/metrics", "/readyz")
+                or path.endswith("/events")  # a long poll; tests/test_events_gateway.py
+                or any(p["in"] == "path" or p.get("required") for p in parameters)
+                or "application/json" not in operation["responses"].get("200", {}).get("content", {})
+            ):
+                continue
+            response = await client.get(path, headers={"Accept": "application/json"})
+            if path.endswith("/webhook-subscriptions"):  # API clients' own, not accounts'
+                assert response.status_code == 403, (path, response.text[:300])
+                continue
+            assert response.status_code == 200, (path, response.text[:300])
+            asked += 1
+            schema, example = answer_example(operation)
+            live = response.json()
+            validator = Draft202012Validator({**schema, "components": document["components"]})
+            misfits += [f"{path} answer: {e.message[:200]}" for e in validator.iter_errors(live)]
+            if keys(example) != keys(live):
+                misfits.append(f"{path}: example {sorted(keys(example))}, answer {sorted(keys(live))}")
+            listed = [value.get("items") for value in (example, live) if isinstance(value, dict)]
+            if len(listed) == 2 and all(isinstance(items, list) and items for items in listed):
+                example_item, live_item = listed[0][0], listed[1][0]  # type: ignore[index]
+                if keys(example_item) != keys(live_item):
+                    misfits.append(
+                        f"{path} items: example {sorted(keys(example_item))}, answer {sorted(keys(live_item))}"
+                    )
+    assert misfits == []
+    assert asked > 25
+
+
 def inline_enums(node: Any, where: str) -> Iterator[str]:
     if isinstance(node, dict):
         if isinstance(node.get("enum"), list) and len(node["enum"]) > 1:

@@ -40,6 +40,7 @@ from gateway.proxy.ratelimit import make_rate_limiter
 from shared.auth import RevocationList, TokenVerifier
 from shared.db import Database, hold_lock
 from shared.docs import docs_router
+from shared.examples import answer_example
 from shared.middleware import RequestContextMiddleware
 from shared.problems import problem_response
 from shared.service_app import create_service_app
@@ -195,7 +196,11 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
             cache.update(at=time.monotonic(), doc=merged)
         return JSONResponse(merged)
 
-    @router.get("/healthz", summary="Liveness: the gateway process answers")
+    @router.get(
+        "/healthz",
+        summary="Liveness: the gateway process answers",
+        responses=answer_example({"status": "ok"}),
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -27,6 +27,7 @@ from shared.docs import OAUTH2_SCHEME, docs_router
 from shared.events.feed import events_router
 from shared.events.relay import Relay
 from shared.events.webhooks import webhooks_router
+from shared.examples import answer_example
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
@@ -145,7 +146,9 @@ def health_router(*, metrics: bool = True) -> APIRouter:
     """Liveness, readiness and (``metrics``) Prometheus metrics on the public port."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Liveness: the process answers")
+    @router.get(
+        "/healthz", summary="Liveness: the process answers", responses=answer_example({"status": "ok"})
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

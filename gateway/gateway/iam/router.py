@@ -39,6 +39,7 @@ from shared.auth import BEARER_CHALLENGE, Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
 from shared.errors import Forbidden, ProblemError, Unauthorized
+from shared.examples import answer_example
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Items, Page, PageDep
 from shared.problems import problem_responses
@@ -275,7 +276,24 @@ def _log_refused(grant_type: str, name: str, address: str) -> None:
     )
 
 
-@router.get("/.well-known/jwks.json", summary="The public keys that verify platform tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The public keys that verify platform tokens",
+    responses=answer_example(
+        {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                    "kid": "20240701093000-1a2b3c4d",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                }
+            ]
+        }
+    ),
+)
 async def jwks(request: Request) -> dict[str, Any]:
     return key_ring(request).jwks()
 
