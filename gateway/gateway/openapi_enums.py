@@ -28,6 +28,14 @@ def _camel(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", text) if part)
 
 
+def _singular(field: str) -> str:
+    if field.endswith("ies"):
+        return field[:-3] + "y"
+    if field.endswith("s") and not field.endswith("ss"):
+        return field[:-1]
+    return field
+
+
 def _service_of_schema(name: str) -> str:
     return next((prefix for prefix in SERVICES if name.startswith(prefix)), "")
 
@@ -68,6 +76,8 @@ class _Found:
                         self.walk(schema, service, owner, name)
                 elif key in ("examples", "example", "default", "const", "enum", "x-enum-varnames"):
                     continue
+                elif key == "items":  # one of the list's values: scopes → Scope
+                    self.walk(value, service, owner, _singular(field))
                 else:
                     self.walk(value, service, owner, field)
         elif isinstance(node, list):
