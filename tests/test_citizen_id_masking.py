@@ -25,7 +25,8 @@ WELFARE_PERSON = citizen_id("1950-03-07", region="211102")
 ELDER = citizen_id("1931-06-15", region="411722")
 MISTYPED = WELFARE_PERSON[:17] + ("0" if check_digit(WELFARE_PERSON[:17]) != "0" else "1")
 EVERY_ID = (WELFARE_PERSON, ELDER, MISTYPED)
-FULL_ID = re.compile(r"(?<![0-9])\d{17}[\dX](?![0-9])")
+# a number standing alone: not a run of digits inside a hex trace or request id
+FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 
 
 @pytest.fixture

@@ -216,6 +216,20 @@ class HouseholdWriter:
     def counts(self) -> dict[int, int]:
         return {code: self.statuses.count(code) for code in sorted(set(self.statuses))}
 
+    async def wait_acknowledged(self, within: float = 60) -> None:
+        """Until at least one write got 201 (a loaded machine may take a while to the first)."""
+        deadline = time.monotonic() + within
+        while not self.acknowledged:
+            assert time.monotonic() < deadline, f"no write acknowledged: {self.counts()}"
+            await asyncio.sleep(0.05)
+
+    async def wait_for_status(self, status: int, *, after: int = 0, within: float = 60) -> None:
+        """Until an answer with ``status`` arrives among the answers from index ``after`` on."""
+        deadline = time.monotonic() + within
+        while status not in self.statuses[after:]:
+            assert time.monotonic() < deadline, f"no {status}: {self.counts()}"
+            await asyncio.sleep(0.05)
+
     async def wait_recovered(self, since: float, within: float = 15) -> float:
         """Seconds from ``since`` (a ``time.monotonic()``) until the last four writes all got 201."""
         while True:
