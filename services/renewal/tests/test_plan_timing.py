@@ -83,6 +83,16 @@ async def test_no_status_before_the_plan_was_issued(
     assert refused["errors"][0]["field"] == ("path.month" if "bulletins" in path else "query.on")
 
 
+@pytest.mark.parametrize("path", ["status?on=3635-03-21", "bulletins/2199-03"])
+async def test_no_status_far_beyond_the_plan(renewal: httpx.AsyncClient, mint: TokenMint, path: str) -> None:
+    """A day centuries ahead listed every monthly period of every duty up to it (the fuzzer's
+    request timed out): refused, naming the last day that can be asked for."""
+    headers = mint.headers(scopes=["renewal:read"], jurisdictions=["*"])
+    refused = assert_problem(await renewal.get(f"{BASE}/plans/{PANJIN}/{path}", headers=headers), 422)
+    assert "too far ahead" in refused["detail"]
+    assert refused["errors"][0]["field"] == ("path.month" if "bulletins" in path else "query.on")
+
+
 async def test_no_duty_starts_before_the_plan_was_issued(renewal: httpx.AsyncClient, mint: TokenMint) -> None:
     refused = assert_problem(
         await renewal.post(

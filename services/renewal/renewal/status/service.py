@@ -20,7 +20,7 @@ from renewal.reports import repository as reports
 from renewal.status.schemas import DutyStateRead, PlanStatusRead, TargetStatusRead, TaskStatusRead
 from renewal.status.targets import StatusName, TargetStatus, target_status, task_status
 from shared.errors import InvalidInput
-from shared.months import POLICY_TZ
+from shared.months import POLICY_TZ, policy_today
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,27 @@ class PlanState:
     interpretations: list[AppliedInterpretation] = field(default_factory=list)
 
 
+STATUS_DAYS_AHEAD = 366
+"""How far after the plan's horizon (or today, if later) a status or bulletin may be asked
+for. Further out nothing can change any more, and each duty's periods up to the day are
+listed (a day in the year 3635 made a status of twenty thousand periods per duty)."""
+
+
 def ensure_issued(*, plan: Plan, on: dt.date, asked_as: str) -> None:
-    """A plan has no status before it was issued: 422 naming the issue date."""
+    """A plan has no status before it was issued (422 naming the issue date), nor more than
+    :data:`STATUS_DAYS_AHEAD` days after its horizon or today, whichever is later (422 naming
+    the last day)."""
     issued = plan.spec.issued_on
     if issued is not None and on < issued:
         raise InvalidInput.field(
             asked_as, f"{on} is before {plan.spec.document} was issued on {issued}; it has no status then"
+        )
+    last = max(plan.spec.horizon, policy_today()) + dt.timedelta(days=STATUS_DAYS_AHEAD)
+    if on > last:
+        raise InvalidInput.field(
+            asked_as,
+            f"{on} is too far ahead: {plan.spec.document} runs to {plan.spec.horizon}; "
+            f"a status can be asked for up to {last}",
         )
 
 
