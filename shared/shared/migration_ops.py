@@ -197,3 +197,22 @@ def drop_webhooks(schema: str) -> None:
     op.drop_index("ix_outbox_position", table_name="outbox", schema=schema)
     for table in ("event_publications", "webhook_deliveries", "webhook_subscriptions"):
         op.drop_table(table, schema=schema)
+
+
+def add_webhook_owner_grants(schema: str) -> None:
+    """Whose token confirmed a subscription's grants, and when: the relay compares that instant
+    with the gateway's revocations (a client deactivated or whose grants changed later pauses
+    it). Existing subscriptions count as confirmed at their last change."""
+    op.add_column("webhook_subscriptions", sa.Column("owner_subject", sa.String(200)), schema=schema)
+    op.add_column(
+        "webhook_subscriptions", sa.Column("grants_issued_at", sa.DateTime(timezone=True)), schema=schema
+    )
+    op.execute(
+        f'UPDATE "{schema}".webhook_subscriptions '
+        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at"
+    )
+
+
+def drop_webhook_owner_grants(schema: str) -> None:
+    op.drop_column("webhook_subscriptions", "grants_issued_at", schema=schema)
+    op.drop_column("webhook_subscriptions", "owner_subject", schema=schema)
