@@ -202,14 +202,17 @@ def drop_webhooks(schema: str) -> None:
 def add_webhook_owner_grants(schema: str) -> None:
     """Whose token confirmed a subscription's grants, and when: the relay compares that instant
     with the gateway's revocations (a client deactivated or whose grants changed later pauses
-    it). Existing subscriptions count as confirmed at their last change."""
-    op.add_column("webhook_subscriptions", sa.Column("owner_subject", sa.String(200)), schema=schema)
-    op.add_column(
-        "webhook_subscriptions", sa.Column("grants_issued_at", sa.DateTime(timezone=True)), schema=schema
+    it). Existing subscriptions count as confirmed at their last change. (:func:`create_webhooks`
+    declares the table as it is now, so on a new database the columns are there already.)"""
+    op.execute(
+        f'ALTER TABLE "{schema}".webhook_subscriptions '
+        "ADD COLUMN IF NOT EXISTS owner_subject VARCHAR(200), "
+        "ADD COLUMN IF NOT EXISTS grants_issued_at TIMESTAMP WITH TIME ZONE"
     )
     op.execute(
         f'UPDATE "{schema}".webhook_subscriptions '
-        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at"
+        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at "
+        "WHERE owner_subject IS NULL"
     )
 
 
