@@ -207,15 +207,17 @@ def add_webhook_owner_grants(schema: str) -> None:
     op.execute(
         f'ALTER TABLE "{schema}".webhook_subscriptions '
         "ADD COLUMN IF NOT EXISTS owner_subject VARCHAR(200), "
-        "ADD COLUMN IF NOT EXISTS grants_issued_at TIMESTAMP WITH TIME ZONE"
+        "ADD COLUMN IF NOT EXISTS grants_issued_at TIMESTAMP WITH TIME ZONE, "
+        "ADD COLUMN IF NOT EXISTS grants_checked_at TIMESTAMP WITH TIME ZONE"
     )
     op.execute(
         f'UPDATE "{schema}".webhook_subscriptions '
-        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at "
-        "WHERE owner_subject IS NULL"
+        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at, "
+        "grants_checked_at = now() WHERE owner_subject IS NULL"
     )
 
 
 def drop_webhook_owner_grants(schema: str) -> None:
+    op.drop_column("webhook_subscriptions", "grants_checked_at", schema=schema)
     op.drop_column("webhook_subscriptions", "grants_issued_at", schema=schema)
     op.drop_column("webhook_subscriptions", "owner_subject", schema=schema)

@@ -125,6 +125,11 @@ def webhook_subscriptions_table(metadata: MetaData) -> Table:
             DateTime(timezone=True),
             comment="when the token that confirmed owner_scopes/owner_jurisdictions was issued",
         ),
+        Column(
+            "grants_checked_at",
+            DateTime(timezone=True),
+            comment="the revocation list found nothing against those grants as of this instant",
+        ),
         Column("url", Text, nullable=False),
         Column("types", JSONB, nullable=False, comment="event types delivered; empty: every type"),
         Column("description", Text, nullable=False, server_default=""),

@@ -1027,6 +1027,63 @@ async def test_a_client_narrowed_or_deactivated_gets_its_subscription_paused_and
         await relay.stop()
 
 
+async def test_grants_not_checked_within_the_window_pause_the_subscription(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    """The gateway lists a revocation only for a while (a token's lifetime and a minute): a
+    subscription whose grants were last checked longer ago than the window (no relay ran, the
+    list could not be fetched) may have missed one; it is paused, nothing sent. One checked
+    within the window is delivered and its check moves on."""
+    lapsed = await subscribe(client, client_headers(mint, "lapsed"), receiver.url)
+    recent = await subscribe(client, client_headers(mint, "recent"), receiver.url)
+    async with sessions(app)() as s, s.begin():
+        await s.execute(
+            text(
+                f"UPDATE {SCHEMA}.webhook_subscriptions SET grants_issued_at = now() - interval '2 hours', "
+                "grants_checked_at = now() - make_interval(secs => :age) WHERE id = :id"
+            ),
+            [
+                {"age": 3600, "id": uuid.UUID(lapsed["id"])},
+                {"age": 200, "id": uuid.UUID(recent["id"])},
+            ],
+        )
+    revocations = RevocationList()
+    revocations.replace({})  # fetched now, nothing against either
+    await emit(app, "thing.changed")
+    relay = relay_of(app, revocations, webhooks_revocation_window_seconds=600)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    headers, body = receiver.received[0]
+    assert len(receiver.received) == 1
+    Webhook(recent["secret"]).verify(body, headers)
+    read = (
+        await client.get(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{lapsed['id']}", headers=client_headers(mint, "lapsed")
+        )
+    ).json()
+    assert read["active"] is False
+    assert "could not be checked" in read["paused_reason"]
+    log = (
+        await client.get(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{lapsed['id']}/deliveries",
+            headers=client_headers(mint, "lapsed"),
+        )
+    ).json()["items"]
+    assert [d["status"] for d in log] in ([], ["withheld"])
+    async with sessions(app)() as s:
+        age = await s.scalar(
+            text(
+                f"SELECT extract(epoch FROM now() - grants_checked_at) FROM {SCHEMA}.webhook_subscriptions "
+                "WHERE id = :id"
+            ),
+            {"id": uuid.UUID(recent["id"])},
+        )
+    assert float(age) < 150  # checked again by this round's list
+
+
 def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     try:
         Webhook(secret).verify(body, headers)

@@ -184,10 +184,39 @@ class Relay:
         subscriptions = self.tables.webhook_subscriptions
         assert subscriptions is not None
         async with self.sessions() as session:
-            ids = list(await session.scalars(select(subscriptions.c.id).where(subscriptions.c.active)))
-        for subscription_id in ids:
-            while await self._queue_one(subscription_id):
+            rows = list(await session.execute(select(subscriptions).where(subscriptions.c.active)))
+        await self._mark_checked(rows)
+        for row in rows:
+            while await self._queue_one(row.id):
                 pass
+
+    async def _mark_checked(self, rows: list[Any]) -> None:
+        """Record that the revocation list in force found nothing against these subscriptions'
+        grants (at most every quarter of the window, to keep the writes few)."""
+        checked = self.revocations.fetched_at_epoch if self.revocations is not None else None
+        if checked is None:
+            return
+        window = self.settings.webhooks_revocation_window_seconds
+        due = [
+            row.id
+            for row in rows
+            if self.stale_grants(row) is None and checked - _checked_epoch(row) > window / 4
+        ]
+        if not due:
+            return
+        subscriptions = self.tables.webhook_subscriptions
+        assert subscriptions is not None
+        instant = dt.datetime.fromtimestamp(checked, dt.UTC)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.id.in_(due),
+                    func.coalesce(subscriptions.c.grants_checked_at, subscriptions.c.grants_issued_at)
+                    < instant,
+                )
+                .values(grants_checked_at=instant)
+            )
 
     async def _queue_one(self, subscription_id: uuid.UUID) -> bool:
         """Queue the next batch of one subscription; True when there may be more."""
@@ -400,13 +429,23 @@ class Relay:
         subject = subscription.owner_subject or f"client:{subscription.owner}"
         confirmed = subscription.grants_issued_at
         issued = confirmed.timestamp() if confirmed is not None else 0.0
-        if not self.revocations.revoked(subject, issued):
-            return None
-        return (
-            f"the API client {subscription.owner} was deactivated or its grants or secret changed after "
-            "they were last confirmed: deliveries are withheld; resume with a token issued since "
-            "to confirm its current grants"
-        )
+        if self.revocations.revoked(subject, issued):
+            return (
+                f"the API client {subscription.owner} was deactivated or its grants or secret changed "
+                "after they were last confirmed: deliveries are withheld; resume with a token issued "
+                "since to confirm its current grants"
+            )
+        # the list holds a revocation only for a while: grants not checked for longer than the
+        # window (no relay ran, the gateway did not answer) may have changed unseen
+        listed = self.revocations.fetched_at_epoch
+        window = self.settings.webhooks_revocation_window_seconds
+        if listed is not None and listed - _checked_epoch(subscription) > window:
+            return (
+                f"the grants of the API client {subscription.owner} could not be checked against the "
+                f"gateway's revocations for more than {window:g} s: deliveries are withheld; resume "
+                "with a current token to confirm them"
+            )
+        return None
 
     async def _withhold(self, session: AsyncSession, subscription: Any, reason: str) -> None:
         """Pause the subscription and withhold its pending deliveries, unless its owner
@@ -640,6 +679,12 @@ class Relay:
                     )
                 )
         return published
+
+
+def _checked_epoch(subscription: Any) -> float:
+    """When the subscription's grants were last known current (epoch seconds)."""
+    instant = subscription.grants_checked_at or subscription.grants_issued_at
+    return instant.timestamp() if instant is not None else 0.0
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -263,16 +263,15 @@ def owner_principal(subscription: Any) -> Principal:
 def owner_grants(service: str, principal: Principal) -> dict[str, Any]:
     """What a subscription keeps of the token that made or last changed it: the grants, the
     subject (whose revocations the relay watches) and the instant the token was issued."""
-    issued = principal.claims.get("iat")
+    iat = principal.claims.get("iat")
+    issued = dt.datetime.fromtimestamp(float(iat), dt.UTC) if isinstance(iat, int | float) else None
     return {
         "owner_scopes": sorted(s for s in principal.scopes if s.startswith(f"{service}:")),
         "owner_jurisdictions": list(principal.jurisdictions),
         "owner_subject": principal.subject,
-        "grants_issued_at": (
-            dt.datetime.fromtimestamp(float(issued), dt.UTC)
-            if isinstance(issued, int | float)
-            else dt.datetime.now(dt.UTC)
-        ),
+        "grants_issued_at": issued or dt.datetime.now(dt.UTC),
+        # the token was checked against the revocations when this request was admitted
+        "grants_checked_at": dt.datetime.now(dt.UTC),
     }
 
 
