@@ -1084,6 +1084,25 @@ async def test_grants_not_checked_within_the_window_pause_the_subscription(
     assert float(age) < 150  # checked again by this round's list
 
 
+async def test_without_a_recent_revocation_list_deliveries_wait(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    await subscribe(client, client_headers(mint, "waiting"), receiver.url)
+    event_id = await emit(app, "thing.changed")
+    revocations = RevocationList()  # the gateway has not answered yet
+    relay = relay_of(app, revocations)
+    await relay.start(loop=False)
+    try:
+        for _ in range(3):
+            assert await relay.run_once() == 0
+        assert receiver.received == []
+        revocations.replace({})
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    assert receiver.events() == [str(event_id)]
+
+
 def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     try:
         Webhook(secret).verify(body, headers)

@@ -75,6 +75,8 @@ OLDEST_PENDING = Gauge(
 QUEUE_BATCH = 500
 DELIVERY_BATCH = 100
 LEASE_MARGIN_SECONDS = 5.0
+# a revocation list older than this (the gateway has not answered) holds webhook deliveries back
+REVOCATIONS_STALE_SECONDS = 30.0
 # a stable key per service for the NATS publisher's advisory lock
 NATS_LOCK_BASE = 0x63697669_00000000
 
@@ -111,6 +113,7 @@ class Relay:
     jitter: Callable[[], float] = field(default=lambda: random.uniform(0.8, 1.2))  # noqa: S311
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _held: bool = False
 
     @property
     def lease_seconds(self) -> float:
@@ -167,16 +170,26 @@ class Relay:
 
     async def run_once(self) -> int:
         """One round: queue, deliver, publish. Returns how many deliveries were attempted."""
-        if self.tables.webhook_subscriptions is not None:
-            if self.revocations is not None:
-                await self.revocations.ensure_fresh()
+        attempted = 0
+        if self.tables.webhook_subscriptions is not None and await self._revocations_known():
             await self.queue()
             attempted = await self.deliver()
-        else:
-            attempted = 0
         if self.nats is not None:
             await self.publish()
         return attempted
+
+    async def _revocations_known(self) -> bool:
+        """Is the revocation list in force recent? Without one (never fetched, or the gateway
+        has not answered for a while) nothing is queued or sent: it waits, it is not lost."""
+        if self.revocations is None:
+            return True
+        await self.revocations.ensure_fresh()
+        listed = self.revocations.fetched_at_epoch
+        known = listed is not None and time.time() - listed <= REVOCATIONS_STALE_SECONDS
+        if not known and not self._held:
+            logger.warning("webhook deliveries wait: no recent token revocation list from the gateway")
+        self._held = not known
+        return known
 
     # -- queue ---------------------------------------------------------------------------
 
