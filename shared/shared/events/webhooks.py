@@ -174,6 +174,10 @@ def check_url(url: str) -> tuple[str, int]:
         raise TargetRefused("a fragment is not allowed")
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         raise TargetRefused("white space and control characters are not allowed in the URL")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        raise TargetRefused("the URL's host name is not valid") from exc
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -216,9 +220,15 @@ class Target:
         netloc = literal if parts.port is None else f"{literal}:{parts.port}"
         url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
         extensions: dict[str, Any] = {}
-        if parts.scheme == "https" and not self.host_is_address:
-            extensions["sni_hostname"] = self.host
-        return url, {"host": parts.netloc.rpartition("@")[2]}, extensions
+        if self.host_is_address:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+        else:
+            host = self.host.encode("idna").decode("ascii")  # checked by check_url
+            if parts.scheme == "https":
+                extensions["sni_hostname"] = host
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return url, {"host": host}, extensions
 
 
 async def resolve_target(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> Target:
@@ -345,7 +355,10 @@ class DeliveryRead(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
-    status: str = Field(description="pending, delivered, failed or withheld (no longer visible to the owner)")
+    status: str = Field(
+        description="pending, delivered, failed or withheld (no longer visible to the owner, or held "
+        "back when the owner's grants changed: never sent; a retry re-checks the current grants)"
+    )
     attempts: int
     last_status_code: int | None
     last_error: str | None
