@@ -14,7 +14,7 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -343,10 +343,13 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     delay: float = 0.0
+    on_request: Callable[[], None] | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.received.append(({k.lower(): v for k, v in request.headers.items()}, body))
+        if self.on_request is not None:
+            self.on_request()
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self.script.pop(0) if self.script else 204
@@ -1101,6 +1104,43 @@ async def test_without_a_recent_revocation_list_deliveries_wait(
     finally:
         await relay.stop()
     assert receiver.events() == [str(event_id)]
+
+
+async def test_a_revocation_during_a_batch_stops_it_before_the_next_delivery(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    subject = "client:mid-batch"
+    owner = mint.headers(
+        scopes=[f"{SERVICE}:read", f"{SERVICE}:pii"],
+        jurisdictions=["211100"],
+        client_id="mid-batch",
+        subject=subject,
+    )
+    subscription = await subscribe(client, owner, receiver.url)
+    written = [await emit(app, "thing.changed") for _ in range(3)]
+    revocations = RevocationList()
+    revocations.replace({})
+    # the administrator deactivates the client while the first delivery is being answered
+    receiver.on_request = lambda: revocations.replace({subject_digest(subject): time.time() + 1})
+    relay = relay_of(app, revocations)
+    await relay.start(loop=False)
+    try:
+        await drain(relay, receiver, 1)
+    finally:
+        await relay.stop()
+    assert receiver.events() == [str(written[0])]
+    log = (
+        await client.get(
+            f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=owner
+        )
+    ).json()["items"]
+    assert sorted((d["event_id"], d["status"]) for d in log) == sorted(
+        [(str(written[0]), "delivered"), (str(written[1]), "withheld"), (str(written[2]), "withheld")]
+    )
+    read = (
+        await client.get(f"/api/{SERVICE}/v1/webhook-subscriptions/{subscription['id']}", headers=owner)
+    ).json()
+    assert read["active"] is False
 
 
 def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:

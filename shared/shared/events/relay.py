@@ -376,6 +376,8 @@ class Relay:
                     for delivery, event in batch:
                         if time.monotonic() - started >= budget:
                             break
+                        if self.revocations is not None:
+                            await self.revocations.ensure_fresh()  # a long batch sees new revocations
                         if (stale := self.stale_grants(subscription)) is not None:
                             break  # the owner changed since the batch was queued: nothing more is sent
                         outcome = await self._send(subscription, target, delivery, event)
