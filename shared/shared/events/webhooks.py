@@ -172,6 +172,8 @@ def check_url(url: str) -> tuple[str, int]:
         raise TargetRefused("credentials in the URL are not allowed")
     if parts.fragment:
         raise TargetRefused("a fragment is not allowed")
+    if port == 0:
+        raise TargetRefused("port 0 is not a target port")
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         raise TargetRefused("white space and control characters are not allowed in the URL")
     try:
