@@ -144,12 +144,14 @@ class RevocationList:
         self.fetch_timeout_seconds = fetch_timeout_seconds
         self._not_before: dict[str, float] = {}
         self._fetched_at = float("-inf")
+        self.fetched_at_epoch: float | None = None  # wall clock of the list in force
         self._refreshing: asyncio.Task[None] | None = None
 
     def replace(self, not_before: dict[str, float]) -> None:
         """The whole list, keyed by :func:`subject_digest`."""
         self._not_before = not_before
         self._fetched_at = time.monotonic()
+        self.fetched_at_epoch = time.time()
 
     def snapshot(self) -> dict[str, float]:
         return dict(self._not_before)

@@ -197,3 +197,27 @@ def drop_webhooks(schema: str) -> None:
     op.drop_index("ix_outbox_position", table_name="outbox", schema=schema)
     for table in ("event_publications", "webhook_deliveries", "webhook_subscriptions"):
         op.drop_table(table, schema=schema)
+
+
+def add_webhook_owner_grants(schema: str) -> None:
+    """Whose token confirmed a subscription's grants, and when: the relay compares that instant
+    with the gateway's revocations (a client deactivated or whose grants changed later pauses
+    it). Existing subscriptions count as confirmed at their last change. (:func:`create_webhooks`
+    declares the table as it is now, so on a new database the columns are there already.)"""
+    op.execute(
+        f'ALTER TABLE "{schema}".webhook_subscriptions '
+        "ADD COLUMN IF NOT EXISTS owner_subject VARCHAR(200), "
+        "ADD COLUMN IF NOT EXISTS grants_issued_at TIMESTAMP WITH TIME ZONE, "
+        "ADD COLUMN IF NOT EXISTS grants_checked_at TIMESTAMP WITH TIME ZONE"
+    )
+    op.execute(
+        f'UPDATE "{schema}".webhook_subscriptions '
+        "SET owner_subject = 'client:' || owner, grants_issued_at = updated_at, "
+        "grants_checked_at = now() WHERE owner_subject IS NULL"
+    )
+
+
+def drop_webhook_owner_grants(schema: str) -> None:
+    op.drop_column("webhook_subscriptions", "grants_checked_at", schema=schema)
+    op.drop_column("webhook_subscriptions", "grants_issued_at", schema=schema)
+    op.drop_column("webhook_subscriptions", "owner_subject", schema=schema)

@@ -226,6 +226,8 @@ def create_service_app(
                 settings,
                 vault=getattr(app.state, "citizen_id_vault", None),
                 access_log=personal_data_access,
+                # the owners' revocations, as the service's token checks see them
+                revocations=getattr(app.state.token_verifier, "revocations", None),
             )
             await relay.start()
         app.state.event_relay = relay

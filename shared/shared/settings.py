@@ -197,6 +197,16 @@ class ServiceSettings(BaseSettings):
         description="Waits before each retry (each with ±20 % jitter); after the last one fails, the "
         "delivery fails and the subscription is paused (about 27.5 h in all by default).",
     )
+    webhooks_revocation_window_seconds: float = Field(
+        default=600,
+        ge=10,
+        description=(
+            "Longest a subscription's grants may go without being checked against the gateway's "
+            "revocation list; beyond it (no relay ran, or the list could not be fetched) the "
+            "subscription is paused until its owner confirms its grants. Keep it below the "
+            "gateway's token lifetime plus 60 s: the list holds revocations only that long."
+        ),
+    )
     webhooks_secret_grace_seconds: float = Field(
         default=86400, ge=0, description="After a secret rotation, how long the previous secret signs too."
     )

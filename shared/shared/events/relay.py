@@ -2,6 +2,12 @@
 
 Every replica runs one; they share the work through PostgreSQL:
 
+- **owner's grants**: before queueing and before each delivery, the relay compares the instant
+  the subscription's grants were confirmed (the ``iat`` of the owner's token that made or last
+  changed it) with the gateway's revocation list (the service's own, refreshed every couple of
+  seconds): a client deactivated, narrowed or given a new secret since then has its subscription
+  paused (``paused_reason`` says why) and its pending deliveries withheld, never sent; resuming
+  with a token issued since confirms the current grants (:mod:`shared.events.webhooks`).
 - **queue**: per active subscription, in a short transaction that holds the subscription row
   (``FOR UPDATE SKIP LOCKED``: another replica skips it), the events after the subscription's
   position that its owner may see become delivery rows, and the position moves on.
@@ -10,7 +16,8 @@ Every replica runs one; they share the work through PostgreSQL:
   transaction holds the feed back — sends each one's oldest pending delivery, then the next,
   in order, until one fails or the lease runs short. A failure waits its backoff (with jitter,
   ``Retry-After`` honoured) and holds the later deliveries of that subscription behind it; when
-  the schedule is spent the delivery fails and the subscription is paused, saying why.
+  the schedule is spent the delivery fails and the subscription is paused, saying why. Each
+  batch resolves the target once and sends to the checked address only (no DNS rebinding).
 - **publish** (with ``NATS_URL``): under a transaction-scoped advisory lock (one replica at a
   time), events after the transport's position are published with ``Nats-Msg-Id`` = event id and
   the position moves only after their acknowledgements.
@@ -37,15 +44,18 @@ from sqlalchemy import Table, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.auth import RevocationList
 from shared.citizen_ids import CitizenIdVault
 from shared.events.envelope import Position, cloud_event, reveals
 from shared.events.feed import read_batch
 from shared.events.nats import NatsPublisher
 from shared.events.webhooks import (
+    Resolver,
+    Target,
     TargetRefused,
     active_secrets,
-    check_target,
     owner_principal,
+    resolve_target,
     signed_headers,
 )
 from shared.records import PlatformTables
@@ -65,6 +75,8 @@ OLDEST_PENDING = Gauge(
 QUEUE_BATCH = 500
 DELIVERY_BATCH = 100
 LEASE_MARGIN_SECONDS = 5.0
+# a revocation list older than this (the gateway has not answered) holds webhook deliveries back
+REVOCATIONS_STALE_SECONDS = 30.0
 # a stable key per service for the NATS publisher's advisory lock
 NATS_LOCK_BASE = 0x63697669_00000000
 
@@ -96,9 +108,12 @@ class Relay:
     access_log: Table | None = None
     http: httpx.AsyncClient | None = None
     nats: NatsPublisher | None = None
+    revocations: RevocationList | None = None
+    resolver: Resolver | None = None
     jitter: Callable[[], float] = field(default=lambda: random.uniform(0.8, 1.2))  # noqa: S311
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _held: bool = False
 
     @property
     def lease_seconds(self) -> float:
@@ -107,8 +122,13 @@ class Relay:
     async def start(self, *, loop: bool = True) -> None:
         """Open the HTTP client (and the broker's connection lazily); ``loop``: run rounds in
         the background every ``events_poll_seconds`` (tests drive :meth:`run_once` instead)."""
+        # no kept-alive connections: a connection is made to a checked address for one host
+        # (TLS server name), and the pool would hand it to another host on the same address
         self.http = httpx.AsyncClient(
-            follow_redirects=False, timeout=self.settings.webhooks_timeout_seconds, trust_env=False
+            follow_redirects=False,
+            timeout=self.settings.webhooks_timeout_seconds,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         if self.settings.nats_url and self.nats is None:
             self.nats = NatsPublisher(
@@ -150,14 +170,26 @@ class Relay:
 
     async def run_once(self) -> int:
         """One round: queue, deliver, publish. Returns how many deliveries were attempted."""
-        if self.tables.webhook_subscriptions is not None:
+        attempted = 0
+        if self.tables.webhook_subscriptions is not None and await self._revocations_known():
             await self.queue()
             attempted = await self.deliver()
-        else:
-            attempted = 0
         if self.nats is not None:
             await self.publish()
         return attempted
+
+    async def _revocations_known(self) -> bool:
+        """Is the revocation list in force recent? Without one (never fetched, or the gateway
+        has not answered for a while) nothing is queued or sent: it waits, it is not lost."""
+        if self.revocations is None:
+            return True
+        await self.revocations.ensure_fresh()
+        listed = self.revocations.fetched_at_epoch
+        known = listed is not None and time.time() - listed <= REVOCATIONS_STALE_SECONDS
+        if not known and not self._held:
+            logger.warning("webhook deliveries wait: no recent token revocation list from the gateway")
+        self._held = not known
+        return known
 
     # -- queue ---------------------------------------------------------------------------
 
@@ -165,10 +197,39 @@ class Relay:
         subscriptions = self.tables.webhook_subscriptions
         assert subscriptions is not None
         async with self.sessions() as session:
-            ids = list(await session.scalars(select(subscriptions.c.id).where(subscriptions.c.active)))
-        for subscription_id in ids:
-            while await self._queue_one(subscription_id):
+            rows = list(await session.execute(select(subscriptions).where(subscriptions.c.active)))
+        await self._mark_checked(rows)
+        for row in rows:
+            while await self._queue_one(row.id):
                 pass
+
+    async def _mark_checked(self, rows: list[Any]) -> None:
+        """Record that the revocation list in force found nothing against these subscriptions'
+        grants (at most every quarter of the window, to keep the writes few)."""
+        checked = self.revocations.fetched_at_epoch if self.revocations is not None else None
+        if checked is None:
+            return
+        window = self.settings.webhooks_revocation_window_seconds
+        due = [
+            row.id
+            for row in rows
+            if self.stale_grants(row) is None and checked - _checked_epoch(row) > window / 4
+        ]
+        if not due:
+            return
+        subscriptions = self.tables.webhook_subscriptions
+        assert subscriptions is not None
+        instant = dt.datetime.fromtimestamp(checked, dt.UTC)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.id.in_(due),
+                    func.coalesce(subscriptions.c.grants_checked_at, subscriptions.c.grants_issued_at)
+                    < instant,
+                )
+                .values(grants_checked_at=instant)
+            )
 
     async def _queue_one(self, subscription_id: uuid.UUID) -> bool:
         """Queue the next batch of one subscription; True when there may be more."""
@@ -189,6 +250,9 @@ class Relay:
                 )
             ).first()
             if row is None:
+                return False
+            if (reason := self.stale_grants(row)) is not None:
+                await self._withhold(session, row, reason)
                 return False
             after = Position(row.after_transaction_id, row.after_sequence)
             batch = await read_batch(
@@ -299,9 +363,12 @@ class Relay:
                 if not batch:
                     break
                 outcomes: list[Outcome] = []
+                stale: str | None = None
                 try:
-                    await check_target(
-                        subscription.url, allow_private=self.settings.webhooks_allow_private_targets
+                    target = await resolve_target(
+                        subscription.url,
+                        allow_private=self.settings.webhooks_allow_private_targets,
+                        resolver=self.resolver,
                     )
                 except TargetRefused as exc:
                     outcomes.append(Outcome(batch[0][0], None, str(exc)))
@@ -309,12 +376,20 @@ class Relay:
                     for delivery, event in batch:
                         if time.monotonic() - started >= budget:
                             break
-                        outcome = await self._send(subscription, delivery, event)
+                        if self.revocations is not None:
+                            await self.revocations.ensure_fresh()  # a long batch sees new revocations
+                        if (stale := self.stale_grants(subscription)) is not None:
+                            break  # the owner changed since the batch was queued: nothing more is sent
+                        outcome = await self._send(subscription, target, delivery, event)
                         outcomes.append(outcome)
                         if not outcome.done:
                             break
                 attempted += len(outcomes)
                 await self._record(subscription, outcomes)
+                if stale is not None:
+                    async with self.sessions() as session, session.begin():
+                        await self._withhold(session, subscription, stale)
+                    break
                 if not outcomes or not outcomes[-1].done:
                     break
         finally:
@@ -358,8 +433,80 @@ class Relay:
             }
         return [(row, events.get(row.event_id)) for row in due]
 
-    async def _send(self, subscription: Any, delivery: Any, event: Any) -> Outcome:
-        """One delivery attempt (no database work: the batch is recorded afterwards)."""
+    # -- the owner's current grants ------------------------------------------------------
+
+    def stale_grants(self, subscription: Any) -> str | None:
+        """Why the grants kept with ``subscription`` can no longer be trusted, or None: the
+        gateway revoked its owner's tokens (deactivation, changed grants, new secret) after the
+        token that confirmed them was issued."""
+        if self.revocations is None:
+            return None
+        subject = subscription.owner_subject or f"client:{subscription.owner}"
+        confirmed = subscription.grants_issued_at
+        issued = confirmed.timestamp() if confirmed is not None else 0.0
+        if self.revocations.revoked(subject, issued):
+            return (
+                f"the API client {subscription.owner} was deactivated or its grants or secret changed "
+                "after they were last confirmed: deliveries are withheld; resume with a token issued "
+                "since to confirm its current grants"
+            )
+        # the list holds a revocation only for a while: grants not checked for longer than the
+        # window (no relay ran, the gateway did not answer) may have changed unseen
+        listed = self.revocations.fetched_at_epoch
+        window = self.settings.webhooks_revocation_window_seconds
+        if listed is not None and listed - _checked_epoch(subscription) > window:
+            return (
+                f"the grants of the API client {subscription.owner} could not be checked against the "
+                f"gateway's revocations for more than {window:g} s: deliveries are withheld; resume "
+                "with a current token to confirm them"
+            )
+        return None
+
+    async def _withhold(self, session: AsyncSession, subscription: Any, reason: str) -> None:
+        """Pause the subscription and withhold its pending deliveries, unless its owner
+        confirmed its grants meanwhile (compare-and-set on the confirming token's instant)."""
+        subscriptions, deliveries = self.tables.webhook_subscriptions, self.tables.webhook_deliveries
+        assert subscriptions is not None
+        assert deliveries is not None
+        paused = (
+            await session.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.id == subscription.id,
+                    subscriptions.c.grants_issued_at.is_not_distinct_from(subscription.grants_issued_at),
+                    subscriptions.c.owner_subject.is_not_distinct_from(subscription.owner_subject),
+                )
+                .values(active=False, paused_reason=reason, updated_at=func.now())
+                .returning(subscriptions.c.id)
+            )
+        ).first()
+        if paused is None:
+            return
+        withheld = (
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.subscription_id == subscription.id, deliveries.c.status == "pending")
+                .values(status="withheld", last_error=reason, next_attempt_at=None)
+                .returning(deliveries.c.id)
+            )
+        ).all()
+        DELIVERIES.labels(self.service, "withheld").inc(len(withheld))
+        await session.execute(
+            self.tables.audit_log.insert().values(
+                actor=f"system:{self.service}-relay",
+                action="pause",
+                entity="webhook_subscription",
+                entity_id=str(subscription.id),
+                after={"reason": reason, "withheld": len(withheld)},
+            )
+        )
+        logger.warning("webhook subscription %s paused: %s", subscription.id, reason)
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def _send(self, subscription: Any, target: Target, delivery: Any, event: Any) -> Outcome:
+        """One delivery attempt (no database work: the batch is recorded afterwards), to an
+        address of ``target`` that was checked, never to a fresh resolution of its host."""
         now = dt.datetime.now(dt.UTC)
         owner = owner_principal(subscription)
         visible = event is not None and (
@@ -376,7 +523,7 @@ class Relay:
         headers = signed_headers(active_secrets(subscription, now), str(event.id), body, now)
         try:
             assert self.http is not None
-            answer = await self.http.post(subscription.url, content=body.encode(), headers=headers)
+            answer = await self._post(target, body.encode(), headers)
         except httpx.TimeoutException:
             return Outcome(delivery, None, f"no answer within {self.settings.webhooks_timeout_seconds:g} s")
         except httpx.HTTPError as exc:
@@ -387,6 +534,22 @@ class Relay:
         return Outcome(
             delivery, code, f"answered {code}", retry_after=_retry_after(answer.headers.get("retry-after"))
         )
+
+    async def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST to the target's checked addresses in order (the next one only when a connection
+        cannot be made), with the original ``Host`` and TLS server name."""
+        assert self.http is not None
+        refused: httpx.ConnectError | None = None
+        for address in target.addresses:
+            url, host, extensions = target.pinned(address)
+            try:
+                return await self.http.post(
+                    url, content=body, headers={**headers, **host}, extensions=extensions
+                )
+            except httpx.ConnectError as exc:
+                refused = exc
+        assert refused is not None
+        raise refused
 
     async def _record(self, subscription: Any, outcomes: list[Outcome]) -> None:
         """The batch's outcomes in one transaction; a failure's backoff, or its pausing."""
@@ -531,6 +694,12 @@ class Relay:
                     )
                 )
         return published
+
+
+def _checked_epoch(subscription: Any) -> float:
+    """When the subscription's grants were last known current (epoch seconds)."""
+    instant = subscription.grants_checked_at or subscription.grants_issued_at
+    return instant.timestamp() if instant is not None else 0.0
 
 
 def _retry_after(value: str | None) -> float | None:

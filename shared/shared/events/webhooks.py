@@ -1,15 +1,29 @@
 """Webhook subscriptions (``/api/{service}/v1/webhook-subscriptions``) and their signing.
 
 A subscription belongs to the API client that made it and sees what that client may see: its
-scopes and jurisdictions are kept with the subscription (refreshed whenever the client touches
-it) and applied when events are queued and again when each is delivered. Deliveries are signed
-per Standard Webhooks (``standardwebhooks``): ``webhook-id`` (the event id, repeated by every
-retry), ``webhook-timestamp``, ``webhook-signature`` with one ``v1,`` signature per active
-secret, so during a rotation's grace period both the new and the previous secret sign.
+scopes and jurisdictions are kept with the subscription together with the token subject and the
+instant (``iat``) of the token that showed them (refreshed whenever the client touches it), and
+applied when events are queued and again when each is delivered. A service does not hold the
+gateway's IAM records; it learns of every deactivation, change of grants and new secret from the
+gateway's revocation list (per subject, the instant before which tokens are refused). When that
+instant is later than the token that confirmed a subscription's grants, the stored grants may
+be stale: the relay pauses the subscription (saying why) and withholds its pending deliveries,
+and nothing is sent until the client confirms its current grants by resuming it with a token
+issued since (:mod:`shared.events.relay`).
 
-Targets are http(s) only; loopback, link-local, private and other non-global addresses are
-refused (when the subscription is made and again, after name resolution, before each delivery)
-unless ``<P>WEBHOOKS_ALLOW_PRIVATE_TARGETS`` allows them.
+Deliveries are signed per Standard Webhooks (``standardwebhooks``): ``webhook-id`` (the event
+id, repeated by every retry), ``webhook-timestamp``, ``webhook-signature`` with one ``v1,``
+signature per active secret. A rotation keeps exactly the previous secret valid for the grace
+period: rotating twice within it leaves the newest and the one just before it (the first is no
+longer valid). ``rotate-secret`` honours ``Idempotency-Key`` (a retry gets the same secret).
+
+Targets are http(s) only; loopback, link-local, private, reserved and other non-global
+addresses are refused — also IPv6 forms that carry such an IPv4 address (IPv4-mapped and
+-compatible, SIIT, NAT64 ``64:ff9b::/96``, 6to4, Teredo; local-use NAT64 ``64:ff9b:1::/48``
+always) — when the subscription is made and before each delivery, unless
+``<P>WEBHOOKS_ALLOW_PRIVATE_TARGETS`` allows them. A delivery resolves the host once, checks
+every address it resolves to, and connects to a checked address (``Host`` and TLS SNI name the
+host), so a name that resolves elsewhere a moment later (DNS rebinding) changes nothing.
 """
 
 import asyncio
@@ -19,9 +33,10 @@ import ipaddress
 import secrets
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
@@ -33,6 +48,7 @@ from standardwebhooks.webhooks import Webhook
 from shared.auth import Principal, require_scope
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.events.feed import full_type, horizon
+from shared.events.types import allowed_types, unknown_types
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.records import PlatformTables
@@ -79,13 +95,66 @@ class TargetRefused(ValueError):
     pass
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known prefix (RFC 6052)
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use (RFC 8215): never a public target
+_BROADCAST = ipaddress.ip_address("255.255.255.255")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (and reaches), by the translation forms."""
+    found: list[ipaddress.IPv4Address] = []
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    elif any(ip in prefix for prefix in (_SIIT, _NAT64, _NAT64_LOCAL)) or (
+        ip in _IPV4_COMPATIBLE and int(ip) > 1  # ::a.b.c.d (not :: nor ::1)
+    ):
+        found.append(low32)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def _public(ip: IPAddress) -> bool:
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
+    )
+
+
 def address_allowed(address: str, *, allow_private: bool) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if allow_private:
-        return not (ip.is_multicast or ip.is_unspecified)
-    return ip.is_global and not ip.is_multicast
+    """May a delivery connect to ``address``? Public unicast only (unless ``allow_private``:
+    then anything but multicast, unspecified and broadcast); an IPv6 address that carries an
+    IPv4 one (mapped, compatible, SIIT, NAT64, 6to4, Teredo) is judged by that IPv4 address."""
+    try:
+        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    candidates: list[IPAddress] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(ip)
+        if embedded:
+            if not allow_private and ip in _NAT64_LOCAL:
+                return False
+            candidates = list(embedded)  # the container prefix itself is reserved: judge what it reaches
+            if ip.teredo is not None:
+                candidates.append(ip)  # Teredo is not a global prefix either way
+    for candidate in candidates:
+        if candidate.is_multicast or candidate.is_unspecified or candidate == _BROADCAST:
+            return False
+        if not allow_private and not _public(candidate):
+            return False
+    return True
 
 
 def check_url(url: str) -> tuple[str, int]:
@@ -103,28 +172,90 @@ def check_url(url: str) -> tuple[str, int]:
         raise TargetRefused("credentials in the URL are not allowed")
     if parts.fragment:
         raise TargetRefused("a fragment is not allowed")
+    if port == 0:
+        raise TargetRefused("port 0 is not a target port")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise TargetRefused("white space and control characters are not allowed in the URL")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        raise TargetRefused("the URL's host name is not valid") from exc
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (TCP), in the resolver's order, each once."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=5)
+    except (OSError, TimeoutError) as exc:
+        raise TargetRefused(f"the host {host} does not resolve") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked target: the URL as given, its host and the addresses that were checked."""
+
+    url: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+    @property
+    def host_is_address(self) -> bool:
+        try:
+            ipaddress.ip_address(self.host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+
+    def pinned(self, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """The URL to ``address`` (a checked one) with the headers and the request extensions
+        that keep the original host: ``Host`` and, for https, the TLS server name (SNI and
+        certificate check)."""
+        parts = urlsplit(self.url)
+        literal = f"[{address}]" if ":" in address else address
+        netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+        url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        extensions: dict[str, Any] = {}
+        if self.host_is_address:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+        else:
+            host = self.host.encode("idna").decode("ascii")  # checked by check_url
+            if parts.scheme == "https":
+                extensions["sni_hostname"] = host
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return url, {"host": host}, extensions
+
+
+async def resolve_target(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> Target:
+    """Resolve the target's host once and check every address (SSRF); :class:`TargetRefused`
+    when one is not allowed. Deliver to :meth:`Target.pinned` addresses only."""
+    host, port = check_url(url)
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        addresses = [host]
+    except ValueError:
+        addresses = await (resolver or resolve)(host, port)
+        if not addresses:
+            raise TargetRefused(f"the host {host} does not resolve") from None
+    for address in addresses:
+        if not address_allowed(address, allow_private=allow_private):
+            raise TargetRefused(
+                "loopback, link-local, private and reserved addresses (also inside IPv6 forms "
+                "that carry an IPv4 address) are not allowed as targets (WEBHOOKS_ALLOW_PRIVATE_TARGETS)"
+            )
+    return Target(url=url, host=host, port=port, addresses=tuple(addresses))
 
 
 async def check_target(url: str, *, allow_private: bool) -> None:
     """Refuse a target whose host is, or resolves to, an address not allowed (SSRF)."""
-    host, port = check_url(url)
-    try:
-        ipaddress.ip_address(host)
-        addresses = [host]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=5)
-        except (OSError, TimeoutError) as exc:
-            raise TargetRefused(f"the host {host} does not resolve") from exc
-        addresses = sorted({str(info[4][0]) for info in infos})
-    for address in addresses:
-        if not address_allowed(address, allow_private=allow_private):
-            raise TargetRefused(
-                "loopback, link-local and private addresses are not allowed as targets "
-                "(WEBHOOKS_ALLOW_PRIVATE_TARGETS)"
-            )
+    await resolve_target(url, allow_private=allow_private)
 
 
 # -- owners ------------------------------------------------------------------------------
@@ -139,6 +270,52 @@ def owner_principal(subscription: Any) -> Principal:
         jurisdictions=tuple(subscription.owner_jurisdictions),
         client_id=subscription.owner,
     )
+
+
+def owner_grants(service: str, principal: Principal) -> dict[str, Any]:
+    """What a subscription keeps of the token that made or last changed it: the grants, the
+    subject (whose revocations the relay watches) and the instant the token was issued."""
+    iat = principal.claims.get("iat")
+    issued = dt.datetime.fromtimestamp(float(iat), dt.UTC) if isinstance(iat, int | float) else None
+    return {
+        "owner_scopes": sorted(s for s in principal.scopes if s.startswith(f"{service}:")),
+        "owner_jurisdictions": list(principal.jurisdictions),
+        "owner_subject": principal.subject,
+        "grants_issued_at": issued or dt.datetime.now(dt.UTC),
+        # the token was checked against the revocations when this request was admitted
+        "grants_checked_at": dt.datetime.now(dt.UTC),
+    }
+
+
+def rotation_values(subscriptions: Table, grace_seconds: float) -> tuple[str, dict[str, Any]]:
+    """A rotation's new secret and the row's new values. The previous secret is the one current
+    when the UPDATE takes the row (not when it was read), so rotations at the same time form a
+    chain: each answer's secret was current, and the row keeps exactly the newest and the one
+    just before it, the latter valid for ``grace_seconds`` from this rotation."""
+    secret = new_secret()
+    return secret, {
+        "secret": secret,
+        "previous_secret": subscriptions.c.secret,
+        "previous_secret_until": func.now() + dt.timedelta(seconds=grace_seconds),
+    }
+
+
+def check_types(service: str, types: Sequence[str]) -> None:
+    """422 naming each type the service does not write, with the allowed ones."""
+    unknown = unknown_types(service, types)
+    if unknown:
+        allowed = allowed_types(service)
+        raise InvalidInput(
+            "Unknown event type(s): " + ", ".join(name for _, name in unknown) + ".",
+            errors=[
+                {
+                    "field": f"body.types.{index}",
+                    "message": f"unknown event type {name!r}",
+                    "allowed": allowed,
+                }
+                for index, name in unknown
+            ],
+        )
 
 
 def owner_of(principal: Principal) -> str:
@@ -180,7 +357,10 @@ class DeliveryRead(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
-    status: str = Field(description="pending, delivered, failed or withheld (no longer visible to the owner)")
+    status: str = Field(
+        description="pending, delivered, failed or withheld (no longer visible to the owner, or held "
+        "back when the owner's grants changed: never sent; a retry re-checks the current grants)"
+    )
     attempts: int
     last_status_code: int | None
     last_error: str | None
@@ -212,10 +392,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
     SubscriptionId = Annotated[uuid.UUID, Path()]  # noqa: N806
 
     def grants(principal: Principal) -> dict[str, Any]:
-        return {
-            "owner_scopes": sorted(s for s in principal.scopes if s.startswith(f"{service}:")),
-            "owner_jurisdictions": list(principal.jurisdictions),
-        }
+        return owner_grants(service, principal)
 
     async def changed(
         write: Any, principal: Principal, subscription_id: uuid.UUID, action: str, **values: Any
@@ -253,6 +430,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
         if replay := await write.replay():
             return replay
         owner = owner_of(principal)
+        check_types(service, data.types)
         settings = request.app.state.settings
         try:
             await check_target(data.url, allow_private=settings.webhooks_allow_private_targets)
@@ -360,20 +538,13 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
     )
     async def rotate_secret(
         request: Request, subscription_id: SubscriptionId, principal: ReaderDep, write: WriteDep
-    ) -> SubscriptionWithSecret:
-        current = await _load(write.session, subscriptions, subscription_id, owner_of(principal))
-        grace = dt.timedelta(seconds=request.app.state.settings.webhooks_secret_grace_seconds)
-        secret = new_secret()
-        row = await changed(
-            write,
-            principal,
-            subscription_id,
-            "rotate-secret",
-            secret=secret,
-            previous_secret=current.secret,
-            previous_secret_until=dt.datetime.now(dt.UTC) + grace,
-        )
-        return SubscriptionWithSecret(**_read(row).model_dump(), secret=secret)
+    ) -> Response:
+        if replay := await write.replay():
+            return replay
+        grace = request.app.state.settings.webhooks_secret_grace_seconds
+        secret, values = rotation_values(subscriptions, grace)
+        row = await changed(write, principal, subscription_id, "rotate-secret", **values)
+        return await write.respond(200, SubscriptionWithSecret(**_read(row).model_dump(), secret=secret))
 
     @router.delete(
         "/{subscription_id}",
