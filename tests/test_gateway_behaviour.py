@@ -13,7 +13,6 @@ from fastapi import FastAPI
 
 from gateway.config import GatewaySettings
 from gateway.main import build_gateway
-from platformctl.supervisor import Child, gateway_proxy_options
 from platformctl.testing import Platform, assert_problem, free_port
 
 AUDIT = "/api/welfare/v1/audit-log"
@@ -206,6 +205,8 @@ async def test_a_made_up_x_forwarded_for_does_not_escape_the_sign_in_throttle(pl
 
 
 def test_the_gateway_believes_forwarded_headers_only_from_trusted_proxies() -> None:
+    from platformctl.supervisor import Child, gateway_proxy_options
+
     assert gateway_proxy_options({}) == ["--no-proxy-headers"]
     assert gateway_proxy_options({"GATEWAY_TRUSTED_PROXIES": "[]"}) == ["--no-proxy-headers"]
     assert gateway_proxy_options({"GATEWAY_TRUSTED_PROXIES": '["10.0.0.0/8", "192.0.2.7"]'}) == [
