@@ -37,6 +37,12 @@ case "${1:-}" in
         default_port=8000
         # limits on the request head (timeout, header count and size): gateway/gateway/server.py
         http=gateway.server:GuardedHttpToolsProtocol
+        # X-Forwarded-For is believed only from GATEWAY_TRUSTED_PROXIES (uvicorn's own default
+        # believes 127.0.0.1); with proxies named, FORWARDED_ALLOW_IPS must name them too
+        case "${GATEWAY_TRUSTED_PROXIES:-}" in
+            "" | "[]") proxy_headers=--no-proxy-headers ;;
+            *) proxy_headers=--proxy-headers ;;
+        esac
         ;;
     appraisal | welfare | eldercare | renewal)
         app="$1.main:create_app"
@@ -88,4 +94,4 @@ exec python -m uvicorn --factory "$app" \
     --host "$host" --port "$port" \
     --loop uvloop --http "${http:-httptools}" \
     --no-access-log --timeout-graceful-shutdown "${UVICORN_GRACEFUL_SHUTDOWN_SECONDS:-10}" \
-    "$@"
+    ${proxy_headers:+"$proxy_headers"} "$@"

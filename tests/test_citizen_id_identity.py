@@ -293,3 +293,39 @@ async def test_answers_kept_under_an_idempotency_key_show_the_number_masked(
         await connection.close()
     assert len(stored) == 1
     assert number.encode() not in bytes(stored[0]["response_body"])
+
+
+async def test_a_citizen_id_number_written_into_the_stated_purpose_is_stored_masked(
+    platform: Platform, register: Register, staff: Staff
+) -> None:
+    number = citizen_id("1947-09-11", region=register.here)
+    other = citizen_id("1950-02-03", region=register.here)
+    async with platform.client(headers=staff.clerk) as client:
+        created = await client.post(f"{register.base}/persons", json=register.body(register.here, number))
+        assert created.status_code == 201, created.text
+        person_id = created.json()["id"]
+    fullwidth = other.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    spaced = f"{other[:6]} {other[6:14]} {other[14:]}"
+    purposes = {
+        f"核查{other}的低保": f"核查{mask(other)}的低保",
+        f"核查{fullwidth}": f"核查{mask(other)}",
+        f"核查 {spaced} 一户": f"核查 {mask(other)} 一户",
+        f"old number {other[:6]}{other[8:17]}": f"old number {mask(other[:6] + other[8:17])}",
+        "低保年审 2024": "低保年审 2024",
+    }
+    request_ids = {}
+    async with platform.client(headers=staff.pii) as client:
+        for stated in purposes:
+            request_ids[stated] = f"purpose-{uuid.uuid4().hex[:12]}"
+            shown = await client.get(
+                f"{register.base}/persons/{person_id}",
+                headers={"Access-Purpose": quote(stated), "X-Request-ID": request_ids[stated]},
+            )
+            assert shown.status_code == 200, shown.text
+    async with platform.client(headers=staff.auditor) as client:
+        log = await client.get(f"{register.base}/personal-data-access", params={"entity_id": person_id})
+        assert log.status_code == 200, log.text
+        by_request = {row["request_id"]: row["purpose"] for row in log.json()["items"]}
+    for stated, stored in purposes.items():
+        assert by_request[request_ids[stated]] == stored
+        assert other not in by_request[request_ids[stated]]

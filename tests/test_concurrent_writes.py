@@ -7,7 +7,8 @@ says (issue findings 3 and 4: lost updates and unique races):
 
 - ``natural_key``: a record identified by what it says (a person by citizen ID, a year by
   number): one 201, the others 409, one record.
-- ``update``: a change sent with the ETag read before: one 200 (or 201 for a change recorded
+- ``update``: a change sent with the ETag read before (sent first with ``If-Match: *``, which names
+  no version: 428, nothing changed): one 200 (or 201 for a change recorded
   as a record of its own), the others 412 (or 409 where the change has a natural key too),
   the record's version moved by exactly one.
 - ``state_change``: a move of a workflow (a transition, a review): one 2xx, the others 409
@@ -92,6 +93,16 @@ class Walk:
         self.seen.add(operation)
         before = await count() if count else 0
         version_before = await version() if version else ""
+        if "If-Match" in (headers or {}):
+            # If-Match: * names no version: 428, nothing changed (the version check below then
+            # still sees exactly one step)
+            async with self.platform.client(
+                headers={**self.headers, **(headers or {}), "If-Match": "*"}
+            ) as client:
+                star = await client.request(method, url, json=json, **kwargs)
+            self.expect(
+                star.status_code == 428, f"{operation} with If-Match: *: {star.status_code} {star.text[:200]}"
+            )
         async with self.platform.client(headers={**self.headers, **(headers or {})}) as client:
             answers = await asyncio.gather(
                 *(client.request(method, url, json=json, **kwargs) for _ in range(COPIES))

@@ -184,3 +184,64 @@ async def test_upstream_down_is_503_and_slow_is_504(
             ready = await client.get("/readyz")
             body = assert_problem(ready, 503)
             assert body["components"]["welfare"].startswith("down")
+
+
+async def test_a_made_up_x_forwarded_for_does_not_escape_the_sign_in_throttle(platform: Platform) -> None:
+    """With no trusted proxies, the gateway's uvicorn believes no X-Forwarded-For: each attempt
+    claiming another address still counts against the caller's own (10 free failures per name
+    and address, then lock-outs; the per-name cap, 30, lies far beyond)."""
+    username = f"throttled-{uuid.uuid4().hex[:8]}"
+    await platform.account(username, scopes=["welfare:read"], jurisdictions=["211102"])
+    statuses = []
+    async with platform.client() as client:
+        for n in range(12):
+            answer = await client.post(
+                "/auth/token",
+                data={"grant_type": "password", "username": username, "password": f"guess-{n}"},
+                headers={"X-Forwarded-For": f"192.0.2.{n + 1}"},
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [400] * 11 + [429], statuses
+
+
+def test_the_gateway_believes_forwarded_headers_only_from_trusted_proxies() -> None:
+    from platformctl.supervisor import Child, gateway_proxy_options
+
+    assert gateway_proxy_options({}) == ["--no-proxy-headers"]
+    assert gateway_proxy_options({"GATEWAY_TRUSTED_PROXIES": "[]"}) == ["--no-proxy-headers"]
+    assert gateway_proxy_options({"GATEWAY_TRUSTED_PROXIES": '["10.0.0.0/8", "192.0.2.7"]'}) == [
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        "10.0.0.0/8,192.0.2.7",
+    ]
+    assert "--no-proxy-headers" in Child("gateway", 8000, "127.0.0.1", env={}).command()
+    trusted = Child("gateway", 8000, "127.0.0.1", env={"GATEWAY_TRUSTED_PROXIES": '["10.0.0.0/8"]'})
+    assert trusted.command()[-2:] == ["--forwarded-allow-ips", "10.0.0.0/8"]
+
+
+async def test_a_trailing_slash_is_a_404_problem_and_no_internal_address_leaks(platform: Platform) -> None:
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        for path in ("/api/welfare/v1/households/", "/api/eldercare/v1/audit-log/", "/api/renewal/v1/plans/"):
+            answer = await client.get(path)
+            assert_problem(answer, 404)
+            assert "location" not in answer.headers, answer.headers
+
+
+def test_a_service_location_never_names_an_internal_address() -> None:
+    from gateway.proxy.forwarder import _public_locations
+
+    answered = _public_locations(
+        [
+            (b"location", b"http://127.0.0.1:8002/api/welfare/v1/households?limit=5"),
+            (b"content-location", b"//welfare.internal:8002/api/welfare/v1/jobs/1"),
+            (b"location", b"http://10.0.0.5:8002/"),
+            (b"location", b"/api/welfare/v1/jobs/2"),
+            (b"etag", b'"x"'),
+        ]
+    )
+    assert answered == [
+        (b"location", b"/api/welfare/v1/households?limit=5"),
+        (b"content-location", b"/api/welfare/v1/jobs/1"),
+        (b"location", b"/api/welfare/v1/jobs/2"),
+        (b"etag", b'"x"'),
+    ]

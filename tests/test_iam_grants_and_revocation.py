@@ -111,16 +111,92 @@ async def test_only_a_platform_wide_admin_changes_the_bootstrap_or_another_platf
             ),
         )
         assert created.status_code == 201, created.text  # the platform-wide bootstrap admin may
+        etags = {
+            target: (await admin.get(f"{ACCOUNTS}/{target}")).headers["ETag"]
+            for target in (ADMIN_USERNAME, wide)
+        }
     async with platform.client(headers=headers) as client:
         for target in (ADMIN_USERNAME, wide):
+            # outside the county administrator's area: as if it did not exist
+            assert_problem(await client.get(f"{ACCOUNTS}/{target}"), 404)
             for body in ({"password": "taken-over-by-a-county"}, {"active": False}, {"display_name": "x"}):
-                refused = await change(client, f"{ACCOUNTS}/{target}", body)
-                assert_problem(refused, 403)
+                refused = await client.patch(
+                    f"{ACCOUNTS}/{target}", json=body, headers={"If-Match": etags[target]}
+                )
+                assert_problem(refused, 404)
     async with platform.client(headers=await platform.admin_headers()) as admin:
         still = await admin.get(f"{ACCOUNTS}/{ADMIN_USERNAME}")
         assert still.json()["active"] is True
         changed = await change(admin, f"{ACCOUNTS}/{wide}", {"display_name": "Provincial administrator"})
         assert changed.status_code == 200, changed.text
+
+
+async def test_a_county_admin_sees_only_its_area_and_cannot_touch_signing_keys(platform: Platform) -> None:
+    """The attack: a county ``iam:admin`` listed every account and client with their grants
+    (platform administrators included) and rotated the platform's signing key."""
+    async with platform.client(headers=await platform.admin_headers()) as admin:
+        sibling = unique("sibling-clerk")
+        created = await admin.post(ACCOUNTS, json=account_body(sibling, jurisdictions=[SIBLING_COUNTY]))
+        assert created.status_code == 201, created.text
+        sibling_client = unique("sibling-system")
+        created = await admin.post(
+            CLIENTS,
+            json={
+                "client_id": sibling_client,
+                "name": "Sibling",
+                "scopes": ["welfare:read"],
+                "jurisdictions": [SIBLING_COUNTY],
+            },
+        )
+        assert created.status_code == 201, created.text
+        keys_before = (await admin.get("/auth/admin/keys")).json()["items"]
+    headers = await county_admin(platform)
+    async with platform.client(headers=headers) as client:
+        own = unique("own-clerk")
+        assert (await client.post(ACCOUNTS, json=account_body(own))).status_code == 201
+        own_client = unique("own-system")
+        made = await client.post(
+            CLIENTS,
+            json={
+                "client_id": own_client,
+                "name": "Own",
+                "scopes": ["welfare:read"],
+                "jurisdictions": [COUNTY],
+            },
+        )
+        assert made.status_code == 201, made.text
+        listed = await client.get(ACCOUNTS, params={"limit": 200})
+        assert listed.status_code == 200, listed.text
+        names = {item["username"] for item in listed.json()["items"]}
+        assert own in names
+        assert ADMIN_USERNAME not in names, names
+        assert sibling not in names, names
+        for item in listed.json()["items"]:
+            assert "*" not in item["jurisdictions"], item
+            assert SIBLING_COUNTY not in item["jurisdictions"], item
+        assert listed.json()["total"] == len(listed.json()["items"])
+        clients = await client.get(CLIENTS, params={"limit": 200})
+        assert clients.status_code == 200, clients.text
+        ids = {item["client_id"] for item in clients.json()["items"]}
+        assert own_client in ids, ids
+        assert sibling_client not in ids, ids
+        assert (await client.get(f"{ACCOUNTS}/{own}")).status_code == 200
+        assert (await client.get(f"{CLIENTS}/{own_client}")).status_code == 200
+        for path in (f"{ACCOUNTS}/{ADMIN_USERNAME}", f"{ACCOUNTS}/{sibling}", f"{CLIENTS}/{sibling_client}"):
+            assert_problem(await client.get(path), 404)
+        # nor may it grant beyond its area
+        body = assert_problem(
+            await client.post(ACCOUNTS, json=account_body(unique("beyond"), jurisdictions=[SIBLING_COUNTY])),
+            403,
+        )
+        assert SIBLING_COUNTY in body["detail"]
+        # the platform's signing keys are the platform administrator's alone
+        assert_problem(await client.post("/auth/admin/keys/rotate"), 403)
+        assert_problem(await client.get("/auth/admin/keys"), 403)
+    async with platform.client(headers=await platform.admin_headers()) as admin:
+        assert (await admin.get("/auth/admin/keys")).json()["items"] == keys_before
+        everyone = await admin.get(ACCOUNTS, params={"limit": 200})
+        assert {ADMIN_USERNAME, sibling, own} <= {item["username"] for item in everyone.json()["items"]}
 
 
 async def wait_until_refused(client: httpx.AsyncClient, urls: list[str], headers: dict[str, str]) -> None:

@@ -187,3 +187,39 @@ async def test_if_none_match_answers_304_on_reads_with_an_etag(platform: Platfor
         fresh = await client.get(f"/auth/admin/accounts/{username}", headers={"If-None-Match": etag})
         assert fresh.status_code == 200
         assert fresh.json()["display_name"] == "Renamed"
+
+
+async def test_one_key_with_another_query_is_another_request(platform: Platform) -> None:
+    """``?scheme=`` chooses the city an appraisal write goes to: the same key and body sent to
+    the other city is refused (422), never answered with the first city's record."""
+    base = "/api/appraisal/v1"
+    year = 2900 + uuid.uuid4().int % 90
+    indicator = {
+        "code": "Q1",
+        "name": "食品抽检",
+        "content_area": 1,
+        "max_points": "5",
+        "department": "市市场监督管理局",
+    }
+    key = uuid.uuid4().hex
+    async with platform.client(headers=await platform.admin_headers()) as client:
+        for scheme in ("panjin", "zhumadian"):
+            made = await client.post(f"{base}/years", json={"scheme": scheme, "year": year})
+            assert made.status_code in (201, 409), made.text
+        url = f"{base}/years/{year}/indicators"
+        first = await client.post(
+            url, params={"scheme": "panjin"}, json=indicator, headers={"Idempotency-Key": key}
+        )
+        assert first.status_code == 201, first.text
+        again = await client.post(
+            url, params={"scheme": "panjin"}, json=indicator, headers={"Idempotency-Key": key}
+        )
+        assert again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = await client.post(
+            url, params={"scheme": "zhumadian"}, json=indicator, headers={"Idempotency-Key": key}
+        )
+        body = assert_problem(other, 422)
+        assert body["errors"][0]["field"] == "header.idempotency-key"
+        listed = await client.get(url, params={"scheme": "zhumadian", "limit": 200})
+        assert "Q1" not in [item["code"] for item in listed.json()["items"]]

@@ -7,6 +7,7 @@ Ctrl-C or SIGTERM stops every process cleanly, then the embedded database.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import secrets
@@ -72,6 +73,7 @@ class Child:
             "--no-access-log",
             "--timeout-graceful-shutdown",
             "5",
+            *(gateway_proxy_options(self.env) if self.name == "gateway" else []),
         ]
 
     def start(self) -> None:
@@ -86,6 +88,18 @@ class Child:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def gateway_proxy_options(env: Mapping[str, str]) -> list[str]:
+    """uvicorn's proxy-header handling for the gateway: off unless ``GATEWAY_TRUSTED_PROXIES``
+    names proxies, and then believed from those only. uvicorn's default believes
+    ``X-Forwarded-For`` from 127.0.0.1, so that any local caller chose its own address (and
+    escaped the per-address sign-in throttle)."""
+    raw = env.get("GATEWAY_TRUSTED_PROXIES", "").strip()
+    trusted = [str(entry) for entry in json.loads(raw)] if raw else []
+    if not trusted:
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", ",".join(trusted)]
 
 
 # Secrets a component reads without its prefix; each process gets only its own.

@@ -14,7 +14,10 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="The ETag of the version you read; required for every update.",
+        description=(
+            "The ETag of the version you read; required for every update (`*`, naming no "
+            "version, is refused 428)."
+        ),
     ),
 ]
 """Declare as a parameter of every update endpoint, then call :func:`require_if_match`."""
@@ -29,12 +32,18 @@ def set_etag(response: Response, entity_id: object, version: int) -> None:
 
 
 def require_if_match(header: str | None, entity_id: object, version: int) -> None:
-    """Refuse the update unless ``If-Match`` names the current version of the record."""
+    """Refuse the update unless ``If-Match`` names the current version of the record. ``*``
+    (any version) is 428 as no header is: it would overwrite a change made since the caller
+    read the record, which is what the version check is for."""
     if header is None:
         raise PreconditionRequired("Updates need an If-Match header with the ETag of the version you read.")
     current = etag_for(entity_id, version)
     offered = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    if "*" not in offered and current not in offered:
+    if "*" in offered:
+        raise PreconditionRequired(
+            "If-Match: * names no version; send the record's ETag, of the version you read."
+        )
+    if current not in offered:
         raise PreconditionFailed(
             "The record has changed since you read it; read it again and retry.",
             extra={"current_etag": current},

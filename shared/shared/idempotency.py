@@ -8,8 +8,6 @@ A key re-used with another body is refused with 422.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import CurrentPrincipal, Principal
 from shared.db import SessionDep
 from shared.errors import InvalidInput
+from shared.writes import request_fingerprint
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -96,15 +95,6 @@ class Idempotency:
         return response
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
-        payload = canonical.encode()
-    except ValueError:
-        payload = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + payload).hexdigest()
-
-
 def owner_of(principal: Principal) -> str:
     return f"{principal.client_id or '-'}:{principal.subject}"
 
@@ -135,7 +125,7 @@ async def idempotency_dependency(
         key=key,
         method=request.method,
         path=request.url.path,
-        request_hash=request_fingerprint(request.method, request.url.path, body),
+        request_hash=request_fingerprint(request.method, request.url.path, body, request.url.query),
     )
 
 

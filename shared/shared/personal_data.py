@@ -14,6 +14,8 @@ in the request's transaction when the handler returns.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -126,6 +128,20 @@ AccessPurpose = Annotated[
 ]
 
 
+# 15 to 18 digits (or a final X), possibly grouped by spaces or hyphens: a citizen ID number
+# (or an old 15-digit one) someone wrote into a stated purpose
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][ -]?){14,17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def masked_purpose(text: str) -> str:
+    """A stated purpose as the access log keeps it: NFKC (fullwidth digits read as digits),
+    every citizen-ID-like number masked as answers mask numbers (first 4 and last 4 kept).
+    The log of who saw which number must not itself hold a number in full."""
+    folded = unicodedata.normalize("NFKC", text)
+    masked = _ID_LIKE.sub(lambda found: mask(re.sub(r"[ -]", "", found.group())), folded)
+    return masked[:MAX_PURPOSE_LENGTH]  # NFKC may lengthen a text (㍿ is 株式会社)
+
+
 async def personal_data_reader(
     request: Request, session: SessionDep, principal: CurrentPrincipal, purpose: AccessPurpose = None
 ) -> AsyncIterator[PersonalDataReader]:
@@ -134,6 +150,7 @@ async def personal_data_reader(
         stated = unquote(purpose, errors="strict").strip() or None if purpose else None
     except UnicodeDecodeError as exc:
         raise InvalidInput.field("header.access-purpose", "percent-encoded text must be UTF-8") from exc
+    stated = masked_purpose(stated) if stated else None
     reader = PersonalDataReader(
         principal=principal,
         vault=request.app.state.citizen_id_vault,

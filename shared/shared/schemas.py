@@ -7,6 +7,7 @@ fields refuse NUL bytes (PostgreSQL cannot store them) and are length-bounded.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated
 
 from pydantic import (
@@ -41,13 +42,41 @@ Text = Annotated[
 ]
 """Free text: at most 10,000 characters, no NUL."""
 
+# Cc (controls: NUL, newline, tab, DEL, C1) and Cf (invisible formatting: soft hyphen, zero-width
+# space/joiners U+200B–U+200F, bidirectional embeddings and overrides U+202A–U+202E and
+# isolates U+2066–U+2069, word joiner, BOM …) as a JSON Schema class: the BMP ones (the
+# validator refuses the few astral Cf characters too)
+_INVISIBLE = (
+    "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891"
+    "\\u08E2\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
+)
+NAME_PATTERN = f"^[^{_INVISIBLE}]*[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
+
+
+def _visible_name(value: str) -> str:
+    """A name as people type and read it: surrounding white space stripped (by the
+    constraints before this), then not empty and without control or invisible formatting
+    characters, which make two names that look alike differ, or make one read backwards."""
+    if not value:
+        raise ValueError("must not be empty or only white space")
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            raise ValueError(
+                f"must not contain control or invisible formatting characters (U+{ord(char):04X}, "
+                "e.g. a line break, zero-width space or right-to-left override)"
+            )
+    return value
+
+
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_no_nul),
-    Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
+    StringConstraints(strip_whitespace=True, max_length=200),
+    AfterValidator(_visible_name),
+    Field(min_length=1, json_schema_extra={"pattern": NAME_PATTERN}),
 ]
-"""A short name or label: 1–200 characters, no NUL."""
+"""A name or label a person types (a person's, a unit's, a reference): 1–200 characters
+after surrounding white space is stripped; no control or invisible formatting characters
+(Unicode Cc and Cf: line breaks, zero-width characters, bidirectional overrides)."""
 
 
 def _date_text(value: object) -> object:

@@ -251,6 +251,9 @@ def create_service_app(
         openapi_url=openapi_url,
         docs_url=None,  # served offline by shared.docs instead of from a CDN
         redoc_url=None,
+        # a path with a trailing slash is a 404 problem, never a redirect to this process's own
+        # address (which the gateway's callers must not learn)
+        redirect_slashes=False,
         # a query parameter the operation does not declare is a 422 naming it, never ignored
         dependencies=[Depends(reject_unknown_query_parameters)],
     )

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -140,14 +141,23 @@ def is_collision(error: IntegrityError) -> bool:
     return sqlstate_of(error) in _COLLISION_SQLSTATES
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """The same request, whatever the JSON key order or spacing."""
+def normalised_query(query: str) -> str:
+    """A query string as one text whatever the order of its parameters or their encoding
+    (``b=2&a=%31`` and ``a=1&b=2`` are the same); empty for none."""
+    return urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
+
+
+def request_fingerprint(method: str, path: str, body: bytes, query: str = "") -> str:
+    """The same request, whatever the JSON key order or spacing. The query string counts
+    (normalised): ``?scheme=`` chooses the city an appraisal write goes to, so one key sent
+    with another query is another request."""
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
         payload = canonical.encode()
     except ValueError:
         payload = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + payload).hexdigest()
+    target = path + (f"?{normalised}" if (normalised := normalised_query(query)) else "")
+    return hashlib.sha256(method.encode() + b" " + target.encode() + b"\n" + payload).hexdigest()
 
 
 def idempotency_owner(principal: Principal) -> str:
@@ -445,7 +455,11 @@ async def write_context(
         idempotency_key=idempotency_key,
         method=request.method,
         path=request.url.path,
-        request_hash=request_fingerprint(request.method, request.url.path, body) if idempotency_key else "",
+        request_hash=(
+            request_fingerprint(request.method, request.url.path, body, request.url.query)
+            if idempotency_key
+            else ""
+        ),
     )
 
 

@@ -38,7 +38,7 @@ from gateway.iam.tokens import issue_token
 from shared.auth import BEARER_CHALLENGE, Principal, require_scope
 from shared.concurrency import IfMatch, etag_for, require_if_match, set_etag
 from shared.db import SessionDep
-from shared.errors import Forbidden, ProblemError, Unauthorized
+from shared.errors import Forbidden, NotFound, ProblemError, Unauthorized
 from shared.examples import answer_example
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Items, Page, PageDep
@@ -70,6 +70,24 @@ async def current_admin(
 
 
 AdminDep = Annotated[Principal, Depends(current_admin)]
+
+
+async def platform_admin(principal: AdminDep) -> Principal:
+    """An administrator of the whole platform (``iam:admin`` with ``*``): signing keys are the
+    platform's, not a county's."""
+    if not service.is_platform_wide_admin(principal):
+        raise Forbidden("Only a platform-wide administrator (iam:admin for every jurisdiction) may do this.")
+    return principal
+
+
+PlatformAdminDep = Annotated[Principal, Depends(platform_admin)]
+
+
+def _seen(principal: Principal, row: Any, missing: str) -> None:
+    """404 for an account or client outside the administrator's area, as for one that does
+    not exist: a county administrator learns nothing of other counties' or the platform's."""
+    if not service.within_area(principal, row):
+        raise NotFound(missing)
 
 
 class InvalidGrant(ProblemError):
@@ -336,7 +354,7 @@ async def create_account(
 
 @admin.get("/accounts", response_model=Page[AccountRead], summary="List staff accounts")
 async def list_accounts(session: SessionDep, principal: AdminDep, page: PageDep) -> Page[AccountRead]:
-    rows, total = await service.list_accounts(session, page=page)
+    rows, total = await service.list_accounts(session, page=page, actor=principal)
     return Page.of([AccountRead.model_validate(r) for r in rows], total, page)
 
 
@@ -350,6 +368,7 @@ async def read_account(
     username: str, session: SessionDep, principal: AdminDep, response: Response
 ) -> AccountRead:
     account = await service.get_account(session, username=username)
+    _seen(principal, account, f"No account named {username}.")
     set_etag(response, account.username, account.version)
     return AccountRead.model_validate(account)
 
@@ -371,6 +390,7 @@ async def update_account(
     if_match: IfMatch = None,
 ) -> AccountRead:
     account = await service.get_account(session, username=username, for_update=True)
+    _seen(principal, account, f"No account named {username}.")
     require_if_match(if_match, account.username, account.version)
     account = await service.update_account(
         session,
@@ -407,7 +427,7 @@ async def create_client(
 
 @admin.get("/clients", response_model=Page[ClientRead], summary="List API clients")
 async def list_clients(session: SessionDep, principal: AdminDep, page: PageDep) -> Page[ClientRead]:
-    rows, total = await service.list_clients(session, page=page)
+    rows, total = await service.list_clients(session, page=page, actor=principal)
     return Page.of([ClientRead.model_validate(r) for r in rows], total, page)
 
 
@@ -421,6 +441,7 @@ async def read_client(
     client_id: str, session: SessionDep, principal: AdminDep, response: Response
 ) -> ClientRead:
     client = await service.get_client(session, client_id=client_id)
+    _seen(principal, client, f"No API client {client_id}.")
     set_etag(response, client.client_id, client.version)
     return ClientRead.model_validate(client)
 
@@ -442,6 +463,7 @@ async def update_client(
     if_match: IfMatch = None,
 ) -> ClientWithSecret | ClientRead:
     client = await service.get_client(session, client_id=client_id, for_update=True)
+    _seen(principal, client, f"No API client {client_id}.")
     require_if_match(if_match, client.client_id, client.version)
     client, secret = await service.update_client(
         session,
@@ -457,7 +479,7 @@ async def update_client(
 
 
 @admin.get("/keys", response_model=Items[SigningKeyRead], summary="List token signing keys")
-async def list_keys(session: SessionDep, principal: AdminDep) -> Items[SigningKeyRead]:
+async def list_keys(session: SessionDep, principal: PlatformAdminDep) -> Items[SigningKeyRead]:
     rows = await session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()))
     return Items.of([SigningKeyRead.model_validate(r) for r in rows])
 
@@ -468,7 +490,7 @@ async def list_keys(session: SessionDep, principal: AdminDep) -> Items[SigningKe
     response_model=SigningKeyRead,
     summary="Start signing with a new key; earlier keys stay published until tokens expire",
 )
-async def rotate_keys(request: Request, session: SessionDep, principal: AdminDep) -> SigningKeyRead:
+async def rotate_keys(request: Request, session: SessionDep, principal: PlatformAdminDep) -> SigningKeyRead:
     settings = request.app.state.settings
     overlap = dt.timedelta(seconds=settings.token_ttl_seconds + 60)
     key = await service.rotate_signing_key(session, overlap=overlap, actor=principal)

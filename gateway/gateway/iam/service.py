@@ -173,10 +173,30 @@ async def get_account(session: AsyncSession, *, username: str, for_update: bool 
     return account
 
 
-async def list_accounts(session: AsyncSession, *, page: PageParams) -> tuple[list[Account], int]:
-    total = await session.scalar(select(func.count()).select_from(Account)) or 0
+def within_area(actor: Principal, row: Account | ApiClient) -> bool:
+    """Whether an administrator sees ``row``: a platform-wide administrator sees every
+    account and client; any other only those whose jurisdictions all lie in its own
+    subtrees (never a platform-wide holder, whose ``*`` lies in no county)."""
+    if is_platform_wide_admin(actor):
+        return True
+    visible = set(actor.visible_jurisdictions())
+    return all(code in visible for code in row.jurisdictions)
+
+
+def _area_filter(actor: Principal, model: type[Account] | type[ApiClient]) -> list[Any]:
+    if is_platform_wide_admin(actor):
+        return []
+    return [model.jurisdictions.contained_by(list(actor.visible_jurisdictions()))]
+
+
+async def list_accounts(
+    session: AsyncSession, *, page: PageParams, actor: Principal
+) -> tuple[list[Account], int]:
+    """The accounts ``actor`` sees (:func:`within_area`)."""
+    where = _area_filter(actor, Account)
+    total = await session.scalar(select(func.count()).select_from(Account).where(*where)) or 0
     rows = await session.scalars(
-        select(Account).order_by(Account.username).limit(page.limit).offset(page.offset)
+        select(Account).where(*where).order_by(Account.username).limit(page.limit).offset(page.offset)
     )
     return list(rows), total
 
@@ -300,10 +320,14 @@ async def get_client(session: AsyncSession, *, client_id: str, for_update: bool 
     return client
 
 
-async def list_clients(session: AsyncSession, *, page: PageParams) -> tuple[list[ApiClient], int]:
-    total = await session.scalar(select(func.count()).select_from(ApiClient)) or 0
+async def list_clients(
+    session: AsyncSession, *, page: PageParams, actor: Principal
+) -> tuple[list[ApiClient], int]:
+    """The clients ``actor`` sees (:func:`within_area`)."""
+    where = _area_filter(actor, ApiClient)
+    total = await session.scalar(select(func.count()).select_from(ApiClient).where(*where)) or 0
     rows = await session.scalars(
-        select(ApiClient).order_by(ApiClient.client_id).limit(page.limit).offset(page.offset)
+        select(ApiClient).where(*where).order_by(ApiClient.client_id).limit(page.limit).offset(page.offset)
     )
     return list(rows), total
 

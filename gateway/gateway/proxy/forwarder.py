@@ -292,6 +292,7 @@ class Forwarder:
                 template = upstream_response.headers.get(ROUTE_HEADER.decode())
                 if template is not None and template.startswith(scope["route"].path + "/"):
                     scope["route"] = ProxyRoute(template)
+                response_headers = _public_locations(response_headers)
                 response_headers.append((b"x-request-id", request_id.encode()))
                 response_headers.extend(limit_headers)
                 length = upstream_response.headers.get("Content-Length")
@@ -383,6 +384,28 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+LOCATION_HEADERS = {b"location", b"content-location"}
+
+
+def _public_locations(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A service's ``Location`` as the gateway's caller may see it: a path stays (services'
+    paths are the gateway's); an absolute address (the service's own, inside the platform)
+    becomes its path, and one naming no path is dropped. Callers never learn internal
+    addresses."""
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        if name in LOCATION_HEADERS:
+            text = value.decode("latin-1").strip()
+            if text.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
+                target = URL(text)
+                if not target.path.startswith("/api/"):
+                    continue
+                text = target.raw_path_qs
+            value = text.encode("latin-1")
+        out.append((name, value))
+    return out
 
 
 def _forward_headers(scope: Scope, headers: list[tuple[bytes, bytes]], request_id: str) -> dict[str, str]:

@@ -196,3 +196,47 @@ async def test_equipment_assessment_contract(platform: Platform, users: dict[str
             422,
         )
         assert "tractor" in unknown["detail"]
+
+
+@pytest.mark.parametrize(
+    ("task", "indicator"),
+    [
+        (1, "water-network-leakage"),  # task 11's, from a unit of task 1 (the attack)
+        (1, "water-pipes-renewed"),
+        (11, "fishing-boats-renovated"),  # task 21's, from task 11's own lead unit
+        (11, "equipment-investment"),  # a plan-wide target
+    ],
+)
+async def test_a_report_gives_values_only_for_its_own_tasks_indicators(
+    platform: Platform, task: int, indicator: str
+) -> None:
+    industry = await platform.account(
+        "renewal-industry",
+        scopes=["renewal:read", "renewal:write"],
+        units=["市工业和信息化局"],
+        jurisdictions=["211100"],
+    )
+    housing = await platform.account(
+        "renewal-housing",
+        scopes=["renewal:read", "renewal:write"],
+        units=["市住房城乡建设局"],
+        jurisdictions=["211100"],
+    )
+    headers = industry if task == 1 else housing
+    status_before = await task_targets(platform, headers, 11)
+    async with platform.client(headers=headers) as client:
+        refused = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/{task}/reports",
+            json={"period": "2024-12", "narrative": "完成", "indicator_values": {indicator: "999"}},
+        )
+        body = assert_problem(refused, 422)
+        assert body["errors"][0]["field"] == f"body.indicator_values.{indicator}"
+        assert indicator in body["errors"][0]["message"]
+    assert await task_targets(platform, headers, 11) == status_before
+
+
+async def task_targets(platform: Platform, headers: dict[str, str], number: int) -> object:
+    async with platform.client(headers=headers) as client:
+        status = await client.get(f"{BASE}/plans/{PLAN}/status", params={"on": "2025-01-15"})
+        assert status.status_code == 200, status.text
+        return next(t["targets"] for t in status.json()["tasks"] if t["number"] == number)

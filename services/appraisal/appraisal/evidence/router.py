@@ -83,6 +83,7 @@ async def upload_evidence(
             request.method,
             request.url.path,
             f"{purpose}\n{file.filename}\n{file.content_type}\n".encode() + content,
+            request.url.query,
         ),
     )
     if replay := await write.replay():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,14 +73,26 @@ def report_event(plan: Plan, report: ProgressReport, verb: str) -> Event:
     )
 
 
+def ensure_indicators_of_task(plan: Plan, task: Task, values: Mapping[str, object]) -> None:
+    """A report gives values only for its own task's indicators: a unit of one task does not
+    mark another task's targets (or the plan-wide ones) achieved. 422 naming the indicator."""
+    owner = {indicator.id: indicator.task for indicator in plan.spec.indicators}
+    for indicator in values:
+        if indicator not in owner:
+            raise InvalidInput.field(f"body.indicator_values.{indicator}", "not an indicator of this plan")
+        if owner[indicator] != task.number:
+            whose = f"task {owner[indicator]}" if owner[indicator] is not None else "the plan as a whole"
+            raise InvalidInput.field(
+                f"body.indicator_values.{indicator}",
+                f"{indicator} is an indicator of {whose}, not of task {task.number}; report it there",
+            )
+
+
 async def submit(*, write: WriteContext, plan: Plan, task: Task, data: ReportCreate) -> ProgressReport:
     """A new revision of the unit's report for the period (revisions are never overwritten);
     refused while the latest revision is accepted (locked)."""
     unit = reporting_unit(plan=plan, task=task, principal=write.principal, asked=data.unit)
-    known = {indicator.id for indicator in plan.spec.indicators}
-    for indicator in data.indicator_values:
-        if indicator not in known:
-            raise InvalidInput.field(f"body.indicator_values.{indicator}", "not an indicator of this plan")
+    ensure_indicators_of_task(plan, task, data.indicator_values)
     series = ReportSeries(plan_id=plan.id, task_number=task.number, unit=unit, period=data.period)
     await repository.lock_series(write.session, series)
     latest = await repository.latest_revision(write.session, series)
