@@ -235,6 +235,29 @@ async def test_a_report_gives_values_only_for_its_own_tasks_indicators(
     assert await task_targets(platform, headers, 11) == status_before
 
 
+async def test_the_plans_administrators_report_its_plan_wide_targets(platform: Platform) -> None:
+    admin = await platform.account(
+        "renewal-plan-admin",
+        scopes=["renewal:read", "renewal:write", "renewal:admin"],
+        units=["市工业和信息化局"],
+        jurisdictions=["211100"],
+    )
+    async with platform.client(headers=admin) as client:
+        answer = await client.post(
+            f"{BASE}/plans/{PLAN}/tasks/1/reports",
+            json={
+                "period": "2024-11",
+                "narrative": "全市设备投资",
+                "indicator_values": {"equipment-investment": "7.5"},
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        status = await client.get(f"{BASE}/plans/{PLAN}/status")  # today: after the report
+        assert status.status_code == 200, status.text
+        (target,) = [t for t in status.json()["plan_targets"] if t["indicator"] == "equipment-investment"]
+        assert target["latest"] == "7.5", target
+
+
 async def task_targets(platform: Platform, headers: dict[str, str], number: int) -> object:
     async with platform.client(headers=headers) as client:
         status = await client.get(f"{BASE}/plans/{PLAN}/status", params={"on": "2025-01-15"})

@@ -73,13 +73,24 @@ def report_event(plan: Plan, report: ProgressReport, verb: str) -> Event:
     )
 
 
-def ensure_indicators_of_task(plan: Plan, task: Task, values: Mapping[str, object]) -> None:
+def ensure_indicators_of_task(
+    plan: Plan, task: Task, values: Mapping[str, object], *, plan_wide_allowed: bool
+) -> None:
     """A report gives values only for its own task's indicators: a unit of one task does not
-    mark another task's targets (or the plan-wide ones) achieved. 422 naming the indicator."""
+    mark another task's targets achieved. The plan-wide targets (一 of the Panjin plan, the
+    Zhumadian indicators) belong to no task: the plan's administrators report them, in a
+    report on any task. 422 naming the indicator."""
     owner = {indicator.id: indicator.task for indicator in plan.spec.indicators}
     for indicator in values:
         if indicator not in owner:
             raise InvalidInput.field(f"body.indicator_values.{indicator}", "not an indicator of this plan")
+        if owner[indicator] is None and plan_wide_allowed:
+            continue
+        if owner[indicator] is None:
+            raise InvalidInput.field(
+                f"body.indicator_values.{indicator}",
+                f"{indicator} is an indicator of the plan as a whole: its administrators report it",
+            )
         if owner[indicator] != task.number:
             whose = f"task {owner[indicator]}" if owner[indicator] is not None else "the plan as a whole"
             raise InvalidInput.field(
@@ -92,7 +103,9 @@ async def submit(*, write: WriteContext, plan: Plan, task: Task, data: ReportCre
     """A new revision of the unit's report for the period (revisions are never overwritten);
     refused while the latest revision is accepted (locked)."""
     unit = reporting_unit(plan=plan, task=task, principal=write.principal, asked=data.unit)
-    ensure_indicators_of_task(plan, task, data.indicator_values)
+    ensure_indicators_of_task(
+        plan, task, data.indicator_values, plan_wide_allowed=is_plan_admin(write.principal, plan)
+    )
     series = ReportSeries(plan_id=plan.id, task_number=task.number, unit=unit, period=data.period)
     await repository.lock_series(write.session, series)
     latest = await repository.latest_revision(write.session, series)

@@ -85,14 +85,14 @@ def policy_day(moment: dt.datetime) -> dt.date:
 
 
 async def latest_values(*, session: AsyncSession, plan: Plan, on: dt.date) -> dict[str, Decimal]:
-    """The latest reported value of each indicator, from reports of its own task (returned
-    reports do not count)."""
+    """The latest reported value of each indicator, from reports of its own task, or of any
+    task for a plan-wide indicator (returned reports do not count)."""
     end = dt.datetime.combine(on, dt.time.max, tzinfo=POLICY_TZ)
     values: dict[str, Decimal] = {}
     owner = {indicator.id: indicator.task for indicator in plan.spec.indicators}
     for report in await reports.counted_until(session, plan_id=plan.id, end=end):
         for indicator, value in (report.indicator_values or {}).items():
-            if owner.get(indicator, -1) != report.task_number:
+            if indicator not in owner or owner[indicator] not in (None, report.task_number):
                 continue  # a value of another task's indicator, stored before reports were checked
             try:
                 values[indicator] = Decimal(str(value))
