@@ -2,9 +2,9 @@
 
 - A standard far beyond any plausible monthly amount (or one a multiplier makes so) is 422
   naming the field and is not recorded: a payroll never overflows the ledger (no 500).
-- An enrolment starts in a month its program has a standard: Panjin's 792.00 has an open start
-  in the sources, yet it prices no day before 2021 (the year of its document), so no dibao is
-  paid back to 1900; derived standards are not known before July 2024.
+- An enrolment starts no earlier than its program's first standard: Panjin's 792.00 has an open
+  start in the sources, yet it pays no month before 2021 (the year of its document), so no dibao
+  is paid back to 1900; derived standards are not known before July 2024.
 - A version id begins with its jurisdiction's own prefix: a county cannot take the city's
   (``panjin-…``) and block a version the city will need.
 """
@@ -132,14 +132,20 @@ async def test_an_enrolment_starts_in_a_month_a_standard_prices(
             await client.get(f"{BASE}/enrolments", params={"jurisdiction": COUNTY, "limit": 200})
         ).json()
         assert all(item["start_month"] >= "2021-01" for item in listing["items"])
-        old = (
-            await client.get(f"{BASE}/standards", params={"jurisdiction": COUNTY, "on": "1900-01-01"})
-        ).json()
-        assert old["dibao"] is None
-        in_2021 = (
-            await client.get(f"{BASE}/standards", params={"jurisdiction": COUNTY, "on": "2021-01-01"})
-        ).json()
-        assert in_2021["dibao"] == "792.00"
+        in_2020 = await client.post(
+            f"{BASE}/enrolments",
+            json={
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "household_id": household.json()["id"],
+                "covered_members": 1,
+                "per_capita_income": "0.00",
+                "start_month": "2020-12",
+                "decision": DECISION,
+            },
+        )
+        problem = assert_problem(in_2020, 422)
+        assert "from 2021-01 on" in problem["errors"][0]["message"]
 
 
 async def test_a_county_cannot_take_the_citys_version_ids(

@@ -390,11 +390,13 @@ async def create_enrolment(
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     start = data.start_month.first_day
-    if book.standards_on(data.jurisdiction, start, STALENESS_IRRELEVANT).values[data.program] is None:
+    first = book.paid_from(data.jurisdiction, data.program)
+    if first is None or start < first:
+        since = f"from {YearMonth.of(first)} on" if first is not None else "in no month"
         raise InvalidInput.field(
             "body.start_month",
-            f"no {data.program} standard is known for {data.jurisdiction} in {data.start_month}: an "
-            "enrolment starts in a month a standard prices (months no standard prices are never paid)",
+            f"{data.program} standards of {data.jurisdiction} are known {since}: an enrolment starts no "
+            "earlier (a month no standard prices is never paid)",
         )
     enrolment = Enrolment(
         program=data.program,

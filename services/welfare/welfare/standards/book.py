@@ -44,11 +44,10 @@ RESIDENCES: tuple[Residence, ...] = ("urban", "rural")
 TIERS = (1, 2, 3, 4)
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 OPEN_START_FLOOR = dt.date(2021, 1, 1)
-"""The first day a version with an open start (``effective_from: null``) is taken to be in force.
-The sources give no start for Panjin's 792.00 (welfare.md); it is the standard of
-盘政办发〔2021〕11号, a document of 2021, so it prices no day before 2021 (nothing is paid back to
-1900 under it): earlier days have no standard known, as the spec answers for what the sources
-do not give."""
+"""The first day a version with an open start (``effective_from: null``) pays. The sources give no
+start for Panjin's 792.00 (welfare.md); it is the standard of 盘政办发〔2021〕11号, a document of
+2021, so no month before 2021 is paid under it (nothing back to 1900): an enrolment starts no
+earlier, and a payroll or recalculation of an earlier month finds no standard to pay with."""
 MAX_MONTHLY_STANDARD = Decimal("100000.00")
 """The highest monthly standard per person a version may state or derive (Panjin's dibao is
 800.00, its highest derived standard 2400.00). With at most 50 covered members a month's
@@ -353,11 +352,22 @@ class StandardsBook:
         """The version in force on ``day``: the jurisdiction's own, else its city's."""
         for code in registry().ancestors_and_self(jurisdiction):
             for entry in self.entries(code):
-                if any(piece.covers(day) for piece in entry.in_force) and not (
-                    entry.version.effective_from is None and day < OPEN_START_FLOOR
-                ):
+                if any(piece.covers(day) for piece in entry.in_force):
                     return code, entry.version
         return None
+
+    def paid_from(self, jurisdiction: str, program: str) -> dt.date | None:
+        """The first day a standard of ``program`` applying to ``jurisdiction`` (its own or an
+        ancestor's) is in force, an open start counting from :data:`OPEN_START_FLOOR`; None when
+        none ever is. No month before it is paid."""
+        starts = [
+            piece.start or OPEN_START_FLOOR
+            for code in registry().ancestors_and_self(jurisdiction)
+            for entry in self.entries(code)
+            if entry.version.states(program)
+            for piece in entry.in_force
+        ]
+        return min(starts, default=None)
 
     def standards_on(
         self, jurisdiction: str, day: dt.date, staleness_days: int, residence: Residence | None = None
