@@ -45,18 +45,19 @@ suspended AS (
      AND s.from_month <= p.month AND (s.resumed_month IS NULL OR s.resumed_month > p.month)
 ),
 due AS (
-    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id, f.in_force,
-           CASE WHEN f.in_force THEN {amount_due} ELSE 0 END AS amount,
-           CASE WHEN f.in_force THEN {residence_used} END AS residence
+    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id, true AS in_force,
+           {amount_due} AS amount, {residence_used} AS residence
     FROM paid p
     JOIN enrolments e ON e.id = p.enrolment_id
-    LEFT JOIN suspended sp ON sp.enrolment_id = p.enrolment_id AND sp.month = p.month
-    CROSS JOIN LATERAL (
-        SELECT e.start_month <= p.month AND (e.end_month IS NULL OR e.end_month >= p.month)
-               AND sp.enrolment_id IS NULL AS in_force
-    ) f
     {unit_join}
-    WHERE u.amount IS NOT NULL OR NOT f.in_force
+    WHERE e.start_month <= p.month AND (e.end_month IS NULL OR e.end_month >= p.month)
+      AND (p.enrolment_id, p.month) NOT IN (SELECT enrolment_id, month FROM suspended)
+    UNION ALL
+    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id, false, 0, NULL
+    FROM paid p
+    JOIN enrolments e ON e.id = p.enrolment_id
+    WHERE e.start_month > p.month OR e.end_month < p.month
+       OR (p.enrolment_id, p.month) IN (SELECT enrolment_id, month FROM suspended)
 ),
 booked AS (
     INSERT INTO ledger_entries
@@ -101,7 +102,7 @@ def batch_sql(*, residences: bool) -> str:
         bucket=BUCKET_SQL.format(column="enrolment_id"),
         amount_due=AMOUNT_DUE_SQL,
         residence_used=RESIDENCE_USED_SQL,
-        unit_join=unit_join_sql("p.month", residences=residences, outer=True),
+        unit_join=unit_join_sql("p.month", residences=residences),
         split_standard=SPLIT_STANDARD_SQL.format(month="p.month"),
     )
 
