@@ -11,6 +11,10 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+
+import asyncpg
 import httpx
 import pytest
 
@@ -167,3 +171,63 @@ async def test_a_county_cannot_take_the_citys_version_ids(
         problem = assert_problem(squat, 409)
         assert "211100" in problem["detail"]
         assert "panjin-2099" not in await versions_of(client)
+
+
+async def test_a_version_recorded_before_the_bound_is_not_applied_and_payroll_answers(
+    platform: Platform, county_admin: dict[str, str], migrated_database: str
+) -> None:
+    """A version above the bound recorded before amounts were bounded (written here straight to
+    the table) prices no day: the payroll of a 50-member household pays at the city's standard
+    instead of overflowing the ledger (no 500). Month 2023-03 of 盘山县, which no other test pays."""
+    body = {
+        "id": "panshan-2023-03-huge",
+        "effective_from": "2023-03-01",
+        "effective_to": "2023-03-31",
+        "published_on": "2023-02-01",
+        "dibao": {"amount": "999999999999.99", "citation": CITATION},
+    }
+    connection = await asyncpg.connect(migrated_database.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(
+            "INSERT INTO welfare.standard_versions (id, jurisdiction, version_id, body, created_by) "
+            "VALUES ($1, $2, $3, $4::jsonb, 'before the bound')",
+            uuid.uuid4(),
+            COUNTY,
+            body["id"],
+            json.dumps(body),
+        )
+    finally:
+        await connection.close()
+    async with platform.client(headers=county_admin) as client:
+        household = await client.post(
+            f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "沙岭镇"}
+        )
+        enrolment = await client.post(
+            f"{BASE}/enrolments",
+            json={
+                "program": "dibao",
+                "jurisdiction": COUNTY,
+                "household_id": household.json()["id"],
+                "covered_members": 50,
+                "per_capita_income": "0.00",
+                "start_month": "2023-03",
+                "decision": DECISION,
+            },
+        )
+        assert enrolment.status_code == 201, enrolment.text
+        paid = await client.post(f"{BASE}/payrolls", json={"jurisdiction": COUNTY, "month": "2023-03"})
+        assert paid.status_code == 201, paid.text
+        ledger = (await client.get(f"{BASE}/ledger", params={"enrolment_id": enrolment.json()["id"]})).json()
+        assert [entry["amount"] for entry in ledger["items"]] == ["39600.00"]  # 792.00 × 50
+        listing = (
+            await client.get(f"{BASE}/standards/versions", params={"jurisdiction": COUNTY, "limit": 200})
+        ).json()
+        (huge,) = [v for v in listing["items"] if v["version_id"] == "panshan-2023-03-huge"]
+        assert huge["status"] == "not_applied"
+        current = await client.get(f"{BASE}/enrolments/{enrolment.json()['id']}")
+        ended = await client.patch(
+            f"{BASE}/enrolments/{enrolment.json()['id']}",
+            json={"status": "ended", "end_month": "2023-03"},
+            headers={"If-Match": current.headers["ETag"]},
+        )
+        assert ended.status_code == 200, ended.text
