@@ -165,15 +165,23 @@ def family_sql(alias: str) -> str:
     )
 
 
-PAID_IN_FAMILY_SQL = (
-    "EXISTS (SELECT 1 FROM enrolments o JOIN ledger_entries f ON f.enrolment_id = o.id "
-    "AND f.month = {month} AND f.kind = 'regular' WHERE o.id <> e.id "
-    "AND (o.person_id = e.person_id OR o.household_id = e.household_id) "
-    f"AND {family_sql('o')} = {family_sql('e')})"
-)
-"""Whether another enrolment of ``e``'s beneficiary in the same allowance family has a regular
-entry for ``month``: then ``e`` is not paid for it (nobody is paid twice for one month of one
-allowance); what is due beyond it is booked by the recalculation."""
+def _paid_in_family_through(column: str) -> str:
+    """Whether another enrolment of ``e``'s beneficiary (by ``column``: person_id or household_id)
+    in the same allowance family has a regular entry for ``month``: then ``e`` is not paid for it
+    (nobody is paid twice for one month of one allowance); what is due beyond it is booked by the
+    recalculation. One EXISTS per kind of beneficiary: each is an anti-join, an OR of the two is not."""
+    return (
+        "EXISTS (SELECT 1 FROM enrolments o JOIN ledger_entries f ON f.enrolment_id = o.id "
+        "AND f.month = {month} AND f.kind = 'regular' WHERE o.id <> e.id "
+        # only an enrolment not holding the month can be the other (one holds it at a time): the
+        # open-ended enrolments of everyone else drop out before the join with the month's entries
+        "AND (o.start_month > {month} OR o.end_month < {month}) "
+        f"AND o.{column} = e.{column} AND {family_sql('o')} = {family_sql('e')})"
+    )
 
-ACTIVE_IN_MONTH_SQL = f"e.status = 'active' AND {IN_FORCE_IN_MONTH_SQL} AND NOT {PAID_IN_FAMILY_SQL}"
+
+ACTIVE_IN_MONTH_SQL = (
+    f"e.status = 'active' AND {IN_FORCE_IN_MONTH_SQL} "
+    f"AND NOT {_paid_in_family_through('person_id')} AND NOT {_paid_in_family_through('household_id')}"
+)
 """Whether the payroll of ``month`` pays enrolment ``e`` (when it is not paid yet)."""
