@@ -1,8 +1,8 @@
 """suspensions of an enrolment with their months (from, resumed), and a note on ledger entries
 that explains a correction (months moved between enrolments of one allowance)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 05:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -52,7 +52,7 @@ def upgrade() -> None:
         "INSERT INTO welfare.enrolment_suspensions (enrolment_id, from_month, recorded_by) "
         "SELECT e.id, GREATEST(e.start_month, COALESCE((SELECT max(l.month) FROM welfare.ledger_entries l "
         "WHERE l.enrolment_id = e.id AND l.kind = 'regular') + interval '1 month', e.start_month))::date, "
-        "'migration 0010' FROM welfare.enrolments e WHERE e.status = 'suspended'"
+        "'migration 0011' FROM welfare.enrolments e WHERE e.status = 'suspended'"
     )
     op.add_column(
         "ledger_entries",
