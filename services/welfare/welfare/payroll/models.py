@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     func,
     text,
 )
@@ -81,4 +82,5 @@ class LedgerEntry(Base):
     residence: Mapped[str | None] = mapped_column(
         String(5), comment="the residence whose standard priced the entry; NULL where the standard is one"
     )
+    note: Mapped[str | None] = mapped_column(Text, comment="why a correction was booked")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

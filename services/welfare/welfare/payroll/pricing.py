@@ -142,6 +142,46 @@ SPLIT_STANDARD_SQL = (
 )
 """Whether enrolment ``e``'s standard in ``month`` is set apart by residence."""
 
-ACTIVE_IN_MONTH_SQL = (
-    "e.status = 'active' AND e.start_month <= {month} AND (e.end_month IS NULL OR e.end_month >= {month})"
+SUSPENDED_IN_MONTH_SQL = (
+    "EXISTS (SELECT 1 FROM enrolment_suspensions s WHERE s.enrolment_id = e.id AND s.from_month <= {month} "
+    "AND (s.resumed_month IS NULL OR s.resumed_month > {month}))"
 )
+"""Whether enrolment ``e`` is suspended in ``month`` (a month of one of its suspensions)."""
+
+IN_FORCE_IN_MONTH_SQL = (
+    "(e.start_month <= {month} AND (e.end_month IS NULL OR e.end_month >= {month}) "
+    f"AND NOT {SUSPENDED_IN_MONTH_SQL})"
+)
+"""Whether enrolment ``e`` pays ``month``: within its months and not suspended in it (its status
+aside: an ended enrolment was in force up to its end month)."""
+
+
+def family_sql(alias: str) -> str:
+    """The allowance family of enrolment ``alias``: the two orphan programs are one (an orphan
+    moves between them by a change of care arrangement); every other program is its own."""
+    return (
+        f"CASE WHEN {alias}.program IN ('orphan_concentrated', 'orphan_scattered') THEN 'orphan' "
+        f"ELSE {alias}.program END"
+    )
+
+
+def _paid_in_family_through(column: str) -> str:
+    """Whether another enrolment of ``e``'s beneficiary (by ``column``: person_id or household_id)
+    in the same allowance family has a regular entry for ``month``: then ``e`` is not paid for it
+    (nobody is paid twice for one month of one allowance); what is due beyond it is booked by the
+    recalculation. One EXISTS per kind of beneficiary: each is an anti-join, an OR of the two is not."""
+    return (
+        "EXISTS (SELECT 1 FROM enrolments o JOIN ledger_entries f ON f.enrolment_id = o.id "
+        "AND f.month = {month} AND f.kind = 'regular' WHERE o.id <> e.id "
+        # only an enrolment not holding the month can be the other (one holds it at a time): the
+        # open-ended enrolments of everyone else drop out before the join with the month's entries
+        "AND (o.start_month > {month} OR o.end_month < {month}) "
+        f"AND o.{column} = e.{column} AND {family_sql('o')} = {family_sql('e')})"
+    )
+
+
+ACTIVE_IN_MONTH_SQL = (
+    f"e.status = 'active' AND {IN_FORCE_IN_MONTH_SQL} "
+    f"AND NOT {_paid_in_family_through('person_id')} AND NOT {_paid_in_family_through('household_id')}"
+)
+"""Whether the payroll of ``month`` pays enrolment ``e`` (when it is not paid yet)."""

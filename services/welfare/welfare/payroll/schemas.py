@@ -75,6 +75,11 @@ class LedgerEntryRead(ResponseModel):
         description="the household's residence whose standard priced the entry, where the city sets urban "
         "and rural standards apart; null where the standard is one",
     )
+    note: str | None = Field(
+        default=None,
+        description="why a correction was booked (months of one allowance moved from one enrolment to "
+        "another, e.g. by a change of care arrangement)",
+    )
     standard: StandardUsed | None = Field(
         default=None,
         description="the standard in force for the entry's month and residence in the standards as they "

@@ -36,6 +36,7 @@ from welfare.payroll.pricing import by_residence, load_price_table, price_table
 from welfare.payroll.schemas import LedgerEntryRead, StandardUsed
 from welfare.register.models import Enrolment
 from welfare.standards.book import Residence, StandardsBook
+from welfare.standards.locks import lock_standards
 from welfare.standards.pricing import STALENESS_IRRELEVANT, BookPricing
 from welfare.standards.service import current_book
 
@@ -59,6 +60,15 @@ async def generate(
             "a month is paid from its first day on",
         )
     scope = registry().subtree(jurisdiction)
+    # a standard version of an overlapping area commits before this run reads the standards,
+    # or after it: then it sees the months paid here and starts their recalculation
+    await lock_standards(
+        session,
+        jurisdiction,
+        timeout_ms=lock_timeout_ms,
+        busy_detail=f"A standard version of {jurisdiction} or an area around it is being recorded; "
+        "retry shortly.",
+    )
     await lock_for_booking(
         session,
         ledger_locks(scope),

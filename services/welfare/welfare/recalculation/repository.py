@@ -26,22 +26,38 @@ from welfare.recalculation.models import RecalculationRun, UnpricedMonth
 # One hash bucket of the enrolments of the scope: the amount due in every month from
 # ``from_month`` that has entries (at the standard of the household's residence in that month
 # where the city sets urban and rural standards apart), against the sum of those entries; the
-# difference is booked as ``arrears`` referencing the month's regular entry.
+# difference is booked as ``arrears`` referencing the month's regular entry (or, for months moved
+# from another enrolment of the allowance, the regular entry they were paid by). A month the
+# enrolment is not in force in (after its end month, or suspended) is due nothing: what was
+# booked for it is an ``overpayment`` pending staff review, and no arrears are ever booked for it.
 BATCH_SQL = """
 WITH paid AS (
     SELECT enrolment_id, month, sum(amount) AS booked,
-           min(id) FILTER (WHERE kind = 'regular') AS regular_id
+           coalesce(min(id) FILTER (WHERE kind = 'regular'), min(corrects_entry_id)) AS regular_id
     FROM ledger_entries
-    WHERE jurisdiction = ANY(:scope) AND month >= :from_month
+    WHERE jurisdiction = ANY(:scope) AND month >= :from_month AND month <= :until
       AND {bucket} = :batch
     GROUP BY enrolment_id, month
 ),
+suspended AS (
+    SELECT DISTINCT p.enrolment_id, p.month
+    FROM paid p JOIN enrolment_suspensions s ON s.enrolment_id = p.enrolment_id
+     AND s.from_month <= p.month AND (s.resumed_month IS NULL OR s.resumed_month > p.month)
+),
 due AS (
-    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id,
+    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id, true AS in_force,
            {amount_due} AS amount, {residence_used} AS residence
     FROM paid p
     JOIN enrolments e ON e.id = p.enrolment_id
     {unit_join}
+    WHERE e.start_month <= p.month AND (e.end_month IS NULL OR e.end_month >= p.month)
+      AND (p.enrolment_id, p.month) NOT IN (SELECT enrolment_id, month FROM suspended)
+    UNION ALL
+    SELECT p.enrolment_id, e.jurisdiction, p.month, p.booked, p.regular_id, false, 0, NULL
+    FROM paid p
+    JOIN enrolments e ON e.id = p.enrolment_id
+    WHERE e.start_month > p.month OR e.end_month < p.month
+       OR (p.enrolment_id, p.month) IN (SELECT enrolment_id, month FROM suspended)
 ),
 booked AS (
     INSERT INTO ledger_entries
@@ -50,7 +66,7 @@ booked AS (
     SELECT enrolment_id, jurisdiction, month,
            CASE WHEN amount > booked THEN 'arrears' ELSE 'overpayment' END, amount - booked, regular_id, :run,
            CASE WHEN amount > booked THEN NULL ELSE 'pending' END, residence
-    FROM due WHERE amount <> booked
+    FROM due WHERE amount <> booked AND (in_force OR amount < booked)
     RETURNING enrolment_id, kind, amount
 ),
 stopped AS (
@@ -120,14 +136,17 @@ async def book_batch(
     run_id: uuid.UUID,
     scope: list[str],
     from_month: dt.date,
+    until: dt.date,
     batch: int,
     residences: bool,
 ) -> Any:
-    """Book the arrears of one bucket (the caller holds its booking locks); returns the counts."""
+    """Book the arrears of one bucket from ``from_month`` to ``until`` (the months the run priced:
+    a month a payroll paid after the run began is left to the run its change started); the
+    caller holds the bucket's booking locks. Returns the counts."""
     return (
         await session.execute(
             text(batch_sql(residences=residences)),
-            {"scope": scope, "from_month": from_month, "batch": batch, "run": run_id},
+            {"scope": scope, "from_month": from_month, "until": until, "batch": batch, "run": run_id},
         )
     ).one()
 

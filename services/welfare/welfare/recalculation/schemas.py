@@ -25,7 +25,7 @@ class RecalculationRead(BackgroundJobRead):
     ``attempts``) and its counts."""
 
     from_month: Month
-    trigger: Literal["request", "standard_added", "standard_corrected"]
+    trigger: Literal["request", "standard_added", "standard_corrected", "register_change"]
     standard_version_id: uuid.UUID | None
     recalculated: int
     changed: int

@@ -202,6 +202,7 @@ class RecalculationRunner(ServiceJobs):
             while month.first_day <= last:
                 months.append(month)
                 month = month.next()
+        until = months[-1].first_day if months else from_month - dt.timedelta(days=1)
         prices = price_table(await self.load_pricing(), scope, months)
         pending = [batch for batch in range(BUCKETS) if batch not in done_batches]
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -210,7 +211,7 @@ class RecalculationRunner(ServiceJobs):
 
         async def worker() -> None:
             while not queue.empty():
-                await self._run_batch(lease, queue.get_nowait(), scope, from_month, prices)
+                await self._run_batch(lease, queue.get_nowait(), scope, from_month, until, prices)
 
         try:
             async with asyncio.TaskGroup() as group:  # one worker failing stops the others
@@ -244,6 +245,7 @@ class RecalculationRunner(ServiceJobs):
         batch: int,
         scope: list[str],
         from_month: dt.date,
+        until: dt.date,
         prices: list[UnitAmount],
     ) -> None:
         async with self.database.sessions() as session:
@@ -258,6 +260,7 @@ class RecalculationRunner(ServiceJobs):
                 run_id=lease.job_id,
                 scope=scope,
                 from_month=from_month,
+                until=until,
                 batch=batch,
                 residences=by_residence(prices),
             )

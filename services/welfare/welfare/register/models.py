@@ -120,6 +120,25 @@ class Enrolment(Timestamps, Versioned, Base):
     decision_reference: Mapped[str] = mapped_column(String(200))
 
 
+class EnrolmentSuspension(Base):
+    """A suspension (暂停) of an enrolment: no month from ``from_month`` up to the month before
+    ``resumed_month`` (NULL: not resumed yet) is paid, even when the payroll of such a month is
+    asked for after the enrolment was resumed. Months already paid in it are booked back as
+    overpayments for staff review by the recalculation the suspension starts."""
+
+    __tablename__ = "enrolment_suspensions"
+    __table_args__ = (
+        CheckConstraint("resumed_month IS NULL OR resumed_month >= from_month", name="resumed_after_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    from_month: Mapped[dt.date] = mapped_column(Date)
+    resumed_month: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class IncomeAssessment(Base):
     """核定家庭月人均收入: a version of the household's assessed monthly income per person.
 

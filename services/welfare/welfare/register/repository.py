@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.access import filtered_to, paginate, within_scope
 from shared.auth import Principal
 from shared.pagination import PageParams
-from welfare.register.models import Enrolment, Household, HouseholdResidence, IncomeAssessment, Person
+from welfare.register.models import (
+    Enrolment,
+    EnrolmentSuspension,
+    Household,
+    HouseholdResidence,
+    IncomeAssessment,
+    Person,
+)
 
 
 async def households_in_scope(
@@ -216,3 +223,27 @@ async def next_residence_month(
             HouseholdResidence.effective_month > effective_month,
         )
     )
+
+
+async def suspensions(session: AsyncSession, enrolment_id: uuid.UUID) -> list[EnrolmentSuspension]:
+    """The enrolment's suspensions, earliest first."""
+    rows = await session.scalars(
+        select(EnrolmentSuspension)
+        .where(EnrolmentSuspension.enrolment_id == enrolment_id)
+        .order_by(EnrolmentSuspension.from_month, EnrolmentSuspension.id)
+    )
+    return list(rows)
+
+
+async def suspension_history(
+    session: AsyncSession, enrolment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[EnrolmentSuspension]]:
+    found: dict[uuid.UUID, list[EnrolmentSuspension]] = {i: [] for i in enrolment_ids}
+    rows = await session.scalars(
+        select(EnrolmentSuspension)
+        .where(EnrolmentSuspension.enrolment_id.in_(list(enrolment_ids)))
+        .order_by(EnrolmentSuspension.from_month, EnrolmentSuspension.id)
+    )
+    for row in rows:
+        found[row.enrolment_id].append(row)
+    return found

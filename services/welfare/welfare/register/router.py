@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from shared.access import JurisdictionFilter
 from shared.citizen_ids import CitizenIdVault
@@ -46,6 +46,13 @@ def vault(request: Request) -> CitizenIdVault:
 
 
 VaultDep = Annotated[CitizenIdVault, Depends(vault)]
+
+
+def start_runs(request: Request, background: BackgroundTasks, runs: list[uuid.UUID]) -> None:
+    """Start the recalculations a register change recorded, once its request committed (the
+    service's runner also starts queued runs by itself)."""
+    for run in runs:
+        background.add_task(request.app.state.recalculation_runner.start, run)
 
 
 async def book_of(request: Request, write: WriteContext) -> StandardsBook:
@@ -197,11 +204,15 @@ async def read_person(
     responses=problem_responses(403, 404, 422),
 )
 async def create_enrolment(
-    data: EnrolmentCreate, request: Request, principal: Writer, write: WriteDep
+    data: EnrolmentCreate, request: Request, background: BackgroundTasks, principal: Writer, write: WriteDep
 ) -> Response:
     if replay := await write.replay():
         return replay
-    enrolment = await service.create_enrolment(write, data=data, book=await book_of(request, write))
+    runs: list[uuid.UUID] = []
+    enrolment = await service.create_enrolment(
+        write, data=data, book=await book_of(request, write), runs=runs
+    )
+    start_runs(request, background, runs)
     (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
     return await write.respond(201, body, record=enrolment, location=f"{BASE}/enrolments/{enrolment.id}")
 
@@ -258,10 +269,17 @@ async def read_enrolment(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def update_enrolment(
-    enrolment_id: uuid.UUID, data: EnrolmentUpdate, principal: Writer, write: UpdateDep
+    enrolment_id: uuid.UUID,
+    data: EnrolmentUpdate,
+    request: Request,
+    background: BackgroundTasks,
+    principal: Writer,
+    write: UpdateDep,
 ) -> Response:
     enrolment = await service.get_enrolment(write.session, principal=principal, enrolment_id=enrolment_id)
-    enrolment = await service.update_enrolment(write, enrolment=enrolment, data=data)
+    runs: list[uuid.UUID] = []
+    enrolment = await service.update_enrolment(write, enrolment=enrolment, data=data, runs=runs)
+    start_runs(request, background, runs)
     (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])
     return await write.respond(200, body, record=enrolment)
 
@@ -279,16 +297,20 @@ async def change_care_arrangement(
     request: Request,
     principal: Writer,
     write: UpdateDep,
+    background: BackgroundTasks,
 ) -> Response:
     if replay := await write.replay():
         return replay
     enrolment = await service.get_enrolment(write.session, principal=principal, enrolment_id=enrolment_id)
+    runs: list[uuid.UUID] = []
     successor = await service.change_care_arrangement(
         write,
         enrolment=enrolment,
         data=data,
         takes_effect=request.app.state.settings.interpretations.orphan_arrangement_change_effective,
+        runs=runs,
     )
+    start_runs(request, background, runs)
     (body,) = await service.enrolment_reads(write.session, enrolments=[successor])
     return await write.respond(201, body, record=successor, location=f"{BASE}/enrolments/{successor.id}")
 

@@ -155,6 +155,24 @@ class EnrolmentUpdate(RequestModel):
 
     status: EnrolmentStatus | None = None
     end_month: Month | None = Field(default=None, description="last month paid; with status ended")
+    suspended_from: Month | None = Field(
+        default=None,
+        description='with status "suspended": the first month not paid (default: the first month no '
+        "payroll has paid yet). Months already paid from it on are booked back as overpayments pending "
+        "staff review by the recalculation it starts",
+    )
+    resumed_from: Month | None = Field(
+        default=None,
+        description='with status "active" after a suspension: the first month paid again (default: this '
+        "month). The months of the suspension are never paid, even when their payroll runs later",
+    )
+
+
+class SuspensionRead(ResponseModel):
+    from_month: Month
+    resumed_month: Month | None = Field(description="the first month paid again; null while suspended")
+    recorded_by: str
+    recorded_at: dt.datetime
 
 
 class IncomeAssessmentCreate(RequestModel):
@@ -189,6 +207,9 @@ class EnrolmentRead(ResponseModel):
     decision_on: dt.date
     decision_reference: str
     income_assessments: list[IncomeAssessmentRead] = []
+    suspensions: list[SuspensionRead] = Field(
+        default=[], description="the months the enrolment was (or is) suspended: never paid"
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -26,7 +26,20 @@ from shared.personal_data import DuplicateReport, PersonalDataReader, find_dupli
 from shared.registers import REGISTERED, refuse_a_registered_number
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
-from welfare.register.models import Enrolment, Household, HouseholdResidence, IncomeAssessment, Person
+from welfare.register.booked_months import (
+    first_unpaid_month,
+    paid_from,
+    start_recalculation,
+    take_booked_months,
+)
+from welfare.register.models import (
+    Enrolment,
+    EnrolmentSuspension,
+    Household,
+    HouseholdResidence,
+    IncomeAssessment,
+    Person,
+)
 from welfare.register.schemas import (
     CareArrangementChange,
     DibaoEnrolmentCreate,
@@ -45,6 +58,7 @@ from welfare.register.schemas import (
     PersonRead,
     ResidenceRead,
     RetireeEnrolmentCreate,
+    SuspensionRead,
 )
 from welfare.standards.book import DERIVED_PROGRAMS, StandardsBook
 
@@ -364,12 +378,26 @@ async def duplicate_persons(
     return DuplicateReport.of(scanned, groups)
 
 
-async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate, book: StandardsBook) -> Enrolment:
+async def create_enrolment(
+    write: WriteContext, *, data: EnrolmentCreate, book: StandardsBook, runs: list[uuid.UUID] | None = None
+) -> Enrolment:
     """Enrol; where the standards of the start month are set apart for urban and rural residents,
-    the household (a person's: their household) must have its residence for that month (422)."""
+    the household (a person's: their household) must have its residence for that month (422).
+
+    Months of the new enrolment an earlier enrolment of the allowance was paid for (its end month
+    moved back after they were paid) carry what was paid (``booked_months``); the recalculation
+    started for them is appended to ``runs``."""
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     start = data.start_month.first_day
+    first = book.paid_from(data.jurisdiction, data.program)
+    if first is None or start < first:
+        since = f"from {YearMonth.of(first)} on" if first is not None else "in no month"
+        raise InvalidInput.field(
+            "body.start_month",
+            f"{data.program} standards of {data.jurisdiction} are known {since}: an enrolment starts no "
+            "earlier (a month no standard prices is never paid)",
+        )
     enrolment = Enrolment(
         program=data.program,
         jurisdiction=data.jurisdiction,
@@ -423,6 +451,12 @@ async def create_enrolment(write: WriteContext, *, data: EnrolmentCreate, book: 
                 recorded_by=principal.actor,
             )
         )
+    await take_booked_months(
+        write,
+        target=enrolment,
+        why=f"enrolled from {data.start_month} ({data.decision.reference})",
+        runs=runs,
+    )
     await write.record(
         action="create",
         entity="enrolment",
@@ -474,10 +508,12 @@ async def get_enrolment(session: AsyncSession, *, principal: Principal, enrolmen
 
 async def enrolment_reads(session: AsyncSession, *, enrolments: Sequence[Enrolment]) -> list[EnrolmentRead]:
     history = await repository.income_history(session, [e.id for e in enrolments])
+    suspended = await repository.suspension_history(session, [e.id for e in enrolments])
     reads = []
     for enrolment in enrolments:
         read = EnrolmentRead.model_validate(enrolment)
         read.income_assessments = [IncomeAssessmentRead.model_validate(a) for a in history[enrolment.id]]
+        read.suspensions = [SuspensionRead.model_validate(s) for s in suspended[enrolment.id]]
         reads.append(read)
     return reads
 
@@ -536,20 +572,72 @@ def _enrolment_state(enrolment: Enrolment) -> dict[str, Any]:
     }
 
 
-async def update_enrolment(write: WriteContext, *, enrolment: Enrolment, data: EnrolmentUpdate) -> Enrolment:
+async def update_enrolment(
+    write: WriteContext, *, enrolment: Enrolment, data: EnrolmentUpdate, runs: list[uuid.UUID] | None = None
+) -> Enrolment:
+    """Suspend (from a month), resume (from a month) or end an enrolment. Months already paid that
+    it no longer pays (an end month moved back, a suspension from a month already paid) start a
+    recalculation from the first of them, which books what was paid for them as overpayments
+    pending staff review (appended to ``runs``)."""
     write.expect_current(enrolment)
     before = _enrolment_state(enrolment)
+    suspensions = await repository.suspensions(write.session, enrolment.id)
+    open_suspension = next((s for s in suspensions if s.resumed_month is None), None)
+    if data.suspended_from is not None and data.status != "suspended":
+        raise InvalidInput.field("body.suspended_from", 'is given with status "suspended"')
+    if data.resumed_from is not None and not (data.status == "active" and open_suspension is not None):
+        raise InvalidInput.field("body.resumed_from", 'is given with status "active" to resume a suspension')
+    no_longer_paid_from: dt.date | None = None
     if data.end_month is not None:
-        if data.end_month.first_day < enrolment.start_month:
+        end = data.end_month.first_day
+        if end < enrolment.start_month:
             raise InvalidInput.field("body.end_month", "must not be before the enrolment's start month")
-        if enrolment.end_month is not None and data.end_month.first_day > enrolment.end_month:
+        if enrolment.end_month is not None and end > enrolment.end_month:
             # months it did not have: they may belong to a later enrolment by now
-            await refuse_a_second_enrolment(write, enrolment, end=data.end_month.first_day)
-        enrolment.end_month = data.end_month.first_day
+            await refuse_a_second_enrolment(write, enrolment, end=end)
+        if enrolment.end_month is None or end < enrolment.end_month:
+            no_longer_paid_from = YearMonth.of(end).next().first_day
+        enrolment.end_month = end
+    if data.status == "suspended" and open_suspension is None:
+        start = (
+            data.suspended_from.first_day
+            if data.suspended_from is not None
+            else await first_unpaid_month(write, enrolment=enrolment)
+        )
+        if start < enrolment.start_month:
+            raise InvalidInput.field("body.suspended_from", "must not be before the enrolment's start month")
+        await write.add(
+            EnrolmentSuspension(
+                enrolment_id=enrolment.id, from_month=start, recorded_by=write.principal.actor
+            )
+        )
+        if no_longer_paid_from is None or start < no_longer_paid_from:
+            no_longer_paid_from = start
+    if data.status == "active" and open_suspension is not None:
+        this_month = YearMonth.of(policy_today()).first_day
+        resumed = (
+            data.resumed_from.first_day
+            if data.resumed_from is not None
+            else max(this_month, open_suspension.from_month)
+        )
+        if resumed < open_suspension.from_month:
+            raise InvalidInput.field(
+                "body.resumed_from",
+                f"must not be before the suspension's first month {YearMonth.of(open_suspension.from_month)}",
+            )
+        open_suspension.resumed_month = resumed
     if data.status is not None:
         enrolment.status = data.status
     if enrolment.status == "ended" and enrolment.end_month is None:
         raise InvalidInput.field("body.end_month", "an ended enrolment needs its last month")
+    if no_longer_paid_from is not None and await paid_from(
+        write, enrolment=enrolment, month=no_longer_paid_from
+    ):
+        run = await start_recalculation(
+            write, jurisdiction=enrolment.jurisdiction, from_month=no_longer_paid_from
+        )
+        if runs is not None:
+            runs.append(run.id)
     enrolment.updated_at = func.now()  # a change even when the values are the same: a new version
     await write.flush()
     await write.session.refresh(enrolment)
@@ -575,6 +663,7 @@ async def change_care_arrangement(
     enrolment: Enrolment,
     data: CareArrangementChange,
     takes_effect: str,
+    runs: list[uuid.UUID] | None = None,
 ) -> Enrolment:
     """End the orphan enrolment and open one under the other arrangement, in the same status
     (active or suspended) and until the same last month.
@@ -619,6 +708,25 @@ async def change_care_arrangement(
     )
     await write.flush()  # the ended enrolment first: compare-and-set on its version
     await write.add(successor)
+    for suspension in await repository.suspensions(write.session, enrolment.id):
+        if suspension.resumed_month is None or suspension.resumed_month > first_new.first_day:
+            await write.add(
+                EnrolmentSuspension(
+                    enrolment_id=successor.id,
+                    from_month=max(suspension.from_month, first_new.first_day),
+                    resumed_month=suspension.resumed_month,
+                    recorded_by=write.principal.actor,
+                )
+            )
+    # months from the new arrangement's first that were paid under the old one: what was paid
+    # moves with them, and the recalculation books the new amount's difference
+    await take_booked_months(
+        write,
+        target=successor,
+        why=f"care arrangement {data.arrangement} from {first_new} (changed on {data.changed_on}, "
+        f"{data.reference})",
+        runs=runs,
+    )
     await write.record(
         action="change_care_arrangement",
         entity="enrolment",

@@ -43,6 +43,16 @@ Residence = Literal["urban", "rural"]
 RESIDENCES: tuple[Residence, ...] = ("urban", "rural")
 TIERS = (1, 2, 3, 4)
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+OPEN_START_FLOOR = dt.date(2021, 1, 1)
+"""The first day a version with an open start (``effective_from: null``) pays. The sources give no
+start for Panjin's 792.00 (welfare.md); it is the standard of 盘政办发〔2021〕11号, a document of
+2021, so no month before 2021 is paid under it (nothing back to 1900): an enrolment starts no
+earlier, and a payroll or recalculation of an earlier month finds no standard to pay with."""
+MAX_MONTHLY_STANDARD = Decimal("100000.00")
+"""The highest monthly standard per person a version may state or derive (Panjin's dibao is
+800.00, its highest derived standard 2400.00). With at most 50 covered members a month's
+amount stays far inside the ledger's numeric(14, 2): a standard mistyped by orders of
+magnitude is refused at input (422), never found by a payroll overflowing the ledger."""
 
 
 class Citation(BaseModel):
@@ -189,6 +199,7 @@ def version_problems(
         for name in sorted(extra):
             if getattr(derived, name) is not None:
                 problems.append((f"{prefix}.{program}.{name}", "does not fit the form of the dibao standard"))
+    problems.extend(implausible_amounts(version, prefix))
     if version.retiree_1960s is not None and set(version.retiree_1960s.tiers) != set(TIERS):
         problems.append((f"{prefix}.retiree_1960s.tiers", "must give exactly the tiers 1, 2, 3 and 4"))
     if not any(getattr(version, p) for p in PROGRAMS):
@@ -199,6 +210,38 @@ def version_problems(
         elif version.stated.overlaps(other.stated):
             problems.append((f"{prefix}.effective_from", f"overlaps version {other.id}"))
     return problems
+
+
+def implausible_amounts(version: StandardVersion, prefix: str) -> list[tuple[str, str]]:
+    """Amounts stated or derived above :data:`MAX_MONTHLY_STANDARD` (field, problem)."""
+    amounts: list[tuple[str, Decimal]] = []
+    standards: list[Decimal] = []
+    if version.dibao is not None:
+        for name in ("amount", "urban", "rural"):
+            value = getattr(version.dibao, name)
+            if value is not None:
+                amounts.append((f"dibao.{name}", value))
+                standards.append(value)
+    for program in DERIVED_PROGRAMS:
+        derived: DerivedStandard | None = getattr(version, program)
+        if derived is None:
+            continue
+        for name in ("stated_amount", "stated_urban", "stated_rural"):
+            value = getattr(derived, name)
+            if value is not None:
+                amounts.append((f"{program}.{name}", value))
+        amounts.extend((f"{program}.multiplier", to_money(derived.multiplier * s)) for s in standards)
+    if version.retiree_1960s is not None:
+        amounts.extend((f"retiree_1960s.tiers.{t}", a) for t, a in version.retiree_1960s.tiers.items())
+    return [
+        (
+            f"{prefix}.{field}",
+            f"gives a monthly amount of {amount}, above the plausible maximum "
+            f"{MAX_MONTHLY_STANDARD} per person",
+        )
+        for field, amount in amounts
+        if amount > MAX_MONTHLY_STANDARD
+    ]
 
 
 @dataclass(frozen=True)
@@ -312,6 +355,19 @@ class StandardsBook:
                 if any(piece.covers(day) for piece in entry.in_force):
                     return code, entry.version
         return None
+
+    def paid_from(self, jurisdiction: str, program: str) -> dt.date | None:
+        """The first day a standard of ``program`` applying to ``jurisdiction`` (its own or an
+        ancestor's) is in force, an open start counting from :data:`OPEN_START_FLOOR`; None when
+        none ever is. No month before it is paid."""
+        starts = [
+            piece.start or OPEN_START_FLOOR
+            for code in registry().ancestors_and_self(jurisdiction)
+            for entry in self.entries(code)
+            if entry.version.states(program)
+            for piece in entry.in_force
+        ]
+        return min(starts, default=None)
 
     def standards_on(
         self, jurisdiction: str, day: dt.date, staleness_days: int, residence: Residence | None = None

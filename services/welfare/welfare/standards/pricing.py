@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from shared.months import YearMonth
 from welfare.payroll.pricing import NO_TIER, Unit
 from welfare.standards.book import DERIVED_PROGRAMS, TIERS, StandardsBook
@@ -16,8 +18,23 @@ class BookPricing:
 
     def __init__(self, book: StandardsBook) -> None:
         self.book = book
+        self._paid_from: dict[tuple[str, str], dt.date | None] = {}
+
+    def paid_from(self, jurisdiction: str, program: str) -> dt.date | None:
+        key = (jurisdiction, program)
+        if key not in self._paid_from:
+            self._paid_from[key] = self.book.paid_from(jurisdiction, program)
+        return self._paid_from[key]
 
     def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
+        units = self._unit_amounts(jurisdiction, month)
+        for program, tier in units:  # an open start pays no month before OPEN_START_FLOOR
+            first = self.paid_from(jurisdiction, program)
+            if first is None or month.first_day < first:
+                units[(program, tier)] = None
+        return units
+
+    def _unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
         found = self.book.standards_on(jurisdiction, month.first_day, STALENESS_IRRELEVANT).values
         units: dict[tuple[str, int], Unit] = {}
         for program in ("dibao", *DERIVED_PROGRAMS):

@@ -28,8 +28,10 @@ from welfare.standards.book import (
     Residence,
     StandardsBook,
     StandardVersion,
+    implausible_amounts,
     version_problems,
 )
+from welfare.standards.locks import lock_standards
 from welfare.standards.models import AddedStandardVersion
 from welfare.standards.schemas import (
     CitationIn,
@@ -53,6 +55,10 @@ async def current_book(session: AsyncSession, pack: StandardsBook) -> StandardsB
     for row in rows:
         version = StandardVersion.model_validate(row.body)
         recorded = Recorded(row.created_by, row.created_at, row.reason, row.document_reference)
+        implausible = implausible_amounts(version, "body")
+        if implausible:  # recorded before amounts were bounded: priced on no day
+            book = book.with_not_applied(row.jurisdiction, version, recorded, implausible[0][1])
+            continue
         try:
             if row.corrects:
                 book = book.with_correction(row.jurisdiction, version, row.corrects, recorded)
@@ -204,9 +210,21 @@ async def _recorded(
     version = version_from_request(data)
     # one writer of a jurisdiction's history at a time: each is checked against the last
     await hold_lock(session, f"{LOCK}:{data.jurisdiction}")
+    # and no payroll of an overlapping area between this check of months already paid and the
+    # commit: a payroll either committed before (the recalculation corrects it) or reads this
+    await lock_standards(session, data.jurisdiction)
+    namespace = id_namespace(version.id)
+    await hold_lock(session, f"{LOCK}.namespace:{namespace}")
     book = await current_book(session, pack)
     if book.find(version.id) is not None or await repository.version_id_taken(session, version.id):
         raise Conflict(f"A standard version {version.id} exists already; versions are never overwritten.")
+    owner = namespace_owner(book, namespace)
+    if owner is not None and owner != data.jurisdiction:
+        raise Conflict(
+            f"Standard version ids beginning {namespace}- name versions of {owner}; a version of "
+            f"{data.jurisdiction} takes an id of its own (so no jurisdiction can take, and block, "
+            "an id another one will need)."
+        )
     recorded = Recorded(write.principal.actor, dt.datetime.now(dt.UTC), reason, document_reference)
     try:
         if corrects:
@@ -228,6 +246,23 @@ async def _recorded(
     await write.add(row, conflict=f"A standard version {version.id} exists already.")
     await session.refresh(row)
     return row, after
+
+
+def id_namespace(version_id: str) -> str:
+    """What a version id begins with, up to its first hyphen (``panjin`` of ``panjin-2024-4``):
+    it belongs to the jurisdiction whose version used it first."""
+    return version_id.split("-", 1)[0]
+
+
+def namespace_owner(book: StandardsBook, namespace: str) -> str | None:
+    """The jurisdiction whose versions (the pack's first, then those recorded, in order) first
+    used ``namespace``; None when no version uses it yet."""
+    users = [e for e in book.all_entries() if id_namespace(e.id) == namespace and e.not_applied is None]
+    if not users:
+        return None
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    first = min(users, key=lambda e: (e.source != "pack", e.recorded.at if e.recorded else epoch))
+    return first.jurisdiction
 
 
 async def _recalculation(
