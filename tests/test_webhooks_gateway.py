@@ -91,7 +91,7 @@ async def enrol(platform: Platform, clerk: dict[str, str], name: str) -> tuple[s
                 "program": "tekun",
                 "jurisdiction": COUNTY,
                 "person_id": person.json()["id"],
-                "start_month": "2024-01",
+                "start_month": "2024-07",
                 "decision": {
                     "by": "双台子区民政局",
                     "on": "2023-12-20",
