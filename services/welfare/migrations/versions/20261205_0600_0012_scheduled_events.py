@@ -1,7 +1,7 @@
 """the keys of the events the scheduler has written (each emitted once)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 06:00:00
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from shared import migration_ops
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
