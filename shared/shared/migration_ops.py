@@ -221,3 +221,15 @@ def drop_webhook_owner_grants(schema: str) -> None:
     op.drop_column("webhook_subscriptions", "grants_checked_at", schema=schema)
     op.drop_column("webhook_subscriptions", "grants_issued_at", schema=schema)
     op.drop_column("webhook_subscriptions", "owner_subject", schema=schema)
+
+
+def create_scheduled_events(schema: str) -> None:
+    """The keys of the events the scheduler has written (each emitted once)."""
+    from shared.db import service_metadata
+    from shared.records import scheduled_events_table
+
+    scheduled_events_table(service_metadata(schema)).create(op.get_bind())
+
+
+def drop_scheduled_events(schema: str) -> None:
+    op.drop_table("scheduled_events", schema=schema)

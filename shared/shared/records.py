@@ -192,6 +192,18 @@ def event_publications_table(metadata: MetaData) -> Table:
     )
 
 
+def scheduled_events_table(metadata: MetaData) -> Table:
+    """The keys of the events the scheduler has written (one row per key, written in the
+    transaction of its event): a key is emitted once, whichever replica or round gets there."""
+    return Table(
+        "scheduled_events",
+        metadata,
+        Column("key", String(300), primary_key=True),
+        Column("event_id", Uuid, nullable=False),
+        Column("emitted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
 @dataclass(frozen=True)
 class PlatformTables:
     """The per-service tables the write path writes to."""
@@ -202,6 +214,7 @@ class PlatformTables:
     webhook_subscriptions: Table | None = None
     webhook_deliveries: Table | None = None
     event_publications: Table | None = None
+    scheduled_events: Table | None = None
 
     @classmethod
     def declare(cls, metadata: MetaData) -> PlatformTables:
@@ -213,6 +226,7 @@ class PlatformTables:
             webhook_subscriptions_table(metadata),
             webhook_deliveries_table(metadata),
             event_publications_table(metadata),
+            scheduled_events_table(metadata),
         )
 
     @classmethod
@@ -226,4 +240,5 @@ class PlatformTables:
             metadata.tables.get(f"{schema}.webhook_subscriptions"),
             metadata.tables.get(f"{schema}.webhook_deliveries"),
             metadata.tables.get(f"{schema}.event_publications"),
+            metadata.tables.get(f"{schema}.scheduled_events"),
         )

@@ -26,11 +26,13 @@ from shared.db import Database
 from shared.docs import OAUTH2_SCHEME, docs_router
 from shared.events.feed import events_router
 from shared.events.relay import Relay
+from shared.events.scheduler import Check, Scheduler
 from shared.events.webhooks import webhooks_router
 from shared.examples import answer_example
 from shared.jurisdictions import registry
 from shared.logs import configure_logging
 from shared.middleware import BodyGuard, RequestContextMiddleware
+from shared.months import policy_today
 from shared.openapi_conventions import declare_idempotency_where_replayed
 from shared.openapi_links import add_links
 from shared.pagination import reject_unknown_query_parameters
@@ -204,6 +206,7 @@ def create_service_app(
     openapi_url: str | None = "/openapi.json",
     docs_url: str | None = "/docs",  # with ReDoc at /redoc
     wrap_request_context: bool = True,
+    scheduled_checks: Callable[[FastAPI], Sequence[Check]] | None = None,
 ) -> FastAPI:
     """Assemble a service app. The gateway turns off the parts it provides itself."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -231,10 +234,26 @@ def create_service_app(
             )
             await relay.start()
         app.state.event_relay = relay
+        scheduler = None
+        if scheduled_checks is not None and tables.scheduled_events is not None:
+            # events no write causes (a deadline passed): one replica at a time writes each once
+            scheduler = Scheduler(
+                settings.service_name,
+                app.state.database.sessions,
+                tables,
+                scheduled_checks(app),
+                interval_seconds=settings.scheduler_interval_seconds,
+                today=lambda: settings.scheduler_today or policy_today(),
+            )
+            if settings.scheduler:
+                await scheduler.start()
+        app.state.event_scheduler = scheduler
         try:
             async with metrics_server(settings):
                 yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if relay is not None:
                 await relay.stop()
             for hook in on_shutdown:

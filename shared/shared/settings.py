@@ -11,6 +11,7 @@ each component's own secrets), a file named like the variable (``WELFARE_CITIZEN
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
@@ -186,6 +187,19 @@ class ServiceSettings(BaseSettings):
     )
     events_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="How often the relay looks for new events and due deliveries."
+    )
+    scheduler: bool = Field(
+        default=True,
+        description="Run the event scheduler in this process (events no write causes: a task overdue, "
+        "a bulletin published); every replica may run it, one at a time holds the round.",
+    )
+    scheduler_interval_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="How often the scheduler runs its checks."
+    )
+    scheduler_today: dt.date | None = Field(
+        default=None,
+        description="The day the scheduler's checks take as today (default: today in Asia/Shanghai); "
+        "for tests and rehearsals.",
     )
     webhooks_allow_private_targets: bool = Field(
         default=False,

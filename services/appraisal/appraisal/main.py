@@ -15,6 +15,7 @@ from appraisal.evaluation.router import router as evaluation_router
 from appraisal.evidence.router import router as evidence_router
 from appraisal.grading.router import router as grading_router
 from appraisal.rectification.router import router as rectification_router
+from appraisal.rectification.scheduled import scheduled_checks
 from appraisal.schemes.history import SchemeHistory
 from appraisal.schemes.openapi import declare_schemes
 from appraisal.schemes.pack import load_histories
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             consequences_router,
         ],
         on_startup=[load_on_startup],
+        scheduled_checks=scheduled_checks,
     )
     _openapi_with_schemes(app, settings)
     return app

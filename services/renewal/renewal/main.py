@@ -18,6 +18,7 @@ from renewal.plans.router import router as plans_router
 from renewal.reports.router import router as reports_router
 from renewal.rewards.router import router as rewards_router
 from renewal.status.router import router as status_router
+from renewal.status.scheduled import scheduled_checks
 from shared.service_app import create_service_app
 
 
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             equipment_router,
         ],
         on_startup=[_startup],
+        scheduled_checks=scheduled_checks,
     )

@@ -23,8 +23,20 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
         }
     ),
     "eldercare": frozenset({"catalogue.changed", "snapshot.completed"}),
-    "appraisal": frozenset({"subject.stage_changed", "results.published", "rectification.due"}),
-    "renewal": frozenset({"report.submitted", "report.accepted", "report.returned", "report.reopened"}),
+    "appraisal": frozenset(
+        {"subject.stage_changed", "results.published", "rectification.due", "rectification.overdue"}
+    ),
+    "renewal": frozenset(
+        {
+            "report.submitted",
+            "report.accepted",
+            "report.returned",
+            "report.reopened",
+            "task.at_risk",
+            "task.overdue",
+            "bulletin.published",
+        }
+    ),
 }
 
 
