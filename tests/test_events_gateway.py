@@ -93,6 +93,7 @@ async def test_enrolment_events_are_scoped_and_personal_data_needs_pii(platform:
             f"{BASE}/enrolments",
             json={
                 "program": "tekun",
+                "arrangement": "scattered",
                 "jurisdiction": "211102",
                 "person_id": person.json()["id"],
                 "start_month": "2024-01",
