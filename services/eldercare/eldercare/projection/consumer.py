@@ -255,7 +255,9 @@ class WelfareFeedConsumer:
         wait_seconds: int,
         lease_seconds: float,
         max_backoff_seconds: float,
+        name: str = FEED,
     ) -> None:
+        self.name = name
         self.sessions = sessions
         self.http = http
         self.credentials = credentials
@@ -269,14 +271,18 @@ class WelfareFeedConsumer:
         self._current_as_of: dt.datetime | None = None
 
     async def start(self) -> None:
+        await self.prepare()
+        LAG.set_function(self.lag_seconds)
+        self._task = asyncio.create_task(self._run(), name="welfare-feed-consumer")
+
+    async def prepare(self) -> None:
+        """The feed's row (position, lease), made once."""
         async with self.sessions() as session, session.begin():
             await session.execute(
                 insert(WelfareFeed)
-                .values(name=FEED, events_applied=0, events_ignored=0)
+                .values(name=self.name, events_applied=0, events_ignored=0)
                 .on_conflict_do_nothing()
             )
-        LAG.set_function(self.lag_seconds)
-        self._task = asyncio.create_task(self._run(), name="welfare-feed-consumer")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -288,7 +294,7 @@ class WelfareFeedConsumer:
             async with self.sessions() as session, session.begin():
                 await session.execute(
                     update(WelfareFeed)
-                    .where(WelfareFeed.name == FEED, WelfareFeed.lease_owner == self.owner)
+                    .where(WelfareFeed.name == self.name, WelfareFeed.lease_owner == self.owner)
                     .values(lease_owner=None, lease_until=None)
                 )
 
@@ -331,7 +337,7 @@ class WelfareFeedConsumer:
                 await session.execute(
                     update(WelfareFeed)
                     .where(
-                        WelfareFeed.name == FEED,
+                        WelfareFeed.name == self.name,
                         (WelfareFeed.lease_owner == self.owner)
                         | WelfareFeed.lease_until.is_(None)
                         | (WelfareFeed.lease_until < func.now()),
@@ -378,7 +384,7 @@ class WelfareFeedConsumer:
         _, principal = await self.credentials.get()
         async with self.sessions() as session, session.begin():
             state = await session.scalar(
-                select(WelfareFeed).where(WelfareFeed.name == FEED).with_for_update()
+                select(WelfareFeed).where(WelfareFeed.name == self.name).with_for_update()
             )
             if state is None or state.lease_owner != self.owner or state.cursor != cursor:
                 return  # another replica took the lease and moved on: this page is its to apply
@@ -400,7 +406,7 @@ class WelfareFeedConsumer:
                 }
             if page.caught_up:
                 values["caught_up_at"] = page.read_at
-            await session.execute(update(WelfareFeed).where(WelfareFeed.name == FEED).values(**values))
+            await session.execute(update(WelfareFeed).where(WelfareFeed.name == self.name).values(**values))
         EVENTS.labels("applied").inc(done.applied)
         EVENTS.labels("ignored").inc(done.ignored)
         EVENTS.labels("duplicate").inc(done.duplicates)
@@ -411,5 +417,5 @@ class WelfareFeedConsumer:
         with contextlib.suppress(Exception):
             async with self.sessions() as session, session.begin():
                 await session.execute(
-                    update(WelfareFeed).where(WelfareFeed.name == FEED).values(last_error=reason[:500])
+                    update(WelfareFeed).where(WelfareFeed.name == self.name).values(last_error=reason[:500])
                 )
