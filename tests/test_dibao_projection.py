@@ -176,6 +176,34 @@ async def disagreements(
     return found
 
 
+async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled]) -> None:
+    """The month's snapshots (SQL over the whole register) read the projection as the one-person
+    evaluation does: each person's items are the evaluation's on the month's first day."""
+    asked = await eldercare.post(f"{ELDERCARE}/snapshots", json={"jurisdiction": COUNTY, "month": "2026-03"})
+    assert asked.status_code == 202, asked.text
+    for _ in range(600):
+        run = (await eldercare.get(asked.headers["Location"])).json()
+        if run["status"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.1)
+    assert run["status"] == "succeeded", run
+    for person in persons:
+        snapshot = (await eldercare.get(f"{ELDERCARE}/persons/{person.eldercare_id}/snapshots")).json()
+        (march,) = [s for s in snapshot["items"] if s["month"] == "2026-03"]
+        evaluation = (
+            await eldercare.get(
+                f"{ELDERCARE}/persons/{person.eldercare_id}/evaluation", params={"on": "2026-03-01"}
+            )
+        ).json()
+        assert {e["item"] for e in march["entitlements"]} == {
+            e["item"] for e in evaluation["entitlements"]
+        }, (
+            person.number[-4:],
+            evaluation["dibao_status"],
+        )
+        assert march["monthly_total"] == evaluation["monthly_total"]
+
+
 async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(database_url: str) -> None:
     async with platform_on_own_database(database_url, "projection", env=ENV) as platform:
         welfare_staff = await platform.account(
@@ -260,6 +288,7 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
                 await asyncio.sleep(0.2)
             differ = await disagreements(eldercare, welfare, persons)
             assert differ == [], differ
+            await snapshots_agree(eldercare, persons)
             ready = await eldercare_ready(platform)
             # every event of the city applied once (none twice, none lost across the outage)
             assert ready["events_applied"] == len(expected_events)

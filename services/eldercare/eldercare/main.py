@@ -99,6 +99,7 @@ async def _startup(app: FastAPI) -> None:
         work_mem=settings.snapshot_work_mem,
         jobs=settings.jobs,
         owner=replica_name(settings.service_name),
+        projected=settings.dibao_status_source == "projection",
     )
     app.state.snapshot_runner = runner
     await runner.open()  # resumes runs whose lease expired, starts queued runs in turn

@@ -115,9 +115,10 @@ async def status(session: AsyncSession, *, hashes: list[str], month: dt.date) ->
     )
 
 
-def projected_sql(person: str, day: str) -> str:
-    """A LATERAL subquery (alias ``w``) with the person's status in the projection on ``day``'s
-    month: ``w.known``, ``w.dibao``, ``w.tekun_in`` and ``w.tekun`` (eldercare's words)."""
+def projected_join(person: str, month: str) -> str:
+    """A LATERAL subquery (alias ``w``) with ``person``'s status in the projection in the month
+    whose first day is ``month`` (SQL): ``w.known``, ``w.dibao``, ``w.tekun_in`` and ``w.tekun``
+    (eldercare's words). One index probe per person (``welfare_persons.citizen_id_hash``)."""
     return f"""
     LEFT JOIN LATERAL (
         SELECT count(wp.person_id) > 0 AS known,
@@ -127,10 +128,25 @@ def projected_sql(person: str, day: str) -> str:
                                       WHEN 'concentrated' THEN 'concentrated' END) AS tekun
         FROM eldercare.welfare_persons wp
         LEFT JOIN eldercare.welfare_enrolments e
-               ON e.status = 'active' AND e.start_month <= date_trunc('month', {day})::date
-              AND (e.end_month IS NULL OR e.end_month >= date_trunc('month', {day})::date)
+               ON e.status = 'active' AND e.start_month <= {month}
+              AND (e.end_month IS NULL OR e.end_month >= {month})
               AND ((e.program = 'dibao' AND e.household_id = wp.household_id)
                    OR (e.program = 'tekun' AND e.person_id = wp.person_id))
         WHERE wp.citizen_id_hash = {person}.citizen_id_hash
     ) w ON true
     """
+
+
+def projected_fact(name: str, recorded: str) -> str | None:
+    """The SQL of fact ``name`` read from the projection joined as ``w`` (``recorded``: the
+    register's column, used for persons welfare does not know); None for facts welfare does not
+    decide."""
+    if name == "dibao":
+        return f"(CASE WHEN w.known THEN w.dibao ELSE {recorded} END)"
+    if name == "tekun":
+        # in tekun without a recorded arrangement: the register's arrangement
+        return (
+            f"(CASE WHEN w.known THEN (CASE WHEN w.tekun_in THEN coalesce(w.tekun, {recorded}) END) "
+            f"ELSE {recorded} END)"
+        )
+    return None

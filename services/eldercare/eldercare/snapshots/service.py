@@ -387,7 +387,10 @@ class SnapshotRunner(ServiceJobs):
         work_mem: str,
         jobs: JobSettings,
         owner: str,
+        projected: bool = False,
     ) -> None:
+        self.projected = projected
+        """dibao and tekun from the projection of welfare's register (setting dibao_status_source)"""
         self.database = database
         self.book = book
         self.interpretations = interpretations
@@ -464,7 +467,7 @@ class SnapshotRunner(ServiceJobs):
                 )
             )
         counted_on = allowance_counted_on(month, self.interpretations.age_allowance_starts)
-        return repository.month_key(groups, month.first_day, counted_on)
+        return repository.month_key(groups, month.first_day, counted_on, projected=self.projected)
 
     async def _key_groups(
         self,
