@@ -204,6 +204,68 @@ async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled])
         assert march["monthly_total"] == evaluation["monthly_total"]
 
 
+async def discovery_follows_welfare(eldercare: httpx.AsyncClient, welfare: httpx.AsyncClient) -> None:
+    """The register's dibao flag turned on in April: discovery lists the person as newly eligible
+    for 最低生活保障 (item 9) only when welfare does not know them; for a person welfare knows (not
+    in dibao) welfare decides, and the flag alone is no event."""
+    ids = {}
+    for name, born, in_welfare in (("甲", "1950-02-02", True), ("乙", "1951-03-03", False)):
+        number = citizen_id(born, region=COUNTY)
+        registered = await eldercare.post(
+            f"{ELDERCARE}/persons",
+            json={
+                "jurisdiction": COUNTY,
+                "name": name,
+                "citizen_id": number,
+                "circumstances": {"effective_from": "2020-01-01", "living_arrangement": "alone"},
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        ids[name] = registered.json()["id"]
+        if in_welfare:
+            household = await welfare.post(
+                f"{WELFARE}/households", json={"jurisdiction": COUNTY, "address": "驿城区"}
+            )
+            made = await welfare.post(
+                f"{WELFARE}/persons",
+                json={
+                    "jurisdiction": COUNTY,
+                    "household_id": household.json()["id"],
+                    "name": name,
+                    "citizen_id": number,
+                },
+            )
+            assert made.status_code == 201, made.text
+    for _ in range(300):  # the projection learns of 甲 from welfare's event
+        known = await eldercare.get(
+            f"{ELDERCARE}/persons/{ids['甲']}/evaluation", params={"on": "2026-04-15"}
+        )
+        if known.json()["dibao_status"]["source"] == "projection":
+            break
+        await asyncio.sleep(0.1)
+    for person_id in ids.values():
+        etag = (await eldercare.get(f"{ELDERCARE}/persons/{person_id}")).headers["ETag"]
+        changed = await eldercare.post(
+            f"{ELDERCARE}/persons/{person_id}/circumstances",
+            json={"effective_from": "2026-04-10", "dibao": True, "living_arrangement": "alone"},
+            headers={"If-Match": etag},
+        )
+        assert changed.status_code == 201, changed.text
+    found = await eldercare.get(
+        f"{ELDERCARE}/discoveries",
+        params={"jurisdiction": COUNTY, "from": "2026-04-01", "to": "2026-04-30", "limit": 200},
+    )
+    assert found.status_code == 200, found.text
+    items = {
+        name: {
+            i["item"] for hit in found.json()["items"] if hit["person_id"] == person_id for i in hit["items"]
+        }
+        for name, person_id in ids.items()
+    }
+    assert 9 in items["乙"], items
+    assert 9 not in items["甲"], items
+
+
 async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(database_url: str) -> None:
     async with platform_on_own_database(database_url, "projection", env=ENV) as platform:
         welfare_staff = await platform.account(
@@ -295,6 +357,7 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
             assert ready["last_error"] is None
             assert ready["lag_seconds"] is not None
             assert ready["lag_seconds"] < 60
+            await discovery_follows_welfare(eldercare, welfare)
             # the answers covered each case: in dibao and not, tekun each way, welfare not knowing
             assert {"projection True None", "projection False None", "register True None"} <= SEEN, SEEN
             assert {"projection False dispersed", "projection False concentrated"} <= SEEN, SEEN

@@ -12,11 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Date, case, cast, exists, func, null, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.projection.consumer import FEED
-from eldercare.projection.models import WelfareFeed
+from eldercare.projection.models import WelfareEnrolment, WelfareFeed, WelfarePerson
 
 TEKUN_ARRANGEMENTS = {"scattered": "dispersed", "concentrated": "concentrated"}
 """Welfare's 分散供养 / 集中供养 in eldercare's words."""
@@ -150,3 +150,52 @@ def projected_fact(name: str, recorded: str) -> str | None:
             f"ELSE {recorded} END)"
         )
     return None
+
+
+def projected_facts(
+    facts: dict[str, ColumnElement[Any]], citizen_id_hash: Any, day: Any
+) -> dict[str, ColumnElement[Any]]:
+    """``facts`` (SQLAlchemy, as :func:`eldercare.register.repository.facts_of` gives them) with
+    dibao and tekun from the projection in ``day``'s month, for a person whose citizen ID hash is
+    ``citizen_id_hash`` (the register's facts for persons welfare does not know). Correlated
+    subqueries: for queries over a few rows per person (discovery), not a whole month."""
+    month = cast(func.date_trunc("month", day), Date)
+    known = exists().where(WelfarePerson.citizen_id_hash == citizen_id_hash)
+
+    def in_force(program: str) -> Any:
+        beneficiary = (
+            WelfareEnrolment.household_id == WelfarePerson.household_id
+            if program == "dibao"
+            else WelfareEnrolment.person_id == WelfarePerson.person_id
+        )
+        return (
+            select(WelfareEnrolment.arrangement)
+            .join(WelfarePerson, beneficiary)
+            .where(
+                WelfarePerson.citizen_id_hash == citizen_id_hash,
+                WelfareEnrolment.program == program,
+                WelfareEnrolment.status == "active",
+                WelfareEnrolment.start_month <= month,
+                or_(WelfareEnrolment.end_month.is_(None), WelfareEnrolment.end_month >= month),
+            )
+        )
+
+    tekun_query = in_force("tekun").subquery()
+    arrangement = select(
+        func.min(
+            case(
+                (tekun_query.c.arrangement == "scattered", "dispersed"),
+                (tekun_query.c.arrangement == "concentrated", "concentrated"),
+            )
+        )
+    ).scalar_subquery()
+    projected = dict(facts)
+    projected["dibao"] = case((known, exists(in_force("dibao"))), else_=facts["dibao"])
+    projected["tekun"] = case(
+        (
+            known,
+            case((exists(in_force("tekun")), func.coalesce(arrangement, facts["tekun"])), else_=null()),
+        ),
+        else_=facts["tekun"],
+    )
+    return projected
