@@ -14,13 +14,19 @@ other tests wrote.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
 
+from platformctl import database
 from platformctl.supervisor import wait_until_ready
 from platformctl.testing import Platform, platform_on_own_database
 from shared.testing import citizen_id
@@ -351,6 +357,9 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
             differ = await disagreements(eldercare, welfare, persons)
             assert differ == [], differ
             await snapshots_agree(eldercare, persons)
+            # the answers covered each case: in dibao and not, tekun each way, welfare not knowing
+            assert {"projection True None", "projection False None", "register True None"} <= SEEN, SEEN
+            assert {"projection False dispersed", "projection False concentrated"} <= SEEN, SEEN
             ready = await eldercare_ready(platform)
             # every event of the city applied once (none twice, none lost across the outage)
             assert ready["events_applied"] == len(expected_events)
@@ -358,9 +367,40 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
             assert ready["lag_seconds"] is not None
             assert ready["lag_seconds"] < 60
             await discovery_follows_welfare(eldercare, welfare)
-            # the answers covered each case: in dibao and not, tekun each way, welfare not knowing
-            assert {"projection True None", "projection False None", "register True None"} <= SEEN, SEEN
-            assert {"projection False dispersed", "projection False concentrated"} <= SEEN, SEEN
+
+            # the gauge on eldercare's metrics port
+            child = next(c for c in platform.supervisor.children if c.name == "eldercare")
+            async with httpx.AsyncClient(timeout=10) as plain:
+                metrics = (await plain.get(f"http://127.0.0.1:{child.metrics_port}/metrics")).text
+            (gauge,) = [
+                line
+                for line in metrics.splitlines()
+                if line.startswith("civic_eldercare_dibao_projection_lag_seconds ")
+            ]
+            assert 0 <= float(gauge.split()[1]) < 60, gauge
+
+        # the operator CLI makes (here: renews) eldercare's client: a new secret, printed once
+        url = database.with_database(database_url, f"{database.database_name(database_url)}_projection")
+        made = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "platformctl", "clients", "eldercare-feed"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "DATABASE_URL": url},
+        )
+        assert made.returncode == 0, made.stderr
+        client = json.loads(made.stdout)
+        async with platform.client() as plain:
+            granted = await plain.post("/auth/token", data={"grant_type": "client_credentials", **client})
+        assert granted.status_code == 200, granted.text
+        claims = jwt.decode(granted.json()["access_token"], options={"verify_signature": False})
+        assert (claims["client_id"], set(claims["scope"].split()), claims["jurisdictions"]) == (
+            "eldercare-welfare-feed",
+            {"welfare:read", "welfare:pii"},
+            [CITY],
+        )
         print(
             f"{len(persons)} persons, {len(expected_events)} welfare events; {consumed_at_kill} applied when "
             "welfare was killed, all after it was back"
