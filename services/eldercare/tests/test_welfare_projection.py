@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.config import Settings
 from eldercare.main import create_app
@@ -152,6 +153,7 @@ class Harness:
         )
 
     async def state(self) -> WelfareFeed:
+        session: AsyncSession
         async with self.app.state.database.sessions() as session:
             row = await session.scalar(select(WelfareFeed).where(WelfareFeed.name == self.name))
             assert row is not None
@@ -165,6 +167,7 @@ class Harness:
             )
 
     async def enrolment(self, enrolment_id: uuid.UUID) -> WelfareEnrolment | None:
+        session: AsyncSession
         async with self.app.state.database.sessions() as session:
             return await session.get(WelfareEnrolment, enrolment_id)
 
