@@ -277,7 +277,7 @@ async def test_an_unreachable_feed_changes_nothing_and_the_consumer_reads_on(har
         harness.feed.down = False
         for _ in range(200):
             state = await harness.state()
-            if state.cursor == "12":
+            if state.caught_up_at is not None:  # a page came back short: the end of the feed
                 break
             await asyncio.sleep(0.05)
     finally:

@@ -27,11 +27,11 @@ from typing import Any
 
 import httpx
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eldercare.projection.models import WelfareEnrolment, WelfareEventSeen, WelfareFeed, WelfarePerson
+from eldercare.projection.models import WelfareFeed
 from shared.auth import Principal
 from shared.citizen_ids import CitizenIdVault
 
@@ -125,6 +125,70 @@ def parse_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+# one statement each, whatever the page's size (arrays, not a VALUES list per row count): the
+# statements are prepared once per connection
+_SEEN = text(
+    """
+    INSERT INTO eldercare.welfare_events_seen (event_id)
+    SELECT unnest(CAST(:ids AS uuid[]))
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
+_PERSON_COLUMNS = {
+    "person_id": "uuid",
+    "jurisdiction": "text",
+    "household_id": "uuid",
+    "citizen_id_hash": "text",
+    "version": "integer",
+}
+_PERSONS = text(
+    """
+    INSERT INTO eldercare.welfare_persons (person_id, jurisdiction, household_id, citizen_id_hash, version)
+    SELECT * FROM unnest(CAST(:person_id AS uuid[]), CAST(:jurisdiction AS text[]),
+                         CAST(:household_id AS uuid[]), CAST(:citizen_id_hash AS text[]),
+                         CAST(:version AS integer[]))
+    ON CONFLICT (person_id) DO UPDATE
+       SET jurisdiction = excluded.jurisdiction, household_id = excluded.household_id,
+           citizen_id_hash = excluded.citizen_id_hash, version = excluded.version
+     WHERE excluded.version >= welfare_persons.version
+    """
+)
+_ENROLMENT_COLUMNS = {
+    "enrolment_id": "uuid",
+    "program": "text",
+    "jurisdiction": "text",
+    "household_id": "uuid",
+    "person_id": "uuid",
+    "start_month": "date",
+    "end_month": "date",
+    "status": "text",
+    "arrangement": "text",
+    "version": "integer",
+}
+_ENROLMENTS = text(
+    """
+    INSERT INTO eldercare.welfare_enrolments (enrolment_id, program, jurisdiction, household_id, person_id,
+                                              start_month, end_month, status, arrangement, version)
+    SELECT * FROM unnest(CAST(:enrolment_id AS uuid[]), CAST(:program AS text[]),
+                         CAST(:jurisdiction AS text[]), CAST(:household_id AS uuid[]),
+                         CAST(:person_id AS uuid[]), CAST(:start_month AS date[]),
+                         CAST(:end_month AS date[]), CAST(:status AS text[]),
+                         CAST(:arrangement AS text[]), CAST(:version AS integer[]))
+    ON CONFLICT (enrolment_id) DO UPDATE
+       SET program = excluded.program, jurisdiction = excluded.jurisdiction,
+           household_id = excluded.household_id, person_id = excluded.person_id,
+           start_month = excluded.start_month, end_month = excluded.end_month,
+           status = excluded.status, arrangement = excluded.arrangement, version = excluded.version
+     WHERE excluded.version >= welfare_enrolments.version
+    """
+)
+
+
+def _columns(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in names}
+
+
 class Applied:
     """What one page did: counts, and the last event it passed."""
 
@@ -151,16 +215,7 @@ async def apply_events(
     ids = [uuid.UUID(str(item["id"])) for item in items]
     if not ids:
         return result
-    fresh = set(
-        (
-            await session.scalars(
-                insert(WelfareEventSeen)
-                .values([{"event_id": event_id} for event_id in dict.fromkeys(ids)])
-                .on_conflict_do_nothing()
-                .returning(WelfareEventSeen.event_id)
-            )
-        ).all()
-    )
+    fresh = set((await session.scalars(_SEEN, {"ids": list(dict.fromkeys(ids))})).all())
     persons: dict[uuid.UUID, dict[str, Any]] = {}
     enrolments: dict[uuid.UUID, dict[str, Any]] = {}
     for event_id, item in zip(ids, items, strict=True):
@@ -206,37 +261,9 @@ async def apply_events(
             continue
         result.applied += 1
     if persons:
-        statement = insert(WelfarePerson).values(list(persons.values()))
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[WelfarePerson.person_id],
-                set_={
-                    name: statement.excluded[name]
-                    for name in ("jurisdiction", "household_id", "citizen_id_hash", "version")
-                },
-                where=statement.excluded.version >= WelfarePerson.version,
-            )
-        )
+        await session.execute(_PERSONS, _columns(list(persons.values()), _PERSON_COLUMNS))
     if enrolments:
-        statement = insert(WelfareEnrolment).values(list(enrolments.values()))
-        columns = (
-            "program",
-            "jurisdiction",
-            "household_id",
-            "person_id",
-            "start_month",
-            "end_month",
-            "status",
-            "arrangement",
-            "version",
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[WelfareEnrolment.enrolment_id],
-                set_={name: statement.excluded[name] for name in columns},
-                where=statement.excluded.version >= WelfareEnrolment.version,
-            )
-        )
+        await session.execute(_ENROLMENTS, _columns(list(enrolments.values()), _ENROLMENT_COLUMNS))
     return result
 
 
