@@ -1,8 +1,9 @@
 """Evaluating a person: the county's catalogue, dibao from welfare, the engine.
 
 Two ways in: the stateless evaluation takes the person's circumstances from the request
-(its ``dibao`` too); the evaluation of a registered person takes them from the register and
-asks the welfare service whether the person is in dibao (setting ``dibao_status_source``).
+(its ``dibao`` too); the evaluation of a registered person takes them from the register, and
+whether the person is in dibao (and tekun) from the projection of welfare's register, from the
+welfare service asked live, or from the register's flag (setting ``dibao_status_source``).
 """
 
 from __future__ import annotations
@@ -234,13 +235,16 @@ async def evaluate_registered_person(
     authorization: str | None,
 ) -> PersonEvaluation:
     """A registered person's entitlements for the month of ``on``: the circumstances version in
-    force that day, and dibao status from the welfare service.
+    force that day, and dibao status as welfare has it.
 
-    With ``dibao_status_source`` ``welfare`` the person's citizen ID number is read from the
+    With ``dibao_status_source`` ``projection`` (the default) eldercare's projection of welfare's
+    register decides dibao and tekun (with its arrangement) for a person welfare knows (matched
+    by the citizen ID hash); the register's flags for a person it does not; the answer says how
+    fresh the projection is. With ``welfare`` the person's citizen ID number is read from the
     vault and welfare's enrolment lookup is asked with the caller's identity; its answer
-    decides. When welfare cannot answer, the register's recorded ``dibao`` is used and the
-    evaluation lists that as degraded. Only this one-person evaluation asks welfare: the
-    monthly snapshots and discovery read the recorded circumstance for the whole register.
+    decides; when welfare cannot answer, the register's recorded ``dibao`` is used and the
+    evaluation lists that as degraded. Monthly snapshots and discovery read the projection under
+    ``projection``, else the recorded circumstances.
     """
     if on < person.birth_date:
         raise InvalidInput.field("query.on", f"is before the birth date {person.birth_date.isoformat()}")
