@@ -44,8 +44,10 @@ PROGRAMS = ("dibao", "tekun")
 
 LAG = Gauge(
     "civic_eldercare_dibao_projection_lag_seconds",
-    "Seconds since eldercare's projection of welfare's register was last known current (-1: never caught up)",
+    "Seconds since eldercare's projection of welfare's register was last known current (-1: not "
+    "caught up in this process: not configured, another replica holds the lease, or still catching up)",
 )
+LAG.set(-1)
 EVENTS = Counter(
     "civic_eldercare_dibao_projection_events_total",
     "Welfare events read by the projection's consumer",
