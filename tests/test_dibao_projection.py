@@ -193,6 +193,8 @@ async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled])
             break
         await asyncio.sleep(0.1)
     assert run["status"] == "succeeded", run
+    assert run["dibao_status"]["source"] == "projection", run
+    assert run["dibao_status"]["current_as_of"] is not None
     for person in persons:
         snapshot = (await eldercare.get(f"{ELDERCARE}/persons/{person.eldercare_id}/snapshots")).json()
         (march,) = [s for s in snapshot["items"] if s["month"] == "2026-03"]

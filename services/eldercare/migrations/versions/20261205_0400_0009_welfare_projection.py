@@ -1,5 +1,5 @@
 """the projection of welfare's register (dibao and tekun enrolments, persons) and the feed
-consumer's position, lease and freshness
+consumer's position, lease and freshness; snapshot runs say where dibao came from
 
 Revision ID: 0009
 Revises: 0008
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -20,6 +21,16 @@ SCHEMA = "eldercare"
 
 
 def upgrade() -> None:
+    op.add_column(
+        "snapshot_runs",
+        sa.Column(
+            "dibao_status",
+            postgresql.JSONB(astext_type=sa.Text()),
+            nullable=True,
+            comment="where dibao and tekun came from, and how fresh the projection was",
+        ),
+        schema=SCHEMA,
+    )
     op.create_table(
         "welfare_feed",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -95,3 +106,4 @@ def downgrade() -> None:
     op.drop_table("welfare_persons", schema=SCHEMA)
     op.drop_table("welfare_events_seen", schema=SCHEMA)
     op.drop_table("welfare_feed", schema=SCHEMA)
+    op.drop_column("snapshot_runs", "dibao_status", schema=SCHEMA)
