@@ -1,4 +1,5 @@
-"""tekun enrolments record their care arrangement: 分散供养 (scattered) or 集中供养 (concentrated)
+"""tekun enrolments record their care arrangement: 分散供养 (scattered) or 集中供养 (concentrated);
+a person.registered event for every person registered before registering was an event
 
 Revision ID: 0010
 Revises: 0009
@@ -38,6 +39,29 @@ def upgrade() -> None:
     )
 
 
+    # readers of the feed (eldercare's projection) learn who was registered before, as a new
+    # registration tells them: the household and, for welfare:pii readers, the number (kept
+    # encrypted as the person row keeps it). Once each: not again for a person that has one.
+    op.execute(
+        f"""
+        INSERT INTO {SCHEMA}.outbox (id, type, subject, jurisdiction, data)
+        SELECT gen_random_uuid(), 'civic.welfare.person.registered', '/persons/' || p.id, p.jurisdiction,
+               jsonb_build_object(
+                   'person_id', p.id, 'household_id', p.household_id, 'jurisdiction', p.jurisdiction,
+                   'version', p.version,
+                   '_personal', jsonb_build_object('citizen_id', jsonb_build_object(
+                       'cipher', translate(encode(p.citizen_id_cipher, 'base64'), E'\\n', ''),
+                       'key_id', p.citizen_id_key_id,
+                       'masked', p.citizen_id_masked)))
+        FROM {SCHEMA}.persons p
+        WHERE NOT EXISTS (SELECT 1 FROM {SCHEMA}.outbox o
+                          WHERE o.type = 'civic.welfare.person.registered' AND o.subject = '/persons/' || p.id)
+        ORDER BY p.created_at, p.id
+        """
+    )
+
+
 def downgrade() -> None:
+    # the person.registered events stay: an event, once in the feed, keeps its id for life
     op.drop_constraint(op.f("ck_enrolments_tekun_arrangement"), "enrolments", type_="check", schema=SCHEMA)
     op.drop_column("enrolments", "arrangement", schema=SCHEMA)
