@@ -1,9 +1,9 @@
 """tekun enrolments record their care arrangement: 分散供养 (scattered) or 集中供养 (concentrated);
 a person.registered event for every person registered before registering was an event
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-05 04:10:00
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-05 05:10:00
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

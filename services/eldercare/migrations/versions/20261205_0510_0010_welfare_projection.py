@@ -1,9 +1,9 @@
 """the projection of welfare's register (dibao and tekun enrolments, persons) and the feed
 consumer's position, lease and freshness; snapshot runs say where dibao came from
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-05 04:00:00
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-05 05:10:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
