@@ -27,7 +27,7 @@ async def test_persons_registered_before_become_events_once(database_url: str, m
     await ensure_database(url, recreate=True)
     run = asyncio.to_thread
     try:
-        await run(migrations.upgrade, WELFARE.migrations_dir, url, WELFARE.schema, "0010")
+        await run(migrations.upgrade, WELFARE.migrations_dir, url, WELFARE.schema, "0011")
         settings = Settings(database_url=url, citizen_id_key=KEY)
         number = citizen_id("1949-10-01", region="211103")
         protected = vault_from(settings).protect(number)
@@ -52,7 +52,7 @@ async def test_persons_registered_before_become_events_once(database_url: str, m
         finally:
             await connection.close()
         await run(migrations.upgrade, WELFARE.migrations_dir, url, WELFARE.schema)
-        await run(migrations.downgrade, WELFARE.migrations_dir, url, WELFARE.schema, "0010")
+        await run(migrations.downgrade, WELFARE.migrations_dir, url, WELFARE.schema, "0011")
         await run(migrations.upgrade, WELFARE.migrations_dir, url, WELFARE.schema)
 
         async with app_client(create_app(settings), mint) as client:

@@ -1,9 +1,9 @@
 """tekun enrolments record their care arrangement: 分散供养 (scattered) or 集中供养 (concentrated);
 a person.registered event for every person registered before registering was an event
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-05 05:10:00
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-05 05:20:00
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
