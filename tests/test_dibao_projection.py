@@ -113,6 +113,7 @@ async def enrol(
         enrolled = await welfare.post(f"{WELFARE}/enrolments", json=body)
         if enrolled.status_code == 201:
             person.enrolment = enrolled.json()
+
     except httpx.HTTPError:
         pass
     return person
@@ -282,6 +283,22 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
         eldercare_staff = await platform.account(
             "projection-eldercare", scopes=["eldercare:read", "eldercare:write"], jurisdictions=[CITY]
         )
+        async with platform.client(headers=await platform.admin_headers()) as admin:
+            # welfare enrols only from a month its standards price (here 620.00, tekun 1.8 × that)
+            citation = {"document": "驿城区人民政府关于提高城乡低保标准的通知", "article": "一"}
+            standard = await admin.post(
+                f"{WELFARE}/standards/versions",
+                json={
+                    "jurisdiction": COUNTY,
+                    "version_id": "yicheng-2025-01",
+                    "effective_from": "2025-01-01",
+                    "published_on": "2024-12-15",
+                    "dibao": "620.00",
+                    "dibao_citation": citation,
+                    "tekun": {"multiplier": "1.8", "stated_amount": "1116.00", "citation": citation},
+                },
+            )
+            assert standard.status_code == 201, standard.text
         welfare_process = next(c for c in platform.supervisor.children if c.name == "welfare")
         persons: list[Enrolled] = []
         async with (
