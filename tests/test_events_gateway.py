@@ -96,7 +96,7 @@ async def test_enrolment_events_are_scoped_and_personal_data_needs_pii(platform:
                 "arrangement": "scattered",
                 "jurisdiction": "211102",
                 "person_id": person.json()["id"],
-                "start_month": "2024-01",
+                "start_month": "2024-07",  # the first month 211102's standards price
                 "decision": {
                     "by": "双台子区民政局",
                     "on": "2023-12-20",
