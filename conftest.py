@@ -13,7 +13,7 @@ import pytest
 import gateway  # noqa: F401  (the real package first: gateway/tests must not shadow it)
 from platformctl.migrate import PreparedDatabase, prepare
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, free_port
+from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, ensure_feed_client, free_port
 from shared.testing import TokenMint, database_url_from_env
 
 
@@ -55,6 +55,7 @@ def platform_processes(
     migrated_database: str, component_database_urls: dict[str, str]
 ) -> Iterator[Supervisor]:
     ports = {name: free_port() for name in SERVICE_PORTS}
+    ensure_feed_client(migrated_database)  # eldercare's client for welfare's events
     os.environ["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
     os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     # each process connects as its component's own role, as under `make run`

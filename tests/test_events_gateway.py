@@ -93,9 +93,10 @@ async def test_enrolment_events_are_scoped_and_personal_data_needs_pii(platform:
             f"{BASE}/enrolments",
             json={
                 "program": "tekun",
+                "arrangement": "scattered",
                 "jurisdiction": "211102",
                 "person_id": person.json()["id"],
-                "start_month": "2024-07",
+                "start_month": "2024-07",  # the first month 211102's standards price
                 "decision": {
                     "by": "双台子区民政局",
                     "on": "2023-12-20",

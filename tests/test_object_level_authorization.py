@@ -49,6 +49,7 @@ async def welfare_records(platform: Platform) -> dict[str, str]:
                 "/api/welfare/v1/enrolments",
                 json={
                     "program": "tekun",
+                    "arrangement": "scattered",
                     "jurisdiction": OWNER,
                     "person_id": person["id"],
                     "start_month": "2024-07",

@@ -1,7 +1,9 @@
 """Scenario, through the gateway with county staff accounts: in 上蔡县 (411722), whose own
 catalogue raises the 高龄津贴, a person turns 90; discovery finds them ahead of time, the
 monthly snapshots show the raised amount from the month after the birthday, and a dibao
-enrolment made in the welfare service shows in their eldercare evaluation.
+enrolment made in the welfare service shows in their eldercare evaluation: eldercare reads it
+from its projection of welfare's register, fed by welfare's change events (not from the
+register's own dibao flag, which says otherwise, nor from a live call to welfare).
 
 Dates are in 2026 (the 90th birthday is 2026-06-17): a month's snapshots are taken once the
 month has begun. The month is a background run: 202, then its status is polled.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from platformctl.testing import Platform
@@ -211,16 +214,20 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         assert priced.status_code == 200, priced.text
         assert priced.json()["amount"] == "420.00"  # (620.00 − 200.00) × 1, 社会救助暂行办法 Art. 12
 
-    # 6. the person's eldercare evaluation reads dibao status from welfare
+    # 6. the person's eldercare evaluation reads dibao status from the projection of welfare's
+    # register: welfare's events reach eldercare by themselves, the register still says no dibao
     async with platform.client(headers=staff["eldercare_clerk"]) as client:
-        july = await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-07-15"})
-        assert july.status_code == 200, july.text
-        body = july.json()
+        july = await projected(client, person["id"], "2026-07-15", enrolment_id)
+        body = july
         assert body["age"] == 90
         assert body["dibao_status"]["value"] is True
-        assert body["dibao_status"]["source"] == "welfare"
+        assert body["dibao_status"]["source"] == "projection"
         assert body["dibao_status"]["enrolment_id"] == enrolment_id
         assert body["dibao_status"]["register_value"] is False
+        freshness = body["dibao_status"]["projection"]
+        assert freshness["current_as_of"] is not None
+        assert freshness["lag_seconds"] is not None
+        assert freshness["last_sequence"]
         assert body["degraded"] == []
         listed = {e["item"] for e in body["entitlements"]}
         assert {9, 11, 21} <= listed
@@ -233,28 +240,49 @@ async def test_a_person_turns_90_and_is_enrolled_in_dibao(
         assert item(body, 9)["amount"] is None  # paid by the welfare service itself
         assert (item(body, 21)["amount"], item(body, 21)["period"]) == ("80.00", "year")
         assert body["monthly_total"] == "190.00"  # 130.00 高龄津贴 + 60.00 养老服务补贴
-        nine = next(step for step in body["trace"] if step["item"] == 9)
-        assert f"dibao: true from the welfare service (enrolment {enrolment_id} in force in 2026-07)" in (
-            " ".join(nine["notes"])
+        nine = " ".join(next(step for step in body["trace"] if step["item"] == 9)["notes"])
+        assert (
+            f"dibao: true from the projection of welfare's register (enrolment {enrolment_id} in force "
+            "in 2026-07" in nine
         )
+        assert "the register records dibao: false, welfare decides" in nine
 
         # the month before the enrolment starts: welfare knows the person, not in dibao yet
         june = (
             await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-06-15"})
         ).json()
-        assert (june["dibao_status"]["value"], june["dibao_status"]["source"]) == (False, "welfare")
+        assert (june["dibao_status"]["value"], june["dibao_status"]["source"]) == (False, "projection")
         assert not {9, 11, 21} & {e["item"] for e in june["entitlements"]}
         assert item(june, 8)["amount"] == "70.00"
         assert june["monthly_total"] == "70.00"
 
-    # a caller who may not read welfare gets the register's flag, and is told so
+    # the projection is eldercare's own: a caller who may not read welfare gets the same answer,
+    # without any call to welfare on their behalf
     async with platform.client(headers=staff["eldercare_only"]) as client:
-        fallback = await client.get(
-            f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-07-15"}
-        )
-        assert fallback.status_code == 200, fallback.text
-        body = fallback.json()
-        assert (body["dibao_status"]["value"], body["dibao_status"]["source"]) == (False, "register")
-        assert any(line.startswith("dibao status from the register") for line in body["degraded"])
-        assert 9 not in {e["item"] for e in body["entitlements"]}
-        assert body["monthly_total"] == "130.00"
+        same = await client.get(f"{ELDERCARE}/persons/{person['id']}/evaluation", params={"on": "2026-07-15"})
+        assert same.status_code == 200, same.text
+        body = same.json()
+        assert (body["dibao_status"]["value"], body["dibao_status"]["source"]) == (True, "projection")
+        assert body["degraded"] == []
+        assert body["monthly_total"] == "190.00"
+
+    # eldercare's readiness reports the consumer and its lag
+    eldercare = next(child for child in platform.supervisor.children if child.name == "eldercare")
+    async with httpx.AsyncClient(base_url=eldercare.url, timeout=10) as client:
+        ready = (await client.get("/readyz")).json()
+    projection = ready["checks"]["welfare_projection"]
+    assert (projection["source"], projection["consumer"]) == ("projection", "running")
+    assert projection["lag_seconds"] is not None
+
+
+async def projected(client: Any, person_id: str, on: str, enrolment_id: str) -> dict[str, Any]:
+    """The person's evaluation once the projection has welfare's enrolment (welfare's events reach
+    eldercare by themselves, within seconds)."""
+    for _ in range(300):
+        answer = await client.get(f"{ELDERCARE}/persons/{person_id}/evaluation", params={"on": on})
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        if body["dibao_status"]["enrolment_id"] == enrolment_id:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the projection did not receive enrolment {enrolment_id}: {body['dibao_status']}")

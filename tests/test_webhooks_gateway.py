@@ -89,6 +89,7 @@ async def enrol(platform: Platform, clerk: dict[str, str], name: str) -> tuple[s
             f"{BASE}/enrolments",
             json={
                 "program": "tekun",
+                "arrangement": "scattered",
                 "jurisdiction": COUNTY,
                 "person_id": person.json()["id"],
                 "start_month": "2024-07",

@@ -10,6 +10,8 @@ restore BACKUP_DIR       load a backup into an empty platform database
 accounts create --username U --display-name N [--scope S ...] [--jurisdiction J ...]
                     [--unit U ...] [--role R ...]
 clients create --client-id C --name N [--scope S ...] [--jurisdiction J ...] [--rate-limit N]
+clients eldercare-feed [--jurisdiction J ...]   eldercare's client for welfare's events (a new
+                    secret, printed once: ELDERCARE_WELFARE_FEED_CLIENT_SECRET)
 keys rotate | keys list
 rotate-citizen-id-key [--component welfare|eldercare] [--batch-size N] [--max-batches N]
                     [--pause SECONDS] [--status] [--retire KEY_ID]
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from platformctl import database, migrate
+from platformctl import database, feed_client, migrate
 from platformctl import roles as db_roles
 from platformctl.components import COMPONENTS
 from platformctl.supervisor import Supervisor, wait_until_ready
@@ -103,6 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     asyncio.run(database.ensure_database(url))
     print("Migrating every schema (a database role per component)…", flush=True)
     prepared = migrate.prepare(url)
+    # eldercare's client for welfare's events, with the secret the launcher hands eldercare
+    feed_client.ensure_feed_client(url, secret=feed_client.local_feed_secret())
     supervisor = Supervisor(url, database_urls=prepared.runtime_urls or None)
     os.environ.setdefault("BOOTSTRAP_ADMIN_USERNAME", "admin")
     supervisor.children[0].env.update(
@@ -271,6 +275,15 @@ def cmd_accounts(args: argparse.Namespace) -> int:
 def cmd_clients(args: argparse.Namespace) -> int:
     from gateway.iam import service
     from gateway.iam.schemas import ClientCreate
+
+    if args.action == "eldercare-feed":
+        from platformctl import feed_client
+
+        secret = feed_client.ensure_feed_client(
+            _iam_url(), secret=None, jurisdictions=args.jurisdiction or ()
+        )
+        print(json.dumps({"client_id": feed_client.CLIENT_ID, "client_secret": secret}))
+        return 0
 
     data = ClientCreate(
         client_id=args.client_id,
@@ -479,6 +492,8 @@ def parser() -> argparse.ArgumentParser:
     create_client.add_argument("--name", required=True)
     create_client.add_argument("--rate-limit", type=int)
     grants(create_client)
+    eldercare_feed = clients_sub.add_parser("eldercare-feed")
+    eldercare_feed.add_argument("--jurisdiction", action="append", help="default: eldercare's cities")
     clients.set_defaults(func=cmd_clients)
 
     key_cmd = sub.add_parser("keys", help="token signing keys")

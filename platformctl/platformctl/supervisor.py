@@ -166,6 +166,9 @@ def component_env(
         env.setdefault(f"{name.upper()}_JWKS_URL", f"{gateway}/.well-known/jwks.json")
     if name == "eldercare":
         env.setdefault("ELDERCARE_WELFARE_URL", f"http://{host}:{ports['welfare']}")
+        # its client for welfare's events (platformctl.feed_client makes it with this secret)
+        feed_secret = local_secret("eldercare-welfare-feed.secret")
+        env.setdefault("ELDERCARE_WELFARE_FEED_CLIENT_SECRET", feed_secret)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -102,6 +102,13 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
+def ensure_feed_client(database_url: str) -> None:
+    """Eldercare's client for welfare's events, with the secret the launcher hands eldercare."""
+    from platformctl import feed_client
+
+    feed_client.ensure_feed_client(database_url, secret=feed_client.local_feed_secret())
+
+
 @contextlib.contextmanager
 def own_platform(
     database_url: str,
@@ -114,6 +121,7 @@ def own_platform(
     ``database_urls``: each component's own role (see :class:`Supervisor`); ``env``: more
     settings for every process.
     """
+    ensure_feed_client(database_url)
     supervisor = Supervisor(
         database_url, ports={name: free_port() for name in SERVICE_PORTS}, database_urls=database_urls
     )
@@ -147,6 +155,7 @@ async def platform_on_own_database(
     try:
         for component in COMPONENTS:
             await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
+        await asyncio.to_thread(ensure_feed_client, url)
         supervisor = Supervisor(url, ports={n: free_port() for n in SERVICE_PORTS})
         for child in supervisor.children:
             for service in SERVICE_PORTS:

@@ -161,7 +161,14 @@ def health_router(*, metrics: bool = True) -> APIRouter:
             await database.ping()
         except Exception as exc:
             return problem_response(503, f"database not reachable: {type(exc).__name__}", request=request)
-        return {"status": "ok", "checks": {"database": "ok"}}
+        checks: dict[str, Any] = {"database": "ok"}
+        details = getattr(request.app.state, "readiness_details", None)
+        if details is not None:  # a service's own facts (e.g. a consumer's lag); never unready
+            try:
+                checks.update(await details())
+            except Exception as exc:
+                checks["details"] = f"unavailable: {type(exc).__name__}"
+        return {"status": "ok", "checks": checks}
 
     if metrics:
 

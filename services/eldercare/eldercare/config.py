@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from eldercare.interpretations import EldercareInterpretations
 from shared.settings import PersonalDataSettings, ServiceSettings
@@ -40,18 +40,47 @@ class Settings(PersonalDataSettings):
         le=86_400,
         description="How long a dibao standard read from welfare is kept per (jurisdiction, month).",
     )
-    dibao_status_source: Literal["welfare", "register"] = Field(
-        default="welfare",
+    dibao_status_source: Literal["projection", "welfare", "register"] = Field(
+        default="projection",
         description=(
             "Where the evaluation of one registered person (GET /persons/{person_id}/evaluation) "
-            "reads whether they are in dibao (低保). `welfare` (spec: dibao status lives in the "
-            "welfare service): welfare's enrolment lookup, asked with the person's citizen ID "
-            "number and the caller's identity, decides; when welfare cannot answer (down, slow, "
-            "refusing the caller) the register's recorded `dibao` circumstance is used and the "
-            "evaluation lists that as degraded. `register`: only the recorded circumstance, welfare "
-            "is not asked. Monthly snapshots and discovery always read the recorded circumstance: "
-            "they evaluate the whole register in SQL batches, not one welfare call per person."
+            "reads whether they are in dibao (低保) and tekun (特困, with its care arrangement). "
+            "`projection`: eldercare's own projection of welfare's register, fed by welfare's "
+            "change events (the consumer below); a person welfare does not know gets the register's "
+            "recorded circumstance, and the answer says which source was used and how fresh the "
+            "projection is. `welfare`: welfare's enrolment lookup, asked live with the person's "
+            "citizen ID number and the caller's identity (when welfare cannot answer, the recorded "
+            "circumstance, listed as degraded). `register`: only the recorded circumstance. Monthly "
+            "snapshots and discovery read the projection under `projection`, else the recorded "
+            "circumstance (they evaluate the whole register in SQL, not one call per person)."
         ),
+    )
+    welfare_feed_client_id: str = Field(
+        default="eldercare-welfare-feed",
+        description="Eldercare's own API client (client credentials, `welfare:read welfare:pii` over "
+        "its city) with which it follows welfare's change events; `platformctl clients "
+        "eldercare-feed` creates it.",
+    )
+    welfare_feed_client_secret: SecretStr | None = Field(
+        default=None, description="That client's secret; unset: the projection is not fed."
+    )
+    token_url: str | None = Field(
+        default=None,
+        description="Where the consumer asks for its token (the gateway's /auth/token); default: "
+        "beside jwks_url.",
+    )
+    welfare_feed_wait_seconds: int = Field(
+        default=5, ge=0, le=30, description="Long polling: how long one read of welfare's feed waits."
+    )
+    welfare_feed_batch: int = Field(default=500, ge=1, le=1000, description="Events read per page.")
+    welfare_feed_lease_seconds: float = Field(
+        default=30, gt=0, le=600, description="The consuming replica's lease; another takes over after it."
+    )
+    welfare_feed_max_backoff_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="Longest wait between attempts while welfare (or the gateway) cannot be reached.",
     )
     snapshot_batch_size: int = Field(
         default=250_000,

@@ -14,6 +14,8 @@ from eldercare.db import metadata
 from eldercare.discoveries.router import router as discoveries_router
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses, WelfareLink
 from eldercare.evaluations.router import router as evaluations_router
+from eldercare.projection import service as projection
+from eldercare.projection.consumer import ClientCredentials, WelfareFeedConsumer
 from eldercare.register.router import router as register_router
 from eldercare.snapshots.router import router as snapshots_router
 from eldercare.snapshots.service import SnapshotRunner
@@ -21,6 +23,58 @@ from eldercare.visits.router import router as visits_router
 from shared.citizen_ids import vault_from
 from shared.jobs import replica_name
 from shared.service_app import create_service_app
+
+
+def token_url(settings: Settings) -> str:
+    """The gateway's token endpoint: the setting, else beside the JWKS."""
+    if settings.token_url:
+        return settings.token_url
+    return settings.jwks_url.removesuffix("/.well-known/jwks.json") + "/auth/token"
+
+
+async def _start_projection(app: FastAPI) -> None:
+    """Follow welfare's events into the projection, when eldercare has its feed client's secret."""
+    settings: Settings = app.state.settings
+    app.state.welfare_feed = None
+
+    async def readiness() -> dict[str, object]:
+        async with app.state.database.sessions() as session:
+            fresh = await projection.freshness(session)
+        return {
+            "welfare_projection": {
+                "source": settings.dibao_status_source,
+                "consumer": "running" if app.state.welfare_feed is not None else "not configured",
+                **fresh.as_dict(),
+            }
+        }
+
+    app.state.readiness_details = readiness
+    if settings.welfare_feed_client_secret is None:
+        return
+    http = httpx.AsyncClient(
+        base_url=settings.welfare_url, timeout=httpx.Timeout(settings.welfare_timeout_seconds)
+    )
+    app.state.welfare_feed_client = http
+    credentials = ClientCredentials(
+        http,
+        token_url=token_url(settings),
+        client_id=settings.welfare_feed_client_id,
+        client_secret=settings.welfare_feed_client_secret.get_secret_value(),
+        verify=app.state.token_verifier.verify,
+    )
+    consumer = WelfareFeedConsumer(
+        app.state.database.sessions,
+        http=http,
+        credentials=credentials,
+        vault=app.state.citizen_id_vault,
+        owner=replica_name(settings.service_name),
+        batch=settings.welfare_feed_batch,
+        wait_seconds=settings.welfare_feed_wait_seconds,
+        lease_seconds=settings.welfare_feed_lease_seconds,
+        max_backoff_seconds=settings.welfare_feed_max_backoff_seconds,
+    )
+    await consumer.start()
+    app.state.welfare_feed = consumer
 
 
 async def _startup(app: FastAPI) -> None:
@@ -45,12 +99,20 @@ async def _startup(app: FastAPI) -> None:
         work_mem=settings.snapshot_work_mem,
         jobs=settings.jobs,
         owner=replica_name(settings.service_name),
+        projected=settings.dibao_status_source == "projection",
     )
     app.state.snapshot_runner = runner
     await runner.open()  # resumes runs whose lease expired, starts queued runs in turn
+    await _start_projection(app)
 
 
 async def _shutdown(app: FastAPI) -> None:
+    consumer: WelfareFeedConsumer | None = getattr(app.state, "welfare_feed", None)
+    if consumer is not None:
+        await consumer.stop()
+    feed_client: httpx.AsyncClient | None = getattr(app.state, "welfare_feed_client", None)
+    if feed_client is not None:
+        await feed_client.aclose()
     runner: SnapshotRunner | None = getattr(app.state, "snapshot_runner", None)
     if runner is not None:
         await runner.stop()

@@ -45,7 +45,10 @@ def entitlement(body: dict[str, Any], item: int) -> dict[str, Any]:
 async def closed_welfare(migrated_database: str, mint: TokenMint) -> AsyncIterator[httpx.AsyncClient]:
     """The service with its welfare URL pointing at a port nobody listens on."""
     settings = Settings(
-        database_url=migrated_database, citizen_id_key=KEY, welfare_url=f"http://127.0.0.1:{free_port()}"
+        database_url=migrated_database,
+        citizen_id_key=KEY,
+        welfare_url=f"http://127.0.0.1:{free_port()}",
+        dibao_status_source="welfare",
     )
     async with app_client(create_app(settings), mint) as client:
         yield client
@@ -258,7 +261,9 @@ def step(body: dict[str, Any], item: int) -> dict[str, Any]:
 async def test_a_registered_person_in_dibao_in_welfare(migrated_database: str, mint: TokenMint) -> None:
     asked: list[httpx.Request] = []
     enrolment_id = str(uuid.uuid4())
-    app = create_app(Settings(database_url=migrated_database, citizen_id_key=KEY))
+    app = create_app(
+        Settings(database_url=migrated_database, citizen_id_key=KEY, dibao_status_source="welfare")
+    )
     async with app_client(app, mint) as client:
         person_id, number = await register(client, mint, "1940-02-10", dibao=False)
         app.state.welfare.client = welfare_answering(asked, in_dibao(enrolment_id))
@@ -275,6 +280,8 @@ async def test_a_registered_person_in_dibao_in_welfare(migrated_database: str, m
         "register_value": False,
         "note": f"dibao: true from the welfare service (enrolment {enrolment_id} in force in 2024-03); "
         "the register records dibao: false, the welfare service decides",
+        "tekun": None,
+        "projection": None,
     }
     assert (body["person_id"], body["jurisdiction"], body["age"]) == (person_id, REGISTER_COUNTY, 84)
     assert body["citizen_id"] == f"{number[:4]}**********{number[-4:]}"
@@ -297,7 +304,9 @@ async def test_welfare_not_knowing_the_person_decides_against_the_register(
     migrated_database: str, mint: TokenMint
 ) -> None:
     asked: list[httpx.Request] = []
-    app = create_app(Settings(database_url=migrated_database, citizen_id_key=KEY))
+    app = create_app(
+        Settings(database_url=migrated_database, citizen_id_key=KEY, dibao_status_source="welfare")
+    )
     async with app_client(app, mint) as client:
         person_id, _ = await register(client, mint, "1941-07-01", dibao=True)
         app.state.welfare.client = welfare_answering(asked, nobody)
@@ -341,7 +350,9 @@ async def test_welfare_down_falls_back_to_the_register_and_says_so(
 async def test_a_caller_without_welfare_read_gets_the_register_flag_degraded(
     migrated_database: str, mint: TokenMint
 ) -> None:
-    app = create_app(Settings(database_url=migrated_database, citizen_id_key=KEY))
+    app = create_app(
+        Settings(database_url=migrated_database, citizen_id_key=KEY, dibao_status_source="welfare")
+    )
 
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(403, json={"status": 403})
@@ -385,6 +396,8 @@ async def test_the_register_setting_never_asks_welfare(migrated_database: str, m
         "enrolment_id": None,
         "register_value": True,
         "note": "dibao: true as the register records it (setting dibao_status_source: register)",
+        "tekun": None,
+        "projection": None,
     }
     assert body["degraded"] == []
     assert 9 in {e["item"] for e in body["entitlements"]}

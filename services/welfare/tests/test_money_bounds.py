@@ -125,6 +125,7 @@ async def test_an_enrolment_starts_in_a_month_a_standard_prices(
             f"{BASE}/enrolments",
             json={
                 "program": "tekun",
+                "arrangement": "scattered",
                 "jurisdiction": COUNTY,
                 "person_id": person.json()["id"],
                 "start_month": "2024-05",

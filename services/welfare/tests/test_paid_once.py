@@ -80,6 +80,7 @@ async def enrol(client: httpx.AsyncClient, program: str, person_id: str, start: 
             "person_id": person_id,
             "start_month": start,
             "decision": DECISION,
+            **({"arrangement": "scattered"} if program == "tekun" else {}),
         },
     )
     assert enrolment.status_code == 201, enrolment.text

@@ -282,6 +282,7 @@ async def test_payroll_and_recalculation_pay_an_urban_and_a_rural_household_thei
         f"{BASE}/enrolments",
         json={
             "program": "tekun",
+            "arrangement": "scattered",
             "jurisdiction": COUNTY,
             "person_id": person.json()["id"],
             "start_month": "2025-03",
@@ -577,6 +578,7 @@ async def test_a_split_standard_household_without_residence_is_refused_and_never
             f"{BASE}/enrolments",
             json={
                 "program": "tekun",
+                "arrangement": "scattered",
                 "jurisdiction": COUNTY,
                 "person_id": loner.json()["id"],
                 "start_month": "2025-03",

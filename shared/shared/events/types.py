@@ -18,6 +18,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "enrolment.changed",
             "enrolment.ended",
             "payroll.completed",
+            "person.registered",
             "recalculation.completed",
             "standard_version.added",
         }

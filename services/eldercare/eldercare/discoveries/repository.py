@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from eldercare.catalogues.sql import Facts, ages_in, condition_sql
 from eldercare.discoveries.events import ItemWatch
 from eldercare.interpretations import EldercareInterpretations
+from eldercare.projection import service as projection
 from eldercare.register.models import Circumstances, Person
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS, facts_of
 from shared.pagination import PageParams
@@ -86,10 +87,18 @@ def _alive_and_registered(day: Any) -> ColumnElement[bool]:
 
 
 def birthday_branch(
-    group: Group, age: int, start: dt.date, end: dt.date, settings: EldercareInterpretations
+    group: Group,
+    age: int,
+    start: dt.date,
+    end: dt.date,
+    settings: EldercareInterpretations,
+    *,
+    projected: bool = False,
 ) -> Select[Any] | None:
     c = aliased(Circumstances, name="c")
     facts = facts_of(c)
+    if projected:  # dibao and tekun in the birthday's month from the projection of welfare's register
+        facts = projection.projected_facts(facts, Person.citizen_id_hash, birthday_at(age))
     eligible: list[tuple[ColumnElement[bool], int]] = []
     amounts: list[tuple[ColumnElement[bool], int]] = []
     for watch in group.watches:
@@ -156,11 +165,20 @@ def _fields_json(circumstances: Any) -> ColumnElement[Any]:
 
 
 def circumstances_branch(
-    group: Group, start: dt.date, end: dt.date, settings: EldercareInterpretations
+    group: Group,
+    start: dt.date,
+    end: dt.date,
+    settings: EldercareInterpretations,
+    *,
+    projected: bool = False,
 ) -> Select[Any]:
     new = aliased(Circumstances, name="new")
     old = aliased(Circumstances, name="old")
     now, before = facts_of(new), facts_of(old)
+    if projected:
+        # welfare decides dibao and tekun: a change of the register's flags alone is no event
+        now = projection.projected_facts(now, Person.citizen_id_hash, new.effective_from)
+        before = projection.projected_facts(before, Person.citizen_id_hash, new.effective_from)
     age = cast(extract("year", func.age(new.effective_from, Person.birth_date)), Integer)
     eligible = []
     amounts = []
@@ -210,14 +228,17 @@ async def discoveries(
     end: dt.date,
     settings: EldercareInterpretations,
     page: PageParams,
+    *,
+    projected: bool = False,
 ) -> tuple[list[Any], int]:
+    """``projected``: dibao and tekun from the projection of welfare's register."""
     branches: list[Select[Any]] = []
     for group in groups:
         for age in group.ages:
-            branch = birthday_branch(group, age, start, end, settings)
+            branch = birthday_branch(group, age, start, end, settings, projected=projected)
             if branch is not None:
                 branches.append(branch)
-        branches.append(circumstances_branch(group, start, end, settings))
+        branches.append(circumstances_branch(group, start, end, settings, projected=projected))
     hits = union_all(*branches).subquery("hits")
     found = func.cardinality(hits.c.eligible) + func.cardinality(hits.c.amounts) > 0
     total = await session.scalar(select(func.count()).select_from(hits).where(found)) or 0

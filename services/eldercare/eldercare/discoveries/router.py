@@ -64,5 +64,6 @@ async def list_discoveries(
         start=start,
         end=end,
         page=page,
+        projected=request.app.state.settings.dibao_status_source == "projection",
     )
     return Page.of(items, total, page)

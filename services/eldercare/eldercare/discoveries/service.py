@@ -34,6 +34,7 @@ async def find(
     start: dt.date,
     end: dt.date,
     page: PageParams,
+    projected: bool = False,
 ) -> tuple[list[Discovery], int]:
     """Persons in ``jurisdiction`` and below who become eligible for an item in [start, end]."""
     check_window(start, end)
@@ -55,7 +56,9 @@ async def find(
         groups.append(repository.Group(members, item_watches, event_ages(item_watches, settings)))
         for code in members:
             items_by_code[code] = {w.number: w for w in item_watches}
-    rows, total = await repository.discoveries(session, groups, start, end, settings, page)
+    rows, total = await repository.discoveries(
+        session, groups, start, end, settings, page, projected=projected
+    )
     return [_discovery(row, items_by_code[row.jurisdiction], settings) for row in rows], total
 
 

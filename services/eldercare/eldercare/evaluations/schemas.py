@@ -125,16 +125,40 @@ class EvaluationRead(ResponseModel):
     trace: list[TraceStepRead]
 
 
+class ProjectionFreshnessRead(ResponseModel):
+    """How fresh eldercare's projection of welfare's register is."""
+
+    last_event_id: str | None = Field(description="the last welfare event consumed")
+    last_event_time: dt.datetime | None = Field(description="when that event happened in welfare")
+    last_sequence: str | None = Field(description="its place in welfare's feed")
+    current_as_of: dt.datetime | None = Field(
+        description="every welfare event committed before this time is in the projection; null: not "
+        "caught up yet"
+    )
+    lag_seconds: float | None = Field(description="seconds since current_as_of")
+    events_applied: int
+    last_error: str | None = Field(description="why the last read of welfare's feed failed, if it did")
+
+
 class DibaoStatusRead(ResponseModel):
     """Whether the person counts as in dibao (低保) in this evaluation, and where that came from."""
 
     value: bool
-    source: Literal["welfare", "register"] = Field(
-        description="welfare: the welfare service's enrolments; register: the recorded circumstance"
+    source: Literal["projection", "welfare", "register"] = Field(
+        description="projection: eldercare's projection of welfare's register, fed by welfare's events; "
+        "welfare: the welfare service's enrolments, asked live; register: the recorded circumstance"
     )
     enrolment_id: uuid.UUID | None = Field(description="the welfare dibao enrolment in force, if any")
     register_value: bool = Field(description="the dibao circumstance the register records")
     note: str = Field(description="how the value was found, for the case worker")
+    tekun: Literal["dispersed", "concentrated"] | None = Field(
+        default=None,
+        description="with source projection: the tekun care arrangement (分散 / 集中供养) welfare has in "
+        "force that month, used in the evaluation",
+    )
+    projection: ProjectionFreshnessRead | None = Field(
+        default=None, description="how fresh the projection was (setting dibao_status_source: projection)"
+    )
 
 
 class PersonEvaluationRead(EvaluationRead):

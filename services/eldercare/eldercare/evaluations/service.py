@@ -1,8 +1,9 @@
 """Evaluating a person: the county's catalogue, dibao from welfare, the engine.
 
 Two ways in: the stateless evaluation takes the person's circumstances from the request
-(its ``dibao`` too); the evaluation of a registered person takes them from the register and
-asks the welfare service whether the person is in dibao (setting ``dibao_status_source``).
+(its ``dibao`` too); the evaluation of a registered person takes them from the register, and
+whether the person is in dibao (and tekun) from the projection of welfare's register, from the
+welfare service asked live, or from the register's flag (setting ``dibao_status_source``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from eldercare.evaluations.entitlements import Evaluation, EvaluationContext, ev
 from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
 from eldercare.evaluations.schemas import PersonEvaluationRead, evaluation_fields
 from eldercare.interpretations import EldercareInterpretations
+from eldercare.projection import service as projection
 from eldercare.register import repository as register
 from eldercare.register.models import Person
 from shared.citizen_ids import CitizenIdVault
 from shared.errors import InvalidInput, NotFound
 from shared.months import YearMonth
 
-DibaoStatusSource = Literal["welfare", "register"]
+DibaoStatusSource = Literal["projection", "welfare", "register"]
 
 
 def rule_uses_dibao_standard(rule: AmountRule) -> bool:
@@ -99,6 +101,10 @@ class DibaoStatusUsed:
     note: str
     degraded: str | None = None
     """Set when welfare should have decided and could not (the register's flag was used)."""
+    tekun: str | None = None
+    projected_tekun: bool = False
+    """The projection decided tekun too (``tekun`` is then what the evaluation uses)."""
+    freshness: projection.Freshness | None = None
 
 
 def _flag(value: bool) -> str:
@@ -135,6 +141,49 @@ def dibao_status_used(recorded: bool, answer: DibaoStatus | None, month: YearMon
     return DibaoStatusUsed(answer.in_dibao, "welfare", answer.enrolment_id, recorded, note)
 
 
+def projected_status_used(
+    recorded: bool,
+    recorded_tekun: str | None,
+    found: projection.ProjectedStatus,
+    fresh: projection.Freshness,
+    month: YearMonth,
+) -> DibaoStatusUsed:
+    """Decide dibao (and tekun) from the projection of welfare's register; the register's flag
+    for a person welfare does not know."""
+    how_fresh = fresh.describe()
+    if not found.known:
+        note = (
+            f"dibao: {_flag(recorded)} as the register records it: welfare does not know this person "
+            f"({how_fresh})"
+        )
+        return DibaoStatusUsed(recorded, "register", None, recorded, note, freshness=fresh)
+    if found.in_dibao:
+        note = (
+            f"dibao: true from the projection of welfare's register (enrolment {found.dibao_enrolment_id} "
+            f"in force in {month}; {how_fresh})"
+        )
+    else:
+        note = (
+            "dibao: false from the projection of welfare's register (no dibao enrolment in force in "
+            f"{month}; {how_fresh})"
+        )
+    if recorded != found.in_dibao:
+        note += f"; the register records dibao: {_flag(recorded)}, welfare decides"
+    tekun = found.tekun if found.in_tekun else None
+    if found.in_tekun and tekun is None:
+        tekun = recorded_tekun  # welfare has not recorded the arrangement: the register's
+    return DibaoStatusUsed(
+        found.in_dibao,
+        "projection",
+        found.dibao_enrolment_id,
+        recorded,
+        note,
+        tekun=tekun,
+        projected_tekun=True,
+        freshness=fresh,
+    )
+
+
 @dataclass(frozen=True)
 class PersonEvaluation:
     person: Person
@@ -165,6 +214,8 @@ class PersonEvaluation:
                     "enrolment_id": status.enrolment_id,
                     "register_value": status.register_value,
                     "note": status.note,
+                    "tekun": status.tekun if status.projected_tekun else None,
+                    "projection": status.freshness.as_dict() if status.freshness else None,
                 },
             }
         )
@@ -184,13 +235,16 @@ async def evaluate_registered_person(
     authorization: str | None,
 ) -> PersonEvaluation:
     """A registered person's entitlements for the month of ``on``: the circumstances version in
-    force that day, and dibao status from the welfare service.
+    force that day, and dibao status as welfare has it.
 
-    With ``dibao_status_source`` ``welfare`` the person's citizen ID number is read from the
+    With ``dibao_status_source`` ``projection`` (the default) eldercare's projection of welfare's
+    register decides dibao and tekun (with its arrangement) for a person welfare knows (matched
+    by the citizen ID hash); the register's flags for a person it does not; the answer says how
+    fresh the projection is. With ``welfare`` the person's citizen ID number is read from the
     vault and welfare's enrolment lookup is asked with the caller's identity; its answer
-    decides. When welfare cannot answer, the register's recorded ``dibao`` is used and the
-    evaluation lists that as degraded. Only this one-person evaluation asks welfare: the
-    monthly snapshots and discovery read the recorded circumstance for the whole register.
+    decides; when welfare cannot answer, the register's recorded ``dibao`` is used and the
+    evaluation lists that as degraded. Monthly snapshots and discovery read the projection under
+    ``projection``, else the recorded circumstances.
     """
     if on < person.birth_date:
         raise InvalidInput.field("query.on", f"is before the birth date {person.birth_date.isoformat()}")
@@ -210,13 +264,25 @@ async def evaluate_registered_person(
         location="circumstances",
     )
     answer: DibaoStatus | None = None
-    if dibao_status_source == "welfare":
-        number = vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
-        if number == person.citizen_id_masked:
-            answer = DibaoStatus(None, reason="the citizen ID number cannot be read with the configured key")
-        else:
-            answer = await statuses.status(number, on, authorization)
-    status = dibao_status_used(recorded.dibao, answer, YearMonth.of(on))
+    if dibao_status_source == "projection":
+        found = await projection.status(
+            session, hashes=[person.citizen_id_hash], month=YearMonth.of(on).first_day
+        )
+        fresh = await projection.freshness(session)
+        status = projected_status_used(recorded.dibao, recorded.tekun, found, fresh, YearMonth.of(on))
+    else:
+        if dibao_status_source == "welfare":
+            number = vault.reveal(person.citizen_id_cipher, person.citizen_id_masked)
+            if number == person.citizen_id_masked:
+                answer = DibaoStatus(
+                    None, reason="the citizen ID number cannot be read with the configured key"
+                )
+            else:
+                answer = await statuses.status(number, on, authorization)
+        status = dibao_status_used(recorded.dibao, answer, YearMonth.of(on))
+    update: dict[str, object] = {"dibao": status.value}
+    if status.projected_tekun:
+        update["tekun"] = status.tekun
     evaluation = await evaluate_person(
         session,
         book=book,
@@ -224,7 +290,7 @@ async def evaluate_registered_person(
         interpretations=interpretations,
         jurisdiction=person.jurisdiction,
         on=on,
-        profile=recorded.model_copy(update={"dibao": status.value}),
+        profile=recorded.model_copy(update=update),
         authorization=authorization,
         jurisdiction_field="path.person_id",
     )

@@ -38,6 +38,9 @@ class SnapshotRun(BackgroundJob, Base):
     distinct_profiles: Mapped[int] = mapped_column(Integer, default=0)
     degraded: Mapped[int] = mapped_column(Integer, default=0)
     dibao_standards: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    dibao_status: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="where dibao and tekun came from, and how fresh the projection was"
+    )
     batches: Mapped[int] = mapped_column(Integer, default=0)
     completed_batches: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
 

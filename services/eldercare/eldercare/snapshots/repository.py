@@ -22,6 +22,7 @@ from sqlalchemy import all_, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.sqltypes import Boolean
 
+from eldercare.projection import service as projection
 from eldercare.register.models import Circumstances
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
 from eldercare.snapshots.models import EntitlementSnapshot, SnapshotProfileKey, SnapshotRun
@@ -71,11 +72,23 @@ class MonthKey:
 
     sql: str
     params: dict[str, Any]
+    projected: bool = False
+    """dibao and tekun from the projection of welfare's register (the register's for persons
+    welfare does not know), not from the recorded circumstances."""
 
 
-def month_key(groups: Sequence[KeyGroup], on: dt.date, counted_on: dt.date) -> MonthKey:
+def fact_sql(name: str, *, projected: bool) -> str:
+    """A circumstance of ``c`` (the register), or of the projection for dibao and tekun."""
+    column = f"c.{name}"
+    return (projected and projection.projected_fact(name, column)) or column
+
+
+def month_key(
+    groups: Sequence[KeyGroup], on: dt.date, counted_on: dt.date, *, projected: bool = False
+) -> MonthKey:
     """The text key of a person's result (``on``: the day of the month the rules read;
-    ``counted_on``: the day whose age a monthly allowance counts)."""
+    ``counted_on``: the day whose age a monthly allowance counts; ``projected``: dibao and
+    tekun from the projection of welfare's register)."""
     cases = []
     params: dict[str, Any] = {}
     for index, group in enumerate(groups):
@@ -84,17 +97,19 @@ def month_key(groups: Sequence[KeyGroup], on: dt.date, counted_on: dt.date) -> M
         for name in group.facts:
             if name != "sex" and name not in CIRCUMSTANCE_FIELDS:
                 raise ValueError(f"not a person's field: {name}")
-            column = "p.sex" if name == "sex" else f"c.{name}"
+            column = "p.sex" if name == "sex" else fact_sql(name, projected=projected)
             parts.append(f"coalesce({column}::text, '-')")
         if group.thresholds:
             parts.append(f"{age_class_sql(on, group.thresholds)}::text")
             parts.append(f"{age_class_sql(counted_on, group.thresholds)}::text")
         members = f"p.jurisdiction = ANY(CAST(:key_group_{index:d} AS text[]))"
         cases.append(f"WHEN {members} THEN concat_ws('|', {', '.join(parts)})")
-    return MonthKey(f"CASE {' '.join(cases)} END", params)
+    return MonthKey(f"CASE {' '.join(cases)} END", params, projected)
 
 
-def _to_snapshot(range_sql: str = "", c_range_sql: str = "", join: str = "") -> str:
+def _to_snapshot(
+    range_sql: str = "", c_range_sql: str = "", join: str = "", *, projected: bool = False
+) -> str:
     """Persons of the scope registered on :day without a snapshot of its month, with the
     circumstances in force that day (NULLs when none is).
 
@@ -108,6 +123,7 @@ def _to_snapshot(range_sql: str = "", c_range_sql: str = "", join: str = "") -> 
     LEFT JOIN eldercare.circumstances c
            ON c.person_id = p.id AND c.effective_from <= :day
           AND (c.superseded_from IS NULL OR c.superseded_from > :day) {c_range_sql}
+    {projection.projected_join("p", "CAST(:day AS date)") if projected else ""}
     {join}
     WHERE p.jurisdiction = ANY(CAST(:scope AS text[])) AND p.birth_date <= :day
       AND (p.left_on IS NULL OR p.left_on > :day) {range_sql}
@@ -116,10 +132,11 @@ def _to_snapshot(range_sql: str = "", c_range_sql: str = "", join: str = "") -> 
     """
 
 
-def _aggregate(name: str) -> str:
+def _aggregate(name: str, *, projected: bool) -> str:
     """Any member's value (the key makes every value the catalogue reads equal in a group)."""
     column = Circumstances.__table__.c[name]
-    return f"{'bool_or' if isinstance(column.type, Boolean) else 'min'}(c.{name}) AS {name}"
+    function = "bool_or" if isinstance(column.type, Boolean) else "min"
+    return f"{function}({fact_sql(name, projected=projected)}) AS {name}"
 
 
 async def profile_groups(
@@ -131,9 +148,10 @@ async def profile_groups(
     city scale are not held in memory at once."""
     query = f"""
     SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
-           min(p.sex) AS sex, {", ".join(_aggregate(name) for name in CIRCUMSTANCE_FIELDS)},
+           min(p.sex) AS sex,
+           {", ".join(_aggregate(name, projected=key.projected) for name in CIRCUMSTANCE_FIELDS)},
            count(*) AS persons
-    {_to_snapshot()}
+    {_to_snapshot(projected=key.projected)}
     GROUP BY 1
     """
     params = key.params | {"scope": list(scope), "day": day}
@@ -236,7 +254,7 @@ async def write_batch(
     WITH written AS (
         INSERT INTO eldercare.entitlement_snapshots (person_id, month, jurisdiction, run_id, profile_id)
         SELECT p.id, :day, p.jurisdiction, :run_id, k.profile_id
-        {_to_snapshot(" ".join(ranges), " ".join(c_ranges), join)}
+        {_to_snapshot(" ".join(ranges), " ".join(c_ranges), join, projected=key.projected)}
         ON CONFLICT (person_id, month) DO NOTHING
         RETURNING profile_id
     )

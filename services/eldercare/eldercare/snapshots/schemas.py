@@ -39,6 +39,12 @@ class SnapshotRunRead(BackgroundJobRead):
         description="per jurisdiction whose catalogue prices an item from it: the dibao standard used "
         "(read from the welfare service when the run was requested), or why there was none"
     )
+    dibao_status: dict[str, Any] | None = Field(
+        default=None,
+        description="where the run read dibao and tekun: `source` `projection` (the projection of "
+        "welfare's register; with `current_as_of`, `last_sequence`, `lag_seconds` when the run "
+        "evaluated; persons welfare does not know keep the register's flags) or `register`",
+    )
 
 
 class SnapshotEntitlement(ResponseModel):

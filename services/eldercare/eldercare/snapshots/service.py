@@ -47,6 +47,7 @@ from eldercare.evaluations.entitlements import (
 from eldercare.evaluations.profile import PersonProfile
 from eldercare.evaluations.service import catalogue_uses_dibao_standard, needs_dibao_standard
 from eldercare.interpretations import EldercareInterpretations
+from eldercare.projection import service as projection
 from eldercare.register.models import Person
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
 from eldercare.snapshots import repository
@@ -387,7 +388,10 @@ class SnapshotRunner(ServiceJobs):
         work_mem: str,
         jobs: JobSettings,
         owner: str,
+        projected: bool = False,
     ) -> None:
+        self.projected = projected
+        """dibao and tekun from the projection of welfare's register (setting dibao_status_source)"""
         self.database = database
         self.book = book
         self.interpretations = interpretations
@@ -410,7 +414,8 @@ class SnapshotRunner(ServiceJobs):
         evaluator = MonthEvaluator(month, catalogues, contexts, self.interpretations)
         key = self._month_key(evaluator, catalogues, month)
         first = batches == 0
-        groups = await self._key_groups(lease, evaluator, key, codes, day, first=first)
+        source = await self._dibao_status()
+        groups = await self._key_groups(lease, evaluator, key, codes, day, first=first, source=source)
         if first:
             batches = max(1, -(-groups // self.batch_size))
         for batch in range(batches):
@@ -418,12 +423,12 @@ class SnapshotRunner(ServiceJobs):
                 low, high = repository.id_range(batch, batches)
                 await self._write(lease, key, codes, day, low, high, batch)
         # persons registered or re-assessed while the batches were written: a few rounds more
-        left = await self._key_groups(lease, evaluator, key, codes, day, first=False)
+        left = await self._key_groups(lease, evaluator, key, codes, day, first=False, source=source)
         for _ in range(LEFTOVER_ROUNDS):
             if not left:
                 break
             await self._write(lease, key, codes, day, None, None, None)
-            left = await self._key_groups(lease, evaluator, key, codes, day, first=False)
+            left = await self._key_groups(lease, evaluator, key, codes, day, first=False, source=source)
         async with self.database.sessions() as session:
             await repository.drop_keys(session, lease.job_id)
             finished = await session.scalar(
@@ -464,7 +469,14 @@ class SnapshotRunner(ServiceJobs):
                 )
             )
         counted_on = allowance_counted_on(month, self.interpretations.age_allowance_starts)
-        return repository.month_key(groups, month.first_day, counted_on)
+        return repository.month_key(groups, month.first_day, counted_on, projected=self.projected)
+
+    async def _dibao_status(self) -> dict[str, Any]:
+        """Where this attempt reads dibao and tekun, and how fresh the projection is now."""
+        if not self.projected:
+            return {"source": "register"}
+        async with self.database.sessions() as session:
+            return {"source": "projection", **(await projection.freshness(session)).as_dict()}
 
     async def _key_groups(
         self,
@@ -475,6 +487,7 @@ class SnapshotRunner(ServiceJobs):
         day: dt.date,
         *,
         first: bool,
+        source: dict[str, Any],
     ) -> int:
         """Evaluate the groups of persons still to snapshot; store their profiles and keys.
         Returns how many persons they hold (0: nobody is left)."""
@@ -506,7 +519,7 @@ class SnapshotRunner(ServiceJobs):
                     profiles.degraded.append(result[3])
             await repository.store_profiles(session, profiles)
             await repository.store_keys(session, lease.job_id, keys, ids)
-            values: dict[str, Any] = {"distinct_profiles": evaluator.evaluations}
+            values: dict[str, Any] = {"distinct_profiles": evaluator.evaluations, "dibao_status": source}
             if first:
                 values |= {
                     "total": persons,

@@ -102,6 +102,10 @@ class Enrolment(Timestamps, Versioned, Base):
         CheckConstraint("end_month IS NULL OR end_month >= start_month", name="months_in_order"),
         CheckConstraint("tier IS NULL OR tier BETWEEN 1 AND 4", name="tier_range"),
         CheckConstraint("covered_members IS NULL OR covered_members >= 1", name="covered_members_positive"),
+        CheckConstraint(
+            "arrangement IS NULL OR (program = 'tekun' AND arrangement IN ('scattered', 'concentrated'))",
+            name="tekun_arrangement",
+        ),
         Index("ix_enrolments_jurisdiction_status", "jurisdiction", "status"),
     )
 
@@ -112,6 +116,9 @@ class Enrolment(Timestamps, Versioned, Base):
     person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"), index=True)
     covered_members: Mapped[int | None] = mapped_column(Integer)
     tier: Mapped[int | None] = mapped_column(Integer)
+    arrangement: Mapped[str | None] = mapped_column(
+        String(16), comment="tekun: scattered (分散供养) or concentrated (集中供养)"
+    )
     start_month: Mapped[dt.date] = mapped_column(Date)
     end_month: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")

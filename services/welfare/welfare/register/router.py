@@ -288,7 +288,8 @@ async def update_enrolment(
     "/enrolments/{enrolment_id}/care-arrangement",
     status_code=201,
     response_model=EnrolmentRead,
-    summary="Move an orphan between concentrated and scattered care (ends this enrolment, opens the next)",
+    summary="Move an orphan or a tekun person between concentrated and scattered care (ends this "
+    "enrolment, opens the next)",
     responses=problem_responses(404, 412, 422, 428),
 )
 async def change_care_arrangement(

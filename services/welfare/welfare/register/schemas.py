@@ -16,6 +16,8 @@ from shared.schemas import CalendarDate, Name, NotABool, RequestModel, ResponseM
 
 Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
 EnrolmentStatus = Literal["active", "suspended", "ended"]
+TekunArrangement = Literal["scattered", "concentrated"]
+"""特困人员 support: 分散供养 (``scattered``, at home) or 集中供养 (``concentrated``, in an institution)."""
 
 
 Residence = Literal["urban", "rural"]
@@ -121,11 +123,21 @@ class DibaoEnrolmentCreate(EnrolmentBase):
 
 
 class PersonEnrolmentCreate(EnrolmentBase):
-    """A person in extreme-poverty support or an orphan allowance (the program names the care
-    arrangement: concentrated or scattered)."""
+    """A person in an orphan allowance (the program names the care arrangement: concentrated or
+    scattered)."""
 
-    program: Literal["tekun", "orphan_concentrated", "orphan_scattered"]
+    program: Literal["orphan_concentrated", "orphan_scattered"]
     person_id: uuid.UUID
+
+
+class TekunEnrolmentCreate(EnrolmentBase):
+    """A person in extreme-poverty support (特困人员救助供养), with the care arrangement:
+    分散供养 (scattered) or 集中供养 (concentrated); a change is recorded by
+    ``POST /enrolments/{id}/care-arrangement``."""
+
+    program: Literal["tekun"]
+    person_id: uuid.UUID
+    arrangement: TekunArrangement = Field(description="分散供养 (scattered) or 集中供养 (concentrated)")
 
 
 class RetireeEnrolmentCreate(EnrolmentBase):
@@ -137,13 +149,14 @@ class RetireeEnrolmentCreate(EnrolmentBase):
 
 
 EnrolmentCreate = Annotated[
-    DibaoEnrolmentCreate | PersonEnrolmentCreate | RetireeEnrolmentCreate,
+    DibaoEnrolmentCreate | PersonEnrolmentCreate | TekunEnrolmentCreate | RetireeEnrolmentCreate,
     Field(discriminator="program"),
 ]
 
 
 class CareArrangementChange(RequestModel):
-    """An orphan moves between institutional (concentrated) and family/kin (scattered) care."""
+    """An orphan or a person in extreme-poverty support (特困) moves between institutional
+    (concentrated, 集中供养) and family/kin or home (scattered, 分散供养) care."""
 
     arrangement: Literal["concentrated", "scattered"]
     changed_on: CalendarDate
@@ -200,6 +213,10 @@ class EnrolmentRead(ResponseModel):
     person_id: uuid.UUID | None
     covered_members: int | None
     tier: int | None
+    arrangement: TekunArrangement | None = Field(
+        description="tekun only: 分散供养 (scattered) or 集中供养 (concentrated); null for other programs "
+        "and for tekun enrolments recorded before the arrangement was"
+    )
     start_month: Month
     end_month: Month | None
     status: EnrolmentStatus
@@ -233,6 +250,9 @@ class EnrolmentInForce(ResponseModel):
         description="dibao enrols the household (every member counts); the other programs the person"
     )
     household_id: uuid.UUID | None
+    arrangement: TekunArrangement | None = Field(
+        default=None, description="tekun only: scattered (分散供养) or concentrated (集中供养)"
+    )
     start_month: Month
     end_month: Month | None
     status: EnrolmentStatus

@@ -59,6 +59,7 @@ from welfare.register.schemas import (
     ResidenceRead,
     RetireeEnrolmentCreate,
     SuspensionRead,
+    TekunEnrolmentCreate,
 )
 from welfare.standards.book import DERIVED_PROGRAMS, StandardsBook
 
@@ -88,12 +89,32 @@ async def enrolment_event(session: AsyncSession, enrolment: Enrolment, verb: str
             "person_id": enrolment.person_id,
             "covered_members": enrolment.covered_members,
             "tier": enrolment.tier,
+            "arrangement": enrolment.arrangement,
             "start_month": str(YearMonth.of(enrolment.start_month)),
             "end_month": str(YearMonth.of(enrolment.end_month)) if enrolment.end_month else None,
             "status": enrolment.status,
             "version": enrolment.version,
         },
         personal=personal,
+    )
+
+
+def person_event(person: Person) -> Event:
+    """``person.registered``: who the person is in the register (their household, through which
+    a household's dibao enrolment covers them) and, for readers with welfare:pii, the number."""
+    return Event(
+        type="person.registered",
+        subject=f"/persons/{person.id}",
+        jurisdiction=person.jurisdiction,
+        data={
+            "person_id": person.id,
+            "household_id": person.household_id,
+            "jurisdiction": person.jurisdiction,
+            "version": person.version,
+        },
+        personal={
+            "citizen_id": Sealed(person.citizen_id_cipher, person.citizen_id_masked, person.citizen_id_key_id)
+        },
     )
 
 
@@ -294,6 +315,7 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
             "citizen_id": person.citizen_id_masked,
             "household_id": str(person.household_id) if person.household_id else None,
         },
+        event=person_event(person),
     )
     return person
 
@@ -429,6 +451,8 @@ async def create_enrolment(
         enrolment.person_id = person.id
         if isinstance(data, RetireeEnrolmentCreate):
             enrolment.tier = data.tier
+        if isinstance(data, TekunEnrolmentCreate):
+            enrolment.arrangement = data.arrangement
         if data.program in DERIVED_PROGRAMS:  # derived from the dibao standard of the residence
             await refuse_a_household_without_residence(
                 session,
@@ -555,6 +579,7 @@ async def lookup_enrolments(
                     "jurisdiction": e.jurisdiction,
                     "beneficiary": "household" if e.household_id is not None else "person",
                     "household_id": e.household_id,
+                    "arrangement": e.arrangement,
                     "start_month": e.start_month,
                     "end_month": e.end_month,
                     "status": e.status,
@@ -665,17 +690,23 @@ async def change_care_arrangement(
     takes_effect: str,
     runs: list[uuid.UUID] | None = None,
 ) -> Enrolment:
-    """End the orphan enrolment and open one under the other arrangement, in the same status
-    (active or suspended) and until the same last month.
+    """End the orphan or tekun enrolment and open one under the other arrangement, in the same
+    status (active or suspended) and until the same last month. An orphan's arrangement is its
+    program (orphan_concentrated / orphan_scattered); a tekun enrolment keeps the program and
+    records the arrangement (分散供养 scattered / 集中供养 concentrated).
 
     ``takes_effect`` is the interpretation setting: ``next_month`` (the new amount from the
     month after the change, the spec's choice) or ``same_month``.
     """
     write.expect_current(enrolment)
-    if enrolment.program not in ORPHAN_PROGRAMS.values():
-        raise InvalidInput.field("path.enrolment_id", "only orphan enrolments have a care arrangement")
-    new_program = ORPHAN_PROGRAMS[data.arrangement]
-    if new_program == enrolment.program:
+    tekun = enrolment.program == "tekun"
+    if not tekun and enrolment.program not in ORPHAN_PROGRAMS.values():
+        raise InvalidInput.field(
+            "path.enrolment_id", "only orphan and tekun enrolments have a care arrangement"
+        )
+    new_program = enrolment.program if tekun else ORPHAN_PROGRAMS[data.arrangement]
+    already = enrolment.arrangement == data.arrangement if tekun else new_program == enrolment.program
+    if already:
         raise InvalidInput.field("body.arrangement", f"the enrolment is already {data.arrangement}")
     if enrolment.status == "ended":
         raise InvalidInput.field("path.enrolment_id", "the enrolment has ended")
@@ -701,6 +732,7 @@ async def change_care_arrangement(
         start_month=first_new.first_day,
         end_month=last,
         status=status,
+        arrangement=data.arrangement if tekun else None,
         decision_by=write.principal.actor,
         decision_on=data.changed_on,
         decision_reference=data.reference,
