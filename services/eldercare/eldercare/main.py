@@ -12,6 +12,7 @@ from eldercare.catalogues.service import CatalogueBook
 from eldercare.config import Settings
 from eldercare.db import metadata
 from eldercare.discoveries.router import router as discoveries_router
+from eldercare.discoveries.scheduled import scheduled_checks
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses, WelfareLink
 from eldercare.evaluations.router import router as evaluations_router
 from eldercare.projection import service as projection
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         on_startup=[_startup],
         on_shutdown=[_shutdown],
+        scheduled_checks=scheduled_checks,
     )
     app.state.citizen_id_vault = vault_from(settings)
     return app

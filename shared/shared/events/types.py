@@ -23,7 +23,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "standard_version.added",
         }
     ),
-    "eldercare": frozenset({"catalogue.changed", "snapshot.completed"}),
+    "eldercare": frozenset({"catalogue.changed", "person.newly_eligible", "snapshot.completed"}),
     "appraisal": frozenset(
         {"subject.stage_changed", "results.published", "rectification.due", "rectification.overdue"}
     ),
