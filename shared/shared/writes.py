@@ -319,10 +319,14 @@ class WriteContext:
         jurisdiction: str | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
-        event: Event | None = None,
+        event: Event | None,
     ) -> None:
         """The audit row of this change, and its event in the outbox, in this transaction
-        (one statement for both: the event costs the write no extra round trip)."""
+        (one statement for both: the event costs the write no extra round trip).
+
+        ``event`` has no default: every write says which event it publishes, or ``None`` for a
+        change no other system is told about (the spec's event types say which), so a new
+        write cannot forget its event by omission (mypy refuses a call without it)."""
         audit = self.tables.audit_log.insert().values(
             self._audit_values(action, entity, entity_id, jurisdiction, before, after)
         )

@@ -92,7 +92,12 @@ def build_app(database_url: str) -> FastAPI:
         await write.session.execute(text("SELECT pg_sleep(0.05)"))
         await write.flush()
         await write.record(
-            action="update", entity="ledger", entity_id=ledger.id, before=before, after={"note": data.note}
+            action="update",
+            entity="ledger",
+            entity_id=ledger.id,
+            before=before,
+            after={"note": data.note},
+            event=None,
         )
         return await write.respond(200, {"id": str(ledger.id), "note": ledger.note}, record=ledger)
 

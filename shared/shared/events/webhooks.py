@@ -414,6 +414,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
             entity="webhook_subscription",
             entity_id=subscription_id,
             after={"active": row.active},
+            event=None,
         )
         return row
 
@@ -461,6 +462,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
             entity="webhook_subscription",
             entity_id=row.id,
             after={"url": row.url, "types": row.types, "owner": owner},
+            event=None,
         )
         body = SubscriptionWithSecret(**_read(row).model_dump(), secret=secret)
         return await write.respond(201, body, location=f"/api/{service}/v1/webhook-subscriptions/{row.id}")
@@ -561,7 +563,9 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
         )
         if deleted.first() is None:  # a twin deleted it while this request waited for the row
             raise NotFound(f"No webhook subscription {subscription_id}.")
-        await write.record(action="delete", entity="webhook_subscription", entity_id=subscription_id)
+        await write.record(
+            action="delete", entity="webhook_subscription", entity_id=subscription_id, event=None
+        )
         return Response(status_code=204)
 
     @router.get(
@@ -607,7 +611,7 @@ def webhooks_router(service: str, tables: PlatformTables) -> APIRouter:
         ).first()
         if row is None:
             raise NotFound(f"No delivery {delivery_id}.")
-        await write.record(action="retry", entity="webhook_delivery", entity_id=delivery_id)
+        await write.record(action="retry", entity="webhook_delivery", entity_id=delivery_id, event=None)
         return DeliveryRead.model_validate(row._mapping)
 
     return router

@@ -130,6 +130,7 @@ async def record_score(
         entity_id=str(entry.id),
         jurisdiction=subject.jurisdiction,
         after={"subject": subject.code, "indicator": indicator.code, **_entry_json(entry)},
+        event=None,
     )
     return entry, subject, indicator
 
@@ -177,6 +178,7 @@ async def update_score(
         jurisdiction=subject.jurisdiction,
         before=before,
         after=_entry_json(entry),
+        event=None,
     )
     return entry
 
@@ -229,6 +231,7 @@ async def record_mid_year_review(
         entity_id=_subject_label(context, subject),
         jurisdiction=subject.jurisdiction,
         after=data.model_dump(mode="json"),
+        event=None,
     )
     return review
 
@@ -257,6 +260,7 @@ async def record_status_evaluation(
         entity_id=_subject_label(context, subject),
         jurisdiction=subject.jurisdiction,
         after=data.model_dump(mode="json"),
+        event=None,
     )
     return figures
 
@@ -306,6 +310,7 @@ async def submit_self_evaluation(
         entity_id=_subject_label(context, subject),
         jurisdiction=subject.jurisdiction,
         after=_self_json(evaluation),
+        event=None,
     )
     return evaluation
 
@@ -352,6 +357,7 @@ async def update_self_evaluation(
         jurisdiction=subject.jurisdiction,
         before=before,
         after=_self_json(evaluation),
+        event=None,
     )
     return evaluation
 
@@ -388,6 +394,7 @@ async def record_review_opinion(
             "opinion": data.opinion,
             "points": points_text(data.points),
         },
+        event=None,
     )
     return opinion, subject, indicator
 

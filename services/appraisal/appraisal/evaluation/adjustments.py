@@ -51,6 +51,7 @@ async def record_adjustment(
             "provincial": data.provincial,
             "reason": data.reason,
         },
+        event=None,
     )
     return adjustment
 

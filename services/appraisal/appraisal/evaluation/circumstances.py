@@ -68,6 +68,7 @@ async def record_circumstance(
             "effect": effect,
             "evidence": data.evidence,
         },
+        event=None,
     )
     return finding
 

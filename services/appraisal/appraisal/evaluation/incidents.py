@@ -89,6 +89,7 @@ async def record_incident(
             "counted_year": attribution.year,
             "carried_back": attribution.carried_back,
         },
+        event=None,
     )
     return incident, requires_reopening
 

@@ -159,6 +159,7 @@ async def run_evaluation(
             }
             for item in computed
         },
+        event=None,
     )
     return computed
 

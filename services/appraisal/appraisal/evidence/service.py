@@ -109,6 +109,7 @@ async def store(
             "size": evidence.size,
             "sha256": evidence.sha256,
         },
+        event=None,
     )
     return evidence
 

@@ -88,6 +88,7 @@ async def submit(
             "submitted_on": submitted_on.isoformat(),
             "measures": report.measures,
         },
+        event=None,
     )
     return report
 

@@ -303,6 +303,7 @@ async def open_year(*, write: WriteContext, history: SchemeHistory, data: YearOp
         entity_id=f"{year.scheme}:{year.year}",
         jurisdiction=year.city,
         after=year_json(year),
+        event=None,
     )
     return YearContext(year, version, with_year)
 
@@ -340,6 +341,7 @@ async def update_year(*, write: WriteContext, context: YearContext, data: YearUp
         jurisdiction=year.city,
         before=before,
         after=year_json(year),
+        event=None,
     )
     return YearContext(year, context.version, scheme)
 
@@ -373,6 +375,7 @@ async def add_department(*, write: WriteContext, context: YearContext, data: Sub
         entity_id=f"{year.scheme}:{year.year}:{subject.code}",
         jurisdiction=subject.jurisdiction,
         after=subject_json(subject),
+        event=None,
     )
     return subject
 
@@ -397,6 +400,7 @@ async def update_subject(
         jurisdiction=subject.jurisdiction,
         before=before,
         after=subject_json(subject),
+        event=None,
     )
     return subject
 
@@ -474,6 +478,7 @@ async def add_indicator(*, write: WriteContext, context: YearContext, data: Indi
             "max_points": points_text(indicator.max_points),
             "department": indicator.department,
         },
+        event=None,
     )
     return indicator
 
@@ -505,6 +510,7 @@ async def record_rules_publication(
         entity_id=f"{year.scheme}:{year.year}:{data.document}",
         jurisdiction=year.city,
         after={"document": data.document, "published_on": data.published_on.isoformat()},
+        event=None,
     )
     return publication
 

@@ -132,6 +132,7 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
             "sex": person.sex,
             "circumstances": _circumstances_json(row),
         },
+        event=None,
     )
     return person
 
@@ -225,6 +226,7 @@ async def update_person(write: WriteContext, *, person: Person, data: PersonUpda
         jurisdiction=person.jurisdiction,
         before=before,
         after=_person_state(person),
+        event=None,
     )
     return person
 
@@ -264,6 +266,7 @@ async def add_circumstances(
         entity_id=person.id,
         jurisdiction=person.jurisdiction,
         after=_circumstances_json(row),
+        event=None,
     )
     return row
 

@@ -311,6 +311,7 @@ async def record_run(
         entity_id=run.id,
         jurisdiction=jurisdiction,
         after={"month": str(month), "dibao_standards": used},
+        event=None,
     )
     return run
 

@@ -77,6 +77,7 @@ async def record_visit(*, write: WriteContext, data: VisitCreate) -> Visit:
             "method": visit.method,
             "visitor": visit.visitor,
         },
+        event=None,
     )
     return visit
 

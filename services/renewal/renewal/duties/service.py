@@ -67,6 +67,7 @@ async def create_duty(*, write: WriteContext, plan: Plan, data: DutyCreate) -> R
             "due_day": duty.due_day,
             "grace_days": duty.grace_days,
         },
+        event=None,
     )
     return duty
 

@@ -63,6 +63,7 @@ async def record_absence(*, write: WriteContext, plan: Plan, data: AbsenceCreate
             "away_to": absence.away_to.isoformat(),
             "reason": absence.reason,
         },
+        event=None,
     )
     return absence
 

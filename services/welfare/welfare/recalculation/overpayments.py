@@ -80,5 +80,6 @@ async def decide(
             "reason": data.reason,
             "document_reference": data.document_reference,
         },
+        event=None,
     )
     return entry, decision

@@ -121,6 +121,7 @@ async def record_run(
         entity_id=run.id,
         jurisdiction=jurisdiction,
         after={"from_month": str(from_month), "trigger": trigger, "total": run.total},
+        event=None,
     )
     return run
 

@@ -152,6 +152,7 @@ async def create_household(write: WriteContext, *, data: HouseholdCreate, book: 
         entity_id=household.id,
         jurisdiction=household.jurisdiction,
         after={"address": household.address, "residence": data.residence},
+        event=None,
     )
     return household
 
@@ -238,6 +239,7 @@ async def update_household(write: WriteContext, *, household: Household, data: H
         jurisdiction=household.jurisdiction,
         before=before,
         after={"address": household.address, "residences": [_residence_state(v) for v in after_history]},
+        event=None,
     )
     return household
 

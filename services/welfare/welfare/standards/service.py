@@ -347,6 +347,7 @@ async def correct_versions(
             "reason": data.reason,
             "document_reference": data.document_reference,
         },
+        event=None,
     )
     run = await _recalculation(
         write,
