@@ -10,6 +10,7 @@ secret store.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -76,7 +77,14 @@ def ensure_feed_client(database_url: str, *, secret: str | None, jurisdictions: 
         finally:
             await engine.dispose()
 
-    return asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # called from code that runs in an event loop (a test's async fixture starting a platform of
+    # its own): the work gets a loop of its own on another thread
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def local_feed_secret() -> str:

@@ -217,6 +217,9 @@ async def test_a_month_inside_a_suspension_is_never_paid(platform: Platform, sta
         await pay(client, "2019-11")
         early = await patch(client, enrolment, {"status": "active", "resumed_from": "2019-10"})
         assert_problem(early, 422)
+        # resuming from the suspension's own first month would undo it after the fact
+        undone = await patch(client, enrolment, {"status": "active", "resumed_from": "2019-11"})
+        assert "after the suspension's first month" in assert_problem(undone, 422)["detail"]
         resumed = await patch(client, enrolment, {"status": "active", "resumed_from": "2019-12"})
         assert resumed.status_code == 200, resumed.text
         assert resumed.json()["suspensions"][0]["resumed_month"] == "2019-12"
@@ -233,3 +236,13 @@ async def test_a_month_inside_a_suspension_is_never_paid(platform: Platform, sta
         assert overpaid == [("2019-12", "-1440.00", "pending")]
         closed = await patch(client, enrolment, {"status": "ended", "end_month": "2019-12"})
         assert closed.status_code == 200, closed.text
+        # an ended enrolment is not re-opened, with or without undoing its suspension
+        for body in (
+            {"status": "active", "resumed_from": "2020-01"},
+            {"status": "active"},
+            {"status": "suspended"},
+        ):
+            assert_problem(await patch(client, enrolment, body), 409)
+        await pay(client, "2020-01")
+        await settle(client)
+        assert await entries(client, enrolment) == found

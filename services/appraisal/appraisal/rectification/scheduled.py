@@ -9,15 +9,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.consequences.findings import rectification_deadline
 from appraisal.rectification.service import latest_reports
 from appraisal.schemes.history import SchemeHistory
 from appraisal.years import roles
-from appraisal.years.models import AppraisalYear
-from appraisal.years.repository import subjects_of
+from appraisal.years.repository import every_year, subjects_of
 from appraisal.years.service import year_context
 from shared.errors import Conflict
 from shared.events.scheduler import Check, Due
@@ -25,12 +23,10 @@ from shared.writes import Event
 
 
 async def overdue_rectifications(
-    session: AsyncSession, schemes: Mapping[str, SchemeHistory], today: dt.date
+    *, session: AsyncSession, schemes: Mapping[str, SchemeHistory], today: dt.date
 ) -> list[Due]:
     dues = []
-    for year in (
-        await session.scalars(select(AppraisalYear).order_by(AppraisalYear.scheme, AppraisalYear.year))
-    ).all():
+    for year in await every_year(session):
         try:
             context = year_context(schemes, year)
         except Conflict:
@@ -71,6 +67,6 @@ async def overdue_rectifications(
 def scheduled_checks(app: FastAPI) -> Sequence[Check]:
     async def rectifications(session: AsyncSession, today: dt.date) -> list[Due]:
         schemes: Mapping[str, SchemeHistory] = app.state.schemes
-        return await overdue_rectifications(session, schemes, today)
+        return await overdue_rectifications(session=session, schemes=schemes, today=today)
 
     return [rectifications]

@@ -23,6 +23,13 @@ async def years_of_scheme(session: AsyncSession, scheme: str) -> Sequence[Apprai
     return (await session.scalars(query)).all()
 
 
+async def every_year(session: AsyncSession) -> Sequence[AppraisalYear]:
+    """Every appraisal year of every scheme, by scheme and year."""
+    return (
+        await session.scalars(select(AppraisalYear).order_by(AppraisalYear.scheme, AppraisalYear.year))
+    ).all()
+
+
 async def lock_year(session: AsyncSession, year_id: uuid.UUID) -> AppraisalYear:
     """The year row, locked (and read again): computations that rank all subjects run one at
     a time."""

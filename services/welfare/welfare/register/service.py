@@ -614,6 +614,13 @@ async def update_enrolment(
         raise InvalidInput.field("body.suspended_from", 'is given with status "suspended"')
     if data.resumed_from is not None and not (data.status == "active" and open_suspension is not None):
         raise InvalidInput.field("body.resumed_from", 'is given with status "active" to resume a suspension')
+    if enrolment.status == "ended" and data.status in ("active", "suspended"):
+        last = YearMonth.of(enrolment.end_month) if enrolment.end_month else "its last month"
+        raise Conflict(
+            f"The enrolment ended with {last}: an ended enrolment is not re-opened (its months after "
+            "the end were never due); enrol again "
+            "from a later month, or move its end month to pay months it should have had."
+        )
     no_longer_paid_from: dt.date | None = None
     if data.end_month is not None:
         end = data.end_month.first_day
@@ -642,15 +649,19 @@ async def update_enrolment(
             no_longer_paid_from = start
     if data.status == "active" and open_suspension is not None:
         this_month = YearMonth.of(policy_today()).first_day
+        first_month = YearMonth.of(open_suspension.from_month)
         resumed = (
             data.resumed_from.first_day
             if data.resumed_from is not None
-            else max(this_month, open_suspension.from_month)
+            else max(this_month, first_month.next().first_day)
         )
-        if resumed < open_suspension.from_month:
+        if resumed <= open_suspension.from_month:
+            # a suspension lasts at least its first month: resuming from that month would undo it
+            # after the fact and pay the months it held back (and cancel their overpayments)
             raise InvalidInput.field(
                 "body.resumed_from",
-                f"must not be before the suspension's first month {YearMonth.of(open_suspension.from_month)}",
+                f"must be after the suspension's first month {first_month}: a suspension lasts at "
+                "least one month and is not undone after the fact",
             )
         open_suspension.resumed_month = resumed
     if data.status is not None:
