@@ -236,13 +236,9 @@ async def test_a_month_inside_a_suspension_is_never_paid(platform: Platform, sta
         assert overpaid == [("2019-12", "-1440.00", "pending")]
         closed = await patch(client, enrolment, {"status": "ended", "end_month": "2019-12"})
         assert closed.status_code == 200, closed.text
-        # an ended enrolment is not re-opened, with or without undoing its suspension
-        for body in (
-            {"status": "active", "resumed_from": "2020-01"},
-            {"status": "active"},
-            {"status": "suspended"},
-        ):
-            assert_problem(await patch(client, enrolment, body), 409)
-        await pay(client, "2020-01")
+        # nor is the suspension undone after the end: the month it held back stays unpaid
+        undo = await patch(client, enrolment, {"status": "active", "resumed_from": "2019-12"})
+        assert "after the suspension's first month" in assert_problem(undo, 422)["detail"]
+        await pay(client, "2019-12")
         await settle(client)
         assert await entries(client, enrolment) == found

@@ -614,13 +614,6 @@ async def update_enrolment(
         raise InvalidInput.field("body.suspended_from", 'is given with status "suspended"')
     if data.resumed_from is not None and not (data.status == "active" and open_suspension is not None):
         raise InvalidInput.field("body.resumed_from", 'is given with status "active" to resume a suspension')
-    if enrolment.status == "ended" and data.status in ("active", "suspended"):
-        last = YearMonth.of(enrolment.end_month) if enrolment.end_month else "its last month"
-        raise Conflict(
-            f"The enrolment ended with {last}: an ended enrolment is not re-opened (its months after "
-            "the end were never due); enrol again "
-            "from a later month, or move its end month to pay months it should have had."
-        )
     no_longer_paid_from: dt.date | None = None
     if data.end_month is not None:
         end = data.end_month.first_day
