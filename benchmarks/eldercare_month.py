@@ -37,7 +37,7 @@ import psutil
 
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import free_port
+from platformctl.testing import ensure_feed_client, free_port
 
 ADMIN = ("bench-admin", "bench-admin-password-123")
 MONTH = "2024-04"
@@ -238,6 +238,7 @@ def measure(n: int, name: str) -> dict[str, Any]:
     floor_seconds, floor_rows = asyncio.run(floor(url))
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
+        ensure_feed_client(url)  # eldercare follows welfare's events with it
         supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
         supervisor.start_all()
         if wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60):

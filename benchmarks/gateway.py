@@ -37,7 +37,7 @@ import psutil
 
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import free_port
+from platformctl.testing import ensure_feed_client, free_port
 
 ADMIN = ("bench-admin", "bench-admin-password-123")
 NGINX_CONF = """
@@ -140,6 +140,7 @@ def main() -> int:
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
+    ensure_feed_client(url)  # eldercare follows welfare's events with it
     supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
     supervisor.start_all()
     nginx = None

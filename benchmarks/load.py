@@ -33,7 +33,7 @@ import psutil
 
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import free_port
+from platformctl.testing import ensure_feed_client, free_port
 
 ADMIN = ("load-admin", "load-admin-password-123")
 PLAN = "/api/renewal/v1/plans/panjin-2024-equipment-renewal"
@@ -183,6 +183,7 @@ def main() -> int:
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
+    ensure_feed_client(url)  # eldercare follows welfare's events with it
     supervisor = Supervisor(
         url, ports={name: free_port() for name in SERVICE_PORTS}, database_urls=prepared.runtime_urls
     )

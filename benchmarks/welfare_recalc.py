@@ -29,7 +29,7 @@ import psutil
 
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import free_port
+from platformctl.testing import ensure_feed_client, free_port
 
 ADMIN = ("bench-admin", "bench-admin-password-123")
 JURISDICTION = "211102"
@@ -141,6 +141,7 @@ def main() -> int:
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
+    ensure_feed_client(url)  # eldercare follows welfare's events with it
     supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
     supervisor.start_all()
     try:
