@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,24 +18,13 @@ from eldercare.config import Settings
 from eldercare.main import create_app
 from platformctl.supervisor import local_secret
 from shared.events.scheduler import Scheduler
-from shared.testing import TokenMint, app_client, citizen_id
+from shared.testing import SchedulerOfItsOwn, TokenMint, app_client, citizen_id
 
 BASE = "/api/eldercare/v1"
 KEY = local_secret("eldercare-citizen-id.key")
 COUNTY = "411725"  # 确山县
 OTHER_COUNTY = "411726"  # 泌阳县
 TODAY = dt.date(2033, 2, 11)
-
-
-@dataclass
-class Unlocked(Scheduler):
-    """A scheduler taking a lock of its own: two of them run a round at the same time."""
-
-    own_lock: int = 0
-
-    @property
-    def lock(self) -> int:
-        return self.own_lock
 
 
 @pytest.fixture
@@ -89,7 +77,9 @@ async def test_a_person_turning_80_is_announced_once(
     assert await scheduler.run_once()
     assert await scheduler.run_once() == 0  # the same day again: nothing more
     twins = [
-        Unlocked(scheduler.service, scheduler.sessions, scheduler.tables, scheduler.checks, own_lock=n)
+        SchedulerOfItsOwn(
+            scheduler.service, scheduler.sessions, scheduler.tables, scheduler.checks, own_lock=n
+        )
         for n in (1, 2)
     ]
     for twin in twins:

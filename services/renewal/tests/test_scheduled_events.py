@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,23 +20,12 @@ from renewal.main import create_app
 from shared.db import lock_key
 from shared.events.scheduler import Scheduler
 from shared.settings import async_database_url
-from shared.testing import TokenMint, app_client
+from shared.testing import SchedulerOfItsOwn, TokenMint, app_client
 
 BASE = "/api/renewal/v1"
 PLAN = "panjin-2024-equipment-renewal"
 METEOROLOGY = "zhumadian-2023-meteorology"
 TODAY = dt.date(2027, 6, 15)
-
-
-@dataclass
-class Unlocked(Scheduler):
-    """A scheduler taking a lock of its own: two of them run a round at the same time."""
-
-    own_lock: int = 0
-
-    @property
-    def lock(self) -> int:
-        return self.own_lock
 
 
 @pytest.fixture
@@ -140,7 +128,7 @@ async def test_a_round_emits_each_event_once_and_only_the_lease_holder_runs(
     # two replicas at once (each with a lock of its own: only the keys keep it once)
     scheduler.today = lambda: dt.date(2027, 7, 2)
     twins = [
-        Unlocked(
+        SchedulerOfItsOwn(
             scheduler.service,
             scheduler.sessions,
             scheduler.tables,
