@@ -295,9 +295,9 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     assert next(r for r in bulletin["by_reporting_unit"] if r["unit"] == UNIT) == reporting_row
 
     # the workbook: the bulletin itself on its first sheet (title, byline, the tables, the charts)
-    book = load_workbook(io.BytesIO(workbook.content))
-    assert book.sheetnames == ["月通报", "按牵头单位", "任务明细"]
-    sheet = book["月通报"]
+    standards = load_workbook(io.BytesIO(workbook.content))
+    assert standards.sheetnames == ["月通报", "按牵头单位", "任务明细"]
+    sheet = standards["月通报"]
     title = f"关于盘锦市推动大规模设备更新和消费品以旧换新行动实施方案{bulletin_month.year}年{bulletin_month.month}月推进情况的通报"
     assert sheet["A1"].value == title
     assert "盘锦市人民政府办公室" in sheet["A2"].value
@@ -327,9 +327,9 @@ async def test_a_missed_deadline_shows_under_the_responsible_leader(
     numbers = next(r for r in table if r[0] == "未报送")
     assert numbers[1] == len(bulletin["by_status"]["missing report"])
     assert str(MISSED_TASK) in str(numbers[2]).split("、")
-    by_lead_unit = rows(book["按牵头单位"])
+    by_lead_unit = rows(standards["按牵头单位"])
     assert [r for r in by_lead_unit if r[0] == UNIT] == [[UNIT, 6, 0, 5, 0, 1, 0, 0.5]]
-    details = book["任务明细"]
+    details = standards["任务明细"]
     assert details.print_title_rows == "$1:$5"
     listed = {r[0]: r for r in rows(details)[5:] if isinstance(r[0], int)}
     assert len(listed) == 54

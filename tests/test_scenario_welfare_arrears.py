@@ -43,7 +43,7 @@ from standardwebhooks.webhooks import Webhook
 from platformctl.components import COMPONENTS
 from platformctl.testing import Platform, assert_problem, free_port, platform_on_own_database
 from shared.testing import citizen_id
-from welfare.standards.book import load_book
+from welfare.standards.history import load_standards
 
 BASE = "/api/welfare/v1"
 CITY = "211100"
@@ -181,8 +181,8 @@ def write_june_2024_packs(folder: Path) -> None:
         yaml.safe_dump(pack, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     # the copy is a valid pack: the service loads it the same way at start-up
-    book = load_book(folder)
-    found = book.version_on("211104", dt.date(2024, 8, 1))
+    standards = load_standards(folder)
+    found = standards.version_on("211104", dt.date(2024, 8, 1))
     assert found is not None
     assert found[1].id == "panjin-2021-11"
     assert found[1].dibao is not None

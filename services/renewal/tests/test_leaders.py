@@ -10,7 +10,7 @@ import pytest
 
 from renewal.config import SERVICE_ROOT
 from renewal.plans.leaders import leader_of_unit, responsible_leader, stand_in_for
-from renewal.plans.pack import Plan, PlanBook, Task, load_plans
+from renewal.plans.pack import Plan, PlanPack, Task, load_plans
 from shared.errors import PackError
 
 PACKS = SERVICE_ROOT / "packs"
@@ -38,13 +38,13 @@ LEADER_OF_LEAD_UNIT = {
 
 
 @pytest.fixture(scope="module")
-def book() -> PlanBook:
+def plans() -> PlanPack:
     return load_plans(PACKS)
 
 
 @pytest.fixture(scope="module")
-def plan(book: PlanBook) -> Plan:
-    return book[PANJIN]
+def plan(plans: PlanPack) -> Plan:
+    return plans[PANJIN]
 
 
 def task(plan: Plan, number: int) -> Task:
@@ -153,7 +153,7 @@ def test_a_leader_outside_every_group_falls_to_the_coordinator(plan: Plan) -> No
     assert "no stand-in group" in reason
 
 
-def test_units_without_a_leader(plan: Plan, book: PlanBook) -> None:
+def test_units_without_a_leader(plan: Plan, plans: PlanPack) -> None:
     assert plan.leaders is not None
     # 市水务集团 cooperates on task 11 only; the division of work names no leader for it
     assert leader_of_unit(plan.leaders, plan.units, "市水务集团") is None
@@ -163,7 +163,7 @@ def test_units_without_a_leader(plan: Plan, book: PlanBook) -> None:
     assert finance.name == "刘占明"
     assert (
         responsible_leader(
-            book["zhumadian-2023-meteorology"], book["zhumadian-2023-meteorology"].spec.tasks[0]
+            plans["zhumadian-2023-meteorology"], plans["zhumadian-2023-meteorology"].spec.tasks[0]
         )
         is None
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from renewal.config import SERVICE_ROOT
-from renewal.plans.pack import PlanBook, load_plans
+from renewal.plans.pack import PlanPack, load_plans
 from shared.errors import PackError
 from shared.jurisdictions import registry
 
@@ -115,18 +115,18 @@ PANJIN_SECTIONS = {
 
 
 @pytest.fixture(scope="module")
-def book() -> PlanBook:
+def plans() -> PlanPack:
     return load_plans(PACKS)
 
 
-def test_the_three_plans_load(book: PlanBook) -> None:
-    assert sorted(book) == [PANJIN, DIGITAL, METEOROLOGY]
-    assert sorted(book.units) == ["211100", "411700"]
-    assert list(book.divisions) == ["panjin-2024-leaders"]
+def test_the_three_plans_load(plans: PlanPack) -> None:
+    assert sorted(plans) == [PANJIN, DIGITAL, METEOROLOGY]
+    assert sorted(plans.units) == ["211100", "411700"]
+    assert list(plans.divisions) == ["panjin-2024-leaders"]
 
 
-def test_the_panjin_plan_header(book: PlanBook) -> None:
-    spec = book[PANJIN].spec
+def test_the_panjin_plan_header(plans: PlanPack) -> None:
+    spec = plans[PANJIN].spec
     assert spec.title == "盘锦市推动大规模设备更新和消费品以旧换新行动实施方案"
     assert (spec.document, spec.jurisdiction) == ("盘政发〔2024〕4号", "211100")
     assert (spec.issued_on, spec.horizon) == (dt.date(2024, 5, 20), dt.date(2027, 12, 31))
@@ -138,21 +138,21 @@ def test_the_panjin_plan_header(book: PlanBook) -> None:
     assert "以下均需各县区政府、经济区管委会落实" in spec.implementing_citation
 
 
-def test_all_54_panjin_tasks_numbered_without_gaps(book: PlanBook) -> None:
-    tasks = book[PANJIN].spec.tasks
+def test_all_54_panjin_tasks_numbered_without_gaps(plans: PlanPack) -> None:
+    tasks = plans[PANJIN].spec.tasks
     assert [task.number for task in tasks] == list(range(1, 55))
     assert all(task.numbered_as is None for task in tasks)
 
 
-def test_every_panjin_task_has_its_units_as_written(book: PlanBook) -> None:
-    plan = book[PANJIN]
+def test_every_panjin_task_has_its_units_as_written(plans: PlanPack) -> None:
+    plan = plans[PANJIN]
     for task in plan.spec.tasks:
         lead, cooperating = PANJIN_UNITS[task.number]
         assert (task.lead_units, task.cooperating_units) == (lead, cooperating), task.number
 
 
-def test_every_panjin_task_sits_under_its_heading(book: PlanBook) -> None:
-    plan = book[PANJIN]
+def test_every_panjin_task_sits_under_its_heading(plans: PlanPack) -> None:
+    plan = plans[PANJIN]
     section = ""
     for task in plan.spec.tasks:
         section = PANJIN_SECTIONS.get(task.number, section)
@@ -167,8 +167,8 @@ def test_every_panjin_task_sits_under_its_heading(book: PlanBook) -> None:
     assert {s.parent for s in plan.spec.sections if s.parent} == {"二", "三", "四", "五", "六", "七", "八"}
 
 
-def test_panjin_task_texts(book: PlanBook) -> None:
-    plan = book[PANJIN]
+def test_panjin_task_texts(plans: PlanPack) -> None:
+    plan = plans[PANJIN]
 
     def text(number: int) -> str:
         task = plan.task(number)
@@ -189,8 +189,8 @@ def test_panjin_task_texts(book: PlanBook) -> None:
         assert "配合单位" not in task.text, task.number
 
 
-def test_panjin_task_notes(book: PlanBook) -> None:
-    plan = book[PANJIN]
+def test_panjin_task_notes(plans: PlanPack) -> None:
+    plan = plans[PANJIN]
     notes = {task.number: task.note for task in plan.spec.tasks if task.note}
     assert notes == {
         1: "以下均需各县区政府、经济区管委会落实，不再列出",
@@ -200,9 +200,9 @@ def test_panjin_task_notes(book: PlanBook) -> None:
     }
 
 
-def test_units_resolve_with_their_aliases(book: PlanBook) -> None:
-    panjin = book[PANJIN].units
-    for task in book[PANJIN].spec.tasks:
+def test_units_resolve_with_their_aliases(plans: PlanPack) -> None:
+    panjin = plans[PANJIN].units
+    for task in plans[PANJIN].spec.tasks:
         for unit in task.all_units:
             assert panjin.resolve(unit) == unit, (task.number, unit)  # the plan writes canonical names
     assert panjin.resolve("市文化旅游和广播电视局") == panjin.resolve("市文旅广电局") == "市文旅广电局"
@@ -212,28 +212,28 @@ def test_units_resolve_with_their_aliases(book: PlanBook) -> None:
     assert panjin.resolve("住房和城乡建设局") == HOUSING
     assert panjin.resolve("市场监督管理局（知识产权局）") == SAMR
     assert panjin.resolve("市通信管理办") is None  # a Zhumadian name
-    zhumadian = book[DIGITAL].units
+    zhumadian = plans[DIGITAL].units
     assert zhumadian.resolve("发展和改革委员会") == zhumadian.resolve("市发展改革委") == "市发展和改革委员会"
     assert zhumadian.resolve("市科技局") == zhumadian.resolve("科学技术局") == "市科学技术局"
     assert zhumadian.resolve("市通信管理办") == "市通信发展管理办公室"
     assert zhumadian.resolve("市应急局") is None  # a Panjin name
     for plan_id in (DIGITAL, METEOROLOGY):
-        for task in book[plan_id].spec.tasks:
+        for task in plans[plan_id].spec.tasks:
             for unit in task.all_units:
                 assert zhumadian.resolve(unit) is not None, (plan_id, task.number, unit)
 
 
-def test_every_unit_cites_where_it_is_named(book: PlanBook) -> None:
-    for register in book.units.values():
+def test_every_unit_cites_where_it_is_named(plans: PlanPack) -> None:
+    for register in plans.units.values():
         for entry in register.entries.values():
             assert entry.named_in, entry.name
-    water = book.units["211100"].entries["市水务集团"]
+    water = plans.units["211100"].entries["市水务集团"]
     assert water.named_in == ["盘政发〔2024〕4号 任务11"]
-    assert book.units["211100"].entries["盘山县政府"].governs == "211122"
+    assert plans.units["211100"].entries["盘山县政府"].governs == "211122"
 
 
-def test_panjin_targets(book: PlanBook) -> None:
-    plan = book[PANJIN]
+def test_panjin_targets(plans: PlanPack) -> None:
+    plan = plans[PANJIN]
     found = {
         i.id: (
             i.task,
@@ -297,8 +297,8 @@ DIGITAL_TABLE = {
 }
 
 
-def test_the_digital_transformation_plan(book: PlanBook) -> None:
-    plan = book[DIGITAL]
+def test_the_digital_transformation_plan(plans: PlanPack) -> None:
+    plan = plans[DIGITAL]
     spec = plan.spec
     assert spec.title == "驻马店市加快数字化转型推动制造业高端化智能化绿色化发展行动计划（2023—2025年）"
     assert (spec.document, spec.jurisdiction) == ("驻政〔2023〕23号", "411700")
@@ -325,8 +325,8 @@ def test_the_digital_transformation_plan(book: PlanBook) -> None:
         assert "责任单位" not in task.text
 
 
-def test_the_digital_transformation_table(book: PlanBook) -> None:
-    spec = book[DIGITAL].spec
+def test_the_digital_transformation_table(plans: PlanPack) -> None:
+    spec = plans[DIGITAL].spec
     table = [i for i in spec.indicators if i.table_row is not None]
     assert len({i.table_row for i in table}) == 15
     assert len(table) == 16
@@ -365,8 +365,8 @@ def test_the_digital_transformation_table(book: PlanBook) -> None:
     }
 
 
-def test_the_meteorology_plan(book: PlanBook) -> None:
-    plan = book[METEOROLOGY]
+def test_the_meteorology_plan(plans: PlanPack) -> None:
+    plan = plans[METEOROLOGY]
     spec = plan.spec
     assert spec.title == "驻马店市人民政府关于加快推进气象高质量发展的实施意见"
     assert spec.document == "驻政〔2023〕22号"

@@ -164,11 +164,11 @@ async def test_a_missed_deadline_shows_in_the_bulletin_under_the_leader(
             headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
         )
         assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
-        book = load_workbook(io.BytesIO(xlsx.content))
-        assert book.sheetnames == ["月通报", "按牵头单位", "任务明细"]
+        workbook = load_workbook(io.BytesIO(xlsx.content))
+        assert workbook.sheetnames == ["月通报", "按牵头单位", "任务明细"]
         police = next(r for r in body["by_reporting_unit"] if r["unit"] == "市公安局")
         assert police["on_time_rate"] == "0.00"
-        table = [[c.value for c in row] for row in book["月通报"].iter_rows()]
+        table = [[c.value for c in row] for row in workbook["月通报"].iter_rows()]
         assert "孙得胜" in {row[0] for row in table}
         assert ["市公安局", 18, "2024-11"] in [row[:3] for row in table]
         listed = await client.get(f"{BASE}/plans/{PLAN}/bulletins/2025-01", params={"format": "csv"})

@@ -22,7 +22,7 @@ from renewal.config import SERVICE_ROOT
 from renewal.duties.service import plan_duties
 from renewal.equipment.thresholds import load_thresholds
 from renewal.interpretations import RenewalInterpretations
-from renewal.plans.pack import Plan, PlanBook, load_plans
+from renewal.plans.pack import Plan, PlanPack, load_plans
 from renewal.status.targets import target_status
 
 PACKS = SERVICE_ROOT / "packs"
@@ -65,13 +65,13 @@ def quoted(citation: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def book() -> PlanBook:
+def plans() -> PlanPack:
     return load_plans(PACKS)
 
 
-def quotations(book: PlanBook) -> Iterator[tuple[str, str]]:
+def quotations(plans: PlanPack) -> Iterator[tuple[str, str]]:
     """(where, text) of every text the pack files quote from a document."""
-    for plan in book.values():
+    for plan in plans.values():
         spec = plan.spec
         for task in spec.tasks:
             yield f"{plan.id} task {task.number}", task.text
@@ -103,14 +103,14 @@ def quotations(book: PlanBook) -> Iterator[tuple[str, str]]:
                     yield f"{plan.id} county_assessment item {item.number}", item.content
     for kind, rule in load_thresholds(PACKS).equipment.items():
         yield f"equipment {kind}", quoted(rule.citation) or ""
-    for division in book.divisions.values():
+    for division in plans.divisions.values():
         for citation in (division.stand_in_citation, division.coordinator_citation):
             if (text := quoted(citation)) is not None:
                 yield f"{division.id} {citation[:20]}", text
 
 
-def test_quoted_text_is_only_what_the_gazettes_say(book: PlanBook) -> None:
-    found = list(quotations(book))
+def test_quoted_text_is_only_what_the_gazettes_say(plans: PlanPack) -> None:
+    found = list(quotations(plans))
     assert len(found) > 180
     not_in_source = [(where, text[:60]) for where, text in found if not text or not in_gazettes(text)]
     assert not_in_source == []
@@ -125,9 +125,9 @@ def test_a_word_of_our_own_in_a_quotation_is_caught() -> None:
 # ---------------------------------------------------------------- 盘政发〔2024〕4号
 
 
-def test_the_panjin_overall_goal_keeps_its_last_clause(book: PlanBook) -> None:
+def test_the_panjin_overall_goal_keeps_its_last_clause(plans: PlanPack) -> None:
     # 盘政发〔2024〕4号 一: "…废旧家电回收量较2023年增长30%,再生材料在资源供给中的占比进一步提升。"
-    goal = book[PANJIN].spec.overall_goal
+    goal = plans[PANJIN].spec.overall_goal
     assert goal is not None
     assert goal.text.endswith("废旧家电回收量较2023年增长30%，再生材料在资源供给中的占比进一步提升。")
     assert goal.text.startswith(
@@ -136,10 +136,10 @@ def test_the_panjin_overall_goal_keeps_its_last_clause(book: PlanBook) -> None:
     assert goal.citation == "盘政发〔2024〕4号 一"
 
 
-def test_task_8_names_a_unit_for_each_aspect(book: PlanBook) -> None:
+def test_task_8_names_a_unit_for_each_aspect(plans: PlanPack) -> None:
     # 盘政发〔2024〕4号 二（一）8: "严格落实能耗(市发展改革委)、排放(市生态环境局)、安全(市应急局)等强制性
     # 标准和设备淘汰目录(市市场监管局)要求"
-    plan = book[PANJIN]
+    plan = plans[PANJIN]
     task = plan.task(8)
     assert task is not None
     assert [(a.aspect, a.unit) for a in task.aspects] == [
@@ -182,9 +182,9 @@ METEOROLOGY_TARGETS = [
 
 @pytest.mark.parametrize(("indicator_id", "task", "value", "unit", "words"), METEOROLOGY_TARGETS)
 def test_the_meteorology_targets(
-    book: PlanBook, indicator_id: str, task: int, value: str, unit: str, words: str
+    plans: PlanPack, indicator_id: str, task: int, value: str, unit: str, words: str
 ) -> None:
-    plan = book[METEOROLOGY]
+    plan = plans[METEOROLOGY]
     indicator = next(i for i in plan.spec.indicators if i.id == indicator_id)
     assert (indicator.task, indicator.unit, indicator.direction) == (task, unit, "higher")
     (target,) = indicator.targets
@@ -199,9 +199,9 @@ def test_the_meteorology_targets(
     assert normal(quoted(indicator.citation) or "") in normal(task_text)
 
 
-def test_the_meteorology_milestones(book: PlanBook) -> None:
+def test_the_meteorology_milestones(plans: PlanPack) -> None:
     # 一（二）发展目标: "到2025年，…整体实力保持全省第一方阵。到2035年，…基本建成气象强市。"
-    spec = book[METEOROLOGY].spec
+    spec = plans[METEOROLOGY].spec
     assert [(m.deadline, m.text[:7], m.text[-9:]) for m in spec.milestones] == [
         (dt.date(2025, 12, 31), "到2025年，", "保持全省第一方阵。"),
         (dt.date(2035, 12, 31), "到2035年，", "基本建成气象强市。"),
@@ -219,9 +219,9 @@ def test_the_meteorology_milestones(book: PlanBook) -> None:
     ],
 )
 def test_an_undated_target_is_judged_as_the_setting_says(
-    book: PlanBook, setting: str, on: dt.date, status: str, deadline: dt.date | None
+    plans: PlanPack, setting: str, on: dt.date, status: str, deadline: dt.date | None
 ) -> None:
-    plan = book[METEOROLOGY]
+    plan = plans[METEOROLOGY]
     bandwidth = next(i for i in plan.spec.indicators if i.id == "city-county-network-bandwidth")
     interpretations = RenewalInterpretations(undated_target_deadline=setting)
     answer = target_status(
@@ -251,11 +251,11 @@ def test_an_undated_target_is_judged_as_the_setting_says(
 # ---------------------------------------------------------------- 驻政〔2023〕23号
 
 
-def test_the_rewards_of_the_digital_plan(book: PlanBook) -> None:
+def test_the_rewards_of_the_digital_plan(plans: PlanPack) -> None:
     # 三（四）加大政策支持: "对获评国家认定的…试点示范的企业（项目、平台），给予一次性奖励50万元；对获评省认定的
     # 智能工厂、智能车间、服务型制造等试点示范的企业（项目、平台），分别给予一次性奖励20万元、10万元、10万元；
     # 对获评省级工业互联网平台的建设单位，在项目验收完成后，按照省财政奖补资金的50%给予配套支持"
-    rewards = {r.id: r for r in book[DIGITAL].spec.rewards}
+    rewards = {r.id: r for r in plans[DIGITAL].spec.rewards}
     assert {k: (r.level, r.kind, r.amount) for k, r in rewards.items() if r.kind == "one_off"} == {
         "national-pilot-demonstration": ("national", "one_off", Decimal("500000.00")),
         "provincial-smart-factory": ("provincial", "one_off", Decimal("200000.00")),
@@ -285,8 +285,8 @@ ANNEX = {
 }
 
 
-def test_the_county_assessment_scheme_is_the_annex(book: PlanBook) -> None:
-    scheme = book[DIGITAL].spec.county_assessment
+def test_the_county_assessment_scheme_is_the_annex(plans: PlanPack) -> None:
+    scheme = plans[DIGITAL].spec.county_assessment
     assert scheme is not None
     assert scheme.title == "驻马店市制造业数字化转型工作考核指标"
     assert {c.category: [i.number for i in c.items] for c in scheme.categories} == ANNEX
@@ -317,10 +317,10 @@ def digital_duties(plan: Plan, **settings: int) -> dict[str, list[tuple[int, str
     return by_duty
 
 
-def test_the_cadence_becomes_reporting_duties(book: PlanBook) -> None:
+def test_the_cadence_becomes_reporting_duties(plans: PlanPack) -> None:
     # 三（六）: "建立'月通报、季调度、年中观摩、年底考核'机制，每月对各地重点指标完成情况进行通报；每季度
     # 召开调度会，对各地各部门工作进行总结点评"
-    plan = book[DIGITAL]
+    plan = plans[DIGITAL]
     duties = digital_duties(plan)
     table_tasks = {i.task for i in plan.spec.indicators if i.table_row is not None}
     assert table_tasks == {1, 3, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18}
@@ -341,4 +341,4 @@ def test_the_cadence_becomes_reporting_duties(book: PlanBook) -> None:
         "plan",
     )
     assert first.citation == "驻政〔2023〕23号 三（六）严格督导考核"
-    assert book[PANJIN].spec.reporting_duties == []  # 盘政发〔2024〕4号 sets no cadence of its own
+    assert plans[PANJIN].spec.reporting_duties == []  # 盘政发〔2024〕4号 sets no cadence of its own

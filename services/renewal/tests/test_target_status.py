@@ -12,7 +12,7 @@ import pytest
 
 from renewal.config import SERVICE_ROOT
 from renewal.interpretations import RenewalInterpretations
-from renewal.plans.pack import Baseline, Indicator, PlanBook, load_plans
+from renewal.plans.pack import Baseline, Indicator, PlanPack, load_plans
 from renewal.status.targets import (
     ReportedValue,
     StatusName,
@@ -30,22 +30,22 @@ ISSUED = D(2024, 5, 20)  # 盘政发〔2024〕4号
 
 
 @pytest.fixture(scope="module")
-def book() -> PlanBook:
+def plans() -> PlanPack:
     return load_plans(SERVICE_ROOT / "packs")
 
 
-def indicator(book: PlanBook, plan: str, indicator_id: str) -> Indicator:
-    return next(i for i in book[plan].spec.indicators if i.id == indicator_id)
+def indicator(plans: PlanPack, plan: str, indicator_id: str) -> Indicator:
+    return next(i for i in plans[plan].spec.indicators if i.id == indicator_id)
 
 
 @pytest.fixture(scope="module")
-def boats(book: PlanBook) -> Indicator:
-    return indicator(book, "panjin-2024-equipment-renewal", "fishing-boats-renovated")
+def boats(plans: PlanPack) -> Indicator:
+    return indicator(plans, "panjin-2024-equipment-renewal", "fishing-boats-renovated")
 
 
 @pytest.fixture(scope="module")
-def leakage(book: PlanBook) -> Indicator:
-    return indicator(book, "panjin-2024-equipment-renewal", "water-network-leakage")
+def leakage(plans: PlanPack) -> Indicator:
+    return indicator(plans, "panjin-2024-equipment-renewal", "water-network-leakage")
 
 
 def status(ind: Indicator, position: int, latest: str | None, on: dt.date, **kwargs: Any) -> TargetStatus:
@@ -115,17 +115,17 @@ def test_lower_is_better(leakage: Indicator) -> None:
     assert line == Decimal("12.21")  # 14 − 4 × 590/1320
 
 
-def test_a_strict_target_is_not_met_by_its_own_value(book: PlanBook) -> None:
+def test_a_strict_target_is_not_met_by_its_own_value(plans: PlanPack) -> None:
     # 一: 数字化研发设计工具普及率超过90%
-    tools = indicator(book, "panjin-2024-equipment-renewal", "rd-design-tool-penetration")
+    tools = indicator(plans, "panjin-2024-equipment-renewal", "rd-design-tool-penetration")
     assert status(tools, 0, "90", D(2027, 6, 1)).status != "achieved"
     assert status(tools, 0, "90.01", D(2027, 6, 1)).status == "achieved"
     assert status(tools, 0, "90", D(2028, 1, 1)).status == "overdue"
     assert "> 90 %" in status(tools, 0, "90", D(2028, 1, 1)).reason
 
 
-def test_relative_targets_resolve_against_the_baseline(book: PlanBook) -> None:
-    investment = indicator(book, "panjin-2024-equipment-renewal", "equipment-investment")
+def test_relative_targets_resolve_against_the_baseline(plans: PlanPack) -> None:
+    investment = indicator(plans, "panjin-2024-equipment-renewal", "equipment-investment")
     target = investment.targets[0]  # +25% vs 2023 by 2027-12-31
     assert target_value(investment, target) is None  # the 2023 value is not in the plan
     assert target_value(investment, target, Decimal(200)) == Decimal(250)
@@ -137,7 +137,7 @@ def test_relative_targets_resolve_against_the_baseline(book: PlanBook) -> None:
     # from 200 at the end of 2023 to 250 at the end of 2027: half-way on 2025-12-31 (731/1461)
     assert status(investment, 0, "225", D(2025, 12, 31), baseline=Decimal(200)).expected == Decimal("225.02")
     assert status(investment, 0, "225", D(2025, 12, 31), baseline=Decimal(200)).status == "at risk"
-    vehicles = indicator(book, "panjin-2024-equipment-renewal", "scrapped-vehicle-recycling")
+    vehicles = indicator(plans, "panjin-2024-equipment-renewal", "scrapped-vehicle-recycling")
     assert target_value(vehicles, vehicles.targets[0], Decimal(3000)) == Decimal(6000)  # 增加约一倍
 
 
@@ -147,8 +147,8 @@ def test_nothing_reported(boats: Indicator) -> None:
     assert status(boats, 0, None, D(2025, 1, 1), report_required=False).status == "overdue"
 
 
-def test_a_cumulative_table_target_of_zhumadian(book: PlanBook) -> None:
-    workshops = indicator(book, "zhumadian-2023-digital-transformation", "smart-workshops")
+def test_a_cumulative_table_target_of_zhumadian(plans: PlanPack) -> None:
+    workshops = indicator(plans, "zhumadian-2023-digital-transformation", "smart-workshops")
     start = D(2023, 11, 21)
     # 2024: from 34 (end of 2023) to 37 (end of 2024); 183 of 366 days by 2024-07-01
     on = D(2024, 7, 1)
@@ -164,14 +164,14 @@ def test_a_cumulative_table_target_of_zhumadian(book: PlanBook) -> None:
     assert target_status(workshops, second, latest=Decimal(37), on=on, plan_start=start).status == "achieved"
 
 
-def test_interpretation_settings(boats: Indicator, book: PlanBook) -> None:
+def test_interpretation_settings(boats: Indicator, plans: PlanPack) -> None:
     on = D(2024, 9, 9)
     no_line = RenewalInterpretations(expected_progress="none")
     assert status(boats, 0, "0", on, interpretations=no_line).status == "on track"
     assert status(boats, 0, "0", D(2025, 1, 1), interpretations=no_line).status == "overdue"
     no_zero = RenewalInterpretations(cumulative_from_zero=False)
     assert status(boats, 0, "0", on, interpretations=no_zero).status == "on track"
-    investment = indicator(book, "panjin-2024-equipment-renewal", "equipment-investment")
+    investment = indicator(plans, "panjin-2024-equipment-renewal", "equipment-investment")
     target, day = investment.targets[0], D(2025, 12, 31)
     year_end = expected_value(investment, target, day, plan_start=ISSUED, baseline=Decimal(200))
     assert year_end == Decimal("225.02")  # 200 + 50 × 731/1461 from 2023-12-31

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from renewal.config import SERVICE_ROOT
-from renewal.plans.pack import Plan, PlanBook, Task, load_plans
+from renewal.plans.pack import Plan, PlanPack, Task, load_plans
 
 PACKS = SERVICE_ROOT / "packs"
 DIGITAL = "zhumadian-2023-digital-transformation"
@@ -49,7 +49,7 @@ def task_of(plan: Plan, number: int) -> Task:
     return found
 
 
-def plans() -> PlanBook:
+def plans() -> PlanPack:
     return load_plans(PACKS)
 
 

@@ -24,7 +24,7 @@ from shared.dated import Days, VersionCollision
 from shared.testing import TokenMint, app_client
 from welfare.config import SERVICE_ROOT, Settings
 from welfare.main import create_app
-from welfare.standards.book import Recorded, StandardVersion, load_book
+from welfare.standards.history import Recorded, StandardVersion, load_standards
 from welfare.standards.invariants import panjin_standards_problems
 
 BASE = "/api/welfare/v1"
@@ -375,15 +375,15 @@ def _version(version_id: str, start: str | None, end: str | None, amount: str) -
 def test_the_rule_on_the_book_itself() -> None:
     """The same rule without a database: the bug's request, a correction inside an open range
     (two pieces stay in force), a successor of the last piece, a row a later pack refuses."""
-    book = load_book(SERVICE_ROOT / "packs")
+    standards = load_standards(SERVICE_ROOT / "packs")
     with pytest.raises(VersionCollision) as caught:
-        book.with_version("211100", _version("fuzz-2000", "2000-01-01", "2000-01-01", "500.00"))
+        standards.with_version("211100", _version("fuzz-2000", "2000-01-01", "2000-01-01", "500.00"))
     assert caught.value.collides_with == "panjin-2021-11"
-    found = book.version_on("211100", dt.date(2010, 1, 1))
+    found = standards.version_on("211100", dt.date(2010, 1, 1))
     assert found is not None
     assert found[1].id == "panjin-2021-11"
     recorded = Recorded("admin", dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "录入错误", "盘民发〔2025〕1号")
-    fixed = book.with_correction(
+    fixed = standards.with_correction(
         "211100", _version("fix-2025-03", "2025-03-01", "2025-03-31", "805.00"), ["panjin-2024-4"], recorded
     )
     open_version = fixed.find("panjin-2024-4")
@@ -392,7 +392,7 @@ def test_the_rule_on_the_book_itself() -> None:
         "2024-07-01 to 2025-02-28",
         "2025-04-01 to open-ended",
     ]
-    entry = book.find("panjin-2024-4")
+    entry = standards.find("panjin-2024-4")
     assert entry is not None
     assert entry.in_force == [Days(dt.date(2024, 7, 1), None)]
     later = fixed.with_version("211100", _version("panjin-2026", "2026-01-01", None, "820.00"))
@@ -417,7 +417,9 @@ def test_the_rule_on_the_book_itself() -> None:
         "2025-04-01": Decimal("800.00"),
         "2026-01-01": Decimal("820.00"),
     }
-    kept = book.with_not_applied("211100", _version("old-row", "2024-07-01", None, "1.00"), None, "collides")
+    kept = standards.with_not_applied(
+        "211100", _version("old-row", "2024-07-01", None, "1.00"), None, "collides"
+    )
     old_row = kept.find("old-row")
     assert old_row is not None
     assert old_row.status == "not_applied"

@@ -17,7 +17,7 @@ from shared.errors import PackError
 from welfare.calculations.amounts import calculate
 from welfare.calculations.schemas import CalculationRequest
 from welfare.config import SERVICE_ROOT
-from welfare.standards.book import StandardsBook, load_book
+from welfare.standards.history import StandardHistories, load_standards
 
 PACKS = SERVICE_ROOT / "packs"
 BASE = "/api/welfare/v1"
@@ -25,11 +25,11 @@ REQUEST = TypeAdapter(CalculationRequest)
 
 
 @pytest.fixture(scope="module")
-def book() -> StandardsBook:
-    return load_book(PACKS)
+def standards() -> StandardHistories:
+    return load_standards(PACKS)
 
 
-def dibao(book: StandardsBook, income: Decimal, members: int, month: str = "2024-08") -> Decimal:
+def dibao(standards: StandardHistories, income: Decimal, members: int, month: str = "2024-08") -> Decimal:
     data = REQUEST.validate_python(
         {
             "program": "dibao",
@@ -39,15 +39,15 @@ def dibao(book: StandardsBook, income: Decimal, members: int, month: str = "2024
             "per_capita_income": str(income),
         }
     )
-    return calculate(book, data, 400).amount
+    return calculate(standards, data, 400).amount
 
 
-def test_the_spec_example(book: StandardsBook) -> None:
-    assert dibao(book, Decimal("500.00"), 3) == Decimal("900.00")
-    assert dibao(book, Decimal("500.00"), 3, month="2024-06") == Decimal("876.00")  # 792 before July
+def test_the_spec_example(standards: StandardHistories) -> None:
+    assert dibao(standards, Decimal("500.00"), 3) == Decimal("900.00")
+    assert dibao(standards, Decimal("500.00"), 3, month="2024-06") == Decimal("876.00")  # 792 before July
 
 
-def test_income_at_or_above_the_standard_is_not_eligible(book: StandardsBook) -> None:
+def test_income_at_or_above_the_standard_is_not_eligible(standards: StandardHistories) -> None:
     data = REQUEST.validate_python(
         {
             "program": "dibao",
@@ -57,7 +57,7 @@ def test_income_at_or_above_the_standard_is_not_eligible(book: StandardsBook) ->
             "per_capita_income": "800.00",
         }
     )
-    result = calculate(book, data, 400)
+    result = calculate(standards, data, 400)
     assert result.amount == Decimal("0.00")
     assert result.eligible is False
     assert "not eligible on income" in (result.reason or "")
@@ -73,19 +73,21 @@ def test_income_at_or_above_the_standard_is_not_eligible(book: StandardsBook) ->
         ("retiree_1960s", {"tier": 4}, "571.00"),
     ],
 )
-def test_person_programs(book: StandardsBook, program: str, extra: dict[str, int], amount: str) -> None:
+def test_person_programs(
+    standards: StandardHistories, program: str, extra: dict[str, int], amount: str
+) -> None:
     data = REQUEST.validate_python(
         {"program": program, "jurisdiction": "211122", "month": "2024-07", **extra}
     )
-    result = calculate(book, data, 400)
+    result = calculate(standards, data, 400)
     assert result.amount == Decimal(amount)
     assert result.trace["parameters"][-1]["citation"]["document"] == "盘政办发〔2024〕4号"
 
 
-def test_derived_standard_before_july_is_unknown_not_guessed(book: StandardsBook) -> None:
+def test_derived_standard_before_july_is_unknown_not_guessed(standards: StandardHistories) -> None:
     data = REQUEST.validate_python({"program": "tekun", "jurisdiction": "211100", "month": "2024-06"})
     with pytest.raises(Exception, match="no tekun standard is known"):
-        calculate(book, data, 400)
+        calculate(standards, data, 400)
 
 
 @settings(max_examples=200, deadline=None)
@@ -95,12 +97,12 @@ def test_derived_standard_before_july_is_unknown_not_guessed(book: StandardsBook
     members=st.integers(min_value=1, max_value=12),
 )
 def test_dibao_invariants(income: Decimal, more: Decimal, members: int) -> None:
-    book = load_book(PACKS)
-    amount = dibao(book, income, members)
+    standards = load_standards(PACKS)
+    amount = dibao(standards, income, members)
     assert amount >= 0
     assert amount == amount.quantize(Decimal("0.01"))
-    assert dibao(book, income + more, members) <= amount  # non-increasing in income
-    assert amount == dibao(book, income, 1) * members  # proportional to covered members
+    assert dibao(standards, income + more, members) <= amount  # non-increasing in income
+    assert amount == dibao(standards, income, 1) * members  # proportional to covered members
     assert amount == max(Decimal("800.00") - income, Decimal(0)) * members  # exact to the fen
 
 
@@ -109,7 +111,7 @@ def test_a_pack_whose_stated_amount_disagrees_fails_naming_file_and_field(tmp_pa
     path = tmp_path / "211100-panjin.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace('"1440.00"', '"1441.00"'), encoding="utf-8")
     with pytest.raises(PackError) as caught:
-        load_book(tmp_path)
+        load_standards(tmp_path)
     assert caught.value.file == "211100-panjin.yaml"
     assert caught.value.field == "versions.1.tekun.stated_amount"
     assert "1441.00" in caught.value.problem
@@ -121,11 +123,11 @@ def test_overlapping_versions_fail(tmp_path: Path) -> None:
     text = (PACKS / "211100-panjin.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("effective_to: 2024-06-30", "effective_to: 2024-07-31"), encoding="utf-8")
     with pytest.raises(PackError, match="overlaps version panjin-2021-11"):
-        load_book(tmp_path)
+        load_standards(tmp_path)
 
 
-def test_counties_inherit_the_city_standards(book: StandardsBook) -> None:
-    found = book.standards_on("211122", dt.date(2024, 7, 1), 400)
+def test_counties_inherit_the_city_standards(standards: StandardHistories) -> None:
+    found = standards.standards_on("211122", dt.date(2024, 7, 1), 400)
     assert found.values["dibao"] is not None
     assert found.values["dibao"].jurisdiction == "211100"
 

@@ -32,7 +32,7 @@ from shared.errors import PackError
 from shared.testing import TokenMint, app_client, citizen_id
 from welfare.config import Settings
 from welfare.main import create_app
-from welfare.standards.book import load_book
+from welfare.standards.history import load_standards
 
 BASE = "/api/welfare/v1"
 CITY = "211200"
@@ -178,12 +178,12 @@ def test_a_split_pack_is_checked_like_a_single_one(packs: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("728.00", "729.00"), encoding="utf-8")
     with pytest.raises(PackError) as caught:
-        load_book(packs)
+        load_standards(packs)
     assert caught.value.field == "versions.0.tekun.stated_rural"
     assert "1.3 × 560.00 = 728.00" in caught.value.problem
     path.write_text(text.replace("rural: '560.00'", "amount: '560.00'"), encoding="utf-8")
     with pytest.raises(PackError, match="either amount"):
-        load_book(packs)
+        load_standards(packs)
 
 
 # --- the register's residence: payroll and recalculation pay each household its standard ------

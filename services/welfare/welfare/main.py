@@ -18,21 +18,21 @@ from welfare.recalculation.router import router as recalculation_router
 from welfare.recalculation.service import RecalculationRunner
 from welfare.register.router import router as register_router
 from welfare.reports.router import router as reports_router
-from welfare.standards.book import load_book
-from welfare.standards.pricing import BookPricing
+from welfare.standards.history import load_standards
+from welfare.standards.pricing import StandardPricing
 from welfare.standards.router import router as standards_router
-from welfare.standards.service import current_book
+from welfare.standards.service import current_standards
 
 
 async def _startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     database: Database = app.state.database
-    pack = load_book(settings.packs_dir)  # a bad pack stops the start with its PackError
+    pack = load_standards(settings.packs_dir)  # a bad pack stops the start with its PackError
     app.state.standards_pack = pack
 
     async def load_pricing() -> Pricing:
         async with database.sessions() as session:
-            return BookPricing(await current_book(session, pack))
+            return StandardPricing(await current_standards(session, pack))
 
     runner = RecalculationRunner(
         database,

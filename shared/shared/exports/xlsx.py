@@ -47,18 +47,18 @@ CHART_WIDTH = 520  # pixels
 
 
 class _Formats:
-    def __init__(self, book: Workbook) -> None:
-        self.book = book
+    def __init__(self, workbook: Workbook) -> None:
+        self.workbook = workbook
         self.cache: dict[tuple[str, Mark, bool], Format] = {}
         base = {"font_name": FONT, "font_size": FONT_SIZE}
-        self.title = book.add_format(
+        self.title = workbook.add_format(
             {**base, "bold": True, "font_size": 16, "align": "center", "valign": "vcenter", "text_wrap": True}
         )
-        self.byline = book.add_format(
+        self.byline = workbook.add_format(
             {**base, "align": "center", "valign": "vcenter", "font_color": "#404040"}
         )
-        self.heading = book.add_format({**base, "bold": True, "font_size": 12, "valign": "vcenter"})
-        self.header = book.add_format(
+        self.heading = workbook.add_format({**base, "bold": True, "font_size": 12, "valign": "vcenter"})
+        self.header = workbook.add_format(
             {
                 **base,
                 "bold": True,
@@ -69,9 +69,9 @@ class _Formats:
                 "text_wrap": True,
             }
         )
-        self.note = book.add_format({**base, "italic": True, "font_color": "#404040"})
+        self.note = workbook.add_format({**base, "italic": True, "font_color": "#404040"})
         self.legend = {
-            mark: book.add_format({**base, "bg_color": fill, "border": 1}) for mark, fill in FILLS.items()
+            mark: workbook.add_format({**base, "bg_color": fill, "border": 1}) for mark, fill in FILLS.items()
         }
 
     def cell(self, kind: str, mark: Mark, quoted: bool = False) -> Format:
@@ -90,7 +90,7 @@ class _Formats:
                 spec["bg_color"] = FILLS[mark]
             if quoted:
                 spec["quote_prefix"] = True
-            self.cache[key] = self.book.add_format(spec)
+            self.cache[key] = self.workbook.add_format(spec)
         return self.cache[key]
 
 
@@ -206,9 +206,9 @@ def _write_table(
     return header_row, row + 1
 
 
-def _chart(book: Workbook, sheet_name: str, chart: Chart, first_row: int, width_px: int) -> Any:
+def _chart(workbook: Workbook, sheet_name: str, chart: Chart, first_row: int, width_px: int) -> Any:
     kind = {"type": "bar", "subtype": "stacked"} if chart.kind == "stacked_bar" else {"type": "column"}
-    native = book.add_chart(kind)
+    native = workbook.add_chart(kind)
     assert native is not None
     last_row = first_row + len(chart.table.rows) - 1
     for number, column in enumerate(chart.series):
@@ -252,8 +252,8 @@ def _row_reached(sheet: Worksheet, start: int, pixels: int) -> int:
     return row
 
 
-def _write_sheet(book: Workbook, report: Report, sheet_spec: Sheet, formats: _Formats) -> None:
-    sheet = book.add_worksheet(sheet_spec.name)
+def _write_sheet(workbook: Workbook, report: Report, sheet_spec: Sheet, formats: _Formats) -> None:
+    sheet = workbook.add_worksheet(sheet_spec.name)
     widths = _widths(sheet_spec)
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
@@ -282,7 +282,7 @@ def _write_sheet(book: Workbook, report: Report, sheet_spec: Sheet, formats: _Fo
         header_rows.append(header_row)
     chart_row = 3
     for chart in sheet_spec.charts:
-        native = _chart(book, sheet_spec.name, chart, table_rows[id(chart.table)], CHART_WIDTH)
+        native = _chart(workbook, sheet_spec.name, chart, table_rows[id(chart.table)], CHART_WIDTH)
         sheet.insert_chart(chart_row, chart_column, native)
         chart_row = _row_reached(sheet, chart_row, CHART_ROWS * 20 + 10)
     row = max(row, chart_row)
@@ -301,7 +301,7 @@ def _write_sheet(book: Workbook, report: Report, sheet_spec: Sheet, formats: _Fo
 
 def to_xlsx(report: Report) -> bytes:
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
+    workbook = xlsxwriter.Workbook(
         out,
         {
             "in_memory": True,
@@ -311,11 +311,11 @@ def to_xlsx(report: Report) -> bytes:
             "strings_to_urls": False,
         },
     )
-    book.set_properties({"title": report.title, "subject": report.period, "company": report.issuer})
-    formats = _Formats(book)
+    workbook.set_properties({"title": report.title, "subject": report.period, "company": report.issuer})
+    formats = _Formats(workbook)
     for sheet in report.sheets:
         if sheet.documents_only:
             continue
-        _write_sheet(book, report, sheet, formats)
-    book.close()
+        _write_sheet(workbook, report, sheet, formats)
+    workbook.close()
     return out.getvalue()

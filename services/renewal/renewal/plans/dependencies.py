@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Request
 
 from renewal.interpretations import RenewalInterpretations
 from renewal.plans import lookup
-from renewal.plans.pack import Plan, PlanBook, Task
+from renewal.plans.pack import Plan, PlanPack, Task
 from shared.auth import CurrentPrincipal
 from shared.examples import parameter_example
 
@@ -20,8 +20,8 @@ PlanId = Annotated[
 TaskNumber = Annotated[int, Path(ge=1, openapi_examples=parameter_example(22))]
 
 
-def plan_book(request: Request) -> PlanBook:
-    plans: PlanBook = request.app.state.plans
+def plan_pack(request: Request) -> PlanPack:
+    plans: PlanPack = request.app.state.plans
     return plans
 
 
@@ -30,7 +30,7 @@ def interpretations(request: Request) -> RenewalInterpretations:
     return chosen
 
 
-PlansDep = Annotated[PlanBook, Depends(plan_book)]
+PlansDep = Annotated[PlanPack, Depends(plan_pack)]
 InterpretationsDep = Annotated[RenewalInterpretations, Depends(interpretations)]
 
 

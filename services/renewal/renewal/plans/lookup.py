@@ -4,16 +4,16 @@ unknown one (renewal.access)."""
 from __future__ import annotations
 
 from renewal.access import sees_plan
-from renewal.plans.pack import Plan, PlanBook, Task
+from renewal.plans.pack import Plan, PlanPack, Task
 from shared.auth import Principal
 from shared.errors import NotFound
 
 
-def visible_plans(*, plans: PlanBook, principal: Principal) -> list[Plan]:
+def visible_plans(*, plans: PlanPack, principal: Principal) -> list[Plan]:
     return [plan for plan in plans.values() if sees_plan(principal, plan)]
 
 
-def find_plan(*, plans: PlanBook, plan_id: str, principal: Principal) -> Plan:
+def find_plan(*, plans: PlanPack, plan_id: str, principal: Principal) -> Plan:
     """The plan, when the caller sees it; another city's plan is not found, like an unknown one."""
     plan = plans.get(plan_id)
     if plan is None or not sees_plan(principal, plan):

@@ -338,7 +338,7 @@ class Plan:
 
 
 @dataclass(frozen=True, eq=False)
-class PlanBook(Mapping[str, Plan]):
+class PlanPack(Mapping[str, Plan]):
     """Every plan by id, with the unit registers (by jurisdiction) and divisions of work (by id)."""
 
     plans: Mapping[str, Plan]
@@ -358,7 +358,7 @@ class PlanBook(Mapping[str, Plan]):
 # ---------------------------------------------------------------- loading
 
 
-def load_plans(packs_dir: Path) -> PlanBook:
+def load_plans(packs_dir: Path) -> PlanPack:
     """Read and check every pack file in ``packs_dir``; a ``PackError`` on the first problem."""
     files: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
     for path in sorted(packs_dir.glob("*.yaml")):
@@ -390,7 +390,7 @@ def load_plans(packs_dir: Path) -> PlanBook:
         plans[spec.id] = _check_plan(spec, path.name, registers, divisions)
     if not plans:
         _fail(str(packs_dir), "-", "no plan files (kind: plan)")
-    return PlanBook(plans=plans, units=units, divisions={d.id: d for d in divisions.values()})
+    return PlanPack(plans=plans, units=units, divisions={d.id: d for d in divisions.values()})
 
 
 def _fail(file: str, field: str, problem: str) -> NoReturn:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renewal.interpretations import RenewalInterpretations
-from renewal.plans.pack import Plan, PlanBook
+from renewal.plans.pack import Plan, PlanPack
 from renewal.status.service import STATUS_DAYS_AHEAD, plan_status
 from renewal.status.targets import TargetStatus
 from shared.events.scheduler import Check, Due
@@ -101,7 +101,7 @@ def scheduled_checks(app: FastAPI) -> Sequence[Check]:
     """The checks of the loaded plans (``app.state.plans``, the settings' interpretations)."""
 
     async def tasks(session: AsyncSession, today: dt.date) -> list[Due]:
-        plans: PlanBook = app.state.plans
+        plans: PlanPack = app.state.plans
         interpretations: RenewalInterpretations = app.state.settings.interpretations
         dues = []
         for plan in plans.values():
@@ -109,7 +109,7 @@ def scheduled_checks(app: FastAPI) -> Sequence[Check]:
         return dues
 
     async def bulletins(session: AsyncSession, today: dt.date) -> list[Due]:
-        plans: PlanBook = app.state.plans
+        plans: PlanPack = app.state.plans
         return [due for plan in plans.values() for due in bulletin_event(plan, today)]
 
     return [tasks, bulletins]

@@ -18,7 +18,7 @@ from welfare.calculations.schemas import (
     DibaoCalculation,
     RetireeCalculation,
 )
-from welfare.standards.book import StandardsBook, Value
+from welfare.standards.history import StandardHistories, Value
 
 
 def _parameter(name: str, value: Value, shown: str) -> dict[str, Any]:
@@ -36,9 +36,11 @@ def _parameter(name: str, value: Value, shown: str) -> dict[str, Any]:
     return parameter
 
 
-def calculate(book: StandardsBook, data: CalculationRequest, staleness_days: int) -> CalculationResult:
+def calculate(
+    standards: StandardHistories, data: CalculationRequest, staleness_days: int
+) -> CalculationResult:
     day = data.month.first_day
-    found = book.standards_on(data.jurisdiction, day, staleness_days, data.residence)
+    found = standards.standards_on(data.jurisdiction, day, staleness_days, data.residence)
     value = found.values[data.program]
     if value is not None and value.by_residence and data.residence is None:
         raise InvalidInput.field(
@@ -67,7 +69,7 @@ def calculate(book: StandardsBook, data: CalculationRequest, staleness_days: int
         amount = to_money(covered_gap * data.household_size)
         trace["formula"] = "amount = max(0, S − I) × n (社会救助暂行办法 第十二条)"
         trace["parameters"] = [_parameter("S", value, money_str(standard))]
-        trace["formula_citation"] = book.formula.model_dump(exclude_none=True)
+        trace["formula_citation"] = standards.formula.model_dump(exclude_none=True)
         trace["steps"] = [
             f"S − I = {money_str(standard)} − {money_str(data.per_capita_income)} = {money_str(gap)}",
             f"max(0, S − I) × n = {money_str(covered_gap)} × {data.household_size} = {money_str(amount)}",

@@ -12,7 +12,7 @@ from shared.examples import answer_example, request_example
 from shared.problems import problem_responses
 from welfare.calculations.amounts import calculate
 from welfare.calculations.schemas import CalculationRequest, CalculationResult
-from welfare.standards.service import current_book
+from welfare.standards.service import current_standards
 
 router = APIRouter(prefix="/api/welfare/v1", tags=["calculations"])
 Reader = Annotated[Principal, Depends(require_scope("welfare:read"))]
@@ -57,5 +57,5 @@ ANSWER = {
 async def create_calculation(
     data: CalculationRequest, request: Request, session: SessionDep, principal: Reader
 ) -> CalculationResult:
-    book = await current_book(session, request.app.state.standards_pack)
-    return calculate(book, data, request.app.state.settings.interpretations.standard_staleness_days)
+    standards = await current_standards(session, request.app.state.standards_pack)
+    return calculate(standards, data, request.app.state.settings.interpretations.standard_staleness_days)

@@ -35,16 +35,16 @@ from welfare.payroll.models import LedgerEntry, PayrollRun
 from welfare.payroll.pricing import by_residence, load_price_table, price_table
 from welfare.payroll.schemas import LedgerEntryRead, StandardUsed
 from welfare.register.models import Enrolment
-from welfare.standards.book import Residence, StandardsBook
+from welfare.standards.history import Residence, StandardHistories
 from welfare.standards.locks import lock_standards
-from welfare.standards.pricing import STALENESS_IRRELEVANT, BookPricing
-from welfare.standards.service import current_book
+from welfare.standards.pricing import STALENESS_IRRELEVANT, StandardPricing
+from welfare.standards.service import current_standards
 
 
 async def generate(
     write: WriteContext,
     *,
-    pack: StandardsBook,
+    pack: StandardHistories,
     jurisdiction: str,
     month: YearMonth,
     lock_timeout_ms: int,
@@ -78,7 +78,7 @@ async def generate(
     )
     # read after the locks: a standard entered meanwhile is either seen here, or its
     # recalculation books after this commit and corrects what is paid here
-    pricing = BookPricing(await current_book(session, pack))
+    pricing = StandardPricing(await current_standards(session, pack))
     prices = price_table(pricing, scope, [month])
     residences = by_residence(prices)
     await load_price_table(session, prices)
@@ -205,13 +205,13 @@ async def page_ledger(
 
 
 async def ledger_reads(
-    session: AsyncSession, *, pack: StandardsBook, entries: Sequence[LedgerEntry]
+    session: AsyncSession, *, pack: StandardHistories, entries: Sequence[LedgerEntry]
 ) -> list[LedgerEntryRead]:
     """The entries with the standard each month is priced with (program, amount, residence,
     version and article)."""
     if not entries:
         return []
-    book = await current_book(session, pack)
+    standards = await current_standards(session, pack)
     programs = {
         row.id: (row.program, row.tier)
         for row in await session.execute(
@@ -224,18 +224,18 @@ async def ledger_reads(
     for entry in entries:
         read = LedgerEntryRead.model_validate(entry)
         program, tier = programs[entry.enrolment_id]
-        read.standard = standard_used(book, entry, program, tier)
+        read.standard = standard_used(standards, entry, program, tier)
         reads.append(read)
     return reads
 
 
 def standard_used(
-    book: StandardsBook, entry: LedgerEntry, program: str, tier: int | None
+    standards: StandardHistories, entry: LedgerEntry, program: str, tier: int | None
 ) -> StandardUsed | None:
     residence: Residence | None = (
         "urban" if entry.residence == "urban" else "rural" if entry.residence else None
     )
-    found = book.standards_on(entry.jurisdiction, entry.month, STALENESS_IRRELEVANT, residence)
+    found = standards.standards_on(entry.jurisdiction, entry.month, STALENESS_IRRELEVANT, residence)
     value = found.values.get(program)  # type: ignore[call-overload]
     if value is None:
         return None

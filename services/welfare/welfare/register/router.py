@@ -33,8 +33,8 @@ from welfare.register.schemas import (
     PersonRead,
     Program,
 )
-from welfare.standards.book import StandardsBook
-from welfare.standards.service import current_book
+from welfare.standards.history import StandardHistories
+from welfare.standards.service import current_standards
 
 BASE = "/api/welfare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
@@ -55,10 +55,10 @@ def start_runs(request: Request, background: BackgroundTasks, runs: list[uuid.UU
         background.add_task(request.app.state.recalculation_runner.start, run)
 
 
-async def book_of(request: Request, write: WriteContext) -> StandardsBook:
+async def standards_of(request: Request, write: WriteContext) -> StandardHistories:
     """The standards in force (the pack and the versions added since): whether a city sets urban
     and rural standards apart decides whether a household's residence is required."""
-    return await current_book(write.session, request.app.state.standards_pack)
+    return await current_standards(write.session, request.app.state.standards_pack)
 
 
 @router.post(
@@ -75,7 +75,7 @@ async def create_household(
 ) -> Response:
     if replay := await write.replay():
         return replay
-    household = await service.create_household(write, data=data, book=await book_of(request, write))
+    household = await service.create_household(write, data=data, standards=await standards_of(request, write))
     (body,) = await service.household_reads(write.session, households=[household])
     return await write.respond(
         201,
@@ -210,7 +210,7 @@ async def create_enrolment(
         return replay
     runs: list[uuid.UUID] = []
     enrolment = await service.create_enrolment(
-        write, data=data, book=await book_of(request, write), runs=runs
+        write, data=data, standards=await standards_of(request, write), runs=runs
     )
     start_runs(request, background, runs)
     (body,) = await service.enrolment_reads(write.session, enrolments=[enrolment])

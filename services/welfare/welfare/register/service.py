@@ -61,7 +61,7 @@ from welfare.register.schemas import (
     SuspensionRead,
     TekunEnrolmentCreate,
 )
-from welfare.standards.book import DERIVED_PROGRAMS, StandardsBook
+from welfare.standards.history import DERIVED_PROGRAMS, StandardHistories
 
 STALENESS_IRRELEVANT = 1_000_000
 
@@ -118,10 +118,10 @@ def person_event(person: Person) -> Event:
     )
 
 
-def split_standards(book: StandardsBook, jurisdiction: str, month: dt.date) -> bool:
+def split_standards(standards: StandardHistories, jurisdiction: str, month: dt.date) -> bool:
     """Whether ``jurisdiction``'s standards in force on the first day of ``month`` are set apart
     for urban and rural residents (the residence then selects one)."""
-    return book.standards_on(jurisdiction, month, STALENESS_IRRELEVANT).split
+    return standards.standards_on(jurisdiction, month, STALENESS_IRRELEVANT).split
 
 
 def _split_detail(jurisdiction: str, month: YearMonth) -> str:
@@ -131,10 +131,12 @@ def _split_detail(jurisdiction: str, month: YearMonth) -> str:
     )
 
 
-async def create_household(write: WriteContext, *, data: HouseholdCreate, book: StandardsBook) -> Household:
+async def create_household(
+    write: WriteContext, *, data: HouseholdCreate, standards: StandardHistories
+) -> Household:
     ensure_jurisdiction(write.principal, data.jurisdiction)
     this_month = YearMonth.of(policy_today())
-    if data.residence is None and split_standards(book, data.jurisdiction, this_month.first_day):
+    if data.residence is None and split_standards(standards, data.jurisdiction, this_month.first_day):
         raise InvalidInput.field(
             "body.residence", f"is required: {_split_detail(data.jurisdiction, this_month)}"
         )
@@ -256,7 +258,7 @@ def _residence_state(version: HouseholdResidence) -> dict[str, Any]:
 async def refuse_a_household_without_residence(
     session: AsyncSession,
     *,
-    book: StandardsBook,
+    standards: StandardHistories,
     jurisdiction: str,
     household_id: uuid.UUID | None,
     month: YearMonth,
@@ -264,7 +266,7 @@ async def refuse_a_household_without_residence(
 ) -> None:
     """Where the standards of ``month`` are split, the household must have a residence for it:
     422 naming ``field`` (never paid at a guessed standard)."""
-    if not split_standards(book, jurisdiction, month.first_day):
+    if not split_standards(standards, jurisdiction, month.first_day):
         return
     history = []
     if household_id is not None:
@@ -403,7 +405,11 @@ async def duplicate_persons(
 
 
 async def create_enrolment(
-    write: WriteContext, *, data: EnrolmentCreate, book: StandardsBook, runs: list[uuid.UUID] | None = None
+    write: WriteContext,
+    *,
+    data: EnrolmentCreate,
+    standards: StandardHistories,
+    runs: list[uuid.UUID] | None = None,
 ) -> Enrolment:
     """Enrol; where the standards of the start month are set apart for urban and rural residents,
     the household (a person's: their household) must have its residence for that month (422).
@@ -414,7 +420,7 @@ async def create_enrolment(
     session, principal = write.session, write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     start = data.start_month.first_day
-    first = book.paid_from(data.jurisdiction, data.program)
+    first = standards.paid_from(data.jurisdiction, data.program)
     if first is None or start < first:
         since = f"from {YearMonth.of(first)} on" if first is not None else "in no month"
         raise InvalidInput.field(
@@ -440,7 +446,7 @@ async def create_enrolment(
         enrolment.covered_members = data.covered_members
         await refuse_a_household_without_residence(
             session,
-            book=book,
+            standards=standards,
             jurisdiction=data.jurisdiction,
             household_id=household.id,
             month=data.start_month,
@@ -458,7 +464,7 @@ async def create_enrolment(
         if data.program in DERIVED_PROGRAMS:  # derived from the dibao standard of the residence
             await refuse_a_household_without_residence(
                 session,
-                book=book,
+                standards=standards,
                 jurisdiction=data.jurisdiction,
                 household_id=person.household_id,
                 month=data.start_month,

@@ -9,7 +9,7 @@ from pydantic import Field
 from shared.money import Money
 from shared.months import Month
 from shared.schemas import ResponseModel
-from welfare.standards.book import Citation
+from welfare.standards.history import Citation
 
 
 class ProgramProgress(ResponseModel):

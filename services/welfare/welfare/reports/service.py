@@ -17,7 +17,7 @@ from shared.jurisdictions import registry
 from shared.months import YearMonth, policy_today
 from welfare.reports import repository
 from welfare.reports.schemas import CountyProgressReport, JurisdictionProgress, ProgramProgress
-from welfare.standards.book import PROGRAMS, Citation
+from welfare.standards.history import PROGRAMS, Citation
 
 CITATION = Citation(
     document="盘政办发〔2024〕4号",

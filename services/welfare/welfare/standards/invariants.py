@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from welfare.config import SERVICE_ROOT
-from welfare.standards.book import DERIVED_PROGRAMS, load_book
+from welfare.standards.history import DERIVED_PROGRAMS, load_standards
 
 BASE = "/api/welfare/v1"
 CITY = "211100"
@@ -45,10 +45,10 @@ CALCULATION = {
 
 def expected_from_pack(packs_dir: Path = SERVICE_ROOT / "packs") -> dict[str, dict[str, Any]]:
     """What the pack says for Panjin on each of :data:`DAYS`."""
-    book = load_book(packs_dir)
+    standards = load_standards(packs_dir)
     expected: dict[str, dict[str, Any]] = {}
     for day in DAYS:
-        found = book.standards_on(CITY, dt.date.fromisoformat(day), 1_000_000).values
+        found = standards.standards_on(CITY, dt.date.fromisoformat(day), 1_000_000).values
         answer: dict[str, Any] = {}
         for program in ("dibao", *DERIVED_PROGRAMS):
             value = found[program]

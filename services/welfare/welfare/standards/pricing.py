@@ -1,4 +1,4 @@
-"""The standards book as unit amounts for the bulk SQL of payroll and recalculation."""
+"""The standard histories as unit amounts for the bulk SQL of payroll and recalculation."""
 
 from __future__ import annotations
 
@@ -6,24 +6,24 @@ import datetime as dt
 
 from shared.months import YearMonth
 from welfare.payroll.pricing import NO_TIER, Unit
-from welfare.standards.book import DERIVED_PROGRAMS, TIERS, StandardsBook
+from welfare.standards.history import DERIVED_PROGRAMS, TIERS, StandardHistories
 
 STALENESS_IRRELEVANT = 1_000_000
 
 
-class BookPricing:
+class StandardPricing:
     """Unit amounts in force on the first day of a month (the spec's monthly rule); where the
     city sets urban and rural standards apart, one per residence (derived standards follow
     the one they are derived from)."""
 
-    def __init__(self, book: StandardsBook) -> None:
-        self.book = book
+    def __init__(self, standards: StandardHistories) -> None:
+        self.standards = standards
         self._paid_from: dict[tuple[str, str], dt.date | None] = {}
 
     def paid_from(self, jurisdiction: str, program: str) -> dt.date | None:
         key = (jurisdiction, program)
         if key not in self._paid_from:
-            self._paid_from[key] = self.book.paid_from(jurisdiction, program)
+            self._paid_from[key] = self.standards.paid_from(jurisdiction, program)
         return self._paid_from[key]
 
     def unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
@@ -35,7 +35,7 @@ class BookPricing:
         return units
 
     def _unit_amounts(self, jurisdiction: str, month: YearMonth) -> dict[tuple[str, int], Unit]:
-        found = self.book.standards_on(jurisdiction, month.first_day, STALENESS_IRRELEVANT).values
+        found = self.standards.standards_on(jurisdiction, month.first_day, STALENESS_IRRELEVANT).values
         units: dict[tuple[str, int], Unit] = {}
         for program in ("dibao", *DERIVED_PROGRAMS):
             value = found[program]

@@ -16,7 +16,7 @@ from shared.schemas import CalendarDate
 from shared.writes import WriteDep
 from welfare.access import Admin, Reader
 from welfare.standards import service
-from welfare.standards.book import Program, Residence, StandardsBook
+from welfare.standards.history import Program, Residence, StandardHistories
 from welfare.standards.schemas import (
     StandardCorrectionCreate,
     StandardHistoryRead,
@@ -54,9 +54,9 @@ ANSWER = {
 }
 
 
-def pack(request: Request) -> StandardsBook:
-    book: StandardsBook = request.app.state.standards_pack
-    return book
+def pack(request: Request) -> StandardHistories:
+    standards: StandardHistories = request.app.state.standards_pack
+    return standards
 
 
 @router.get(
@@ -78,9 +78,9 @@ async def get_standards(
         Query(description="urban or rural: selects the standard where the city sets the two apart"),
     ] = None,
 ) -> StandardsRead:
-    book = await service.current_book(session, pack(request))
+    standards = await service.current_standards(session, pack(request))
     staleness = request.app.state.settings.interpretations.standard_staleness_days
-    return service.standards_read(book, jurisdiction, on, staleness, residence)
+    return service.standards_read(standards, jurisdiction, on, staleness, residence)
 
 
 @router.post(
@@ -166,6 +166,6 @@ async def list_standard_versions(
     jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
     program: Annotated[Program | None, Query(description="only versions that state this program")] = None,
 ) -> Page[StandardHistoryRead]:
-    book = await service.current_book(session, pack(request))
-    items = service.history(book, jurisdiction=jurisdiction, program=program)
+    standards = await service.current_standards(session, pack(request))
+    items = service.history(standards, jurisdiction=jurisdiction, program=program)
     return Page.of(items[page.offset : page.offset + page.limit], len(items), page)

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
 from shared.schemas import CalendarDate, RequestModel, ResponseModel
-from welfare.standards.book import Citation, Residence
+from welfare.standards.history import Citation, Residence
 
 
 class CitationRead(ResponseModel):

@@ -21,12 +21,12 @@ from shared.writes import Event, WriteContext
 from welfare.recalculation import service as recalculation
 from welfare.recalculation.models import RecalculationRun
 from welfare.standards import repository
-from welfare.standards.book import (
+from welfare.standards.history import (
     DERIVED_PROGRAMS,
     Entry,
     Recorded,
     Residence,
-    StandardsBook,
+    StandardHistories,
     StandardVersion,
     implausible_amounts,
     version_problems,
@@ -47,36 +47,36 @@ from welfare.standards.schemas import (
 LOCK = "welfare.standards"
 
 
-async def current_book(session: AsyncSession, pack: StandardsBook) -> StandardsBook:
+async def current_standards(session: AsyncSession, pack: StandardHistories) -> StandardHistories:
     """The pack's history followed by every version and correction added through the API,
     in the order they were recorded."""
-    book = pack
+    standards = pack
     rows = await repository.added_versions(session)
     for row in rows:
         version = StandardVersion.model_validate(row.body)
         recorded = Recorded(row.created_by, row.created_at, row.reason, row.document_reference)
         implausible = implausible_amounts(version, "body")
         if implausible:  # recorded before amounts were bounded: priced on no day
-            book = book.with_not_applied(row.jurisdiction, version, recorded, implausible[0][1])
+            standards = standards.with_not_applied(row.jurisdiction, version, recorded, implausible[0][1])
             continue
         try:
             if row.corrects:
-                book = book.with_correction(row.jurisdiction, version, row.corrects, recorded)
+                standards = standards.with_correction(row.jurisdiction, version, row.corrects, recorded)
             else:
-                book = book.with_version(row.jurisdiction, version, recorded=recorded)
+                standards = standards.with_version(row.jurisdiction, version, recorded=recorded)
         except VersionCollision as exc:
-            book = book.with_not_applied(row.jurisdiction, version, recorded, exc.detail)
-    return book
+            standards = standards.with_not_applied(row.jurisdiction, version, recorded, exc.detail)
+    return standards
 
 
 def standards_read(
-    book: StandardsBook,
+    standards: StandardHistories,
     jurisdiction: str,
     on: dt.date,
     staleness_days: int,
     residence: Residence | None = None,
 ) -> StandardsRead:
-    found = book.standards_on(jurisdiction, on, staleness_days, residence)
+    found = standards.standards_on(jurisdiction, on, staleness_days, residence)
     citations = [
         CitationRead(
             program=program,
@@ -93,7 +93,7 @@ def standards_read(
                 program="dibao_formula",
                 version="national",
                 jurisdiction="national",
-                **book.formula.model_dump(),
+                **standards.formula.model_dump(),
             )
         )
 
@@ -125,7 +125,7 @@ def standards_read(
         residence=residence if by_residence else None,
         by_residence=by_residence or None,
         citations=citations,
-        formula=book.formula,
+        formula=standards.formula,
         warnings=warnings,
     )
 
@@ -199,12 +199,12 @@ def _request_field(field: str) -> str:
 async def _recorded(
     write: WriteContext,
     *,
-    pack: StandardsBook,
+    pack: StandardHistories,
     data: StandardVersionCreate,
     corrects: Sequence[str] = (),
     reason: str | None = None,
     document_reference: str | None = None,
-) -> tuple[AddedStandardVersion, StandardsBook]:
+) -> tuple[AddedStandardVersion, StandardHistories]:
     """Check ``data`` against the history under the jurisdiction's lock and insert its row."""
     session = write.session
     version = version_from_request(data)
@@ -215,10 +215,10 @@ async def _recorded(
     await lock_standards(session, data.jurisdiction)
     namespace = id_namespace(version.id)
     await hold_lock(session, f"{LOCK}.namespace:{namespace}")
-    book = await current_book(session, pack)
-    if book.find(version.id) is not None or await repository.version_id_taken(session, version.id):
+    standards = await current_standards(session, pack)
+    if standards.find(version.id) is not None or await repository.version_id_taken(session, version.id):
         raise Conflict(f"A standard version {version.id} exists already; versions are never overwritten.")
-    owner = namespace_owner(book, namespace)
+    owner = namespace_owner(standards, namespace)
     if owner is not None and owner != data.jurisdiction:
         raise Conflict(
             f"Standard version ids beginning {namespace}- name versions of {owner}; a version of "
@@ -228,9 +228,9 @@ async def _recorded(
     recorded = Recorded(write.principal.actor, dt.datetime.now(dt.UTC), reason, document_reference)
     try:
         if corrects:
-            after = book.with_correction(data.jurisdiction, version, corrects, recorded)
+            after = standards.with_correction(data.jurisdiction, version, corrects, recorded)
         else:
-            after = book.with_version(data.jurisdiction, version, recorded=recorded)
+            after = standards.with_version(data.jurisdiction, version, recorded=recorded)
     except VersionCollision as exc:
         raise Conflict(exc.detail, extra={"collides_with": exc.collides_with}) from exc
     row = AddedStandardVersion(
@@ -254,10 +254,10 @@ def id_namespace(version_id: str) -> str:
     return version_id.split("-", 1)[0]
 
 
-def namespace_owner(book: StandardsBook, namespace: str) -> str | None:
+def namespace_owner(standards: StandardHistories, namespace: str) -> str | None:
     """The jurisdiction whose versions (the pack's first, then those recorded, in order) first
     used ``namespace``; None when no version uses it yet."""
-    users = [e for e in book.all_entries() if id_namespace(e.id) == namespace and e.not_applied is None]
+    users = [e for e in standards.all_entries() if id_namespace(e.id) == namespace and e.not_applied is None]
     if not users:
         return None
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -280,7 +280,7 @@ async def _recalculation(
 
 
 async def add_version(
-    write: WriteContext, *, pack: StandardsBook, data: StandardVersionCreate
+    write: WriteContext, *, pack: StandardHistories, data: StandardVersionCreate
 ) -> tuple[AddedStandardVersion, RecalculationRun | None]:
     """A new version (盘政办发〔2024〕4号 二: months already paid are recalculated). It may fill
     days no version covers or supersede the open-ended version that started before it;
@@ -312,7 +312,7 @@ async def add_version(
 
 
 async def correct_versions(
-    write: WriteContext, *, pack: StandardsBook, data: StandardCorrectionCreate
+    write: WriteContext, *, pack: StandardHistories, data: StandardCorrectionCreate
 ) -> tuple[AddedStandardVersion, RecalculationRun | None]:
     """A correction: on its days the versions it names stop being in force; the audit row
     keeps what they were in force over before and after; months already paid are
@@ -360,14 +360,14 @@ async def correct_versions(
 
 
 def history(
-    book: StandardsBook, *, jurisdiction: str | None = None, program: str | None = None
+    standards: StandardHistories, *, jurisdiction: str | None = None, program: str | None = None
 ) -> list[StandardHistoryRead]:
     """Every version of the jurisdiction (or every jurisdiction) in recorded order, with what
     superseded or corrected what; ``program``: only versions that state it."""
     found = []
-    codes = [jurisdiction] if jurisdiction is not None else sorted(book.histories)
+    codes = [jurisdiction] if jurisdiction is not None else sorted(standards.histories)
     for code in codes:
-        for entry in book.entries(code):
+        for entry in standards.entries(code):
             if program is not None and not entry.version.states(program):
                 continue
             found.append(_history_read(entry))

@@ -332,7 +332,7 @@ class StandardsOn:
 
 
 @dataclass(frozen=True)
-class StandardsBook:
+class StandardHistories:
     """Every jurisdiction's history of versions (pack files, then those added through the API)."""
 
     histories: dict[str, tuple[Entry, ...]]
@@ -420,7 +420,7 @@ class StandardsBook:
     # --- recording (the rule for dated data, :mod:`shared.dated`) ---------------------
 
     def _history(self, jurisdiction: str) -> DatedHistory[str, Entry]:
-        """A copy of the jurisdiction's history to record into (the book itself never changes)."""
+        """A copy of the jurisdiction's history to record into (the histories themselves never change)."""
         return DatedHistory(
             name=Entry.label,
             lacking="a standard",
@@ -428,10 +428,10 @@ class StandardsBook:
             recorded=copy.deepcopy(list(self.entries(jurisdiction))),
         )
 
-    def _replaced(self, jurisdiction: str, entries: Iterable[Entry]) -> StandardsBook:
+    def _replaced(self, jurisdiction: str, entries: Iterable[Entry]) -> StandardHistories:
         histories = dict(self.histories)
         histories[jurisdiction] = tuple(entries)
-        return StandardsBook(histories, self.formula)
+        return StandardHistories(histories, self.formula)
 
     def with_version(
         self,
@@ -440,16 +440,16 @@ class StandardsBook:
         *,
         source: Literal["pack", "api"] = "api",
         recorded: Recorded | None = None,
-    ) -> StandardsBook:
-        """The book with ``version`` recorded; :class:`VersionCollision` when the rule refuses it."""
+    ) -> StandardHistories:
+        """The histories with ``version`` recorded; :class:`VersionCollision` when the rule refuses it."""
         history = self._history(jurisdiction)
         history.add(Entry.of(version, jurisdiction, source, recorded))
         return self._replaced(jurisdiction, history.entries)
 
     def with_correction(
         self, jurisdiction: str, version: StandardVersion, corrects: Sequence[str], recorded: Recorded
-    ) -> StandardsBook:
-        """The book with ``version`` correcting the versions ``corrects`` (every version of the
+    ) -> StandardHistories:
+        """The histories with ``version`` correcting the versions ``corrects`` (every version of the
         jurisdiction in force on one of its days must be named)."""
         history = self._history(jurisdiction)
         history.add_correction(Entry.of(version, jurisdiction, "api", recorded, corrects=corrects))
@@ -457,14 +457,14 @@ class StandardsBook:
 
     def with_not_applied(
         self, jurisdiction: str, version: StandardVersion, recorded: Recorded | None, why: str
-    ) -> StandardsBook:
-        """The book with a recorded version the history refuses now (a later pack release that
+    ) -> StandardHistories:
+        """The histories with a recorded version the history refuses now (a later pack release that
         states the same days itself): kept in the history, in force on no day, with why."""
         entry = replace(Entry.of(version, jurisdiction, "api", recorded), in_force=[], not_applied=why)
         return self._replaced(jurisdiction, [*copy.deepcopy(list(self.entries(jurisdiction))), entry])
 
 
-def load_book(packs_dir: Path) -> StandardsBook:
+def load_standards(packs_dir: Path) -> StandardHistories:
     files = sorted(packs_dir.glob("*.yaml"))
     if not files:
         raise PackError(str(packs_dir), "-", "no standards pack files")
@@ -491,4 +491,4 @@ def load_book(packs_dir: Path) -> StandardsBook:
         histories[pack.jurisdiction] = tuple(entries)
         formula = formula or pack.formula
     assert formula is not None
-    return StandardsBook(histories, formula)
+    return StandardHistories(histories, formula)
