@@ -169,8 +169,16 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
     cache: dict[str, Any] = {"at": float("-inf"), "doc": None}
 
     async def fetch_json(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=3)) as response:
+        # a service builds its document on the first request: on a busy machine that takes seconds
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
             return response.status, await response.json(content_type=None)
+
+    async def service_document(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
+        try:
+            status, doc = await fetch_json(session, f"{url}/openapi.json")
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+        return doc if status == 200 and isinstance(doc, dict) else None
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
@@ -178,17 +186,10 @@ def _own_router(settings: GatewaySettings) -> APIRouter:
             return JSONResponse(cache["doc"])
         forwarder: Forwarder = request.app.state.forwarder
         assert forwarder.session is not None
-        docs: dict[str, dict[str, Any]] = {}
-        missing: list[str] = []
-        for name, url in settings.service_urls().items():
-            try:
-                status, doc = await fetch_json(forwarder.session, f"{url}/openapi.json")
-                if status == 200:
-                    docs[name] = doc
-                    continue
-            except (aiohttp.ClientError, TimeoutError, ValueError):
-                pass
-            missing.append(name)
+        urls = settings.service_urls()
+        found = await asyncio.gather(*(service_document(forwarder.session, url) for url in urls.values()))
+        docs = {name: doc for name, doc in zip(urls, found, strict=True) if doc is not None}
+        missing = [name for name in urls if name not in docs]
         merged = merge_openapi(request.app.openapi(), docs)
         if missing:
             merged["x-unavailable-services"] = missing
