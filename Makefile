@@ -19,8 +19,12 @@ $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PRO
 run: $(STAMP)
 	$(BIN)/python -m platformctl run
 
+# the suite in TEST_WORKERS processes side by side (pytest-xdist), a file's tests in one of
+# them (see conftest.py); each worker has a database and a platform of its own. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 3
+
 test: $(STAMP)
-	$(BIN)/python -m platformctl test
+	$(BIN)/python -m platformctl test -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

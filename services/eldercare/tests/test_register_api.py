@@ -1,4 +1,4 @@
-"""The register through the gateway, with real tokens of staff in two counties and the city."""
+"""The register in process, with tokens of staff in two counties and the city (one test through the gateway)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from typing import Any
 import pytest
 
 from platformctl.testing import Platform, assert_problem
-from shared.testing import citizen_id
+from shared.testing import ServiceInProcess, citizen_id
 
 BASE = "/api/eldercare/v1"
+
+
+@pytest.fixture
+def service(eldercare_service: ServiceInProcess) -> ServiceInProcess:
+    """Eldercare in this process, what a test writes rolled back at its end."""
+    return eldercare_service
 
 
 def person(jurisdiction: str, birth: str, **circumstances: Any) -> dict[str, Any]:
@@ -22,27 +28,27 @@ def person(jurisdiction: str, birth: str, **circumstances: Any) -> dict[str, Any
     }
 
 
-@pytest.fixture(scope="module")
-async def staff(platform: Platform) -> dict[str, dict[str, str]]:
+@pytest.fixture
+async def staff(service: ServiceInProcess) -> dict[str, dict[str, str]]:
     write = ["eldercare:read", "eldercare:write"]
     return {
-        "yicheng": await platform.account("eldercare-clerk-411702", scopes=write, jurisdictions=["411702"]),
-        "shangcai": await platform.account("eldercare-clerk-411722", scopes=write, jurisdictions=["411722"]),
-        "city": await platform.account("eldercare-officer-411700", scopes=write, jurisdictions=["411700"]),
-        "city_pii": await platform.account(
+        "yicheng": await service.account("eldercare-clerk-411702", scopes=write, jurisdictions=["411702"]),
+        "shangcai": await service.account("eldercare-clerk-411722", scopes=write, jurisdictions=["411722"]),
+        "city": await service.account("eldercare-officer-411700", scopes=write, jurisdictions=["411700"]),
+        "city_pii": await service.account(
             "eldercare-auditor-411700", scopes=["eldercare:read", "eldercare:pii"], jurisdictions=["411700"]
         ),
     }
 
 
 async def test_counties_see_only_their_own_persons(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=staff["yicheng"]) as client:
+    async with service.client(headers=staff["yicheng"]) as client:
         created = await client.post(f"{BASE}/persons", json=person("411702", "1944-05-06", dibao=True))
         assert created.status_code == 201, created.text
         person_id = created.json()["id"]
-    async with platform.client(headers=staff["shangcai"]) as client:
+    async with service.client(headers=staff["shangcai"]) as client:
         assert_problem(await client.get(f"{BASE}/persons/{person_id}"), 404)
         assert_problem(await client.get(f"{BASE}/persons/{person_id}/circumstances"), 404)
         assert_problem(await client.get(f"{BASE}/persons/{person_id}/visits"), 404)
@@ -70,7 +76,7 @@ async def test_counties_see_only_their_own_persons(
         )
         listing = (await client.get(f"{BASE}/persons", params={"limit": 200})).json()
         assert all(item["jurisdiction"] == "411722" for item in listing["items"])
-    async with platform.client(headers=staff["city"]) as client:
+    async with service.client(headers=staff["city"]) as client:
         seen = await client.get(f"{BASE}/persons/{person_id}")
         assert seen.status_code == 200
         assert seen.json()["circumstances"]["dibao"] is True
@@ -81,11 +87,11 @@ async def test_counties_see_only_their_own_persons(
 
 
 async def test_citizen_ids_are_masked_birth_date_and_sex_come_from_the_number(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
     body = person("411702", "1938-11-02")
     number = body["citizen_id"]
-    async with platform.client(headers=staff["yicheng"]) as client:
+    async with service.client(headers=staff["yicheng"]) as client:
         created = await client.post(f"{BASE}/persons", json=body)
         assert created.status_code == 201, created.text
         read = created.json()
@@ -110,9 +116,9 @@ async def test_citizen_ids_are_masked_birth_date_and_sex_come_from_the_number(
         grade = person("411702", "1938-11-02", disability_grade=2, has_disability_certificate=False)
         problem = assert_problem(await client.post(f"{BASE}/persons", json=grade), 422)
         assert problem["errors"][0]["field"] == "body.circumstances.disability_grade"
-    async with platform.client(headers=staff["city_pii"]) as client:
+    async with service.client(headers=staff["city_pii"]) as client:
         assert (await client.get(f"{BASE}/persons/{read['id']}")).json()["citizen_id"] == number
-    async with platform.client(headers=await platform.admin_headers()) as client:
+    async with service.client(headers=await service.admin_headers()) as client:
         audit = (
             await client.get(f"{BASE}/audit-log", params={"entity": "person", "entity_id": read["id"]})
         ).json()
@@ -121,11 +127,11 @@ async def test_citizen_ids_are_masked_birth_date_and_sex_come_from_the_number(
 
 
 async def test_circumstances_are_dated_versions_with_if_match_and_idempotency(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
     key = uuid.uuid4().hex
     body = person("411702", "1950-02-03", living_arrangement="with_family")
-    async with platform.client(headers=staff["yicheng"]) as client:
+    async with service.client(headers=staff["yicheng"]) as client:
         first = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
         again = await client.post(f"{BASE}/persons", json=body, headers={"Idempotency-Key": key})
         assert first.status_code == again.status_code == 201
@@ -165,10 +171,10 @@ async def test_circumstances_are_dated_versions_with_if_match_and_idempotency(
 
 
 async def test_the_register_keeps_relapse_risk_and_residence(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
     """农村易返贫致贫 (附件第21项) apart from 返贫致贫, and 常住居民 (附件第6项), unknown until recorded."""
-    async with platform.client(headers=staff["yicheng"]) as client:
+    async with service.client(headers=staff["yicheng"]) as client:
         created = await client.post(
             f"{BASE}/persons", json=person("411702", "1944-05-09", at_risk_of_relapse=True)
         )
@@ -189,11 +195,12 @@ async def test_the_register_keeps_relapse_risk_and_residence(
 
 
 async def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    platform: Platform,
 ) -> None:
     """The same key and body answer the first answer again, its ETag and Location included, and
     the citizen ID masked even for a caller who may see it in full; another body is 422 and
-    changes nothing."""
+    changes nothing. Through the gateway: a refused request's audit row is committed apart from
+    the request's own transaction, which a test rolled back in one connection cannot show."""
     writer_pii = await platform.account(
         "eldercare-pii-clerk-411702",
         scopes=["eldercare:read", "eldercare:write", "eldercare:pii"],

@@ -1,4 +1,4 @@
-"""The renewal API through the gateway: contract endpoints, report authorization, bulletins."""
+"""The renewal API in process: contract endpoints, report authorization, bulletins."""
 
 from __future__ import annotations
 
@@ -9,33 +9,40 @@ import uuid
 import pytest
 from openpyxl import load_workbook
 
-from platformctl.testing import Platform, assert_problem
+from platformctl.testing import assert_problem
+from shared.testing import ServiceInProcess
 
 BASE = "/api/renewal/v1"
 PLAN = "panjin-2024-equipment-renewal"
 
 
-@pytest.fixture(scope="module")
-async def users(platform: Platform) -> dict[str, dict[str, str]]:
+@pytest.fixture
+def service(renewal_service: ServiceInProcess) -> ServiceInProcess:
+    """Renewal in this process, what a test writes rolled back at its end."""
+    return renewal_service
+
+
+@pytest.fixture
+async def users(service: ServiceInProcess) -> dict[str, dict[str, str]]:
     write = ["renewal:read", "renewal:write"]
     return {
-        "housing": await platform.account(
+        "housing": await service.account(
             "renewal-housing", scopes=write, units=["市住房城乡建设局"], jurisdictions=["211100"]
         ),
-        "water": await platform.account(
+        "water": await service.account(
             "renewal-water", scopes=write, units=["市水务集团"], jurisdictions=["211100"]
         ),
-        "police": await platform.account(
+        "police": await service.account(
             "renewal-police", scopes=write, units=["市公安局"], jurisdictions=["211100"]
         ),
-        "admin": await platform.account(
+        "admin": await service.account(
             "renewal-admin", scopes=[*write, "renewal:admin"], jurisdictions=["211100"]
         ),
     }
 
 
-async def test_plans_and_tasks_contract(platform: Platform, users: dict[str, dict[str, str]]) -> None:
-    async with platform.client(headers=users["police"]) as client:
+async def test_plans_and_tasks_contract(service: ServiceInProcess, users: dict[str, dict[str, str]]) -> None:
+    async with service.client(headers=users["police"]) as client:
         plans = (await client.get(f"{BASE}/plans")).json()["items"]
         panjin = next(p for p in plans if p["id"] == PLAN)
         assert panjin["task_count"] == 54
@@ -68,20 +75,22 @@ async def test_plans_and_tasks_contract(platform: Platform, users: dict[str, dic
         assert_problem(await client.get(f"{BASE}/plans/no-such-plan/tasks/1"), 404)
 
 
-async def test_only_units_of_the_task_report(platform: Platform, users: dict[str, dict[str, str]]) -> None:
+async def test_only_units_of_the_task_report(
+    service: ServiceInProcess, users: dict[str, dict[str, str]]
+) -> None:
     report = {
         "period": "2025-01",
         "narrative": "更新改造老旧供水管网 3.2 公里",
         "indicator_values": {"water-pipes-renewed": "3.2"},
     }
-    async with platform.client(headers=users["police"]) as client:
+    async with service.client(headers=users["police"]) as client:
         assert_problem(await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report), 403)
-    async with platform.client(headers=users["water"]) as client:  # cooperating unit
+    async with service.client(headers=users["water"]) as client:  # cooperating unit
         cooperating = await client.post(
             f"{BASE}/plans/{PLAN}/tasks/11/reports", json={**report, "period": "2025-02"}
         )
         assert cooperating.status_code == 201, cooperating.text
-    async with platform.client(headers=users["housing"]) as client:  # lead unit
+    async with service.client(headers=users["housing"]) as client:  # lead unit
         first = await client.post(f"{BASE}/plans/{PLAN}/tasks/11/reports", json=report)
         assert first.status_code == 201, first.text
         assert first.json()["unit"] == "市住房城乡建设局"
@@ -115,7 +124,7 @@ async def test_only_units_of_the_task_report(platform: Platform, users: dict[str
             json={**report, "period": "2025-03", "indicator_values": {"boats": "1"}},
         )
         assert_problem(unknown, 422)
-    async with platform.client(headers=users["water"]) as client:  # cooperating units do not review
+    async with service.client(headers=users["water"]) as client:  # cooperating units do not review
         review = await client.post(
             f"{BASE}/plans/{PLAN}/tasks/11/reports/{cooperating.json()['id']}/review",
             json={"decision": "return", "reason": "缺少佐证"},
@@ -125,9 +134,9 @@ async def test_only_units_of_the_task_report(platform: Platform, users: dict[str
 
 
 async def test_a_missed_deadline_shows_in_the_bulletin_under_the_leader(
-    platform: Platform, users: dict[str, dict[str, str]]
+    service: ServiceInProcess, users: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=users["admin"]) as client:
+    async with service.client(headers=users["admin"]) as client:
         duty = await client.post(
             f"{BASE}/plans/{PLAN}/duties",
             json={
@@ -178,8 +187,10 @@ async def test_a_missed_deadline_shows_in_the_bulletin_under_the_leader(
         assert len(rows) == 55
 
 
-async def test_equipment_assessment_contract(platform: Platform, users: dict[str, dict[str, str]]) -> None:
-    async with platform.client(headers=users["police"]) as client:
+async def test_equipment_assessment_contract(
+    service: ServiceInProcess, users: dict[str, dict[str, str]]
+) -> None:
+    async with service.client(headers=users["police"]) as client:
         answer = await client.post(
             f"{BASE}/equipment/assessments",
             json={"kind": "tractor", "in_service_since": "2008-05-01", "on": "2024-06-01"},
@@ -208,23 +219,23 @@ async def test_equipment_assessment_contract(platform: Platform, users: dict[str
     ],
 )
 async def test_a_report_gives_values_only_for_its_own_tasks_indicators(
-    platform: Platform, task: int, indicator: str
+    service: ServiceInProcess, task: int, indicator: str
 ) -> None:
-    industry = await platform.account(
+    industry = await service.account(
         "renewal-industry",
         scopes=["renewal:read", "renewal:write"],
         units=["市工业和信息化局"],
         jurisdictions=["211100"],
     )
-    housing = await platform.account(
+    housing = await service.account(
         "renewal-housing",
         scopes=["renewal:read", "renewal:write"],
         units=["市住房城乡建设局"],
         jurisdictions=["211100"],
     )
     headers = industry if task == 1 else housing
-    status_before = await task_targets(platform, headers, 11)
-    async with platform.client(headers=headers) as client:
+    status_before = await task_targets(service, headers, 11)
+    async with service.client(headers=headers) as client:
         refused = await client.post(
             f"{BASE}/plans/{PLAN}/tasks/{task}/reports",
             json={"period": "2024-12", "narrative": "完成", "indicator_values": {indicator: "999"}},
@@ -232,17 +243,17 @@ async def test_a_report_gives_values_only_for_its_own_tasks_indicators(
         body = assert_problem(refused, 422)
         assert body["errors"][0]["field"] == f"body.indicator_values.{indicator}"
         assert indicator in body["errors"][0]["message"]
-    assert await task_targets(platform, headers, 11) == status_before
+    assert await task_targets(service, headers, 11) == status_before
 
 
-async def test_the_plans_administrators_report_its_plan_wide_targets(platform: Platform) -> None:
-    admin = await platform.account(
+async def test_the_plans_administrators_report_its_plan_wide_targets(service: ServiceInProcess) -> None:
+    admin = await service.account(
         "renewal-plan-admin",
         scopes=["renewal:read", "renewal:write", "renewal:admin"],
         units=["市工业和信息化局"],
         jurisdictions=["211100"],
     )
-    async with platform.client(headers=admin) as client:
+    async with service.client(headers=admin) as client:
         answer = await client.post(
             f"{BASE}/plans/{PLAN}/tasks/1/reports",
             json={
@@ -258,8 +269,8 @@ async def test_the_plans_administrators_report_its_plan_wide_targets(platform: P
         assert target["latest"] == "7.5", target
 
 
-async def task_targets(platform: Platform, headers: dict[str, str], number: int) -> object:
-    async with platform.client(headers=headers) as client:
+async def task_targets(service: ServiceInProcess, headers: dict[str, str], number: int) -> object:
+    async with service.client(headers=headers) as client:
         status = await client.get(f"{BASE}/plans/{PLAN}/status", params={"on": "2025-01-15"})
         assert status.status_code == 200, status.text
         return next(t["targets"] for t in status.json()["tasks"] if t["number"] == number)

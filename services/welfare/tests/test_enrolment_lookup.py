@@ -1,4 +1,4 @@
-"""The enrolment lookup by citizen ID number through the gateway: what is in force in a month,
+"""The enrolment lookup by citizen ID number in process: what is in force in a month,
 for the person and through their household, only within the caller's area."""
 
 from __future__ import annotations
@@ -8,13 +8,20 @@ from typing import Any
 
 import pytest
 
-from platformctl.testing import Platform, assert_problem
+from platformctl.testing import assert_problem
 from shared.citizen_ids import check_digit_ok
+from shared.testing import ServiceInProcess
 
 BASE = "/api/welfare/v1"
 LOOKUP = f"{BASE}/enrolment-lookups"
 COUNTY = "211103"  # 兴隆台区; the months 2033-… are this module's own
 DECISION = {"by": "兴隆台区民政局", "on": "2032-12-20", "reference": "兴民低〔2032〕8号"}
+
+
+@pytest.fixture
+def service(welfare_service: ServiceInProcess) -> ServiceInProcess:
+    """Welfare in this process, what a test writes rolled back at its end."""
+    return welfare_service
 
 
 def citizen_id(birth: str = "19520314") -> str:
@@ -30,29 +37,29 @@ def masked(number: str) -> str:
     return f"{number[:4]}**********{number[-4:]}"
 
 
-@pytest.fixture(scope="module")
-async def staff(platform: Platform) -> dict[str, dict[str, str]]:
+@pytest.fixture
+async def staff(service: ServiceInProcess) -> dict[str, dict[str, str]]:
     return {
-        "clerk": await platform.account(
+        "clerk": await service.account(
             "welfare-lookup-211103", scopes=["welfare:read", "welfare:write"], jurisdictions=[COUNTY]
         ),
-        "other_county": await platform.account(
+        "other_county": await service.account(
             "welfare-lookup-211102", scopes=["welfare:read"], jurisdictions=["211102"]
         ),
-        "city": await platform.account(
+        "city": await service.account(
             "welfare-lookup-211100", scopes=["welfare:read"], jurisdictions=["211100"]
         ),
-        "no_welfare": await platform.account(
+        "no_welfare": await service.account(
             "welfare-lookup-eldercare-only", scopes=["eldercare:read"], jurisdictions=[COUNTY]
         ),
     }
 
 
-@pytest.fixture(scope="module")
-async def household(platform: Platform, staff: dict[str, dict[str, str]]) -> dict[str, Any]:
+@pytest.fixture
+async def household(service: ServiceInProcess, staff: dict[str, dict[str, str]]) -> dict[str, Any]:
     """A household in dibao from 2033-03 with two members; the first also a 1960s retiree from 2033-01."""
     numbers = [citizen_id("19520314"), citizen_id("19550621")]
-    async with platform.client(headers=staff["clerk"]) as client:
+    async with service.client(headers=staff["clerk"]) as client:
         created = await client.post(
             f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "石油大街 9 号"}
         )
@@ -107,10 +114,10 @@ async def household(platform: Platform, staff: dict[str, dict[str, str]]) -> dic
 
 
 async def test_enrolments_in_force_for_the_person_and_through_the_household(
-    platform: Platform, staff: dict[str, dict[str, str]], household: dict[str, Any]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]], household: dict[str, Any]
 ) -> None:
     first, second = household["numbers"]
-    async with platform.client(headers=staff["clerk"]) as client:
+    async with service.client(headers=staff["clerk"]) as client:
         before = await client.post(LOOKUP, json={"citizen_id": first, "on": "2033-02-15"})
         assert before.status_code == 200, before.text
         body = before.json()
@@ -159,10 +166,10 @@ async def test_enrolments_in_force_for_the_person_and_through_the_household(
 
 
 async def test_a_suspended_enrolment_is_not_in_force(
-    platform: Platform, staff: dict[str, dict[str, str]], household: dict[str, Any]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]], household: dict[str, Any]
 ) -> None:
     number = citizen_id("19480808")
-    async with platform.client(headers=staff["clerk"]) as client:
+    async with service.client(headers=staff["clerk"]) as client:
         own = (
             await client.post(f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "兴隆街 2 号"})
         ).json()
@@ -198,10 +205,10 @@ async def test_a_suspended_enrolment_is_not_in_force(
 
 
 async def test_nobody_found_is_an_empty_answer_not_an_error(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
     number = citizen_id("19400101")
-    async with platform.client(headers=staff["clerk"]) as client:
+    async with service.client(headers=staff["clerk"]) as client:
         response = await client.post(LOOKUP, json={"citizen_id": number, "on": "2033-03-01"})
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -215,11 +222,11 @@ async def test_nobody_found_is_an_empty_answer_not_an_error(
 
 
 async def test_outside_the_callers_area_answers_like_nobody_found(
-    platform: Platform, staff: dict[str, dict[str, str]], household: dict[str, Any]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]], household: dict[str, Any]
 ) -> None:
     first = household["numbers"][0]
     request = {"citizen_id": first, "on": "2033-03-01"}
-    async with platform.client(headers=staff["other_county"]) as client:
+    async with service.client(headers=staff["other_county"]) as client:
         elsewhere = await client.post(LOOKUP, json=request)
     assert elsewhere.status_code == 200, elsewhere.text
     assert elsewhere.json() == {
@@ -230,12 +237,12 @@ async def test_outside_the_callers_area_answers_like_nobody_found(
         "dibao": False,
         "enrolments": [],
     }
-    async with platform.client(headers=staff["city"]) as client:
+    async with service.client(headers=staff["city"]) as client:
         city = (await client.post(LOOKUP, json=request)).json()
     assert (city["person_id"], city["dibao"]) == (household["persons"][0], True)
-    async with platform.client(headers=staff["no_welfare"]) as client:
+    async with service.client(headers=staff["no_welfare"]) as client:
         assert_problem(await client.post(LOOKUP, json=request), 403)
-    async with platform.client() as client:
+    async with service.client() as client:
         assert_problem(await client.post(LOOKUP, json=request), 401)
 
 
@@ -255,7 +262,7 @@ async def test_outside_the_callers_area_answers_like_nobody_found(
     ],
 )
 async def test_bad_input_is_refused_naming_the_field(
-    platform: Platform, staff: dict[str, dict[str, str]], body: dict[str, Any], field: str
+    service: ServiceInProcess, staff: dict[str, dict[str, str]], body: dict[str, Any], field: str
 ) -> None:
     number = citizen_id()
     wrong_digit = number[:17] + ("0" if number[17] != "0" else "1")
@@ -263,7 +270,7 @@ async def test_bad_input_is_refused_naming_the_field(
     body = {
         key: replaced.get(value, value) if isinstance(value, str) else value for key, value in body.items()
     }
-    async with platform.client(headers=staff["clerk"]) as client:
+    async with service.client(headers=staff["clerk"]) as client:
         problem = assert_problem(await client.post(LOOKUP, json=body), 422)
     assert any(error["field"] == field for error in problem["errors"]), problem
     assert number not in str(problem)

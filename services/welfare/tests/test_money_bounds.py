@@ -1,4 +1,4 @@
-"""Amounts and months a payroll can pay are bounded at input (through the gateway).
+"""Amounts and months a payroll can pay are bounded at input (in process).
 
 - A standard far beyond any plausible monthly amount (or one a multiplier makes so) is 422
   naming the field and is not recorded: a payroll never overflows the ledger (no 500).
@@ -18,8 +18,8 @@ import asyncpg
 import httpx
 import pytest
 
-from platformctl.testing import Platform, assert_problem
-from shared.testing import citizen_id
+from platformctl.testing import assert_problem
+from shared.testing import ServiceInProcess, citizen_id
 
 BASE = "/api/welfare/v1"
 COUNTY = "211122"
@@ -27,9 +27,15 @@ DECISION = {"by": "盘山县民政局", "on": "2024-01-05", "reference": "盘民
 CITATION = {"document": "测试", "article": "一"}
 
 
-@pytest.fixture(scope="module")
-async def county_admin(platform: Platform) -> dict[str, str]:
-    return await platform.account(
+@pytest.fixture
+def service(welfare_service: ServiceInProcess) -> ServiceInProcess:
+    """Welfare in this process, what a test writes rolled back at its end."""
+    return welfare_service
+
+
+@pytest.fixture
+async def county_admin(service: ServiceInProcess) -> dict[str, str]:
+    return await service.account(
         "bounds-admin-211122",
         scopes=["welfare:read", "welfare:write", "welfare:admin"],
         jurisdictions=[COUNTY],
@@ -44,9 +50,9 @@ async def versions_of(client: httpx.AsyncClient) -> list[str]:
 
 
 async def test_implausible_standards_are_refused_at_input(
-    platform: Platform, county_admin: dict[str, str]
+    service: ServiceInProcess, county_admin: dict[str, str]
 ) -> None:
-    async with platform.client(headers=county_admin) as client:
+    async with service.client(headers=county_admin) as client:
         huge = await client.post(
             f"{BASE}/standards/versions",
             json={
@@ -91,9 +97,9 @@ async def test_implausible_standards_are_refused_at_input(
 
 
 async def test_an_enrolment_starts_in_a_month_a_standard_prices(
-    platform: Platform, county_admin: dict[str, str]
+    service: ServiceInProcess, county_admin: dict[str, str]
 ) -> None:
-    async with platform.client(headers=county_admin) as client:
+    async with service.client(headers=county_admin) as client:
         household = await client.post(
             f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "胡家镇"}
         )
@@ -154,9 +160,9 @@ async def test_an_enrolment_starts_in_a_month_a_standard_prices(
 
 
 async def test_a_county_cannot_take_the_citys_version_ids(
-    platform: Platform, county_admin: dict[str, str]
+    service: ServiceInProcess, county_admin: dict[str, str]
 ) -> None:
-    async with platform.client(headers=county_admin) as client:
+    async with service.client(headers=county_admin) as client:
         squat = await client.post(
             f"{BASE}/standards/versions",
             json={
@@ -175,7 +181,7 @@ async def test_a_county_cannot_take_the_citys_version_ids(
 
 
 async def test_a_version_recorded_before_the_bound_is_not_applied_and_payroll_answers(
-    platform: Platform, county_admin: dict[str, str], migrated_database: str
+    service: ServiceInProcess, county_admin: dict[str, str], migrated_database: str
 ) -> None:
     """A version above the bound recorded before amounts were bounded (written here straight to
     the table) prices no day: the payroll of a 50-member household pays at the city's standard
@@ -199,7 +205,7 @@ async def test_a_version_recorded_before_the_bound_is_not_applied_and_payroll_an
         )
     finally:
         await connection.close()
-    async with platform.client(headers=county_admin) as client:
+    async with service.client(headers=county_admin) as client:
         household = await client.post(
             f"{BASE}/households", json={"jurisdiction": COUNTY, "address": "沙岭镇"}
         )

@@ -1,33 +1,39 @@
-"""The register through the gateway, with real tokens of county and city staff."""
+"""The register in process, with tokens of county and city staff."""
 
 from __future__ import annotations
 
 import pytest
 
-from platformctl.testing import Platform, assert_problem
-from shared.testing import citizen_id
+from platformctl.testing import assert_problem
+from shared.testing import ServiceInProcess, citizen_id
 
 BASE = "/api/welfare/v1"
 DECISION = {"by": "双台子区民政局", "on": "2024-06-20", "reference": "双民低〔2024〕12号"}
 
 
-@pytest.fixture(scope="module")
-async def staff(platform: Platform) -> dict[str, dict[str, str]]:
+@pytest.fixture
+def service(welfare_service: ServiceInProcess) -> ServiceInProcess:
+    """Welfare in this process, what a test writes rolled back at its end."""
+    return welfare_service
+
+
+@pytest.fixture
+async def staff(service: ServiceInProcess) -> dict[str, dict[str, str]]:
     write = ["welfare:read", "welfare:write"]
     return {
-        "shuangtaizi": await platform.account("clerk-211102", scopes=write, jurisdictions=["211102"]),
-        "xinglongtai": await platform.account("clerk-211103", scopes=write, jurisdictions=["211103"]),
-        "city": await platform.account("officer-211100", scopes=write, jurisdictions=["211100"]),
-        "city_pii": await platform.account(
+        "shuangtaizi": await service.account("clerk-211102", scopes=write, jurisdictions=["211102"]),
+        "xinglongtai": await service.account("clerk-211103", scopes=write, jurisdictions=["211103"]),
+        "city": await service.account("officer-211100", scopes=write, jurisdictions=["211100"]),
+        "city_pii": await service.account(
             "auditor-211100", scopes=["welfare:read", "welfare:pii"], jurisdictions=["211100"]
         ),
     }
 
 
 async def test_county_registers_and_enrols_a_household(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=staff["shuangtaizi"]) as client:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
         household = await client.post(
             f"{BASE}/households", json={"jurisdiction": "211102", "address": "胜利街 1 号"}
         )
@@ -54,14 +60,14 @@ async def test_county_registers_and_enrols_a_household(
 
 
 async def test_counties_see_only_their_own_records(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=staff["shuangtaizi"]) as client:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
         created = await client.post(
             f"{BASE}/households", json={"jurisdiction": "211102", "address": "中兴路 8 号"}
         )
         household_id = created.json()["id"]
-    async with platform.client(headers=staff["xinglongtai"]) as client:
+    async with service.client(headers=staff["xinglongtai"]) as client:
         # another county: the record does not exist for them, and they cannot write there
         assert_problem(await client.get(f"{BASE}/households/{household_id}"), 404)
         assert_problem(
@@ -77,17 +83,17 @@ async def test_counties_see_only_their_own_records(
             headers={"If-Match": "*"},
         )
         assert_problem(patch, 404)
-    async with platform.client(headers=staff["city"]) as client:
+    async with service.client(headers=staff["city"]) as client:
         seen = await client.get(f"{BASE}/households/{household_id}")
         assert seen.status_code == 200
         assert seen.json()["address"] == "中兴路 8 号"
 
 
 async def test_citizen_ids_are_masked_except_for_pii_holders(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
     number = citizen_id("1960-05-17", region="211102")
-    async with platform.client(headers=staff["shuangtaizi"]) as client:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
         created = await client.post(
             f"{BASE}/persons", json={"jurisdiction": "211102", "name": "张三", "citizen_id": number}
         )
@@ -107,9 +113,9 @@ async def test_citizen_ids_are_masked_except_for_pii_holders(
         )
         assert body["errors"][0]["field"] == "body.citizen_id"
     person_id = created.json()["id"]
-    async with platform.client(headers=staff["city_pii"]) as client:
+    async with service.client(headers=staff["city_pii"]) as client:
         assert (await client.get(f"{BASE}/persons/{person_id}")).json()["citizen_id"] == number
-    async with platform.client(headers=await platform.admin_headers()) as client:
+    async with service.client(headers=await service.admin_headers()) as client:
         audit = (
             await client.get(f"{BASE}/audit-log", params={"entity": "person", "entity_id": person_id})
         ).json()
@@ -118,9 +124,9 @@ async def test_citizen_ids_are_masked_except_for_pii_holders(
 
 
 async def test_bad_enrolments_name_the_field_and_change_nothing(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=staff["shuangtaizi"]) as client:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
         household_id = (
             await client.post(f"{BASE}/households", json={"jurisdiction": "211102", "address": "兴隆街 3 号"})
         ).json()["id"]
@@ -152,9 +158,9 @@ async def test_bad_enrolments_name_the_field_and_change_nothing(
 
 
 async def test_income_versions_and_optimistic_concurrency(
-    platform: Platform, staff: dict[str, dict[str, str]]
+    service: ServiceInProcess, staff: dict[str, dict[str, str]]
 ) -> None:
-    async with platform.client(headers=staff["shuangtaizi"]) as client:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
         household_id = (
             await client.post(
                 f"{BASE}/households", json={"jurisdiction": "211102", "address": "石油大街 5 号"}
