@@ -40,7 +40,7 @@ def logged_platform(migrated_database: str, tmp_path: Path) -> Iterator[tuple[Su
         child.env["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     supervisor.start_all()
     try:
-        assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60)
+        assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=180)
         yield supervisor, tmp_path
     finally:
         supervisor.stop_all()

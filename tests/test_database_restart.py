@@ -104,7 +104,7 @@ async def read_back(client: httpx.AsyncClient, ids: list[str]) -> list[tuple[str
 async def restart_under_load(setup: DatabaseAndPlatform, take_down: Callable[[], None]) -> None:
     platform = setup.platform
     pids = {child.name: child.process.pid for child in platform.children if child.process}
-    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as client:
         token = await admin_token(client)
         assert token.status_code == 200, token.text
         client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"

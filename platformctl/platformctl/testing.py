@@ -133,7 +133,12 @@ def own_platform(
         child.env.update(env or {})
     supervisor.start_all()
     try:
-        assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=60)
+        # a machine busy with the suite's other workers may take minutes to start five processes
+        deadline = time.monotonic() + 180
+        while not wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=1):
+            exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
+            if any(code is not None for code in exited.values()) or time.monotonic() > deadline:
+                raise AssertionError(f"the platform did not become ready; exit codes: {exited}")
         yield supervisor
     finally:
         supervisor.stop_all()
