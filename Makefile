@@ -24,7 +24,7 @@ run: $(STAMP)
 TEST_WORKERS ?= 3
 
 test: $(STAMP)
-	$(BIN)/python -m platformctl test -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m platformctl test -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

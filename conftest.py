@@ -8,6 +8,7 @@ import base64
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -206,12 +207,13 @@ async def renewal_service(renewal_started: ServiceInProcess) -> AsyncIterator[Se
         yield renewal_started
 
 
-# Under `make test` (pytest-xdist, `--dist loadgroup`) a file's tests stay in one worker: they
-# share module fixtures and, in places, what an earlier test of the file left. The fuzzing
-# phases are groups of their own, and the longest groups are handed out first, so that no
-# worker is left with one of them at the end.
+# Under `make test` (pytest-xdist) a file's tests stay in one worker: they share module
+# fixtures and, in places, what an earlier test of the file left. The fuzzing phases are units
+# of their own, and the longest files are handed out first, so that no worker is left with one
+# of them at the end.
+FUZZING = "tests/test_fuzz_openapi.py"
 LONGEST_FIRST = (
-    "tests/test_fuzz_openapi.py",
+    FUZZING,
     "tests/test_transaction_pooler.py",
     "tests/test_replicas.py",
     "tests/test_concurrent_writes.py",
@@ -226,20 +228,23 @@ LONGEST_FIRST = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist names each test after its group
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class FileOrFuzzingPhase(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return nodeid if path == FUZZING and "[" in nodeid else path
+
+    return FileOrFuzzingPhase(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = item.nodeid.split("::")[0]
-            if group == LONGEST_FIRST[0] and "[" in item.nodeid:
-                group = item.nodeid  # each fuzzing phase on its own
-            item.add_marker(pytest.mark.xdist_group(group))
-    if config.getoption("dist", "no") != "no":
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: the files in their own order
 
-        def rank(item: pytest.Item) -> int:
-            path = item.nodeid.split("::")[0]
-            return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
 
-        items.sort(key=rank)  # stable: a file keeps its order
+    items.sort(key=rank)  # stable: a file keeps its order; every worker sorts alike
