@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -143,68 +144,34 @@ def _service_app(name: str, url: str) -> FastAPI:
     return renewal_app(RenewalSettings(database_url=url))
 
 
-async def _started(
-    name: str, component_database_urls: dict[str, str], mint: TokenMint
-) -> AsyncIterator[ServiceInProcess]:
-    app = _service_app(name, component_database_urls[name])
-    async with service_in_process(app, mint, admin_scopes=sorted(KNOWN_SCOPES)) as service:
-        yield service
-
-
 @pytest.fixture(scope="session")
-async def welfare_started(
+async def services_in_process(
     component_database_urls: dict[str, str], mint: TokenMint
-) -> AsyncIterator[ServiceInProcess]:
-    async for service in _started("welfare", component_database_urls, mint):
-        yield service
+) -> AsyncIterator[dict[str, ServiceInProcess]]:
+    """The four services started in this process, once per session (per worker)."""
+    async with contextlib.AsyncExitStack() as stack:
+        started = {}
+        for name in ("welfare", "eldercare", "appraisal", "renewal"):
+            app = _service_app(name, component_database_urls[name])
+            context = service_in_process(app, mint, admin_scopes=sorted(KNOWN_SCOPES))
+            started[name] = await stack.enter_async_context(context)
+        yield started
 
 
-@pytest.fixture(scope="session")
-async def eldercare_started(
-    component_database_urls: dict[str, str], mint: TokenMint
-) -> AsyncIterator[ServiceInProcess]:
-    async for service in _started("eldercare", component_database_urls, mint):
-        yield service
+def _rolled_back_service(name: str) -> Any:
+    """The fixture ``<name>_service``: the service in this process, each test's writes rolled back."""
+
+    async def service(services_in_process: dict[str, ServiceInProcess]) -> AsyncIterator[ServiceInProcess]:
+        async with rolled_back(services_in_process[name].app):
+            yield services_in_process[name]
+
+    return pytest.fixture(service, name=f"{name}_service")
 
 
-@pytest.fixture(scope="session")
-async def appraisal_started(
-    component_database_urls: dict[str, str], mint: TokenMint
-) -> AsyncIterator[ServiceInProcess]:
-    async for service in _started("appraisal", component_database_urls, mint):
-        yield service
-
-
-@pytest.fixture(scope="session")
-async def renewal_started(
-    component_database_urls: dict[str, str], mint: TokenMint
-) -> AsyncIterator[ServiceInProcess]:
-    async for service in _started("renewal", component_database_urls, mint):
-        yield service
-
-
-@pytest.fixture
-async def welfare_service(welfare_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
-    async with rolled_back(welfare_started.app):
-        yield welfare_started
-
-
-@pytest.fixture
-async def eldercare_service(eldercare_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
-    async with rolled_back(eldercare_started.app):
-        yield eldercare_started
-
-
-@pytest.fixture
-async def appraisal_service(appraisal_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
-    async with rolled_back(appraisal_started.app):
-        yield appraisal_started
-
-
-@pytest.fixture
-async def renewal_service(renewal_started: ServiceInProcess) -> AsyncIterator[ServiceInProcess]:
-    async with rolled_back(renewal_started.app):
-        yield renewal_started
+welfare_service = _rolled_back_service("welfare")
+eldercare_service = _rolled_back_service("eldercare")
+appraisal_service = _rolled_back_service("appraisal")
+renewal_service = _rolled_back_service("renewal")
 
 
 # Under `make test` (pytest-xdist) a file's tests stay in one worker: they share module
@@ -228,6 +195,7 @@ LONGEST_FIRST = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown where it is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 

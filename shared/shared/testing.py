@@ -168,19 +168,10 @@ class ServiceInProcess:
             subject="test-admin", roles=("admin",), scopes=self.admin_scopes, jurisdictions=("*",)
         )
 
-    async def account(
-        self,
-        username: str,
-        *,
-        scopes: list[str],
-        jurisdictions: Sequence[str] = (),
-        units: Sequence[str] = (),
-        roles: Sequence[str] = ("staff",),
-    ) -> dict[str, str]:
-        """Bearer headers of an account with these grants (its token as the gateway signs it)."""
-        return self.mint.headers(
-            subject=username, scopes=scopes, jurisdictions=jurisdictions, units=units, roles=roles
-        )
+    async def account(self, username: str, **grants: Any) -> dict[str, str]:
+        """Bearer headers of an account with these grants (``scopes``, ``jurisdictions``,
+        ``units``, ``roles``, as the platform's helper takes them), signed as the gateway signs."""
+        return self.mint.headers(subject=username, **grants)
 
 
 @contextlib.asynccontextmanager

@@ -23,8 +23,9 @@ async def stored(url: str, address: str) -> int:
 
 
 async def test_writes_are_rolled_back_at_the_end_and_never_seen_outside(
-    welfare_started: ServiceInProcess, migrated_database: str
+    services_in_process: dict[str, ServiceInProcess], migrated_database: str
 ) -> None:
+    welfare_started = services_in_process["welfare"]
     address = "回滚路 1 号"
     clerk = await welfare_started.account(
         "welfare-clerk-211102", scopes=["welfare:read", "welfare:write"], jurisdictions=[COUNTY]
