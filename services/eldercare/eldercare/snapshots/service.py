@@ -31,6 +31,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import AllOf, AnyOf, AtLeast, Catalogue, Condition, Equals, Fact, Not, OneOf
@@ -63,7 +64,7 @@ from shared.money import money_str
 from shared.months import YearMonth, completed_years, policy_today
 from shared.pagination import PageParams
 from shared.settings import JobSettings
-from shared.writes import Event, WriteContext
+from shared.writes import Event, WriteContext, is_collision
 
 Evaluated = tuple[str, Decimal, bool, bool]
 """(entitlements JSON, monthly total, complete, degraded)"""
@@ -419,10 +420,13 @@ class SnapshotRunner(ServiceJobs):
         groups = await self._key_groups(lease, evaluator, key, codes, day, first=first, source=source)
         if first:
             batches = max(1, -(-groups // self.batch_size))
+        async with self.database.sessions() as session:
+            # nobody has a snapshot of the month yet: the batches need not look for one
+            plain = not await repository.month_begun(session, day)
         for batch in range(batches):
             if batch not in completed:
                 low, high = repository.id_range(batch, batches)
-                await self._write(lease, key, codes, day, low, high, batch)
+                await self._write(lease, key, codes, day, low, high, batch, skip_present=not plain)
         # persons registered or re-assessed while the batches were written: a few rounds more
         left = await self._key_groups(lease, evaluator, key, codes, day, first=False, source=source)
         for _ in range(LEFTOVER_ROUNDS):
@@ -547,12 +551,29 @@ class SnapshotRunner(ServiceJobs):
         low: uuid.UUID | None,
         high: uuid.UUID | None,
         batch: int | None,
+        *,
+        skip_present: bool = True,
     ) -> None:
         async with self.database.sessions() as session:
             await self.limit(session)
-            counts = await repository.write_batch(
-                session, run_id=lease.job_id, key=key, scope=codes, day=day, low=low, high=high
-            )
+            try:
+                counts = await repository.write_batch(
+                    session,
+                    run_id=lease.job_id,
+                    key=key,
+                    scope=codes,
+                    day=day,
+                    low=low,
+                    high=high,
+                    skip_present=skip_present,
+                )
+            except IntegrityError as error:
+                if skip_present or not is_collision(error):
+                    raise
+                # a snapshot of the month was written meanwhile (another run): again, skipping it
+                await session.rollback()
+                await self._write(lease, key, codes, day, low, high, batch, skip_present=True)
+                return
             recorded = await repository.record_batch(
                 session, lease=lease, batch=batch, created=int(counts.created), degraded=int(counts.degraded)
             )
