@@ -15,7 +15,7 @@ arrangements, family-planning special families, …), then:
 Prints persons/s and the ratio to the floor at each size, and persons/s at the largest size
 against the smallest.
 
-    .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000]
+    .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000] [--keep]
 """
 
 from __future__ import annotations
@@ -229,12 +229,48 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(n: int, name: str) -> dict[str, Any]:
-    url = database.with_database(database.server_url(), name)
+async def seeded_persons(url: str) -> int | None:
+    """How many persons the database at ``url`` holds (None: no such database or register)."""
+    try:
+        connection = await asyncpg.connect(dsn(url))
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM eldercare.persons"))
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await connection.close()
+
+
+async def clear_months(url: str) -> None:
+    """Forget every snapshot, run and profile (a kept database measured again)."""
+    connection = await asyncpg.connect(dsn(url))
+    await connection.execute(
+        "TRUNCATE eldercare.entitlement_snapshots, eldercare.snapshot_profile_keys, "
+        "eldercare.snapshot_runs, eldercare.snapshot_profiles"
+    )
+    await connection.execute("ANALYZE")
+    await connection.close()
+
+
+def prepare(n: int, url: str, *, keep: bool) -> None:
+    """A database of ``n`` seeded persons: made and seeded, or (``keep``) the one kept from
+    an earlier run of the same size, migrated to head and without any month."""
+    if keep and asyncio.run(seeded_persons(url)) == n:
+        migrate.upgrade_all(url)
+        asyncio.run(clear_months(url))
+        print(f"reusing the {n:,} persons seeded before in {database.database_name(url)}", flush=True)
+        return
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
     seeded = asyncio.run(seed(url, n))
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
+
+
+def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
+    url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
+    prepare(n, url, keep=keep)
     floor_seconds, floor_rows = asyncio.run(floor(url))
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
@@ -311,12 +347,18 @@ def main() -> int:
     parser.add_argument(
         "--database", default="civic_bench_eldercare", help="database to create (dropped and made again)"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep one database per size (<database>_<n>) and reuse it when it holds n persons "
+        "(its months are cleared first): no seeding on the next run",
+    )
     args = parser.parse_args()
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
-    results = [measure(n, args.database) for n in args.sizes]
+    results = [measure(n, args.database, keep=args.keep) for n in args.sizes]
     print("\nsummary")
     for r in results:
         rate = r["run"]["persons_created"] / r["seconds"]
