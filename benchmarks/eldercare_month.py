@@ -7,7 +7,8 @@ arrangements, family-planning special families, …), then:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
      inputs (persons joined to the circumstances in force) into the same indexed table,
      without evaluating anything (rolled back, so the month starts from the same table);
-  1. with the platform running, POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
+  1. with the platform running, single evaluations through the gateway for 10 s (the baseline
+     p50 / p99 on the machine as it is), then POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
      "month": "2024-04"} through the gateway (202) and poll the run until it ends: timed, with
      the eldercare process's peak memory; meanwhile single evaluations through the gateway,
      one at a time, p50 / p99 (profiles rotate, item 13 included);
@@ -187,10 +188,19 @@ async def evaluations(client: httpx.AsyncClient, headers: dict[str, str], done: 
     return timings
 
 
-async def month(gateway: str) -> tuple[float, dict[str, Any], list[float]]:
-    """The month through the gateway: POST (202), then poll until the run ends."""
+BASELINE_SECONDS = 10.0
+"""Single evaluations sampled before the month, on the same machine at the same time: what the
+p99 is without a month running."""
+
+
+async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[float]]:
+    """The month through the gateway: POST (202), then poll until the run ends; single
+    evaluations before it (the baseline) and while it runs."""
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
         headers = await token(client)
+        quiet = asyncio.Event()
+        asyncio.get_running_loop().call_later(BASELINE_SECONDS, quiet.set)
+        baseline = await evaluations(client, headers, quiet)
         done = asyncio.Event()
         sampling = asyncio.create_task(evaluations(client, headers, done))
         started = time.perf_counter()
@@ -205,7 +215,7 @@ async def month(gateway: str) -> tuple[float, dict[str, Any], list[float]]:
             run = (await client.get(location, headers=headers)).json()
         elapsed = time.perf_counter() - started
         done.set()
-        return elapsed, run, await sampling
+        return elapsed, run, await sampling, baseline
 
 
 async def discovery(gateway: str) -> tuple[float, int]:
@@ -288,7 +298,7 @@ def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
         sampler = MemorySampler(eldercare.process.pid)
         idle = sampler.peak
         sampler.start()
-        seconds, run, timings = asyncio.run(month(supervisor.gateway_url))
+        seconds, run, timings, baseline = asyncio.run(month(supervisor.gateway_url))
         sampler.stop.set()
         sampler.join()
         discovery_seconds, discovered = asyncio.run(discovery(supervisor.gateway_url))
@@ -303,6 +313,7 @@ def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
         "rss_idle": idle,
         "rss_peak": sampler.peak,
         "timings": timings,
+        "baseline": baseline,
         "discovery_seconds": discovery_seconds,
         "discovered": discovered,
     }
@@ -330,6 +341,11 @@ def report(r: dict[str, Any]) -> None:
     print(
         f"  single evaluations through the gateway while the month ran ({len(timings)} requests): "
         f"p50 {percentile(timings, 0.5):.1f} ms, p99 {percentile(timings, 0.99):.1f} ms"
+    )
+    baseline = r["baseline"]
+    print(
+        f"  the same, in the {BASELINE_SECONDS:.0f} s before the month ({len(baseline)} requests, no month "
+        f"running): p50 {percentile(baseline, 0.5):.1f} ms, p99 {percentile(baseline, 0.99):.1f} ms"
     )
     print(
         f"  discovery, the city and one month: {r['discovery_seconds']:.2f}s ({r['discovered']:,} found)",
