@@ -11,6 +11,7 @@ through Python, and each batch reads only its own range of the register.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -30,7 +31,11 @@ from shared.jobs import Lease
 from shared.pagination import PageParams
 
 UUID_SPACE = 1 << 128
-GROUPS_PER_FETCH = 2_000
+GROUPS_PER_FETCH = 500
+"""Groups read per fetch of the month's cursor (each fetch is decoded without a yield to the
+event loop: small enough to keep that short)."""
+ROWS_PER_STATEMENT = 5_000
+"""Profiles or keys stored per statement (their parameters are encoded without a yield)."""
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -193,6 +198,23 @@ class ProfileRows:
 
 
 async def store_profiles(session: AsyncSession, rows: ProfileRows) -> None:
+    for start in range(0, len(rows.ids), ROWS_PER_STATEMENT):
+        part = slice(start, start + ROWS_PER_STATEMENT)
+        await _store_profiles(
+            session,
+            ProfileRows(
+                rows.ids[part],
+                rows.catalogue_versions[part],
+                rows.totals[part],
+                rows.complete[part],
+                rows.degraded[part],
+                rows.entitlements[part],
+            ),
+        )
+        await asyncio.sleep(0)
+
+
+async def _store_profiles(session: AsyncSession, rows: ProfileRows) -> None:
     await session.execute(
         text(
             """
@@ -222,16 +244,22 @@ async def store_keys(
 ) -> None:
     """The run's keys from now on (those of an earlier attempt are replaced)."""
     await session.execute(delete(SnapshotProfileKey).where(SnapshotProfileKey.run_id == run_id))
-    await session.execute(
-        text(
-            """
-            INSERT INTO eldercare.snapshot_profile_keys (run_id, key, profile_id)
-            SELECT :run_id, t.key, t.profile_id
-            FROM unnest(CAST(:keys AS text[]), CAST(:profile_ids AS uuid[])) AS t(key, profile_id)
-            """
-        ),
-        {"run_id": run_id, "keys": list(keys), "profile_ids": list(profile_ids)},
-    )
+    for start in range(0, len(keys), ROWS_PER_STATEMENT):
+        await session.execute(
+            text(
+                """
+                INSERT INTO eldercare.snapshot_profile_keys (run_id, key, profile_id)
+                SELECT :run_id, t.key, t.profile_id
+                FROM unnest(CAST(:keys AS text[]), CAST(:profile_ids AS uuid[])) AS t(key, profile_id)
+                """
+            ),
+            {
+                "run_id": run_id,
+                "keys": list(keys[start : start + ROWS_PER_STATEMENT]),
+                "profile_ids": list(profile_ids[start : start + ROWS_PER_STATEMENT]),
+            },
+        )
+        await asyncio.sleep(0)
 
 
 async def drop_keys(session: AsyncSession, run_id: uuid.UUID) -> None:

@@ -23,6 +23,7 @@ import bisect
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -244,8 +245,9 @@ SNAPSHOTS = JobKind(
     path="/api/eldercare/v1/snapshots/{id}",
     what="snapshot run",
 )
-YIELD_EVERY = 16
-"""Profiles evaluated between two yields to the event loop (each takes about a millisecond)."""
+YIELD_AFTER = 0.002
+"""Seconds of evaluating between two yields to the event loop: the requests this process
+serves meanwhile (single evaluations) wait at most about this long for it."""
 LEFTOVER_ROUNDS = 3
 """Rounds for persons the batches left out (registered, or re-assessed, while the run wrote)."""
 
@@ -507,11 +509,12 @@ class SnapshotRunner(ServiceJobs):
             ids: list[uuid.UUID] = []
             seen: set[uuid.UUID] = set()
             persons = 0
-            index = 0
+            clock = time.perf_counter
+            since = clock()
             async for group in repository.profile_groups(session, key=key, scope=codes, day=day):
-                index += 1
-                if index % YIELD_EVERY == 0:
+                if clock() - since > YIELD_AFTER:
                     await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
+                    since = clock()
                 result = evaluator.evaluate((None, *group[1:-1]))
                 version = evaluator.catalogues[group.jurisdiction].version
                 found = profile_id(version, result)
