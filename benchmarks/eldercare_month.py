@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 import threading
@@ -330,6 +331,14 @@ def report(r: dict[str, Any]) -> None:
         f"evaluated, {run['degraded']:,} degraded"
     )
     print(f"  persons per second: {run['persons_created'] / seconds:,.0f}")
+    if run.get("started_at") and run.get("finished_at"):
+        created, started, finished = (
+            dt.datetime.fromisoformat(run[name]) for name in ("created_at", "started_at", "finished_at")
+        )
+        print(
+            f"  the run itself (started_at → finished_at): {(finished - started).total_seconds():.1f}s, "
+            f"{(started - created).total_seconds():.1f}s after it was recorded"
+        )
     print(
         f"  floor (bare INSERT … SELECT of {r['floor_rows']:,} rows): {r['floor_seconds']:.1f}s; "
         f"ratio to the floor: {seconds / r['floor_seconds']:.2f}"
