@@ -7,7 +7,8 @@ arrangements, family-planning special families, …), then:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
      inputs (persons joined to the circumstances in force) into the same indexed table,
      without evaluating anything (rolled back, so the month starts from the same table);
-  1. with the platform running, POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
+  1. with the platform running, single evaluations through the gateway for 10 s (the baseline
+     p50 / p99 on the machine as it is), then POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
      "month": "2024-04"} through the gateway (202) and poll the run until it ends: timed, with
      the eldercare process's peak memory; meanwhile single evaluations through the gateway,
      one at a time, p50 / p99 (profiles rotate, item 13 included);
@@ -15,13 +16,14 @@ arrangements, family-planning special families, …), then:
 Prints persons/s and the ratio to the floor at each size, and persons/s at the largest size
 against the smallest.
 
-    .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000]
+    .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 import threading
@@ -187,10 +189,19 @@ async def evaluations(client: httpx.AsyncClient, headers: dict[str, str], done: 
     return timings
 
 
-async def month(gateway: str) -> tuple[float, dict[str, Any], list[float]]:
-    """The month through the gateway: POST (202), then poll until the run ends."""
+BASELINE_SECONDS = 10.0
+"""Single evaluations sampled before the month, on the same machine at the same time: what the
+p99 is without a month running."""
+
+
+async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[float]]:
+    """The month through the gateway: POST (202), then poll until the run ends; single
+    evaluations before it (the baseline) and while it runs."""
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
         headers = await token(client)
+        quiet = asyncio.Event()
+        asyncio.get_running_loop().call_later(BASELINE_SECONDS, quiet.set)
+        baseline = await evaluations(client, headers, quiet)
         done = asyncio.Event()
         sampling = asyncio.create_task(evaluations(client, headers, done))
         started = time.perf_counter()
@@ -205,7 +216,7 @@ async def month(gateway: str) -> tuple[float, dict[str, Any], list[float]]:
             run = (await client.get(location, headers=headers)).json()
         elapsed = time.perf_counter() - started
         done.set()
-        return elapsed, run, await sampling
+        return elapsed, run, await sampling, baseline
 
 
 async def discovery(gateway: str) -> tuple[float, int]:
@@ -229,12 +240,48 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(n: int, name: str) -> dict[str, Any]:
-    url = database.with_database(database.server_url(), name)
+async def seeded_persons(url: str) -> int | None:
+    """How many persons the database at ``url`` holds (None: no such database or register)."""
+    try:
+        connection = await asyncpg.connect(dsn(url))
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM eldercare.persons"))
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await connection.close()
+
+
+async def clear_months(url: str) -> None:
+    """Forget every snapshot, run and profile (a kept database measured again)."""
+    connection = await asyncpg.connect(dsn(url))
+    await connection.execute(
+        "TRUNCATE eldercare.entitlement_snapshots, eldercare.snapshot_profile_keys, "
+        "eldercare.snapshot_runs, eldercare.snapshot_profiles"
+    )
+    await connection.execute("ANALYZE")
+    await connection.close()
+
+
+def prepare(n: int, url: str, *, keep: bool) -> None:
+    """A database of ``n`` seeded persons: made and seeded, or (``keep``) the one kept from
+    an earlier run of the same size, migrated to head and without any month."""
+    if keep and asyncio.run(seeded_persons(url)) == n:
+        migrate.upgrade_all(url)
+        asyncio.run(clear_months(url))
+        print(f"reusing the {n:,} persons seeded before in {database.database_name(url)}", flush=True)
+        return
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
     seeded = asyncio.run(seed(url, n))
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
+
+
+def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
+    url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
+    prepare(n, url, keep=keep)
     floor_seconds, floor_rows = asyncio.run(floor(url))
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
@@ -252,7 +299,7 @@ def measure(n: int, name: str) -> dict[str, Any]:
         sampler = MemorySampler(eldercare.process.pid)
         idle = sampler.peak
         sampler.start()
-        seconds, run, timings = asyncio.run(month(supervisor.gateway_url))
+        seconds, run, timings, baseline = asyncio.run(month(supervisor.gateway_url))
         sampler.stop.set()
         sampler.join()
         discovery_seconds, discovered = asyncio.run(discovery(supervisor.gateway_url))
@@ -267,6 +314,7 @@ def measure(n: int, name: str) -> dict[str, Any]:
         "rss_idle": idle,
         "rss_peak": sampler.peak,
         "timings": timings,
+        "baseline": baseline,
         "discovery_seconds": discovery_seconds,
         "discovered": discovered,
     }
@@ -283,6 +331,14 @@ def report(r: dict[str, Any]) -> None:
         f"evaluated, {run['degraded']:,} degraded"
     )
     print(f"  persons per second: {run['persons_created'] / seconds:,.0f}")
+    if run.get("started_at") and run.get("finished_at"):
+        created, started, finished = (
+            dt.datetime.fromisoformat(run[name]) for name in ("created_at", "started_at", "finished_at")
+        )
+        print(
+            f"  the run itself (started_at → finished_at): {(finished - started).total_seconds():.1f}s, "
+            f"{(started - created).total_seconds():.1f}s after it was recorded"
+        )
     print(
         f"  floor (bare INSERT … SELECT of {r['floor_rows']:,} rows): {r['floor_seconds']:.1f}s; "
         f"ratio to the floor: {seconds / r['floor_seconds']:.2f}"
@@ -294,6 +350,11 @@ def report(r: dict[str, Any]) -> None:
     print(
         f"  single evaluations through the gateway while the month ran ({len(timings)} requests): "
         f"p50 {percentile(timings, 0.5):.1f} ms, p99 {percentile(timings, 0.99):.1f} ms"
+    )
+    baseline = r["baseline"]
+    print(
+        f"  the same, in the {BASELINE_SECONDS:.0f} s before the month ({len(baseline)} requests, no month "
+        f"running): p50 {percentile(baseline, 0.5):.1f} ms, p99 {percentile(baseline, 0.99):.1f} ms"
     )
     print(
         f"  discovery, the city and one month: {r['discovery_seconds']:.2f}s ({r['discovered']:,} found)",
@@ -311,12 +372,18 @@ def main() -> int:
     parser.add_argument(
         "--database", default="civic_bench_eldercare", help="database to create (dropped and made again)"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep one database per size (<database>_<n>) and reuse it when it holds n persons "
+        "(its months are cleared first): no seeding on the next run",
+    )
     args = parser.parse_args()
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
-    results = [measure(n, args.database) for n in args.sizes]
+    results = [measure(n, args.database, keep=args.keep) for n in args.sizes]
     print("\nsummary")
     for r in results:
         rate = r["run"]["persons_created"] / r["seconds"]
