@@ -86,6 +86,17 @@ class PersonalDataReader:
             masked_only=True,
         )
 
+    def citizen_id_of(self, person: StoredPerson) -> str:
+        """A registered person's number, as :meth:`citizen_id` shows it."""
+        return self.citizen_id(
+            cipher=person.citizen_id_cipher,
+            masked=person.citizen_id_masked,
+            key_id=person.citizen_id_key_id,
+            entity="person",
+            entity_id=person.id,
+            jurisdiction=person.jurisdiction,
+        )
+
     def citizen_id(
         self,
         *,
@@ -166,6 +177,15 @@ async def personal_data_reader(
 
 
 PersonalDataDep = Annotated[PersonalDataReader, Depends(personal_data_reader, scope="function")]
+
+
+def citizen_id_vault(request: Request) -> CitizenIdVault:
+    """The service's vault (``app.state.citizen_id_vault``, set where the service starts)."""
+    vault: CitizenIdVault = request.app.state.citizen_id_vault
+    return vault
+
+
+VaultDep = Annotated[CitizenIdVault, Depends(citizen_id_vault)]
 
 
 class PersonalDataAccess(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from eldercare.register import service
 from eldercare.register.schemas import (
@@ -16,12 +16,11 @@ from eldercare.register.schemas import (
     PersonUpdate,
 )
 from shared.auth import Principal, require_scope
-from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
-from shared.personal_data import DuplicateReport, PersonalDataDep
+from shared.personal_data import DuplicateReport, PersonalDataDep, VaultDep
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteDep
 
@@ -33,14 +32,6 @@ Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
 JurisdictionFilter = Annotated[
     JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
 ]
-
-
-def vault(request: Request) -> CitizenIdVault:
-    found: CitizenIdVault = request.app.state.citizen_id_vault
-    return found
-
-
-VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
 @router.post(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from shared.access import JurisdictionFilter
-from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
-from shared.personal_data import DuplicateReport, PersonalDataDep
+from shared.personal_data import DuplicateReport, PersonalDataDep, VaultDep
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteContext, WriteDep
 from welfare.access import Admin, Reader, Writer
@@ -38,14 +36,6 @@ from welfare.standards.service import current_standards
 
 BASE = "/api/welfare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
-
-
-def vault(request: Request) -> CitizenIdVault:
-    found: CitizenIdVault = request.app.state.citizen_id_vault
-    return found
-
-
-VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
 def start_runs(request: Request, background: BackgroundTasks, runs: list[uuid.UUID]) -> None:
