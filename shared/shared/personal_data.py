@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 from urllib.parse import unquote
@@ -363,3 +363,46 @@ class DuplicateReport(BaseModel):
     @classmethod
     def of(cls, scanned: int, groups: list[DuplicateGroup]) -> DuplicateReport:
         return cls.model_validate({"scanned": scanned, "groups": groups}, from_attributes=True)
+
+
+class DuplicatePersonsReport(Protocol):
+    """A register's :func:`find_duplicates` over the persons the caller may see (of
+    ``jurisdiction``, when given, within the caller's area)."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        vault: CitizenIdVault,
+        jurisdiction: str | None = None,
+    ) -> DuplicateReport: ...
+
+
+def person_duplicates_router(
+    *,
+    admin: Callable[..., Awaitable[Principal]],
+    jurisdiction_filter: Callable[..., str | None],
+    report: DuplicatePersonsReport,
+) -> APIRouter:
+    """``GET /person-duplicates`` of a person register, to include in its router: ``admin`` the
+    register's admin scope dependency, ``jurisdiction_filter`` the dependency that reads its
+    ``jurisdiction`` query filter, ``report`` its duplicate scan."""
+    router = APIRouter()
+
+    @router.get(
+        "/person-duplicates",
+        response_model=DuplicateReport,
+        summary="Persons registered twice under one number in other digits, or under a number not in "
+        "the normal form (for staff to merge by hand; nothing is merged)",
+        responses=problem_responses(403, 422),
+    )
+    async def list_duplicate_persons(
+        session: SessionDep,
+        vault: VaultDep,
+        principal: Principal = Depends(admin),
+        jurisdiction: str | None = Depends(jurisdiction_filter),
+    ) -> DuplicateReport:
+        return await report(session, principal=principal, vault=vault, jurisdiction=jurisdiction)
+
+    return router

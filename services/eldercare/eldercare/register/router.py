@@ -20,7 +20,7 @@ from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
-from shared.personal_data import DuplicateReport, PersonalDataDep, VaultDep
+from shared.personal_data import PersonalDataDep, VaultDep, person_duplicates_router
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteDep
 
@@ -28,7 +28,6 @@ BASE = "/api/eldercare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
-Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
 JurisdictionFilter = Annotated[
     JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
 ]
@@ -74,17 +73,18 @@ async def list_persons(
     return Page.of(await service.person_reads(session, rows, personal_data=personal_data), total, page)
 
 
-@router.get(
-    "/person-duplicates",
-    response_model=DuplicateReport,
-    summary="Persons registered twice under one number in other digits, or under a number not in "
-    "the normal form (for staff to merge by hand; nothing is merged)",
-    responses=problem_responses(403, 422),
+def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+    """The ``jurisdiction`` query filter, as a dependency of the shared duplicates route."""
+    return jurisdiction
+
+
+router.include_router(
+    person_duplicates_router(
+        admin=require_scope("eldercare:admin"),
+        jurisdiction_filter=jurisdiction_filter,
+        report=service.duplicate_persons,
+    )
 )
-async def list_duplicate_persons(
-    session: SessionDep, principal: Admin, ids: VaultDep, jurisdiction: JurisdictionFilter = None
-) -> DuplicateReport:
-    return await service.duplicate_persons(session, principal=principal, vault=ids, jurisdiction=jurisdiction)
 
 
 @router.get(
