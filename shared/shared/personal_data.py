@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, Select, String, Table, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.access import jurisdiction_filter
 from shared.auth import CurrentPrincipal, Principal, require_scope
 from shared.citizen_ids import CitizenIdVault, canonical_form, mask
 from shared.db import SessionDep
@@ -382,12 +383,12 @@ class DuplicatePersonsReport(Protocol):
 def person_duplicates_router(
     *,
     admin: Callable[..., Awaitable[Principal]],
-    jurisdiction_filter: Callable[..., str | None],
     report: DuplicatePersonsReport,
+    jurisdiction_filter: Callable[..., str | None] = jurisdiction_filter,
 ) -> APIRouter:
     """``GET /person-duplicates`` of a person register, to include in its router: ``admin`` the
-    register's admin scope dependency, ``jurisdiction_filter`` the dependency that reads its
-    ``jurisdiction`` query filter, ``report`` its duplicate scan."""
+    register's admin scope dependency, ``report`` its duplicate scan, ``jurisdiction_filter``
+    the dependency that reads its ``jurisdiction`` query filter (the platform's by default)."""
     router = APIRouter()
 
     @router.get(

@@ -73,16 +73,16 @@ async def list_persons(
     return Page.of(await service.person_reads(session, rows, personal_data=personal_data), total, page)
 
 
-def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
-    """The ``jurisdiction`` query filter, as a dependency of the shared duplicates route."""
+def jurisdiction_in_use_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+    """This register's ``jurisdiction`` filter (codes in use only, unlike the platform's) as a dependency."""
     return jurisdiction
 
 
 router.include_router(
     person_duplicates_router(
         admin=require_scope("eldercare:admin"),
-        jurisdiction_filter=jurisdiction_filter,
         report=service.duplicate_persons,
+        jurisdiction_filter=jurisdiction_in_use_filter,
     )
 )
 

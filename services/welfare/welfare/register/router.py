@@ -153,17 +153,8 @@ async def list_persons(
     return Page.of([service.person_read(person=r, personal_data=personal_data) for r in rows], total, page)
 
 
-def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
-    """The ``jurisdiction`` query filter, as a dependency of the shared duplicates route."""
-    return jurisdiction
-
-
 router.include_router(
-    person_duplicates_router(
-        admin=require_scope("welfare:admin"),
-        jurisdiction_filter=jurisdiction_filter,
-        report=service.duplicate_persons,
-    )
+    person_duplicates_router(admin=require_scope("welfare:admin"), report=service.duplicate_persons)
 )
 
 
