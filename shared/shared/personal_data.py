@@ -24,8 +24,21 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, Select, String, Table, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.access import jurisdiction_filter
 from shared.auth import CurrentPrincipal, Principal, require_scope
@@ -231,6 +244,19 @@ def personal_data_access_router(service: str, table: Table) -> APIRouter:
         return Page.of([PersonalDataAccess.model_validate(row._mapping) for row in rows], total, page)
 
     return router
+
+
+class CitizenIdColumns:
+    """A person register's citizen ID number (for a model): encrypted, with a keyed hash for
+    look-ups (unique: one number, one person), the key that made the ciphertext, and the masked
+    form shown to callers without ``{service}:pii``."""
+
+    citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    citizen_id_key_id: Mapped[str | None] = mapped_column(
+        String(32), index=True, comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)"
+    )
+    citizen_id_masked: Mapped[str] = mapped_column(String(18))
 
 
 # -- duplicates registered before numbers were normalised -----------------------------------
