@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.db import service_metadata
+from shared.db import ServerDefaultsReturned, service_metadata
 from shared.records import audit_table, idempotency_table
 
 SCHEMA = "iam"
@@ -13,7 +13,5 @@ audit_log = audit_table(metadata)
 idempotency_keys = idempotency_table(metadata)
 
 
-class Base(DeclarativeBase):
+class Base(ServerDefaultsReturned, DeclarativeBase):
     metadata = metadata
-    # fetch server-set values (timestamps) with RETURNING, so no lazy load follows a flush
-    __mapper_args__ = {"eager_defaults": True}

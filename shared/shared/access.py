@@ -26,6 +26,11 @@ JurisdictionFilter = Annotated[
 """The ``jurisdiction`` query filter of every list: a subtree, inside the caller's own area."""
 
 
+def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+    """:data:`JurisdictionFilter` as a dependency (for a route declared in ``shared``)."""
+    return jurisdiction
+
+
 class HasJurisdiction(Protocol):
     jurisdiction: Any
 

@@ -210,6 +210,16 @@ class ProtectedId:
     lookup_hash: str
     masked: str
 
+    def columns(self) -> dict[str, str | bytes]:
+        """The number as a person register stores it (``citizen_id_hash``, ``…_cipher``,
+        ``…_key_id``, ``…_masked``)."""
+        return {
+            "citizen_id_hash": self.lookup_hash,
+            "citizen_id_cipher": self.cipher,
+            "citizen_id_key_id": self.key_id,
+            "citizen_id_masked": self.masked,
+        }
+
 
 class CitizenIdVault:
     """Encrypts, reveals, hashes and masks citizen ID numbers.

@@ -47,6 +47,13 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
+class ServerDefaultsReturned:
+    """For a service's declarative base (``class Base(ServerDefaultsReturned, DeclarativeBase)``):
+    server-set values (timestamps) come back with RETURNING, so no lazy load follows a flush."""
+
+    __mapper_args__ = {"eager_defaults": True}
+
+
 class Timestamps:
     """``created_at`` and ``updated_at`` (set by the database) for a model."""
 

@@ -17,16 +17,30 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, Select, String, Table, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.access import jurisdiction_filter
 from shared.auth import CurrentPrincipal, Principal, require_scope
 from shared.citizen_ids import CitizenIdVault, canonical_form, mask
 from shared.db import SessionDep
@@ -84,6 +98,17 @@ class PersonalDataReader:
             path=self.path,
             purpose=self.purpose,
             masked_only=True,
+        )
+
+    def citizen_id_of(self, person: StoredPerson) -> str:
+        """A registered person's number, as :meth:`citizen_id` shows it."""
+        return self.citizen_id(
+            cipher=person.citizen_id_cipher,
+            masked=person.citizen_id_masked,
+            key_id=person.citizen_id_key_id,
+            entity="person",
+            entity_id=person.id,
+            jurisdiction=person.jurisdiction,
         )
 
     def citizen_id(
@@ -168,6 +193,15 @@ async def personal_data_reader(
 PersonalDataDep = Annotated[PersonalDataReader, Depends(personal_data_reader, scope="function")]
 
 
+def citizen_id_vault(request: Request) -> CitizenIdVault:
+    """The service's vault (``app.state.citizen_id_vault``, set where the service starts)."""
+    vault: CitizenIdVault = request.app.state.citizen_id_vault
+    return vault
+
+
+VaultDep = Annotated[CitizenIdVault, Depends(citizen_id_vault)]
+
+
 class PersonalDataAccess(BaseModel):
     id: int
     occurred_at: dt.datetime
@@ -210,6 +244,19 @@ def personal_data_access_router(service: str, table: Table) -> APIRouter:
         return Page.of([PersonalDataAccess.model_validate(row._mapping) for row in rows], total, page)
 
     return router
+
+
+class CitizenIdColumns:
+    """A person register's citizen ID number (for a model): encrypted, with a keyed hash for
+    look-ups (unique: one number, one person), the key that made the ciphertext, and the masked
+    form shown to callers without ``{service}:pii``."""
+
+    citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    citizen_id_key_id: Mapped[str | None] = mapped_column(
+        String(32), index=True, comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)"
+    )
+    citizen_id_masked: Mapped[str] = mapped_column(String(18))
 
 
 # -- duplicates registered before numbers were normalised -----------------------------------
@@ -343,3 +390,46 @@ class DuplicateReport(BaseModel):
     @classmethod
     def of(cls, scanned: int, groups: list[DuplicateGroup]) -> DuplicateReport:
         return cls.model_validate({"scanned": scanned, "groups": groups}, from_attributes=True)
+
+
+class DuplicatePersonsReport(Protocol):
+    """A register's :func:`find_duplicates` over the persons the caller may see (of
+    ``jurisdiction``, when given, within the caller's area)."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        vault: CitizenIdVault,
+        jurisdiction: str | None = None,
+    ) -> DuplicateReport: ...
+
+
+def person_duplicates_router(
+    *,
+    admin: Callable[..., Awaitable[Principal]],
+    report: DuplicatePersonsReport,
+    jurisdiction_filter: Callable[..., str | None] = jurisdiction_filter,
+) -> APIRouter:
+    """``GET /person-duplicates`` of a person register, to include in its router: ``admin`` the
+    register's admin scope dependency, ``report`` its duplicate scan, ``jurisdiction_filter``
+    the dependency that reads its ``jurisdiction`` query filter (the platform's by default)."""
+    router = APIRouter()
+
+    @router.get(
+        "/person-duplicates",
+        response_model=DuplicateReport,
+        summary="Persons registered twice under one number in other digits, or under a number not in "
+        "the normal form (for staff to merge by hand; nothing is merged)",
+        responses=problem_responses(403, 422),
+    )
+    async def list_duplicate_persons(
+        session: SessionDep,
+        vault: VaultDep,
+        principal: Principal = Depends(admin),
+        jurisdiction: str | None = Depends(jurisdiction_filter),
+    ) -> DuplicateReport:
+        return await report(session, principal=principal, vault=vault, jurisdiction=jurisdiction)
+
+    return router

@@ -9,8 +9,12 @@ nothing else, yet who learnt that a number is registered is on record.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.citizen_ids import CitizenIdVault, ProtectedId
 from shared.errors import Conflict
 from shared.writes import WriteContext
 
@@ -43,3 +47,22 @@ async def refuse_a_registered_number(
         after={"citizen_id": masked, "asked_for_jurisdiction": asked_for},
     )
     raise Conflict(REGISTERED_ELSEWHERE)
+
+
+async def protect_a_new_number(
+    write: WriteContext,
+    *,
+    vault: CitizenIdVault,
+    citizen_id: str,
+    jurisdiction: str,
+    registered_under: Callable[[AsyncSession, Sequence[str]], Awaitable[RegisteredPerson | None]],
+) -> ProtectedId:
+    """``citizen_id`` protected for a new person of ``jurisdiction``; 409 when the number is
+    registered already (:func:`refuse_a_registered_number`). ``registered_under`` is the
+    register's query for the person stored under any of the number's lookup hashes."""
+    protected = vault.protect(citizen_id)
+    existing = await registered_under(write.session, vault.lookup_hashes(citizen_id))
+    await refuse_a_registered_number(
+        write, existing=existing, masked=protected.masked, asked_for=jurisdiction
+    )
+    return protected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.db import service_metadata
+from shared.db import ServerDefaultsReturned, service_metadata
 from shared.records import PlatformTables
 
 SCHEMA = "appraisal"
@@ -12,7 +12,5 @@ metadata = service_metadata(SCHEMA)
 platform_tables = PlatformTables.declare(metadata)
 
 
-class Base(DeclarativeBase):
+class Base(ServerDefaultsReturned, DeclarativeBase):
     metadata = metadata
-    # fetch server-set values (timestamps) with RETURNING, so no lazy load follows a flush
-    __mapper_args__ = {"eager_defaults": True}

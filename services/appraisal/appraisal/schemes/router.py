@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path, Request
 
 from appraisal.access import Reader
 from appraisal.schemes.enums import scheme_enum
-from appraisal.schemes.history import Days, SchemeHistory, SchemeVersion
+from appraisal.schemes.history import SchemeHistory, SchemeVersion
 from appraisal.schemes.pack import Scheme
-from appraisal.schemes.schemas import DaysRead, RangeChangeRead, SchemeSummary, SchemeVersionRead
+from appraisal.schemes.schemas import SchemeSummary, SchemeVersionRead
 from appraisal.schemes.state import schemes_of
+from shared.dated_schemas import version_history_read
 from shared.errors import NotFound
 from shared.months import policy_today
 from shared.pagination import Items
@@ -30,10 +31,6 @@ def _history(request: Request, scheme: str) -> SchemeHistory:
     return history
 
 
-def _days(ranges: list[Days] | tuple[Days, ...]) -> list[DaysRead]:
-    return [DaysRead(valid_from=item.start, valid_to=item.end) for item in ranges]
-
-
 def _version_read(version: SchemeVersion) -> SchemeVersionRead:
     scheme = version.scheme
     correction = scheme.version.correction
@@ -45,22 +42,12 @@ def _version_read(version: SchemeVersion) -> SchemeVersionRead:
         valid_from=scheme.version.valid_from,
         valid_to=scheme.version.valid_to,
         citation=scheme.version.citation,
-        status=version.status,
-        in_force=_days(version.in_force),
-        supersedes=version.supersedes,
-        superseded_by=version.superseded_by,
-        corrects=list(version.corrects),
-        corrected_by=list(version.corrected_by),
-        correction_reason=correction.reason if correction else None,
-        correction_reference=correction.document_reference if correction else None,
-        changes=[
-            RangeChangeRead(
-                correction=change.correction,
-                in_force_before=_days(change.before),
-                in_force_after=_days(change.after),
-            )
-            for change in version.changes
-        ],
+        **version_history_read(
+            version,
+            corrects=version.corrects,
+            correction_reason=correction.reason if correction else None,
+            correction_reference=correction.document_reference if correction else None,
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
+from shared.dated_schemas import VersionHistoryRead
 from shared.money import Money, NonNegativeMoney
 from shared.schemas import CalendarDate, Name, RequestModel, ResponseModel, Text
 
@@ -287,20 +288,8 @@ class CatalogueRead(ResponseModel):
     items: list[CatalogueItemRead]
 
 
-class DaysRead(ResponseModel):
-    valid_from: dt.date | None = Field(description="First day (null: an open start).")
-    valid_to: dt.date | None = Field(description="Last day, included (null: open-ended).")
-
-
-class RangeChangeRead(ResponseModel):
-    correction: int = Field(description="The version that corrected this one.")
-    in_force_before: list[DaysRead]
-    in_force_after: list[DaysRead]
-
-
-class CityVersionRead(ResponseModel):
-    """One version of a city's catalogue in its history: the range it states (never rewritten), the
-    days it is in force now, and what superseded or corrected what."""
+class CityVersionStated(ResponseModel):
+    """What a version of a city's catalogue states (never rewritten)."""
 
     city: str
     version: int
@@ -308,37 +297,33 @@ class CityVersionRead(ResponseModel):
     document: str
     valid_from: dt.date
     valid_to: dt.date | None
-    status: Literal["in_force", "superseded", "corrected"]
-    in_force: list[DaysRead]
-    supersedes: int | None
-    superseded_by: int | None
-    corrects: list[int]
-    corrected_by: list[int]
-    correction_reason: str | None
-    correction_reference: str | None
-    changes: list[RangeChangeRead] = Field(description="How corrections changed the days it is in force.")
 
 
-class OverrideVersionRead(ResponseModel):
-    """One saved version of a county's overrides in its history: the range it states (never
-    rewritten), the days it is in force now, and what superseded or corrected what."""
+class CityVersionRead(VersionHistoryRead, CityVersionStated):
+    """One version of a city's catalogue in its history: the range it states (never rewritten), the
+    days it is in force now, and what superseded or corrected what."""
+
+
+class OverrideVersionStated(ResponseModel):
+    """What a saved version of a county's overrides states (never rewritten)."""
 
     jurisdiction: str
     version: int
     valid_from: dt.date
     valid_to: dt.date | None
-    status: Literal["in_force", "superseded", "corrected"]
-    in_force: list[DaysRead]
-    supersedes: int | None
-    superseded_by: int | None
-    corrects: list[int]
-    corrected_by: list[int]
-    correction_reason: str | None
-    correction_reference: str | None
-    changes: list[RangeChangeRead] = Field(description="How corrections changed the days it is in force.")
+
+
+class OverrideVersionSaved(ResponseModel):
+    """A saved version's overrides, and who saved them when."""
+
     body: dict[str, Any]
     created_by: str
     created_at: dt.datetime
+
+
+class OverrideVersionRead(OverrideVersionSaved, VersionHistoryRead, OverrideVersionStated):
+    """One saved version of a county's overrides in its history: the range it states (never
+    rewritten), the days it is in force now, and what superseded or corrected what."""
 
 
 class CountyListRead(ResponseModel):

@@ -36,12 +36,11 @@ from eldercare.catalogues.schemas import (
     CityVersionRead,
     CountyListPublicationRead,
     CountyListRead,
-    DaysRead,
     OverrideVersionRead,
-    RangeChangeRead,
 )
 from eldercare.interpretations import EldercareInterpretations
 from shared.concurrency import require_if_match
+from shared.dated_schemas import version_history_read
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.jurisdictions import registry
 from shared.months import policy_today
@@ -407,10 +406,6 @@ def catalogue_read(effective: EffectiveCatalogue) -> CatalogueRead:
     )
 
 
-def _days_read(days: Sequence[Days]) -> list[DaysRead]:
-    return [DaysRead(valid_from=item.start, valid_to=item.end) for item in days]
-
-
 def override_version_read(entry: OverrideVersionEntry) -> OverrideVersionRead:
     row, version = entry.row, entry.version
     return OverrideVersionRead(
@@ -418,22 +413,12 @@ def override_version_read(entry: OverrideVersionEntry) -> OverrideVersionRead:
         version=row.version,
         valid_from=row.valid_from,
         valid_to=row.valid_to,
-        status=version.status,
-        in_force=_days_read(version.in_force),
-        supersedes=version.supersedes,
-        superseded_by=version.superseded_by,
-        corrects=list(row.corrects or ()),
-        corrected_by=list(version.corrected_by),
-        correction_reason=row.correction_reason,
-        correction_reference=row.correction_reference,
-        changes=[
-            RangeChangeRead(
-                correction=change.correction,
-                in_force_before=_days_read(change.before),
-                in_force_after=_days_read(change.after),
-            )
-            for change in version.changes
-        ],
+        **version_history_read(
+            version,
+            corrects=row.corrects or (),
+            correction_reason=row.correction_reason,
+            correction_reference=row.correction_reference,
+        ),
         body=row.body,
         created_by=row.created_by,
         created_at=row.created_at,
@@ -490,22 +475,12 @@ def city_versions_read(versions: CityCatalogues) -> list[CityVersionRead]:
                 document=catalogue.source.document,
                 valid_from=validity.valid_from,
                 valid_to=validity.valid_to,
-                status=version.status,
-                in_force=_days_read(version.in_force),
-                supersedes=version.supersedes,
-                superseded_by=version.superseded_by,
-                corrects=list(validity.corrects),
-                corrected_by=list(version.corrected_by),
-                correction_reason=correction.reason if correction else None,
-                correction_reference=correction.document_reference if correction else None,
-                changes=[
-                    RangeChangeRead(
-                        correction=change.correction,
-                        in_force_before=_days_read(change.before),
-                        in_force_after=_days_read(change.after),
-                    )
-                    for change in version.changes
-                ],
+                **version_history_read(
+                    version,
+                    corrects=validity.corrects,
+                    correction_reason=correction.reason if correction else None,
+                    correction_reference=correction.document_reference if correction else None,
+                ),
             )
         )
     return answer

@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    LargeBinary,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -22,9 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from eldercare.db import Base
 from shared.db import Versioned
+from shared.personal_data import CitizenIdColumns
 
 
-class Person(Versioned, Base):
+class Person(CitizenIdColumns, Versioned, Base):
     """A registered person; the citizen ID number is kept encrypted, with a keyed hash for look-ups.
 
     ``left_on``: the day the person left the register (death, moved away); nothing is deleted.
@@ -36,12 +36,6 @@ class Person(Versioned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     jurisdiction: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
-    citizen_id_key_id: Mapped[str | None] = mapped_column(
-        String(32), index=True, comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)"
-    )
-    citizen_id_masked: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(8))
     left_on: Mapped[dt.date | None] = mapped_column(Date)

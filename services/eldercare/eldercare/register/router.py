@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from eldercare.register import service
 from eldercare.register.schemas import (
@@ -16,12 +16,11 @@ from eldercare.register.schemas import (
     PersonUpdate,
 )
 from shared.auth import Principal, require_scope
-from shared.citizen_ids import CitizenIdVault
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.jurisdictions import JurisdictionCode
 from shared.pagination import Page, PageDep
-from shared.personal_data import DuplicateReport, PersonalDataDep
+from shared.personal_data import PersonalDataDep, VaultDep, person_duplicates_router
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteDep
 
@@ -29,18 +28,9 @@ BASE = "/api/eldercare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
 Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
-Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
 JurisdictionFilter = Annotated[
     JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
 ]
-
-
-def vault(request: Request) -> CitizenIdVault:
-    found: CitizenIdVault = request.app.state.citizen_id_vault
-    return found
-
-
-VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
 @router.post(
@@ -83,17 +73,18 @@ async def list_persons(
     return Page.of(await service.person_reads(session, rows, personal_data=personal_data), total, page)
 
 
-@router.get(
-    "/person-duplicates",
-    response_model=DuplicateReport,
-    summary="Persons registered twice under one number in other digits, or under a number not in "
-    "the normal form (for staff to merge by hand; nothing is merged)",
-    responses=problem_responses(403, 422),
+def jurisdiction_in_use_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+    """This register's ``jurisdiction`` filter (codes in use only, unlike the platform's) as a dependency."""
+    return jurisdiction
+
+
+router.include_router(
+    person_duplicates_router(
+        admin=require_scope("eldercare:admin"),
+        report=service.duplicate_persons,
+        jurisdiction_filter=jurisdiction_in_use_filter,
+    )
 )
-async def list_duplicate_persons(
-    session: SessionDep, principal: Admin, ids: VaultDep, jurisdiction: JurisdictionFilter = None
-) -> DuplicateReport:
-    return await service.duplicate_persons(session, principal=principal, vault=ids, jurisdiction=jurisdiction)
 
 
 @router.get(

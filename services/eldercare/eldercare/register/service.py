@@ -34,7 +34,7 @@ from shared.jurisdictions import registry
 from shared.months import policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.registers import REGISTERED, refuse_a_registered_number
+from shared.registers import REGISTERED, protect_a_new_number
 from shared.writes import WriteContext
 
 
@@ -84,7 +84,7 @@ def _circumstances_json(row: Circumstances) -> dict[str, Any]:
 async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: PersonCreate) -> Person:
     """Register a person; one number is one person in the whole register
     (查重, :mod:`shared.registers`)."""
-    session, principal = write.session, write.principal
+    principal = write.principal
     ensure_jurisdiction(principal, data.jurisdiction)
     birth_date = _birth_date_in(data.citizen_id)
     if data.birth_date is not None and data.birth_date != birth_date:
@@ -101,18 +101,17 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
     if data.circumstances.effective_from < birth_date:
         raise InvalidInput.field("body.circumstances.effective_from", "must not be before the birth date")
     profile = checked_profile(birth_date, sex, data.circumstances, location="body.circumstances")
-    protected = vault.protect(data.citizen_id)
-    existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
-    await refuse_a_registered_number(
-        write, existing=existing, masked=protected.masked, asked_for=data.jurisdiction
+    protected = await protect_a_new_number(
+        write,
+        vault=vault,
+        citizen_id=data.citizen_id,
+        jurisdiction=data.jurisdiction,
+        registered_under=repository.person_by_citizen_id_hash,
     )
     person = Person(
         jurisdiction=data.jurisdiction,
         name=data.name,
-        citizen_id_hash=protected.lookup_hash,
-        citizen_id_cipher=protected.cipher,
-        citizen_id_key_id=protected.key_id,
-        citizen_id_masked=protected.masked,
+        **protected.columns(),
         birth_date=birth_date,
         sex=sex,
         version=1,
@@ -157,14 +156,7 @@ async def person_reads(
                 id=person.id,
                 jurisdiction=person.jurisdiction,
                 name=person.name,
-                citizen_id=personal_data.citizen_id(
-                    cipher=person.citizen_id_cipher,
-                    masked=person.citizen_id_masked,
-                    key_id=person.citizen_id_key_id,
-                    entity="person",
-                    entity_id=person.id,
-                    jurisdiction=person.jurisdiction,
-                ),
+                citizen_id=personal_data.citizen_id_of(person),
                 birth_date=person.birth_date,
                 sex=person.sex,
                 left_on=person.left_on,

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Versioned
+from shared.personal_data import CitizenIdColumns
 from welfare.db import Base
 
 
@@ -75,7 +75,7 @@ class HouseholdResidence(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Person(Timestamps, Versioned, Base):
+class Person(Timestamps, CitizenIdColumns, Versioned, Base):
     """A person; the citizen ID number is kept encrypted, with a keyed hash for look-ups."""
 
     __tablename__ = "persons"
@@ -84,12 +84,6 @@ class Person(Timestamps, Versioned, Base):
     jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    citizen_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    citizen_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
-    citizen_id_key_id: Mapped[str | None] = mapped_column(
-        String(32), index=True, comment="the key that made the ciphertext (shared.citizen_ids.DataKey.id)"
-    )
-    citizen_id_masked: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from shared.access import JurisdictionFilter
-from shared.citizen_ids import CitizenIdVault
+from shared.auth import require_scope
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
-from shared.personal_data import DuplicateReport, PersonalDataDep
+from shared.personal_data import PersonalDataDep, VaultDep, person_duplicates_router
 from shared.problems import problem_responses
 from shared.writes import UpdateDep, WriteContext, WriteDep
-from welfare.access import Admin, Reader, Writer
+from welfare.access import Reader, Writer
 from welfare.register import service
 from welfare.register.schemas import (
     CareArrangementChange,
@@ -38,14 +37,6 @@ from welfare.standards.service import current_standards
 
 BASE = "/api/welfare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
-
-
-def vault(request: Request) -> CitizenIdVault:
-    found: CitizenIdVault = request.app.state.citizen_id_vault
-    return found
-
-
-VaultDep = Annotated[CitizenIdVault, Depends(vault)]
 
 
 def start_runs(request: Request, background: BackgroundTasks, runs: list[uuid.UUID]) -> None:
@@ -162,17 +153,9 @@ async def list_persons(
     return Page.of([service.person_read(person=r, personal_data=personal_data) for r in rows], total, page)
 
 
-@router.get(
-    "/person-duplicates",
-    response_model=DuplicateReport,
-    summary="Persons registered twice under one number in other digits, or under a number not in "
-    "the normal form (for staff to merge by hand; nothing is merged)",
-    responses=problem_responses(403, 422),
+router.include_router(
+    person_duplicates_router(admin=require_scope("welfare:admin"), report=service.duplicate_persons)
 )
-async def list_duplicate_persons(
-    session: SessionDep, principal: Admin, ids: VaultDep, jurisdiction: JurisdictionFilter = None
-) -> DuplicateReport:
-    return await service.duplicate_persons(session, principal=principal, vault=ids, jurisdiction=jurisdiction)
 
 
 @router.get(

@@ -23,7 +23,7 @@ from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.registers import REGISTERED, refuse_a_registered_number
+from shared.registers import REGISTERED, protect_a_new_number
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
 from welfare.register.booked_months import (
@@ -292,19 +292,18 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
         household = await get_household(session, principal=principal, household_id=data.household_id)
         if household.jurisdiction != data.jurisdiction:
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
-    protected = vault.protect(data.citizen_id)
-    existing = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
-    await refuse_a_registered_number(
-        write, existing=existing, masked=protected.masked, asked_for=data.jurisdiction
+    protected = await protect_a_new_number(
+        write,
+        vault=vault,
+        citizen_id=data.citizen_id,
+        jurisdiction=data.jurisdiction,
+        registered_under=repository.person_by_citizen_id_hash,
     )
     person = Person(
         jurisdiction=data.jurisdiction,
         household_id=data.household_id,
         name=data.name,
-        citizen_id_hash=protected.lookup_hash,
-        citizen_id_cipher=protected.cipher,
-        citizen_id_key_id=protected.key_id,
-        citizen_id_masked=protected.masked,
+        **protected.columns(),
         birth_date=data.birth_date,
         version=1,
     )
@@ -369,20 +368,12 @@ async def list_enrolments(
 def person_read(*, person: Person, personal_data: PersonalDataReader) -> PersonRead:
     """The person as the caller may see them: the citizen ID in full (and recorded) for
     ``welfare:pii``, masked for everyone else."""
-    shown = personal_data.citizen_id(
-        cipher=person.citizen_id_cipher,
-        masked=person.citizen_id_masked,
-        key_id=person.citizen_id_key_id,
-        entity="person",
-        entity_id=person.id,
-        jurisdiction=person.jurisdiction,
-    )
     return PersonRead(
         id=person.id,
         jurisdiction=person.jurisdiction,
         household_id=person.household_id,
         name=person.name,
-        citizen_id=shown,
+        citizen_id=personal_data.citizen_id_of(person),
         birth_date=person.birth_date,
         version=person.version,
         created_at=person.created_at,
