@@ -21,10 +21,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from jwt.algorithms import OKPAlgorithm
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import TokenVerifier
 from shared.citizen_ids import check_digit
+from shared.db import session_dependency
 from shared.events.scheduler import Scheduler
 
 ISSUER = "civic-gateway"
@@ -128,22 +129,35 @@ async def app_client(app: FastAPI, mint: TokenMint) -> AsyncIterator[httpx.Async
 
 @contextlib.asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
-    """Every write the app's requests make meanwhile is rolled back at the end: requests share
-    one connection and its open transaction, each request's session in a savepoint of it (its
-    commit releases the savepoint, its rollback returns to it), and the transaction is rolled
-    back when the block ends. Requests of one block must not run at the same time (one
+    """Every write the app's requests make meanwhile is rolled back at the end: each request's
+    session (:data:`shared.db.SessionDep`) is a savepoint of one connection's open transaction
+    (its commit releases the savepoint, its rollback returns to it), and that transaction is
+    rolled back when the block ends. Only the request sessions: the app's background work (event
+    relay, scheduler, jobs) and what a request commits apart (``record_apart``) keep their own
+    connections, as in production. Requests of one block must not run at the same time (one
     connection); tests of concurrency use the committed path (``app_client`` or the platform)."""
     database = app.state.database
     async with database.engine.connect() as connection:
         transaction = await connection.begin()
-        committed = database.sessions
-        database.sessions = async_sessionmaker(
+        sessions = async_sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
         )
+
+        async def request_session() -> AsyncIterator[AsyncSession]:
+            async with sessions() as session:
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                else:
+                    await session.commit()
+
+        app.dependency_overrides[session_dependency] = request_session
         try:
             yield
         finally:
-            database.sessions = committed
+            del app.dependency_overrides[session_dependency]
             await transaction.rollback()
 
 
