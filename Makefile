@@ -21,7 +21,7 @@ run: $(STAMP)
 
 # the suite in TEST_WORKERS processes side by side (pytest-xdist), a file's tests in one of
 # them (see conftest.py); each worker has a database and a platform of its own. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/python -m platformctl test -n $(TEST_WORKERS)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 import eldercare.models  # noqa: F401  (registers every table)
 from eldercare.catalogues.pack import load_city_catalogues
 from eldercare.catalogues.router import router as catalogues_router
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.config import Settings
 from eldercare.db import metadata
 from eldercare.discoveries.router import router as discoveries_router
@@ -81,7 +81,7 @@ async def _start_projection(app: FastAPI) -> None:
 async def _startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     cities = load_city_catalogues(settings.packs_dir)  # a bad pack stops the start with its PackError
-    app.state.catalogue_book = CatalogueBook(cities, settings.interpretations)
+    app.state.catalogue_library = CatalogueLibrary(cities, settings.interpretations)
     client = httpx.AsyncClient(
         base_url=settings.welfare_url,
         timeout=httpx.Timeout(settings.welfare_timeout_seconds),
@@ -94,7 +94,7 @@ async def _startup(app: FastAPI) -> None:
     app.state.dibao_statuses = DibaoStatuses(welfare)
     runner = SnapshotRunner(
         app.state.database,
-        app.state.catalogue_book,
+        app.state.catalogue_library,
         settings.interpretations,
         batch_size=settings.snapshot_batch_size,
         work_mem=settings.snapshot_work_mem,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eldercare.catalogues.pack import load_city_catalogues
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.interpretations import EldercareInterpretations
 from shared.errors import NotFound, PackError
 
@@ -48,14 +48,14 @@ def test_a_new_version_supersedes_the_open_one(tmp_path: Path) -> None:
     city = cities["411700"]
     assert city.history.versions[1].superseded_by == 2
     assert [str(d) for d in city.history.versions[1].in_force] == ["2023-12-08 to 2024-12-31"]
-    book = CatalogueBook(cities, EldercareInterpretations())
-    assert book.require_city_on("411702", dt.date(2024, 6, 1)).name == "第一版"
-    assert book.require_city_on("411702", dt.date(2025, 2, 1)).name == "第二版"
-    latest = book.city_of("411702")
+    library = CatalogueLibrary(cities, EldercareInterpretations())
+    assert library.require_city_on("411702", dt.date(2024, 6, 1)).name == "第一版"
+    assert library.require_city_on("411702", dt.date(2025, 2, 1)).name == "第二版"
+    latest = library.city_of("411702")
     assert latest is not None
     assert latest.name == "第二版"
     with pytest.raises(NotFound) as caught:
-        book.require_city_on("411702", dt.date(2023, 12, 7))
+        library.require_city_on("411702", dt.date(2023, 12, 7))
     assert "version 1: 2023-12-08 to 2024-12-31" in caught.value.detail
 
 

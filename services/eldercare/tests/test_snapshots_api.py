@@ -232,7 +232,7 @@ async def test_a_run_whose_replica_died_is_resumed_without_writing_twice(
         database = app.state.database
         dying = service.SnapshotRunner(
             database,
-            app.state.catalogue_book,
+            app.state.catalogue_library,
             settings.interpretations,
             batch_size=4,
             work_mem="16MB",

@@ -14,7 +14,7 @@ from eldercare.catalogues.schemas import (
     CountyListPublicationRead,
     OverrideVersionRead,
 )
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.concurrency import etag_for, set_etag
 from shared.db import SessionDep
@@ -35,12 +35,12 @@ JurisdictionPath = Annotated[
 ]
 
 
-def catalogue_book(request: Request) -> CatalogueBook:
-    book: CatalogueBook = request.app.state.catalogue_book
-    return book
+def catalogue_library(request: Request) -> CatalogueLibrary:
+    library: CatalogueLibrary = request.app.state.catalogue_library
+    return library
 
 
-BookDep = Annotated[CatalogueBook, Depends(catalogue_book)]
+CatalogueLibraryDep = Annotated[CatalogueLibrary, Depends(catalogue_library)]
 
 
 @router.get(
@@ -54,13 +54,13 @@ async def get_catalogue(
     jurisdiction: JurisdictionPath,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     response: Response,
     on: Annotated[
         CalendarDate | None, Query(description="the catalogue in force on this day (default today)")
     ] = None,
 ) -> CatalogueRead:
-    effective = await book.effective(session, jurisdiction, on=on)
+    effective = await library.effective(session, jurisdiction, on=on)
     set_etag(response, jurisdiction, effective.recorded_version)
     return service.catalogue_read(effective)
 
@@ -73,10 +73,10 @@ async def get_catalogue(
     responses=problem_responses(404, 422),
 )
 async def list_city_versions(
-    jurisdiction: JurisdictionPath, principal: Reader, book: BookDep
+    jurisdiction: JurisdictionPath, principal: Reader, library: CatalogueLibraryDep
 ) -> Items[CityVersionRead]:
-    book.require_city(jurisdiction)
-    versions = book.versions_of(jurisdiction)
+    library.require_city(jurisdiction)
+    versions = library.versions_of(jurisdiction)
     assert versions is not None
     return Items.of(service.city_versions_read(versions))
 
@@ -95,12 +95,14 @@ async def put_catalogue_overrides(
     data: CatalogueOverridesIn,
     write: UpdateDep,
     principal: Admin,
-    book: BookDep,
+    library: CatalogueLibraryDep,
 ) -> Response:
     if replayed := await write.replay():
         return replayed
     ensure_jurisdiction(principal, jurisdiction)
-    effective = await service.save_overrides(write=write, book=book, jurisdiction=jurisdiction, data=data)
+    effective = await service.save_overrides(
+        write=write, library=library, jurisdiction=jurisdiction, data=data
+    )
     return await write.respond(
         200,
         service.catalogue_read(effective),
@@ -116,9 +118,13 @@ async def put_catalogue_overrides(
     responses=problem_responses(404, 422),
 )
 async def list_override_versions(
-    jurisdiction: JurisdictionPath, session: SessionDep, principal: Reader, book: BookDep, page: PageDep
+    jurisdiction: JurisdictionPath,
+    session: SessionDep,
+    principal: Reader,
+    library: CatalogueLibraryDep,
+    page: PageDep,
 ) -> Page[OverrideVersionRead]:
-    entries = await service.override_versions(session, book=book, jurisdiction=jurisdiction)
+    entries = await service.override_versions(session, library=library, jurisdiction=jurisdiction)
     shown = entries[page.offset : page.offset + page.limit]
     return Page.of([service.override_version_read(entry) for entry in shown], len(entries), page)
 
@@ -134,10 +140,10 @@ async def get_county_lists(
     jurisdiction: JurisdictionPath,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     on: Annotated[CalendarDate | None, Query(description="the day asked about (default today)")] = None,
 ) -> CountyListPublicationRead:
     publication = await service.county_list_publication(
-        session, book=book, jurisdiction=jurisdiction, on=on or policy_today()
+        session, library=library, jurisdiction=jurisdiction, on=on or policy_today()
     )
     return service.county_list_publication_read(publication)

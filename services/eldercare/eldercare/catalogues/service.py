@@ -73,7 +73,7 @@ class _CountyHistory:
     rows: dict[int, CatalogueOverrideVersion]
     history: CatalogueHistory
     merged: dict[tuple[int, int], EffectiveCatalogue] = field(default_factory=dict)
-    """By (overrides version, the city version object's id: city versions live as long as the book)."""
+    """By (overrides version, the city version object's id: city versions live as long as the library)."""
 
 
 def stated(row: CatalogueOverrideVersion) -> Stated:
@@ -84,7 +84,7 @@ def history_label(jurisdiction: str) -> str:
     return f"the catalogue overrides of {jurisdiction}"
 
 
-class CatalogueBook:
+class CatalogueLibrary:
     """The city catalogue packs, and the county catalogues built from them on demand.
 
     A county's saved overrides are dated versions (:mod:`eldercare.catalogues.history`); the
@@ -226,7 +226,7 @@ def _ranges(days: Sequence[Days]) -> list[dict[str, str | None]]:
 async def save_overrides(
     *,
     write: WriteContext,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     jurisdiction: str,
     data: CatalogueOverridesIn,
 ) -> EffectiveCatalogue:
@@ -239,9 +239,9 @@ async def save_overrides(
     reference (an audited correction: the old ranges stay readable).
     """
     session = write.session
-    latest_city = book.require_city(jurisdiction)
+    latest_city = library.require_city(jurisdiction)
     valid_from = data.valid_from or data.effective_from or policy_today()
-    versions = book.versions_of(jurisdiction)
+    versions = library.versions_of(jurisdiction)
     # checked against the city version in force on its first day (else the latest)
     city = (versions.on(valid_from) if versions else None) or latest_city
     if jurisdiction == city.jurisdiction:
@@ -256,7 +256,7 @@ async def save_overrides(
     # The catalogue exists before any override (the city's items): its ETag names version 0.
     require_if_match(write.if_match, jurisdiction, current.version if current else 0)
     overrides = parse_overrides(_for_rules(data, jurisdiction), location="body")
-    merged = merge(city, overrides, book.interpretations, location="body")
+    merged = merge(city, overrides, library.interpretations, location="body")
     if data.valid_to is not None and data.valid_to < valid_from:
         raise InvalidInput.field("body.valid_to", f"must not be before valid_from ({valid_from.isoformat()})")
     number = (current.version if current else 0) + 1
@@ -315,7 +315,7 @@ async def save_overrides(
     effective = EffectiveCatalogue(jurisdiction, merged, number, recorded_version=number)
     if in_force_today is None or in_force_today.number != number:
         # saved for other days: answer what applies today, with the new version's ETag
-        today = await book.effective(session, jurisdiction)
+        today = await library.effective(session, jurisdiction)
         return replace(today, recorded_version=number)
     return effective
 
@@ -329,12 +329,12 @@ class OverrideVersionEntry:
 
 
 async def override_versions(
-    session: AsyncSession, *, book: CatalogueBook, jurisdiction: str
+    session: AsyncSession, *, library: CatalogueLibrary, jurisdiction: str
 ) -> list[OverrideVersionEntry]:
     """Every saved version of a county's overrides, newest first, with the days each is in force
     and what superseded or corrected what."""
-    book.require_city(jurisdiction)
-    county = (await book.histories(session, [jurisdiction])).get(jurisdiction)
+    library.require_city(jurisdiction)
+    county = (await library.histories(session, [jurisdiction])).get(jurisdiction)
     if county is None:
         return []
     return [
@@ -360,17 +360,17 @@ class CountyListPublication:
 
 
 async def county_list_publication(
-    session: AsyncSession, *, book: CatalogueBook, jurisdiction: str, on: dt.date
+    session: AsyncSession, *, library: CatalogueLibrary, jurisdiction: str, on: dt.date
 ) -> CountyListPublication:
     """Which counties of the city (its counties, districts and development zones: 「各县区政府
     （管委会）」) had published their own list by ``on``, against the deadline of 二（一）1."""
-    city = book.require_city(jurisdiction)
+    city = library.require_city(jurisdiction)
     deadline = city.county_list_deadline
     if deadline is None:
         raise NotFound(f"The catalogue of {city.jurisdiction} sets no deadline for county lists.")
     place = registry().require(city.jurisdiction)
     counties = [jurisdiction] if jurisdiction != city.jurisdiction else list(place.children)
-    histories = await book.histories(session, counties)
+    histories = await library.histories(session, counties)
     statuses = []
     for code in counties:
         county = histories.get(code)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from eldercare.catalogues.router import BookDep
+from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.discoveries import service
 from eldercare.discoveries.schemas import Discovery
 from shared.auth import Principal, ensure_jurisdiction, require_scope
@@ -32,7 +32,7 @@ async def list_discoveries(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     page: PageDep,
     jurisdiction: Annotated[
         JurisdictionCode,
@@ -58,7 +58,7 @@ async def list_discoveries(
     ensure_jurisdiction(principal, jurisdiction)
     items, total = await service.find(
         session,
-        book=book,
+        library=library,
         settings=request.app.state.settings.interpretations,
         jurisdiction=jurisdiction,
         start=start,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.config import Settings
 from eldercare.discoveries import service
 from eldercare.discoveries.schemas import Discovery
@@ -54,21 +54,21 @@ def newly_eligible(discovery: Discovery) -> Due:
 
 
 def scheduled_checks(app: FastAPI) -> Sequence[Check]:
-    """Discovery of the day over every city the catalogues cover (``app.state.catalogue_book``,
+    """Discovery of the day over every city the catalogues cover (``app.state.catalogue_library``,
     set at start-up: a round before it finds nothing and the next one catches up on its day)."""
 
     async def discoveries(session: AsyncSession, today: dt.date) -> list[Due]:
-        book: CatalogueBook | None = getattr(app.state, "catalogue_book", None)
-        if book is None:
+        library: CatalogueLibrary | None = getattr(app.state, "catalogue_library", None)
+        if library is None:
             return []
         settings: Settings = app.state.settings
         dues = []
-        for city in sorted(book.cities):
+        for city in sorted(library.cities):
             offset = 0
             while True:
                 found, total = await service.find(
                     session,
-                    book=book,
+                    library=library,
                     settings=settings.interpretations,
                     jurisdiction=city,
                     start=today,

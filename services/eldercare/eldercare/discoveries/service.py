@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import Catalogue
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.discoveries import repository
 from eldercare.discoveries.events import (
     ItemWatch,
@@ -28,7 +28,7 @@ from shared.pagination import PageParams
 async def find(
     session: AsyncSession,
     *,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     settings: EldercareInterpretations,
     jurisdiction: str,
     start: dt.date,
@@ -39,10 +39,10 @@ async def find(
     """Persons in ``jurisdiction`` and below who become eligible for an item in [start, end]."""
     check_window(start, end)
     codes = registry().subtree(jurisdiction)
-    covered = [code for code in codes if book.city_of(code) is not None]
+    covered = [code for code in codes if library.city_of(code) is not None]
     if not covered:
         raise InvalidInput.field("query.jurisdiction", f"no service catalogue covers {jurisdiction}")
-    effective = await book.effective_many(session, covered)
+    effective = await library.effective_many(session, covered)
     by_catalogue: dict[int, list[str]] = {}
     catalogues: dict[int, Catalogue] = {}
     for code, found in effective.items():

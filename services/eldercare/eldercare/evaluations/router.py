@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from eldercare.catalogues.router import BookDep
+from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.evaluations import service
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses
 from eldercare.evaluations.schemas import (
@@ -70,12 +70,12 @@ async def create_evaluation(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     standards: StandardsDep,
 ) -> EvaluationRead:
     evaluation = await service.evaluate_person(
         session,
-        book=book,
+        library=library,
         standards=standards,
         interpretations=request.app.state.settings.interpretations,
         jurisdiction=data.jurisdiction,
@@ -98,7 +98,7 @@ async def evaluate_registered_person(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     standards: StandardsDep,
     statuses: StatusesDep,
     vault: VaultDep,
@@ -108,7 +108,7 @@ async def evaluate_registered_person(
     settings = request.app.state.settings
     evaluation = await service.evaluate_registered_person(
         session,
-        book=book,
+        library=library,
         standards=standards,
         statuses=statuses,
         vault=vault,

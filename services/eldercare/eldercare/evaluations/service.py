@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import AmountRule, Catalogue
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatus, DibaoStatuses
 from eldercare.evaluations.entitlements import Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import PersonProfile, check_profile_on, parse_profile
@@ -62,7 +62,7 @@ def needs_dibao_standard(catalogue: Catalogue, evaluation: Evaluation) -> bool:
 async def evaluate_person(
     session: AsyncSession,
     *,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     standards: DibaoStandards,
     interpretations: EldercareInterpretations,
     jurisdiction: str,
@@ -79,7 +79,7 @@ async def evaluate_person(
     """
     check_profile_on(profile, on, location="body.person")
     try:
-        catalogue = (await book.effective(session, jurisdiction, on=on)).catalogue
+        catalogue = (await library.effective(session, jurisdiction, on=on)).catalogue
     except NotFound as exc:
         raise InvalidInput.field(jurisdiction_field, exc.detail) from exc
     evaluation = evaluate(catalogue, profile, on, EvaluationContext(), interpretations)
@@ -224,7 +224,7 @@ class PersonEvaluation:
 async def evaluate_registered_person(
     session: AsyncSession,
     *,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     standards: DibaoStandards,
     statuses: DibaoStatuses,
     vault: CitizenIdVault,
@@ -285,7 +285,7 @@ async def evaluate_registered_person(
         update["tekun"] = status.tekun
     evaluation = await evaluate_person(
         session,
-        book=book,
+        library=library,
         standards=standards,
         interpretations=interpretations,
         jurisdiction=person.jurisdiction,

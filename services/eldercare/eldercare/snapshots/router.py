@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from eldercare.catalogues.router import BookDep
+from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.evaluations.router import StandardsDep
 from eldercare.register.service import get_person
 from eldercare.snapshots import repository, service
@@ -57,7 +57,7 @@ async def create_snapshots(
     request: Request,
     background: BackgroundTasks,
     principal: Writer,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     standards: StandardsDep,
     write: WriteDep,
 ) -> Response:
@@ -66,7 +66,7 @@ async def create_snapshots(
         return replay
     run = await service.record_run(
         write,
-        book=book,
+        library=library,
         standards=standards,
         jurisdiction=data.jurisdiction,
         month=data.month,

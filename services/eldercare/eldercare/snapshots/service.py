@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import AllOf, AnyOf, AtLeast, Catalogue, Condition, Equals, Fact, Not, OneOf
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.catalogues.sql import ages_in
 from eldercare.db import platform_tables
 from eldercare.evaluations.dibao import DibaoStandards
@@ -252,8 +252,8 @@ LEFTOVER_ROUNDS = 3
 """Rounds for persons the batches left out (registered, or re-assessed, while the run wrote)."""
 
 
-def scope_codes(book: CatalogueBook, jurisdiction: str) -> list[str]:
-    codes = [code for code in registry().subtree(jurisdiction) if book.city_of(code) is not None]
+def scope_codes(library: CatalogueLibrary, jurisdiction: str) -> list[str]:
+    codes = [code for code in registry().subtree(jurisdiction) if library.city_of(code) is not None]
     if not codes:
         raise InvalidInput.field("body.jurisdiction", f"no service catalogue covers {jurisdiction}")
     return codes
@@ -262,7 +262,7 @@ def scope_codes(book: CatalogueBook, jurisdiction: str) -> list[str]:
 async def record_run(
     write: WriteContext,
     *,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     standards: DibaoStandards,
     jurisdiction: str,
     month: YearMonth,
@@ -281,8 +281,8 @@ async def record_run(
             "a month's snapshots are taken from its first day on",
         )
     session = write.session
-    codes = scope_codes(book, jurisdiction)
-    effective = await book.effective_many(session, codes, on=month.first_day)
+    codes = scope_codes(library, jurisdiction)
+    effective = await library.effective_many(session, codes, on=month.first_day)
     used: dict[str, Any] = {}
     for code, found in effective.items():
         if catalogue_uses_dibao_standard(found.catalogue):
@@ -389,7 +389,7 @@ class SnapshotRunner(ServiceJobs):
     def __init__(
         self,
         database: Database,
-        book: CatalogueBook,
+        library: CatalogueLibrary,
         interpretations: EldercareInterpretations,
         *,
         batch_size: int,
@@ -401,7 +401,7 @@ class SnapshotRunner(ServiceJobs):
         self.projected = projected
         """dibao and tekun from the projection of welfare's register (setting dibao_status_source)"""
         self.database = database
-        self.book = book
+        self.library = library
         self.interpretations = interpretations
         self.batch_size = batch_size
         super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
@@ -413,9 +413,9 @@ class SnapshotRunner(ServiceJobs):
                 raise LeaseLost(str(lease.job_id))
             jurisdiction, day, stored = run.jurisdiction, run.month, dict(run.dibao_standards)
             batches, completed = run.batches, set(run.completed_batches)
-            codes = scope_codes(self.book, jurisdiction)
+            codes = scope_codes(self.library, jurisdiction)
             # the catalogues in force on the month's first day
-            effective = await self.book.effective_many(session, codes, on=day)
+            effective = await self.library.effective_many(session, codes, on=day)
         month = YearMonth.of(day)
         catalogues = {code: found.catalogue for code, found in effective.items()}
         contexts = {code: _context(stored.get(code)) for code in codes}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from eldercare.catalogues.router import BookDep
+from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.visits import service
 from eldercare.visits.schemas import MissingVisit, VisitCreate, VisitRead
 from shared.auth import Principal, ensure_jurisdiction, require_scope
@@ -66,7 +66,7 @@ async def list_missing_visits(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    book: BookDep,
+    library: CatalogueLibraryDep,
     page: PageDep,
     jurisdiction: Annotated[
         JurisdictionCode,
@@ -80,7 +80,7 @@ async def list_missing_visits(
     ensure_jurisdiction(principal, jurisdiction)
     items, total = await service.missing(
         session,
-        book=book,
+        library=library,
         settings=request.app.state.settings.interpretations,
         jurisdiction=jurisdiction,
         month=YearMonth.parse(month),  # the pattern admits only real months

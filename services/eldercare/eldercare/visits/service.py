@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eldercare.catalogues.pack import Condition
-from eldercare.catalogues.service import CatalogueBook
+from eldercare.catalogues.service import CatalogueLibrary
 from eldercare.interpretations import EldercareInterpretations
 from eldercare.register.models import Person
 from eldercare.register.service import get_person
@@ -98,16 +98,16 @@ def visit_groups(row: Any) -> list[str]:
 async def missing(
     session: AsyncSession,
     *,
-    book: CatalogueBook,
+    library: CatalogueLibrary,
     settings: EldercareInterpretations,
     jurisdiction: str,
     month: YearMonth,
     page: PageParams,
 ) -> tuple[list[MissingVisit], int]:
-    codes = [code for code in registry().subtree(jurisdiction) if book.city_of(code) is not None]
+    codes = [code for code in registry().subtree(jurisdiction) if library.city_of(code) is not None]
     if not codes:
         raise InvalidInput.field("query.jurisdiction", f"no service catalogue covers {jurisdiction}")
-    effective = await book.effective_many(session, codes, on=month.first_day)
+    effective = await library.effective_many(session, codes, on=month.first_day)
     rules: dict[int, tuple[list[str], Condition]] = {}
     for code, found in effective.items():
         item = found.catalogue.items[VISIT_ITEM]
