@@ -4,7 +4,8 @@ then the invariants no accepted request may break.
 Every endpoint a later change adds is fuzzed here from its first day: no server error,
 no response that breaks its declared schema, status code or content type.
 
-The run writes with an administrator's token, so it is split in phases (one per service,
+The run writes with an administrator's token (on a platform and database of its own, which no
+other test reads), so it is split in phases (one per service,
 then the platform's own operations) and after each phase the invariants are checked:
 
 - welfare: Panjin's standards answer as the pack and the spec say (2024-06-30 → 792.00,
@@ -26,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from eldercare.catalogues.pack import load_city_catalogues
 from eldercare.catalogues.service import EffectiveCatalogue, catalogue_read
 from eldercare.config import SERVICE_ROOT as ELDERCARE_ROOT
 from platformctl.database import data_dir
-from platformctl.testing import Platform
+from platformctl.testing import Platform, platform_on_own_database
 from shared.months import policy_today
 from welfare.standards.invariants import panjin_standards_problems
 
@@ -131,18 +133,27 @@ def run_phase(platform: Platform, token: str, name: str, selection: list[str]) -
     return result.returncode, result.stdout + result.stderr, har
 
 
+@pytest.fixture(scope="module")
+async def fuzzed(migrated_database: str) -> AsyncIterator[Platform]:
+    """A platform on a database of its own: the fuzzing writes with an administrator's token
+    (standards, catalogues, schemes of any jurisdiction), which the other tests of the session,
+    on the shared platform, must never read."""
+    async with platform_on_own_database(migrated_database, "fuzzing") as platform:
+        yield platform
+
+
 @pytest.mark.parametrize(("name", "selection"), PHASES, ids=[name for name, _ in PHASES])
-async def test_every_operation_survives_fuzzing(platform: Platform, name: str, selection: list[str]) -> None:
+async def test_every_operation_survives_fuzzing(fuzzed: Platform, name: str, selection: list[str]) -> None:
     """One phase; in one process the phases run in order on one platform, each checking the
     invariants before and after it; `make test`'s workers run them side by side, each on a
     platform of its own."""
-    before = await invariant_problems(platform)
+    before = await invariant_problems(fuzzed)
     assert not before, f"the invariants fail before phase {name}: {before}"
-    token = (await platform.admin_headers())["Authorization"]
-    code, output, har = await asyncio.to_thread(run_phase, platform, token, name, selection)
+    token = (await fuzzed.admin_headers())["Authorization"]
+    code, output, har = await asyncio.to_thread(run_phase, fuzzed, token, name, selection)
     report_file = data_dir() / f"schemathesis-{name}.txt"
     report_file.write_text(f"===== phase {name} (exit {code}) =====\n{output}", encoding="utf-8")
-    broken = await invariant_problems(platform)
+    broken = await invariant_problems(fuzzed)
     if broken:
         writes = accepted_writes(har)
         raise AssertionError(

@@ -172,7 +172,7 @@ async def platform_on_own_database(
             child.env.update(env or {})
         supervisor.start_all()
         try:
-            ready = await asyncio.to_thread(wait_until_ready, f"{supervisor.gateway_url}/readyz", 90)
+            ready = await asyncio.to_thread(wait_until_ready, f"{supervisor.gateway_url}/readyz", 180)
             exited = {c.name: c.process.poll() for c in supervisor.children if c.process}
             assert ready, f"the platform on {url} did not become ready; exit codes: {exited}"
             yield Platform(url=supervisor.gateway_url, supervisor=supervisor)

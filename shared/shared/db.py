@@ -11,6 +11,7 @@ itself once the server is back: see :func:`make_engine`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -209,8 +210,11 @@ def get_database(request: Request) -> Database:
     return database
 
 
-async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).sessions() as session:
+@contextlib.asynccontextmanager
+async def request_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A request's session from ``sessions``: committed when the handler returns, rolled back
+    when it raises."""
+    async with sessions() as session:
         try:
             yield session
         except BaseException:
@@ -218,6 +222,11 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_session(get_database(request).sessions) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency, scope="function")]

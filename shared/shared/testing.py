@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import TokenVerifier
 from shared.citizen_ids import check_digit
-from shared.db import session_dependency
+from shared.db import request_session, session_dependency
 from shared.events.scheduler import Scheduler
 
 ISSUER = "civic-gateway"
@@ -143,17 +143,11 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
         )
 
-        async def request_session() -> AsyncIterator[AsyncSession]:
-            async with sessions() as session:
-                try:
-                    yield session
-                except BaseException:
-                    await session.rollback()
-                    raise
-                else:
-                    await session.commit()
+        async def savepoint_session() -> AsyncIterator[AsyncSession]:
+            async with request_session(sessions) as session:
+                yield session
 
-        app.dependency_overrides[session_dependency] = request_session
+        app.dependency_overrides[session_dependency] = savepoint_session
         try:
             yield
         finally:
