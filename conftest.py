@@ -119,43 +119,56 @@ def platform(platform_processes: Supervisor) -> Platform:
 
 def _service_app(name: str, url: str) -> FastAPI:
     key = base64.b64encode(f"{name}-in-process-test-key-32by!".encode()[:32]).decode()
+    # requests only: no event relay, no scheduler (their tests start their own)
+    quiet: dict[str, Any] = {"database_url": url, "events_relay": False, "scheduler": False}
     if name == "welfare":
         from welfare.config import Settings as WelfareSettings
         from welfare.main import create_app as welfare_app
 
-        return welfare_app(WelfareSettings(database_url=url, citizen_id_key=key))
+        return welfare_app(WelfareSettings(citizen_id_key=key, **quiet))
     if name == "eldercare":
         from eldercare.config import Settings as EldercareSettings
         from eldercare.main import create_app as eldercare_app
 
         # no welfare beside it: the register's own flags, no feed to follow
-        settings = EldercareSettings(
-            database_url=url, citizen_id_key=key, welfare_url=f"http://127.0.0.1:{free_port()}"
-        )
-        return eldercare_app(settings)
+        welfare_url = f"http://127.0.0.1:{free_port()}"
+        return eldercare_app(EldercareSettings(citizen_id_key=key, welfare_url=welfare_url, **quiet))
     if name == "appraisal":
         from appraisal.config import Settings as AppraisalSettings
         from appraisal.main import create_app as appraisal_app
 
-        return appraisal_app(AppraisalSettings(database_url=url))
+        return appraisal_app(AppraisalSettings(**quiet))
     from renewal.config import Settings as RenewalSettings
     from renewal.main import create_app as renewal_app
 
-    return renewal_app(RenewalSettings(database_url=url))
+    return renewal_app(RenewalSettings(**quiet))
 
 
 @pytest.fixture(scope="session")
 async def services_in_process(
-    component_database_urls: dict[str, str], mint: TokenMint
+    migrated_database: str, mint: TokenMint
 ) -> AsyncIterator[dict[str, ServiceInProcess]]:
-    """The four services started in this process, once per session (per worker)."""
-    async with contextlib.AsyncExitStack() as stack:
-        started = {}
-        for name in ("welfare", "eldercare", "appraisal", "renewal"):
-            app = _service_app(name, component_database_urls[name])
-            context = service_in_process(app, mint, admin_scopes=sorted(KNOWN_SCOPES))
-            started[name] = await stack.enter_async_context(context)
-        yield started
+    """The four services started in this process, once per session (per worker), on a database
+    of their own (``<test database>_in_process``): the platform's processes never meet them, and
+    their job runners never take a run the platform queued."""
+    from platformctl.components import COMPONENTS
+    from shared import migrations
+
+    url = database.with_database(migrated_database, f"{database.database_name(migrated_database)}_in_process")
+    await database.ensure_database(url, recreate=True)
+    try:
+        for component in COMPONENTS:
+            await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
+        async with contextlib.AsyncExitStack() as stack:
+            started = {}
+            for name in ("welfare", "eldercare", "appraisal", "renewal"):
+                context = service_in_process(
+                    _service_app(name, url), mint, admin_scopes=sorted(KNOWN_SCOPES), database_url=url
+                )
+                started[name] = await stack.enter_async_context(context)
+            yield started
+    finally:
+        await database.drop_database(url)
 
 
 def _rolled_back_service(name: str) -> Any:

@@ -166,6 +166,7 @@ class ServiceInProcess:
     app: FastAPI
     mint: TokenMint
     admin_scopes: tuple[str, ...]
+    database_url: str
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app)
@@ -184,13 +185,13 @@ class ServiceInProcess:
 
 @contextlib.asynccontextmanager
 async def service_in_process(
-    app: FastAPI, mint: TokenMint, *, admin_scopes: Sequence[str]
+    app: FastAPI, mint: TokenMint, *, admin_scopes: Sequence[str], database_url: str
 ) -> AsyncIterator[ServiceInProcess]:
     """The app started once (its lifespan run) for a module or a session of tests; each test
     then takes :func:`rolled_back` around its requests (the services' ``in_process`` fixtures)."""
     app.state.token_verifier = mint.verifier()
     async with app.router.lifespan_context(app):
-        yield ServiceInProcess(app, mint, tuple(admin_scopes))
+        yield ServiceInProcess(app, mint, tuple(admin_scopes), database_url)
 
 
 @dataclass

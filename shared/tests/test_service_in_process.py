@@ -23,7 +23,7 @@ async def stored(url: str, address: str) -> int:
 
 
 async def test_writes_are_rolled_back_at_the_end_and_never_seen_outside(
-    services_in_process: dict[str, ServiceInProcess], migrated_database: str
+    services_in_process: dict[str, ServiceInProcess],
 ) -> None:
     welfare_started = services_in_process["welfare"]
     address = "回滚路 1 号"
@@ -41,7 +41,7 @@ async def test_writes_are_rolled_back_at_the_end_and_never_seen_outside(
         assert refused.status_code == 422, refused.text
         assert (await client.get(household)).status_code == 200
         # another connection sees nothing: the test's transaction is never committed
-        assert await stored(migrated_database, address) == 0
-    assert await stored(migrated_database, address) == 0
+        assert await stored(welfare_started.database_url, address) == 0
+    assert await stored(welfare_started.database_url, address) == 0
     async with welfare_started.client(headers=clerk) as client:
         assert (await client.get(household)).status_code == 404

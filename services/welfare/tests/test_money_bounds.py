@@ -181,7 +181,7 @@ async def test_a_county_cannot_take_the_citys_version_ids(
 
 
 async def test_a_version_recorded_before_the_bound_is_not_applied_and_payroll_answers(
-    service: ServiceInProcess, county_admin: dict[str, str], migrated_database: str
+    service: ServiceInProcess, county_admin: dict[str, str]
 ) -> None:
     """A version above the bound recorded before amounts were bounded (written here straight to
     the table) prices no day: the payroll of a 50-member household pays at the city's standard
@@ -193,7 +193,7 @@ async def test_a_version_recorded_before_the_bound_is_not_applied_and_payroll_an
         "published_on": "2023-02-01",
         "dibao": {"amount": "999999999999.99", "citation": CITATION},
     }
-    connection = await asyncpg.connect(migrated_database.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(service.database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         await connection.execute(
             "INSERT INTO welfare.standard_versions (id, jurisdiction, version_id, body, created_by) "
