@@ -60,6 +60,11 @@ async def rotate_retiring(session: AsyncSession, *, overlap: dt.timedelta) -> tu
     return key, retiring
 
 
+async def all_keys(session: AsyncSession) -> list[SigningKey]:
+    """Every signing key, newest first (the published, the retiring and the retired)."""
+    return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
+
+
 async def ensure_signing_key(session: AsyncSession) -> None:
     exists = await session.scalar(select(SigningKey.kid).where(SigningKey.retired_at.is_(None)).limit(1))
     if exists is None:

@@ -13,12 +13,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.iam import service
+from gateway.iam import keys, service
 from gateway.iam.keys import KeyRing
-from gateway.iam.models import SigningKey
 from gateway.iam.passwords import SecretHasher
 from gateway.iam.schemas import (
     AccountCreate,
@@ -480,8 +478,7 @@ async def update_client(
 
 @admin.get("/keys", response_model=Items[SigningKeyRead], summary="List token signing keys")
 async def list_keys(session: SessionDep, principal: PlatformAdminDep) -> Items[SigningKeyRead]:
-    rows = await session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()))
-    return Items.of([SigningKeyRead.model_validate(r) for r in rows])
+    return Items.of([SigningKeyRead.model_validate(r) for r in await keys.all_keys(session)])
 
 
 @admin.post(

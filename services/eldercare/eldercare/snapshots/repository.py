@@ -27,6 +27,7 @@ from eldercare.projection import service as projection
 from eldercare.register.models import Circumstances
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
 from eldercare.snapshots.models import EntitlementSnapshot, SnapshotProfileKey, SnapshotRun
+from shared.access import paginate
 from shared.jobs import Lease
 from shared.pagination import PageParams
 
@@ -477,3 +478,11 @@ async def changes(
     else:
         total = 0
     return list(rows), total
+
+
+async def person_snapshots(
+    session: AsyncSession, *, person_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[EntitlementSnapshot], int]:
+    """A person's monthly snapshots, newest first, one page of them and their number."""
+    query = select(EntitlementSnapshot).where(EntitlementSnapshot.person_id == person_id)
+    return await paginate(session, query, page, EntitlementSnapshot.month.desc())

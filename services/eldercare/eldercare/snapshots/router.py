@@ -6,15 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
-from sqlalchemy import select
 
 from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.evaluations.router import StandardsDep
 from eldercare.register.service import get_person
 from eldercare.snapshots import repository, service
-from eldercare.snapshots.models import EntitlementSnapshot
 from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotRequest, SnapshotRunRead
-from shared.access import paginate
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
 from shared.examples import request_example
@@ -108,9 +105,7 @@ async def list_snapshot_runs(
 async def list_person_snapshots(
     person_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
 ) -> Page[SnapshotRead]:
-    person = await get_person(session, principal=principal, person_id=person_id)
-    query = select(EntitlementSnapshot).where(EntitlementSnapshot.person_id == person.id)
-    rows, total = await paginate(session, query, page, EntitlementSnapshot.month.desc())
+    rows, total = await service.person_snapshots(session, principal=principal, person_id=person_id, page=page)
     return Page.of([SnapshotRead.model_validate(r) for r in rows], total, page)
 
 

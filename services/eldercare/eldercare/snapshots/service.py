@@ -52,8 +52,9 @@ from eldercare.interpretations import EldercareInterpretations
 from eldercare.projection import service as projection
 from eldercare.register.models import Person
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
+from eldercare.register.service import get_person
 from eldercare.snapshots import repository
-from eldercare.snapshots.models import SnapshotRun
+from eldercare.snapshots.models import EntitlementSnapshot, SnapshotRun
 from eldercare.snapshots.schemas import ItemChange, PersonChanges
 from shared.access import load_in_scope
 from shared.auth import Principal
@@ -631,3 +632,11 @@ async def changes_of_person(session: AsyncSession, *, person: Person, month: Yea
             "(POST /api/eldercare/v1/snapshots)."
         )
     return person_changes(rows[0], month)
+
+
+async def person_snapshots(
+    session: AsyncSession, *, principal: Principal, person_id: uuid.UUID, page: PageParams
+) -> tuple[Sequence[EntitlementSnapshot], int]:
+    """The snapshots of a person the caller may see (404 otherwise), newest first."""
+    person = await get_person(session, principal=principal, person_id=person_id)
+    return await repository.person_snapshots(session, person_id=person.id, page=page)
