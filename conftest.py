@@ -19,7 +19,14 @@ from gateway.iam.scopes import KNOWN_SCOPES
 from platformctl import database
 from platformctl.migrate import PreparedDatabase, prepare
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, Platform, ensure_feed_client, free_port
+from platformctl.testing import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    Platform,
+    ensure_feed_client,
+    free_port,
+    migrated_side_database,
+)
 from shared.testing import (
     ServiceInProcess,
     TokenMint,
@@ -151,24 +158,17 @@ async def services_in_process(
     """The four services started in this process, once per session (per worker), on a database
     of their own (``<test database>_in_process``): the platform's processes never meet them, and
     their job runners never take a run the platform queued."""
-    from platformctl.components import COMPONENTS
-    from shared import migrations
-
-    url = database.with_database(migrated_database, f"{database.database_name(migrated_database)}_in_process")
-    await database.ensure_database(url, recreate=True)
-    try:
-        for component in COMPONENTS:
-            await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
-        async with contextlib.AsyncExitStack() as stack:
-            started = {}
-            for name in ("welfare", "eldercare", "appraisal", "renewal"):
-                context = service_in_process(
-                    _service_app(name, url), mint, admin_scopes=sorted(KNOWN_SCOPES), database_url=url
-                )
-                started[name] = await stack.enter_async_context(context)
-            yield started
-    finally:
-        await database.drop_database(url)
+    async with (
+        migrated_side_database(migrated_database, "in_process") as url,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        started = {}
+        for name in ("welfare", "eldercare", "appraisal", "renewal"):
+            context = service_in_process(
+                _service_app(name, url), mint, admin_scopes=sorted(KNOWN_SCOPES), database_url=url
+            )
+            started[name] = await stack.enter_async_context(context)
+        yield started
 
 
 def _rolled_back_service(name: str) -> Any:

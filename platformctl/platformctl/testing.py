@@ -145,12 +145,9 @@ def own_platform(
 
 
 @contextlib.asynccontextmanager
-async def platform_on_own_database(
-    database_url: str, name: str, env: Mapping[str, str] | None = None
-) -> AsyncIterator[Platform]:
-    """The platform on a database of its own (``<test database>_<name>``, migrated here and
-    dropped after): for scenarios whose answers must not see what other tests wrote on the
-    shared platform, or that need other packs (``env``: more settings for every process)."""
+async def migrated_side_database(database_url: str, name: str) -> AsyncIterator[str]:
+    """A database of its own beside the test database (``<test database>_<name>``), every
+    component's schema migrated to head in it (as the superuser), dropped at the end: its URL."""
     from platformctl import database
     from platformctl.components import COMPONENTS
     from shared import migrations
@@ -160,6 +157,19 @@ async def platform_on_own_database(
     try:
         for component in COMPONENTS:
             await asyncio.to_thread(migrations.upgrade, component.migrations_dir, url, component.schema)
+        yield url
+    finally:
+        await database.drop_database(url)
+
+
+@contextlib.asynccontextmanager
+async def platform_on_own_database(
+    database_url: str, name: str, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Platform]:
+    """The platform on a database of its own (``<test database>_<name>``, migrated here and
+    dropped after): for scenarios whose answers must not see what other tests wrote on the
+    shared platform, or that need other packs (``env``: more settings for every process)."""
+    async with migrated_side_database(database_url, name) as url:
         await asyncio.to_thread(ensure_feed_client, url)
         supervisor = Supervisor(url, ports={n: free_port() for n in SERVICE_PORTS})
         for child in supervisor.children:
@@ -178,8 +188,6 @@ async def platform_on_own_database(
             yield Platform(url=supervisor.gateway_url, supervisor=supervisor)
         finally:
             await asyncio.to_thread(supervisor.stop_all)
-    finally:
-        await database.drop_database(url)
 
 
 HOUSEHOLDS = "/api/welfare/v1/households"

@@ -19,9 +19,9 @@ from eldercare.evaluations.schemas import (
 )
 from eldercare.register.service import get_person
 from shared.auth import Principal, require_scope
-from shared.citizen_ids import CitizenIdVault
 from shared.db import SessionDep
 from shared.months import policy_today
+from shared.personal_data import VaultDep
 from shared.problems import problem_responses
 from shared.schemas import CalendarDate
 
@@ -48,13 +48,7 @@ def dibao_statuses(request: Request) -> DibaoStatuses:
     return statuses
 
 
-def citizen_id_vault(request: Request) -> CitizenIdVault:
-    vault: CitizenIdVault = request.app.state.citizen_id_vault
-    return vault
-
-
 StatusesDep = Annotated[DibaoStatuses, Depends(dibao_statuses)]
-VaultDep = Annotated[CitizenIdVault, Depends(citizen_id_vault)]
 
 
 @router.post(
