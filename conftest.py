@@ -77,6 +77,15 @@ def component_database_urls(prepared_database: PreparedDatabase) -> dict[str, st
 
 
 @pytest.fixture(scope="session")
+async def quiet_database(migrated_database: str) -> AsyncIterator[str]:
+    """A migrated database beside the test database that no process of the platform uses: for
+    tests whose own scheduler must be the only one (the platform's runs a round every few
+    seconds with today's date and would announce first what the test is to announce)."""
+    async with migrated_side_database(migrated_database, "quiet") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def mint() -> TokenMint:
     return TokenMint()
 

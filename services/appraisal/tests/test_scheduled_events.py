@@ -34,7 +34,7 @@ STAGES = [
 
 @pytest.fixture
 async def service(
-    migrated_database: str, mint: TokenMint, tmp_path: Path
+    quiet_database: str, mint: TokenMint, tmp_path: Path
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The packs with Panjin valid from 2000, so that a year long past can be published."""
     for name in ("panjin", "zhumadian"):
@@ -44,7 +44,7 @@ async def service(
         )
     app = create_app(
         Settings(
-            database_url=migrated_database,
+            database_url=quiet_database,
             packs_dir=tmp_path,
             scheduler=False,
             scheduler_today=dt.date(YEAR + 1, 2, 20),

@@ -28,11 +28,9 @@ TODAY = dt.date(2033, 2, 11)
 
 
 @pytest.fixture
-async def service(
-    migrated_database: str, mint: TokenMint
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def service(quiet_database: str, mint: TokenMint) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     settings = Settings(
-        database_url=migrated_database, citizen_id_key=KEY, scheduler=False, scheduler_today=TODAY
+        database_url=quiet_database, citizen_id_key=KEY, scheduler=False, scheduler_today=TODAY
     )
     app = create_app(settings)
     async with app_client(app, mint) as client:

@@ -29,10 +29,8 @@ TODAY = dt.date(2027, 6, 15)
 
 
 @pytest.fixture
-async def service(
-    migrated_database: str, mint: TokenMint
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(Settings(database_url=migrated_database, scheduler=False, scheduler_today=TODAY))
+async def service(quiet_database: str, mint: TokenMint) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(Settings(database_url=quiet_database, scheduler=False, scheduler_today=TODAY))
     async with app_client(app, mint) as client:
         yield app, client
 
@@ -69,7 +67,7 @@ async def feed(client: httpx.AsyncClient, headers: dict[str, str], types: str) -
 
 
 async def test_a_round_emits_each_event_once_and_only_the_lease_holder_runs(
-    service: tuple[FastAPI, httpx.AsyncClient], mint: TokenMint, migrated_database: str
+    service: tuple[FastAPI, httpx.AsyncClient], mint: TokenMint, quiet_database: str
 ) -> None:
     app, client = service
     scheduler = scheduler_of(app)
@@ -89,35 +87,35 @@ async def test_a_round_emits_each_event_once_and_only_the_lease_holder_runs(
     )
     assert report.status_code == 201, report.text
 
-    # the platform's own services share this database and ran a round of their own at start
-    # (today's date): the keys they wrote are there before this test's rounds
-    before = await keys_like(migrated_database, "renewal:%")
+    # no platform process uses this database, but the service's start may have run a round
+    # (today's date): what was written before this test's rounds is set aside
+    before = await keys_like(quiet_database, "renewal:%")
 
     # another replica holds the round: this one writes nothing
-    engine = create_async_engine(async_database_url(migrated_database))
+    engine = create_async_engine(async_database_url(quiet_database))
     try:
         async with engine.connect() as holder:
             await holder.execute(
                 text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("renewal:scheduler")}
             )
             assert await scheduler.run_once() is None
-            assert await keys_like(migrated_database, "renewal:%") == before
+            assert await keys_like(quiet_database, "renewal:%") == before
             await holder.rollback()
     finally:
         await engine.dispose()
 
     written = await scheduler.run_once()
     assert written
-    overdue = await keys_like(migrated_database, f"renewal:task.overdue:{PLAN}:21:%")
+    overdue = await keys_like(quiet_database, f"renewal:task.overdue:{PLAN}:21:%")
     # 盘政发〔2024〕4号 二（三）21: 26 boats by the end of 2024, 34 by the end of 2025; none reported
     assert overdue == [
         f"renewal:task.overdue:{PLAN}:21:2024-12-31",
         f"renewal:task.overdue:{PLAN}:21:2025-12-31",
     ]
-    assert await keys_like(migrated_database, f"renewal:task.at_risk:{PLAN}:11:%") == [
+    assert await keys_like(quiet_database, f"renewal:task.at_risk:{PLAN}:11:%") == [
         f"renewal:task.at_risk:{PLAN}:11:2027-12-31"
     ]
-    assert await keys_like(migrated_database, "renewal:bulletin.published:%:2027-05") == [
+    assert await keys_like(quiet_database, "renewal:bulletin.published:%:2027-05") == [
         f"renewal:bulletin.published:{PLAN}:2027-05",
         f"renewal:bulletin.published:{METEOROLOGY}:2027-05",
     ]
@@ -139,7 +137,7 @@ async def test_a_round_emits_each_event_once_and_only_the_lease_holder_runs(
         for number in (1, 2)
     ]
     counts = await asyncio.gather(*(twin.run_once() for twin in twins), scheduler.run_once())
-    assert await keys_like(migrated_database, f"renewal:bulletin.published:{PLAN}:2027-06") == [
+    assert await keys_like(quiet_database, f"renewal:bulletin.published:{PLAN}:2027-06") == [
         f"renewal:bulletin.published:{PLAN}:2027-06"
     ]
     assert sum(count or 0 for count in counts) == 2  # June's two bulletins, once
@@ -150,7 +148,7 @@ async def test_a_round_emits_each_event_once_and_only_the_lease_holder_runs(
     zhumadian = mint.headers(scopes=["renewal:read"], jurisdictions=["411700"])
     events = await feed(client, panjin, "task.overdue,task.at_risk,bulletin.published")
     mine = [e for e in events if e["data"]["plan"] == PLAN]
-    # bulletins of the platform's own round (months before the test's days) aside
+    # bulletins of a round at start (months before the test's days) aside
     this_tests = [e for e in mine if e["data"].get("month", "2027-05") >= "2027-05"]
     assert {e["jurisdiction"] for e in events} == {"211100"}
     assert len({e["id"] for e in mine}) == len(mine)
