@@ -65,7 +65,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from shared.access import paginate, within_scope
+from shared.access import load_in_scope, paginate, within_scope
 from shared.auth import Principal
 from shared.db import Database, lock_key
 from shared.errors import Conflict, DatabaseUnavailable
@@ -175,6 +175,13 @@ class JobKind:
 
     def location(self, job_id: object) -> str:
         return self.path.format(id=job_id)
+
+
+async def run_in_scope(
+    session: AsyncSession, kind: JobKind, *, principal: Principal, run_id: uuid.UUID
+) -> Any:
+    """A run of ``kind`` in the caller's area (404 outside it, as for a run that does not exist)."""
+    return await load_in_scope(session, kind.model, run_id, principal, kind.what)
 
 
 async def runs_in_scope(

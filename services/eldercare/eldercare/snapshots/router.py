@@ -15,7 +15,7 @@ from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotReq
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.jobs import StatusFilter
+from shared.job_routes import add_job_status_routes
 from shared.jurisdictions import JurisdictionCode, registry
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
@@ -75,25 +75,16 @@ async def create_snapshots(
     )
 
 
-@router.get(
-    "/snapshots/{run_id}",
-    response_model=SnapshotRunRead,
-    summary="Status, progress and counts of a snapshot run",
-    responses=problem_responses(404),
+add_job_status_routes(
+    router,
+    service.SNAPSHOTS,
+    SnapshotRunRead,
+    scope="eldercare:read",
+    read_name="read_snapshot_run",
+    read_summary="Status, progress and counts of a snapshot run",
+    list_name="list_snapshot_runs",
+    list_summary="Snapshot runs in your area",
 )
-async def read_snapshot_run(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> SnapshotRunRead:
-    return SnapshotRunRead.model_validate(await service.get_run(session, principal=principal, run_id=run_id))
-
-
-@router.get("/snapshots", response_model=Page[SnapshotRunRead], summary="Snapshot runs in your area")
-async def list_snapshot_runs(
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
-    status: StatusFilter = None,
-) -> Page[SnapshotRunRead]:
-    rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
-    return Page.of([SnapshotRunRead.model_validate(r) for r in rows], total, page)
 
 
 @router.get(

@@ -56,11 +56,10 @@ from eldercare.register.service import get_person
 from eldercare.snapshots import repository
 from eldercare.snapshots.models import EntitlementSnapshot, SnapshotRun
 from eldercare.snapshots.schemas import ItemChange, PersonChanges
-from shared.access import load_in_scope
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound
-from shared.jobs import JobKind, Lease, LeaseLost, Outcome, ServiceJobs, admit, job_error, runs_in_scope
+from shared.jobs import JobKind, Lease, LeaseLost, Outcome, ServiceJobs, admit, job_error
 from shared.jurisdictions import registry
 from shared.money import money_str
 from shared.months import YearMonth, completed_years, policy_today
@@ -322,17 +321,6 @@ async def record_run(
         event=None,
     )
     return run
-
-
-async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> SnapshotRun:
-    run: SnapshotRun = await load_in_scope(session, SnapshotRun, run_id, principal, "snapshot run")
-    return run
-
-
-async def list_runs(
-    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
-) -> tuple[Sequence[SnapshotRun], int]:
-    return await runs_in_scope(session, SNAPSHOTS, principal=principal, page=page, statuses=statuses)
 
 
 def profile_id(catalogue_version: str, result: Evaluated) -> uuid.UUID:

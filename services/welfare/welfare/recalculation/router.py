@@ -11,7 +11,7 @@ from shared.access import JurisdictionFilter
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.jobs import StatusFilter
+from shared.job_routes import add_job_status_routes
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.writes import WriteDep
@@ -68,26 +68,16 @@ async def request_recalculation(
     )
 
 
-@router.get(
-    "/recalculations/{run_id}",
-    response_model=RecalculationRead,
-    summary="Status, progress and counts of a recalculation",
-    responses=problem_responses(404),
+add_job_status_routes(
+    router,
+    service.RECALCULATIONS,
+    RecalculationRead,
+    scope="welfare:read",
+    read_name="read_recalculation",
+    read_summary="Status, progress and counts of a recalculation",
+    list_name="list_recalculations",
+    list_summary="Recalculations in your area",
 )
-async def read_recalculation(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> RecalculationRead:
-    run = await service.get_run(session, principal=principal, run_id=run_id)
-    return RecalculationRead.model_validate(run)
-
-
-@router.get("/recalculations", response_model=Page[RecalculationRead], summary="Recalculations in your area")
-async def list_recalculations(
-    session: SessionDep,
-    principal: Reader,
-    page: PageDep,
-    status: StatusFilter = None,
-) -> Page[RecalculationRead]:
-    rows, total = await service.list_runs(session, principal=principal, page=page, statuses=status or ())
-    return Page.of([RecalculationRead.model_validate(r) for r in rows], total, page)
 
 
 @router.get(

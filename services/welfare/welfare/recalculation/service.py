@@ -26,7 +26,6 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.access import load_in_scope
 from shared.auth import Principal
 from shared.db import Database
 from shared.jobs import (
@@ -38,7 +37,7 @@ from shared.jobs import (
     admit,
     job_error,
     lock_for_booking,
-    runs_in_scope,
+    run_in_scope,
 )
 from shared.jurisdictions import registry
 from shared.months import YearMonth
@@ -127,7 +126,7 @@ async def record_run(
 
 
 async def get_run(session: AsyncSession, *, principal: Principal, run_id: uuid.UUID) -> RecalculationRun:
-    run: RecalculationRun = await load_in_scope(session, RecalculationRun, run_id, principal, "recalculation")
+    run: RecalculationRun = await run_in_scope(session, RECALCULATIONS, principal=principal, run_id=run_id)
     return run
 
 
@@ -137,12 +136,6 @@ async def unpriced_months(
     """The enrolment-months a run in the caller's area stopped (404 outside it)."""
     await get_run(session, principal=principal, run_id=run_id)
     return await repository.unpriced_months(session, run_id=run_id, page=page)
-
-
-async def list_runs(
-    session: AsyncSession, *, principal: Principal, page: PageParams, statuses: Sequence[str] = ()
-) -> tuple[Sequence[RecalculationRun], int]:
-    return await runs_in_scope(session, RECALCULATIONS, principal=principal, page=page, statuses=statuses)
 
 
 def completed_event(run: RecalculationRun) -> Event:
