@@ -1,21 +1,32 @@
-"""The status routes of a kind of job: ``GET …/{run_id}`` (one run) and ``GET …`` (the runs of
-the caller's area, by status, in pages).
+"""HTTP of a kind of job: the answer to a request for a run, and the routes that follow runs.
 
-A request for a run answers 202 with the run's address (:attr:`shared.jobs.JobKind.path`);
-:func:`add_job_status_routes` declares the two routes that answer there, on the router of the
-kind's own HTTP module, so every kind's runs are followed and listed the same way.
+A request for a run answers 202 with the queued run and its address
+(:attr:`shared.jobs.JobKind.path`), and the run starts once that answer is sent
+(:func:`accept_run`). :func:`add_job_status_routes` declares the routes that answer there,
+``GET …/{run_id}`` (one run) and ``GET …`` (the runs of the caller's area, by status, in pages),
+on the router of the kind's own HTTP module, so every kind's runs are followed the same way.
 """
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, BackgroundTasks, Depends, Response
 
 from shared.auth import Principal, require_scope
 from shared.db import SessionDep
-from shared.jobs import JobKind, JobRead, StatusFilter, run_in_scope, runs_in_scope
+from shared.jobs import JobKind, JobRead, ServiceJobs, StatusFilter, run_in_scope, runs_in_scope
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.writes import WriteContext
+
+
+async def accept_run(
+    write: WriteContext, background: BackgroundTasks, runner: ServiceJobs, run: Any, read_model: type[JobRead]
+) -> Response:
+    """202 with the run just recorded (as ``read_model``) and its ``Location``; ``runner`` starts
+    it once the answer is sent, so after the request's transaction committed."""
+    background.add_task(runner.start, run.id)
+    return await write.respond(202, read_model.model_validate(run), location=runner.kind.location(run.id))
 
 
 def add_job_status_routes(

@@ -15,7 +15,7 @@ from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotReq
 from shared.auth import Principal, ensure_jurisdiction, require_scope
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.job_routes import add_job_status_routes
+from shared.job_routes import accept_run, add_job_status_routes
 from shared.jurisdictions import JurisdictionCode, registry
 from shared.months import MONTH_PATTERN, YearMonth
 from shared.pagination import Page, PageDep
@@ -69,10 +69,7 @@ async def create_snapshots(
         month=data.month,
         authorization=request.headers.get("authorization"),
     )
-    background.add_task(runner(request).start, run.id)  # after the commit and the answer
-    return await write.respond(
-        202, SnapshotRunRead.model_validate(run), location=service.SNAPSHOTS.location(run.id)
-    )
+    return await accept_run(write, background, runner(request), run, SnapshotRunRead)
 
 
 add_job_status_routes(

@@ -11,7 +11,7 @@ from shared.access import JurisdictionFilter
 from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
-from shared.job_routes import add_job_status_routes
+from shared.job_routes import accept_run, add_job_status_routes
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
 from shared.writes import WriteDep
@@ -62,10 +62,7 @@ async def request_recalculation(
     run = await service.record_run(
         write, jurisdiction=data.jurisdiction, from_month=data.from_month, trigger="request"
     )
-    background.add_task(runner(request).start, run.id)  # after the commit and the answer
-    return await write.respond(
-        202, RecalculationRead.model_validate(run), location=service.RECALCULATIONS.location(run.id)
-    )
+    return await accept_run(write, background, runner(request), run, RecalculationRead)
 
 
 add_job_status_routes(
