@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from eldercare.access import Admin, Reader
 from eldercare.catalogues import service
 from eldercare.catalogues.schemas import (
     CatalogueOverridesIn,
@@ -15,7 +16,7 @@ from eldercare.catalogues.schemas import (
     OverrideVersionRead,
 )
 from eldercare.catalogues.service import CatalogueLibrary
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.concurrency import etag_for, set_etag
 from shared.db import SessionDep
 from shared.examples import parameter_example
@@ -27,8 +28,6 @@ from shared.schemas import CalendarDate
 from shared.writes import UpdateDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["catalogues"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
-Admin = Annotated[Principal, Depends(require_scope("eldercare:admin"))]
 JurisdictionPath = Annotated[
     JurisdictionCode,
     Path(description="a city, county, district or zone code", openapi_examples=parameter_example("411702")),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
+from eldercare.access import Reader
 from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.discoveries import service
 from eldercare.discoveries.schemas import Discovery
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
@@ -18,7 +19,6 @@ from shared.problems import problem_responses
 from shared.schemas import CalendarDate
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["discoveries"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 
 
 @router.get(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from eldercare.access import Reader
 from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.evaluations import service
 from eldercare.evaluations.dibao import DibaoStandards, DibaoStatuses
@@ -18,7 +19,6 @@ from eldercare.evaluations.schemas import (
     evaluation_read,
 )
 from eldercare.register.service import get_person
-from shared.auth import Principal, require_scope
 from shared.db import SessionDep
 from shared.months import policy_today
 from shared.personal_data import VaultDep
@@ -26,7 +26,6 @@ from shared.problems import problem_responses
 from shared.schemas import CalendarDate
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["evaluations"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
 
 EXAMPLE = {
     "jurisdiction": "411702",

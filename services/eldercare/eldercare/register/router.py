@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
+from eldercare.access import Reader, Writer
 from eldercare.register import service
 from eldercare.register.schemas import (
     CircumstancesCreate,
@@ -15,7 +16,7 @@ from eldercare.register.schemas import (
     PersonRead,
     PersonUpdate,
 )
-from shared.auth import Principal, require_scope
+from shared.auth import require_scope
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.jurisdictions import JurisdictionCode
@@ -26,8 +27,6 @@ from shared.writes import UpdateDep, WriteDep
 
 BASE = "/api/eldercare/v1"
 router = APIRouter(prefix=BASE, tags=["register"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
 JurisdictionFilter = Annotated[
     JurisdictionCode | None, Query(description="only this jurisdiction and the places below it")
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
+from eldercare.access import Reader, Writer
 from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.evaluations.router import StandardsDep
 from eldercare.register.service import get_person
 from eldercare.snapshots import repository, service
 from eldercare.snapshots.schemas import PersonChanges, SnapshotRead, SnapshotRequest, SnapshotRunRead
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import request_example
 from shared.job_routes import accept_run, add_job_status_routes
@@ -23,8 +24,6 @@ from shared.problems import problem_responses
 from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["snapshots"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
 MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="the month, e.g. 2024-04")]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from eldercare.access import Reader, Writer
 from eldercare.catalogues.router import CatalogueLibraryDep
 from eldercare.visits import service
 from eldercare.visits.schemas import MissingVisit, VisitCreate, VisitRead
-from shared.auth import Principal, ensure_jurisdiction, require_scope
+from shared.auth import ensure_jurisdiction
 from shared.db import SessionDep
 from shared.examples import parameter_example
 from shared.jurisdictions import JurisdictionCode
@@ -20,8 +21,6 @@ from shared.problems import problem_responses
 from shared.writes import WriteDep
 
 router = APIRouter(prefix="/api/eldercare/v1", tags=["visits"])
-Reader = Annotated[Principal, Depends(require_scope("eldercare:read"))]
-Writer = Annotated[Principal, Depends(require_scope("eldercare:write"))]
 
 
 @router.post(
