@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.citizen_ids import CitizenIdVault, ProtectedId
 from shared.errors import Conflict
-from shared.writes import WriteContext
+from shared.writes import Event, WriteContext
 
 REGISTERED_HERE = "A person with this citizen ID number is already registered in your area."
 REGISTERED_ELSEWHERE = (
@@ -29,6 +29,14 @@ REGISTERED = "A person with this citizen ID number is already registered."
 class RegisteredPerson(Protocol):
     id: uuid.UUID
     jurisdiction: str
+
+
+class NewPerson(RegisteredPerson, Protocol):
+    name: str
+    citizen_id_masked: str
+
+
+NewPersonT = TypeVar("NewPersonT", bound=NewPerson)
 
 
 async def refuse_a_registered_number(
@@ -66,3 +74,38 @@ async def protect_a_new_number(
         write, existing=existing, masked=protected.masked, asked_for=jurisdiction
     )
     return protected
+
+
+async def add_new_person(
+    write: WriteContext,
+    person: NewPersonT,
+    *,
+    vault: CitizenIdVault,
+    citizen_id: str,
+    registered_under: Callable[[AsyncSession, Sequence[str]], Awaitable[RegisteredPerson | None]],
+    after: dict[str, Any],
+    event: Callable[[NewPersonT], Event] | None,
+) -> None:
+    """INSERT ``person``, a new row of a person register, with ``citizen_id`` stored protected
+    (:meth:`shared.citizen_ids.ProtectedId.columns`), and its audit row: the name and the masked
+    number, then the register's own fields ``after``; ``event`` makes the event published with
+    it, of the stored person (``None``: none). 409 when the number is registered already
+    (:func:`protect_a_new_number`), or by a twin request at the same moment (the unique hash)."""
+    protected = await protect_a_new_number(
+        write,
+        vault=vault,
+        citizen_id=citizen_id,
+        jurisdiction=person.jurisdiction,
+        registered_under=registered_under,
+    )
+    for column, value in protected.columns().items():
+        setattr(person, column, value)
+    await write.add(person, conflict=REGISTERED)
+    await write.record(
+        action="create",
+        entity="person",
+        entity_id=person.id,
+        jurisdiction=person.jurisdiction,
+        after={"name": person.name, "citizen_id": person.citizen_id_masked, **after},
+        event=event(person) if event is not None else None,
+    )

@@ -1,8 +1,7 @@
-"""The register's rules: scope, citizen-ID protection, circumstances as dated versions.
-
-Functions take keyword arguments and never commit; every write goes through the request's
-write path (``shared.writes.WriteContext``: compare-and-set on the version, collisions as
-409, the audit row).
+"""The register of elderly persons: a person's birth date and sex read from the citizen ID
+number (GB 11643), and their assessed circumstances as dated versions, each checked as the
+evaluation profile it makes before it is stored; a version is never overwritten, a later one
+supersedes it from its day.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from shared.jurisdictions import registry
 from shared.months import policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.registers import REGISTERED, protect_a_new_number
+from shared.registers import add_new_person
 from shared.writes import WriteContext
 
 
@@ -101,38 +100,31 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
     if data.circumstances.effective_from < birth_date:
         raise InvalidInput.field("body.circumstances.effective_from", "must not be before the birth date")
     profile = checked_profile(birth_date, sex, data.circumstances, location="body.circumstances")
-    protected = await protect_a_new_number(
-        write,
-        vault=vault,
-        citizen_id=data.citizen_id,
-        jurisdiction=data.jurisdiction,
-        registered_under=repository.person_by_citizen_id_hash,
-    )
+    # the id before the INSERT: the first version of the circumstances, which the audit row
+    # of the person shows, is made first
     person = Person(
+        id=uuid.uuid4(),
         jurisdiction=data.jurisdiction,
         name=data.name,
-        **protected.columns(),
         birth_date=birth_date,
         sex=sex,
         version=1,
     )
-    await write.add(person, conflict=REGISTERED)  # a twin registered at the same moment
-    row = _circumstances_row(person.id, profile, data.circumstances, principal)
-    await write.add(row)
-    await write.record(
-        action="create",
-        entity="person",
-        entity_id=person.id,
-        jurisdiction=person.jurisdiction,
+    circumstances = _circumstances_row(person.id, profile, data.circumstances, principal)
+    await add_new_person(
+        write,
+        person,
+        vault=vault,
+        citizen_id=data.citizen_id,
+        registered_under=repository.person_by_citizen_id_hash,
         after={
-            "name": person.name,
-            "citizen_id": person.citizen_id_masked,
             "birth_date": person.birth_date.isoformat(),
             "sex": person.sex,
-            "circumstances": _circumstances_json(row),
+            "circumstances": _circumstances_json(circumstances),
         },
         event=None,
     )
+    await write.add(circumstances)
     return person
 
 

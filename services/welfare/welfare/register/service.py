@@ -1,8 +1,8 @@
-"""The register's rules: scope, citizen-ID protection, program fields, income versions.
-
-Functions take keyword arguments and never commit; every write goes through the request's
-write path (``shared.writes.WriteContext``: compare-and-set on the version, collisions as
-409, the audit row).
+"""The welfare register: households with their residence (urban or rural) by month, persons,
+and enrolments in the programs (dibao, tekun, orphans, 1960s retirees) with the fields each
+program needs and their assessed-income versions. A change that reaches months already paid
+starts a recalculation of them; a registered person and an enrolment's start, change and end
+are published as events (``person.registered``, ``enrolment.*``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.registers import REGISTERED, protect_a_new_number
+from shared.registers import add_new_person
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
 from welfare.register.booked_months import (
@@ -292,33 +292,21 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
         household = await get_household(session, principal=principal, household_id=data.household_id)
         if household.jurisdiction != data.jurisdiction:
             raise InvalidInput.field("body.household_id", "the household belongs to another jurisdiction")
-    protected = await protect_a_new_number(
-        write,
-        vault=vault,
-        citizen_id=data.citizen_id,
-        jurisdiction=data.jurisdiction,
-        registered_under=repository.person_by_citizen_id_hash,
-    )
     person = Person(
         jurisdiction=data.jurisdiction,
         household_id=data.household_id,
         name=data.name,
-        **protected.columns(),
         birth_date=data.birth_date,
         version=1,
     )
-    await write.add(person, conflict=REGISTERED)  # a twin registered at the same moment
-    await write.record(
-        action="create",
-        entity="person",
-        entity_id=person.id,
-        jurisdiction=person.jurisdiction,
-        after={
-            "name": person.name,
-            "citizen_id": person.citizen_id_masked,
-            "household_id": str(person.household_id) if person.household_id else None,
-        },
-        event=person_event(person),
+    await add_new_person(
+        write,
+        person,
+        vault=vault,
+        citizen_id=data.citizen_id,
+        registered_under=repository.person_by_citizen_id_hash,
+        after={"household_id": str(person.household_id) if person.household_id else None},
+        event=person_event,
     )
     return person
 
