@@ -9,9 +9,10 @@ nothing else, yet who learnt that a number is registered is on record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.citizen_ids import CitizenIdVault, ProtectedId
@@ -36,6 +37,7 @@ class NewPerson(RegisteredPerson, Protocol):
     citizen_id_masked: str
 
 
+PersonT = TypeVar("PersonT", bound=RegisteredPerson)
 NewPersonT = TypeVar("NewPersonT", bound=NewPerson)
 
 
@@ -57,19 +59,29 @@ async def refuse_a_registered_number(
     raise Conflict(REGISTERED_ELSEWHERE)
 
 
+async def registered_person(
+    session: AsyncSession, model: type[PersonT], *, vault: CitizenIdVault, citizen_id: str
+) -> PersonT | None:
+    """The person of the register ``model`` stored under ``citizen_id`` (its lookup hash under
+    the current lookup key, or under an earlier one while the hashes are being re-made)."""
+    hashes = vault.lookup_hashes(citizen_id)
+    query = select(model).where(model.citizen_id_hash.in_(hashes))  # type: ignore[attr-defined]
+    found: PersonT | None = await session.scalar(query.limit(1))
+    return found
+
+
 async def protect_a_new_number(
     write: WriteContext,
+    model: type[RegisteredPerson],
     *,
     vault: CitizenIdVault,
     citizen_id: str,
     jurisdiction: str,
-    registered_under: Callable[[AsyncSession, Sequence[str]], Awaitable[RegisteredPerson | None]],
 ) -> ProtectedId:
-    """``citizen_id`` protected for a new person of ``jurisdiction``; 409 when the number is
-    registered already (:func:`refuse_a_registered_number`). ``registered_under`` is the
-    register's query for the person stored under any of the number's lookup hashes."""
+    """``citizen_id`` protected for a new person of ``jurisdiction`` in the register ``model``;
+    409 when the number is registered already (:func:`refuse_a_registered_number`)."""
     protected = vault.protect(citizen_id)
-    existing = await registered_under(write.session, vault.lookup_hashes(citizen_id))
+    existing = await registered_person(write.session, model, vault=vault, citizen_id=citizen_id)
     await refuse_a_registered_number(
         write, existing=existing, masked=protected.masked, asked_for=jurisdiction
     )
@@ -82,7 +94,6 @@ async def add_new_person(
     *,
     vault: CitizenIdVault,
     citizen_id: str,
-    registered_under: Callable[[AsyncSession, Sequence[str]], Awaitable[RegisteredPerson | None]],
     after: dict[str, Any],
     event: Callable[[NewPersonT], Event] | None,
 ) -> None:
@@ -92,11 +103,7 @@ async def add_new_person(
     it, of the stored person (``None``: none). 409 when the number is registered already
     (:func:`protect_a_new_number`), or by a twin request at the same moment (the unique hash)."""
     protected = await protect_a_new_number(
-        write,
-        vault=vault,
-        citizen_id=citizen_id,
-        jurisdiction=person.jurisdiction,
-        registered_under=registered_under,
+        write, type(person), vault=vault, citizen_id=citizen_id, jurisdiction=person.jurisdiction
     )
     for column, value in protected.columns().items():
         setattr(person, column, value)

@@ -66,12 +66,6 @@ async def circumstances_page(
     return await paginate(session, query, page, Circumstances.effective_from)
 
 
-async def person_by_citizen_id_hash(session: AsyncSession, lookup_hashes: Sequence[str]) -> Person | None:
-    """The person stored under any of the hashes (the current lookup key's first, then earlier
-    lookup keys' while hashes are being re-made)."""
-    return await session.scalar(select(Person).where(Person.citizen_id_hash.in_(lookup_hashes)).limit(1))
-
-
 async def circumstances_in_force(
     session: AsyncSession, person_ids: Sequence[uuid.UUID], day: dt.date
 ) -> dict[uuid.UUID, Circumstances]:

@@ -116,7 +116,6 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
         person,
         vault=vault,
         citizen_id=data.citizen_id,
-        registered_under=repository.person_by_citizen_id_hash,
         after={
             "birth_date": person.birth_date.isoformat(),
             "sex": person.sex,

@@ -64,12 +64,6 @@ def persons_query(*, principal: Principal, jurisdiction: str | None) -> Select[P
     return filtered_to(select(Person), Person.jurisdiction, principal, jurisdiction)
 
 
-async def person_by_citizen_id_hash(session: AsyncSession, lookup_hashes: Sequence[str]) -> Person | None:
-    """The person stored under any of the hashes (the current lookup key's first, then earlier
-    lookup keys' while hashes are being re-made)."""
-    return await session.scalar(select(Person).where(Person.citizen_id_hash.in_(lookup_hashes)).limit(1))
-
-
 async def enrolments_in_force(
     session: AsyncSession, *, person: Person, month: dt.date, principal: Principal
 ) -> Sequence[Enrolment]:

@@ -23,7 +23,7 @@ from shared.errors import Conflict, InvalidInput
 from shared.months import YearMonth, policy_today
 from shared.pagination import PageParams
 from shared.personal_data import DuplicateReport, PersonalDataReader, find_duplicates
-from shared.registers import add_new_person
+from shared.registers import add_new_person, registered_person
 from shared.writes import Event, Sealed, WriteContext
 from welfare.register import repository
 from welfare.register.booked_months import (
@@ -304,7 +304,6 @@ async def create_person(write: WriteContext, *, vault: CitizenIdVault, data: Per
         person,
         vault=vault,
         citizen_id=data.citizen_id,
-        registered_under=repository.person_by_citizen_id_hash,
         after={"household_id": str(person.household_id) if person.household_id else None},
         event=person_event,
     )
@@ -544,7 +543,7 @@ async def lookup_enrolments(
     lookup reveals nothing the caller's own area of the register does not already show.
     """
     month, masked = YearMonth.of(data.on), mask(data.citizen_id)
-    person = await repository.person_by_citizen_id_hash(session, vault.lookup_hashes(data.citizen_id))
+    person = await registered_person(session, Person, vault=vault, citizen_id=data.citizen_id)
     if person is None or not principal.can_access(person.jurisdiction):
         return EnrolmentLookupRead(
             citizen_id=masked, on=data.on, month=str(month), person_id=None, dibao=False, enrolments=[]
