@@ -26,17 +26,19 @@ import asyncio
 import datetime as dt
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# Run as a file, this folder comes first on sys.path and gateway.py here would shadow the
+# gateway package: drop the folder, and reach benchmarks.measuring from the repository's root.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [*(p for p in sys.path if Path(p or ".").resolve() != HERE), str(HERE.parent)]
 
 import asyncpg
 import httpx
-import psutil
 
+from benchmarks.measuring import MemorySampler, dsn, floor, seed
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ensure_feed_client, free_port
@@ -124,44 +126,6 @@ LEFT JOIN eldercare.circumstances c
       AND (c.superseded_from IS NULL OR c.superseded_from > DATE '{MONTH}-01')
 WHERE p.birth_date <= DATE '{MONTH}-01' AND (p.left_on IS NULL OR p.left_on > DATE '{MONTH}-01')
 """
-
-
-def dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-async def seed(url: str, n: int) -> float:
-    connection = await asyncpg.connect(dsn(url))
-    started = time.perf_counter()
-    await connection.execute(SEED_SQL.format(n=n))
-    await connection.close()
-    return time.perf_counter() - started
-
-
-async def floor(url: str) -> tuple[float, int]:
-    """The bare SQL writing the month's rows, timed in a transaction that is rolled back."""
-    connection = await asyncpg.connect(dsn(url))
-    transaction = connection.transaction()
-    await transaction.start()
-    started = time.perf_counter()
-    status = await connection.execute(FLOOR_SQL)
-    elapsed = time.perf_counter() - started
-    await transaction.rollback()
-    await connection.close()
-    return elapsed, int(status.split()[-1])
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
-        self.peak = self.process.memory_info().rss
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.05)
 
 
 async def token(client: httpx.AsyncClient) -> dict[str, str]:
@@ -275,14 +239,14 @@ def prepare(n: int, url: str, *, keep: bool) -> None:
         return
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
-    seeded = asyncio.run(seed(url, n))
+    seeded = asyncio.run(seed(url, SEED_SQL.format(n=n)))
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
 
 
 def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
     url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
     prepare(n, url, keep=keep)
-    floor_seconds, floor_rows = asyncio.run(floor(url))
+    floor_seconds, floor_rows = asyncio.run(floor(url, FLOOR_SQL))
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
         ensure_feed_client(url)  # eldercare follows welfare's events with it

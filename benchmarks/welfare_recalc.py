@@ -17,16 +17,17 @@ import argparse
 import asyncio
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# Run as a file, this folder comes first on sys.path and gateway.py here would shadow the
+# gateway package: drop the folder, and reach benchmarks.measuring from the repository's root.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [*(p for p in sys.path if Path(p or ".").resolve() != HERE), str(HERE.parent)]
 
-import asyncpg
 import httpx
-import psutil
 
+from benchmarks.measuring import MemorySampler, floor, seed
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ensure_feed_client, free_port
@@ -64,43 +65,6 @@ WHERE l.kind = 'regular' AND l.jurisdiction = '{j}' AND l.month >= '2024-07-01'
 """
 
 
-def dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-async def seed(url: str, n: int) -> float:
-    connection = await asyncpg.connect(dsn(url))
-    started = time.perf_counter()
-    await connection.execute(SEED_SQL.format(n=n, j=JURISDICTION))
-    await connection.close()
-    return time.perf_counter() - started
-
-
-async def floor(url: str) -> tuple[float, int]:
-    connection = await asyncpg.connect(dsn(url))
-    transaction = connection.transaction()
-    await transaction.start()
-    started = time.perf_counter()
-    status = await connection.execute(FLOOR_SQL.format(j=JURISDICTION))
-    elapsed = time.perf_counter() - started
-    await transaction.rollback()
-    await connection.close()
-    return elapsed, int(status.split()[-1])
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
-        self.peak = self.process.memory_info().rss
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.05)
-
-
 async def recalculate(gateway: str) -> tuple[float, dict[str, object]]:
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
         token = (
@@ -135,9 +99,9 @@ def main() -> int:
     url = database.with_database(database.server_url(), args.database)
     asyncio.run(database.ensure_database(url, recreate=True))
     migrate.upgrade_all(url)
-    seeded = asyncio.run(seed(url, args.n))
+    seeded = asyncio.run(seed(url, SEED_SQL.format(n=args.n, j=JURISDICTION)))
     print(f"seeded {args.n:,} enrolments and {2 * args.n:,} paid months in {seeded:.1f}s", flush=True)
-    floor_seconds, floor_rows = asyncio.run(floor(url))
+    floor_seconds, floor_rows = asyncio.run(floor(url, FLOOR_SQL.format(j=JURISDICTION)))
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
