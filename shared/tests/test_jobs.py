@@ -14,8 +14,10 @@ tests interleave transactions deterministically (a second transaction is seen wa
   retries a failing job and then marks it failed;
 - a service's runner (ServiceJobs): its big statements run under the job settings' limits
   for their transaction only, its completion event is written in the finishing transaction,
-  and a runner that lost the lease writes no event; the runs a caller lists are those of its
-  area.
+  and a runner that lost the lease writes no event; the runs a caller lists and reads are
+  those of its area;
+- a kind's status routes (shared.job_routes) answer at the kind's address, with the
+  operations named as the service names them.
 """
 
 from __future__ import annotations
@@ -30,15 +32,19 @@ from typing import Any
 
 import asyncpg
 import pytest
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Numeric, String, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.auth import Principal
 from shared.db import Database, service_metadata
+from shared.errors import NotFound
+from shared.job_routes import add_job_status_routes
 from shared.jobs import (
     ActiveJobConflict,
     BackgroundJob,
+    BackgroundJobRead,
     Busy,
     JobKind,
     JobRunner,
@@ -50,11 +56,13 @@ from shared.jobs import (
     booking_keys,
     job_constraints,
     lock_for_booking,
+    run_in_scope,
     runs_in_scope,
 )
 from shared.jurisdictions import registry
 from shared.pagination import PageParams
 from shared.records import PlatformTables
+from shared.service_app import operation_id
 from shared.settings import JobSettings, ServiceSettings
 from shared.writes import Event
 
@@ -570,3 +578,45 @@ async def test_the_runs_a_caller_lists_are_those_of_its_area(clean: Database) ->
             session, KIND, principal=city_reader, page=page, statuses=["running"]
         )
         assert (list(rows), total) == ([], 0)
+
+
+async def test_a_run_outside_the_callers_area_is_not_found(clean: Database) -> None:
+    county, other = await queued(clean, COUNTY), await queued(clean, OTHER_COUNTY)
+    reader = Principal(subject="reader", roles=frozenset(), scopes=frozenset(), jurisdictions=(COUNTY,))
+    async with clean.sessions() as session:
+        assert (await run_in_scope(session, KIND, principal=reader, run_id=county)).id == county
+        with pytest.raises(NotFound):
+            await run_in_scope(session, KIND, principal=reader, run_id=other)
+
+
+def status_routes(kind: JobKind) -> APIRouter:
+    router = APIRouter(prefix="/api/test/v1", tags=["runs"])
+    add_job_status_routes(
+        router,
+        kind,
+        BackgroundJobRead,
+        scope="test:read",
+        read_name="read_test_run",
+        read_summary="A test run",
+        list_name="list_test_runs",
+        list_summary="Test runs in your area",
+    )
+    return router
+
+
+def test_the_status_routes_answer_at_the_kinds_address() -> None:
+    app = FastAPI(generate_unique_id_function=operation_id)
+    app.include_router(status_routes(KIND))
+    paths = app.openapi()["paths"]
+    assert sorted(paths) == ["/api/test/v1/runs", "/api/test/v1/runs/{run_id}"]
+    one, listed = paths["/api/test/v1/runs/{run_id}"]["get"], paths["/api/test/v1/runs"]["get"]
+    assert (one["operationId"], one["summary"]) == ("runs-read_test_run", "A test run")
+    assert (listed["operationId"], listed["summary"]) == ("runs-list_test_runs", "Test runs in your area")
+    assert sorted(p["name"] for p in listed["parameters"]) == ["limit", "offset", "status"]
+    assert "404" in one["responses"]
+
+
+def test_the_status_routes_refuse_a_kind_read_elsewhere() -> None:
+    elsewhere = JobKind(name="test.run", model=Run, path="/api/other/v1/runs/{id}")
+    with pytest.raises(ValueError, match="not an address below /api/test/v1"):
+        status_routes(elsewhere)
