@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -136,8 +137,14 @@ async def token(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def evaluations(client: httpx.AsyncClient, headers: dict[str, str], done: asyncio.Event) -> list[float]:
-    """Single evaluations one at a time (after a warm-up of 20) until ``done``; milliseconds."""
+async def evaluations(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    done: asyncio.Event,
+    moments: list[float] | None = None,
+) -> list[float]:
+    """Single evaluations one at a time (after a warm-up of 20) until ``done``; milliseconds
+    (``moments``: when each of them began, on the ``time.perf_counter`` clock)."""
     timings = []
     index = 0
     while not done.is_set():
@@ -148,17 +155,23 @@ async def evaluations(client: httpx.AsyncClient, headers: dict[str, str], done: 
         response.raise_for_status()
         if index >= 20:
             timings.append(elapsed * 1000)
+            if moments is not None:
+                moments.append(started)
         index += 1
         await asyncio.sleep(0.02)
     return timings
 
+
+TIMELINE = os.environ.get("BENCH_TIMELINE")
+"""A file to write the month's timeline to (each single evaluation's start and duration, and
+the run's progress as polled), for finding which phase slows them; unset: none."""
 
 BASELINE_SECONDS = 10.0
 """Single evaluations sampled before the month, on the same machine at the same time: what the
 p99 is without a month running."""
 
 
-async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[float]]:
+async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[float], dict[str, Any]]:
     """The month through the gateway: POST (202), then poll until the run ends; single
     evaluations before it (the baseline) and while it runs."""
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
@@ -167,7 +180,8 @@ async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[
         asyncio.get_running_loop().call_later(BASELINE_SECONDS, quiet.set)
         baseline = await evaluations(client, headers, quiet)
         done = asyncio.Event()
-        sampling = asyncio.create_task(evaluations(client, headers, done))
+        moments: list[float] = []
+        sampling = asyncio.create_task(evaluations(client, headers, done, moments))
         started = time.perf_counter()
         response = await client.post(
             "/api/eldercare/v1/snapshots", json={"jurisdiction": "411700", "month": MONTH}, headers=headers
@@ -175,12 +189,21 @@ async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[
         response.raise_for_status()
         location = response.headers["Location"]
         run: dict[str, Any] = response.json()
+        polls: list[tuple[float, int, int]] = []
         while run["status"] in ("queued", "running"):
             await asyncio.sleep(0.2)
             run = (await client.get(location, headers=headers)).json()
+            polls.append((time.perf_counter() - started, run["done"], run["distinct_profiles"]))
         elapsed = time.perf_counter() - started
         done.set()
-        return elapsed, run, await sampling, baseline
+        timings = await sampling
+        # when each single evaluation began (seconds after the POST) and took, beside the run's
+        # progress as polled: which phase of the month the slow ones fall in
+        timeline = {
+            "evaluations": [[m - started, t] for m, t in zip(moments, timings, strict=True)],
+            "polls": polls,
+        }
+        return elapsed, run, timings, baseline, timeline
 
 
 async def discovery(gateway: str) -> tuple[float, int]:
@@ -263,7 +286,9 @@ def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
         sampler = MemorySampler(eldercare.process.pid)
         idle = sampler.peak
         sampler.start()
-        seconds, run, timings, baseline = asyncio.run(month(supervisor.gateway_url))
+        seconds, run, timings, baseline, timeline = asyncio.run(month(supervisor.gateway_url))
+        if TIMELINE:
+            Path(TIMELINE).write_text(json.dumps(timeline))
         sampler.stop.set()
         sampler.join()
         discovery_seconds, discovered = asyncio.run(discovery(supervisor.gateway_url))

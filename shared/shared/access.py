@@ -26,7 +26,7 @@ JurisdictionFilter = Annotated[
 """The ``jurisdiction`` query filter of every list: a subtree, inside the caller's own area."""
 
 
-def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+async def jurisdiction_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
     """:data:`JurisdictionFilter` as a dependency (for a route declared in ``shared``)."""
     return jurisdiction
 

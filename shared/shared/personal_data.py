@@ -193,7 +193,7 @@ async def personal_data_reader(
 PersonalDataDep = Annotated[PersonalDataReader, Depends(personal_data_reader, scope="function")]
 
 
-def citizen_id_vault(request: Request) -> CitizenIdVault:
+async def citizen_id_vault(request: Request) -> CitizenIdVault:
     """The service's vault (``app.state.citizen_id_vault``, set where the service starts)."""
     vault: CitizenIdVault = request.app.state.citizen_id_vault
     return vault
@@ -410,7 +410,7 @@ def person_duplicates_router(
     *,
     admin: Callable[..., Awaitable[Principal]],
     report: DuplicatePersonsReport,
-    jurisdiction_filter: Callable[..., str | None] = jurisdiction_filter,
+    jurisdiction_filter: Callable[..., Awaitable[str | None]] = jurisdiction_filter,
 ) -> APIRouter:
     """``GET /person-duplicates`` of a person register, to include in its router: ``admin`` the
     register's admin scope dependency, ``report`` its duplicate scan, ``jurisdiction_filter``

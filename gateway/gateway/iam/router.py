@@ -99,7 +99,7 @@ def key_ring(request: Request) -> KeyRing:
     return ring
 
 
-def secret_hasher(request: Request) -> SecretHasher:
+async def secret_hasher(request: Request) -> SecretHasher:
     hasher: SecretHasher = request.app.state.secret_hasher
     return hasher
 

@@ -83,13 +83,14 @@ class Settings(PersonalDataSettings):
         description="Longest wait between attempts while welfare (or the gateway) cannot be reached.",
     )
     snapshot_batch_size: int = Field(
-        default=250_000,
+        default=1_000_000,
         ge=1,
         le=10_000_000,
         description="Persons written per batch (one INSERT … SELECT and one commit) of a month's snapshot "
         "run; a run taken over after a restart writes again only the batches not committed. Person ids "
         "are random, so every batch (a range of ids) scans the register's tables once: keep batches "
-        "large (a month of N persons scans them N / batch size times).",
+        "large (a month of N persons scans them N / batch size times; at 1.5M persons six batches "
+        "of 250,000 took 59 s, two of 750,000 47 s, one 48 s).",
     )
     snapshot_work_mem: str = Field(
         default="64MB",

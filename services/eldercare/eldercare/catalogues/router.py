@@ -34,7 +34,7 @@ JurisdictionPath = Annotated[
 ]
 
 
-def catalogue_library(request: Request) -> CatalogueLibrary:
+async def catalogue_library(request: Request) -> CatalogueLibrary:
     library: CatalogueLibrary = request.app.state.catalogue_library
     return library
 

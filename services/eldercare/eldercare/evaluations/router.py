@@ -34,7 +34,7 @@ EXAMPLE = {
 }
 
 
-def dibao_standards(request: Request) -> DibaoStandards:
+async def dibao_standards(request: Request) -> DibaoStandards:
     standards: DibaoStandards = request.app.state.dibao_standards
     return standards
 
@@ -42,7 +42,7 @@ def dibao_standards(request: Request) -> DibaoStandards:
 StandardsDep = Annotated[DibaoStandards, Depends(dibao_standards)]
 
 
-def dibao_statuses(request: Request) -> DibaoStatuses:
+async def dibao_statuses(request: Request) -> DibaoStatuses:
     statuses: DibaoStatuses = request.app.state.dibao_statuses
     return statuses
 

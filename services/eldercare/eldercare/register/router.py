@@ -72,7 +72,7 @@ async def list_persons(
     return Page.of(await service.person_reads(session, rows, personal_data=personal_data), total, page)
 
 
-def jurisdiction_in_use_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
+async def jurisdiction_in_use_filter(jurisdiction: JurisdictionFilter = None) -> str | None:
     """This register's ``jurisdiction`` filter (codes in use only, unlike the platform's) as a dependency."""
     return jurisdiction
 

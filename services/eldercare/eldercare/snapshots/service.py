@@ -423,7 +423,12 @@ class SnapshotRunner(ServiceJobs):
                 low, high = repository.id_range(batch, batches)
                 await self._write(lease, key, codes, day, low, high, batch, skip_present=not plain)
         # persons registered or re-assessed while the batches were written: a few rounds more
-        left = await self._key_groups(lease, evaluator, key, codes, day, first=False, source=source)
+        # (counted first: the grouping that evaluates them reads the whole scope again)
+        async with self.database.sessions() as session:
+            await self.limit(session)
+            left = await repository.count_unwritten(session, codes, day)
+        if left:
+            left = await self._key_groups(lease, evaluator, key, codes, day, first=False, source=source)
         for _ in range(LEFTOVER_ROUNDS):
             if not left:
                 break

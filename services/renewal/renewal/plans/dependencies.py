@@ -20,12 +20,12 @@ PlanId = Annotated[
 TaskNumber = Annotated[int, Path(ge=1, openapi_examples=parameter_example(22))]
 
 
-def plan_pack(request: Request) -> PlanPack:
+async def plan_pack(request: Request) -> PlanPack:
     plans: PlanPack = request.app.state.plans
     return plans
 
 
-def interpretations(request: Request) -> RenewalInterpretations:
+async def interpretations(request: Request) -> RenewalInterpretations:
     chosen: RenewalInterpretations = request.app.state.settings.interpretations
     return chosen
 

@@ -69,7 +69,7 @@ async def read_payroll(run_id: uuid.UUID, session: SessionDep, principal: Reader
     return PayrollRunRead.model_validate(await service.get_run(session, principal=principal, run_id=run_id))
 
 
-def ledger_filter(
+async def ledger_filter(
     jurisdiction: JurisdictionFilter = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     enrolment_id: uuid.UUID | None = None,
