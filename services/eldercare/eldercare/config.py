@@ -92,6 +92,14 @@ class Settings(PersonalDataSettings):
         "large (a month of N persons scans them N / batch size times; at 1.5M persons six batches "
         "of 250,000 took 59 s, two of 750,000 47 s, one 48 s).",
     )
+    snapshot_read_parts: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Parts of the register a month's run reads and groups side by side, each on a "
+        "connection of its own (PostgreSQL groups them at once, one core each): the number of cores "
+        "the database may give a run. A profile found in several parts is evaluated once.",
+    )
     snapshot_work_mem: str = Field(
         default="64MB",
         pattern=r"^[0-9]{1,6}(kB|MB|GB)$",

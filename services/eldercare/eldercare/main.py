@@ -97,6 +97,7 @@ async def _startup(app: FastAPI) -> None:
         app.state.catalogue_library,
         settings.interpretations,
         batch_size=settings.snapshot_batch_size,
+        read_parts=settings.snapshot_read_parts,
         work_mem=settings.snapshot_work_mem,
         jobs=settings.jobs,
         owner=replica_name(settings.service_name),

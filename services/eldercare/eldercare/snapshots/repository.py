@@ -160,22 +160,45 @@ def _aggregate(name: str, *, projected: bool) -> str:
     return f"{function}({fact_sql(name, projected=projected)}) AS {name}"
 
 
+def _id_range(low: uuid.UUID | None, high: uuid.UUID | None, params: dict[str, Any]) -> tuple[str, str]:
+    """The conditions putting persons (``p.id``) and their circumstances (``c.person_id``) in
+    [low, high) (None: unbounded), their parameters added to ``params``."""
+    ranges = []
+    c_ranges = []
+    if low is not None:
+        ranges.append("AND p.id >= :low")
+        c_ranges.append("AND c.person_id >= :low")
+        params["low"] = low
+    if high is not None:
+        ranges.append("AND p.id < :high")
+        c_ranges.append("AND c.person_id < :high")
+        params["high"] = high
+    return " ".join(ranges), " ".join(c_ranges)
+
+
 async def profile_groups(
-    session: AsyncSession, *, key: MonthKey, scope: Sequence[str], day: dt.date
+    session: AsyncSession,
+    *,
+    key: MonthKey,
+    scope: Sequence[str],
+    day: dt.date,
+    low: uuid.UUID | None = None,
+    high: uuid.UUID | None = None,
 ) -> AsyncIterator[Any]:
-    """One row per key among the persons still to snapshot: the key, a member's jurisdiction,
-    birth date and fields (in the order of ``service.PERSON_COLUMNS`` after the id), and how
-    many persons share it. Streamed (a server-side cursor): tens of thousands of keys at
-    city scale are not held in memory at once."""
+    """One row per key among the persons still to snapshot with ids in [low, high) (None:
+    unbounded): the key, a member's jurisdiction, birth date and fields (in the order of
+    ``service.PERSON_COLUMNS`` after the id), and how many persons share it. Streamed (a
+    server-side cursor): tens of thousands of keys at city scale are not held in memory at once."""
+    params = key.params | {"scope": list(scope), "day": day}
+    range_sql, c_range_sql = _id_range(low, high, params)
     query = f"""
     SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
            min(p.sex) AS sex,
            {", ".join(_aggregate(name, projected=key.projected) for name in CIRCUMSTANCE_FIELDS)},
            count(*) AS persons
-    {_to_snapshot(projected=key.projected)}
+    {_to_snapshot(range_sql, c_range_sql, projected=key.projected)}
     GROUP BY 1
     """
-    params = key.params | {"scope": list(scope), "day": day}
     # The planner cannot estimate how many keys there are (it takes every person for a group)
     # and sorts the whole register on disk to group it; the keys are a few per thousand
     # persons and their hash table fits in work_mem.
@@ -292,23 +315,14 @@ async def write_batch(
     (``ON CONFLICT DO NOTHING``). Without it the insert is a plain one, about a tenth
     cheaper, for when the month has no snapshot yet; a snapshot written meanwhile then fails
     the statement with a unique violation (the caller writes the batch again, skipping)."""
-    ranges = []
-    c_ranges = []
     params: dict[str, Any] = key.params | {"scope": list(scope), "day": day, "run_id": run_id}
-    if low is not None:
-        ranges.append("AND p.id >= :low")
-        c_ranges.append("AND c.person_id >= :low")
-        params["low"] = low
-    if high is not None:
-        ranges.append("AND p.id < :high")
-        c_ranges.append("AND c.person_id < :high")
-        params["high"] = high
+    range_sql, c_range_sql = _id_range(low, high, params)
     join = f"JOIN eldercare.snapshot_profile_keys k ON k.run_id = :run_id AND k.key = {key.sql}"
     query = f"""
     WITH written AS (
         INSERT INTO eldercare.entitlement_snapshots (person_id, month, jurisdiction, run_id, profile_id)
         SELECT p.id, :day, p.jurisdiction, :run_id, k.profile_id
-        {_to_snapshot(" ".join(ranges), " ".join(c_ranges), join, projected=key.projected, unwritten=False)}
+        {_to_snapshot(range_sql, c_range_sql, join, projected=key.projected, unwritten=False)}
         {"ON CONFLICT (person_id, month) DO NOTHING" if skip_present else ""}
         RETURNING profile_id
     )

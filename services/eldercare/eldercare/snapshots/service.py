@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -359,6 +360,23 @@ def completed_event(run: SnapshotRun) -> Event:
     )
 
 
+async def _side_by_side(streams: Sequence[AsyncIterator[Any]]) -> AsyncIterator[Any]:
+    """The rows of each stream in turn, every stream's query started at once (each on a
+    connection of its own): while the first is read, the others are computed."""
+    firsts = [asyncio.ensure_future(anext(stream, None)) for stream in streams]
+    try:
+        for stream, first in zip(streams, firsts, strict=True):
+            row = await first
+            while row is not None:
+                yield row
+                row = await anext(stream, None)
+    finally:
+        for first in firsts:
+            if not first.done():
+                first.cancel()
+        await asyncio.gather(*firsts, return_exceptions=True)
+
+
 class SnapshotRunner(ServiceJobs):
     """Runs snapshot runs in this process under leases (``shared.jobs.ServiceJobs``).
 
@@ -382,6 +400,7 @@ class SnapshotRunner(ServiceJobs):
         interpretations: EldercareInterpretations,
         *,
         batch_size: int,
+        read_parts: int = 1,
         work_mem: str,
         jobs: JobSettings,
         owner: str,
@@ -393,6 +412,8 @@ class SnapshotRunner(ServiceJobs):
         self.library = library
         self.interpretations = interpretations
         self.batch_size = batch_size
+        self.read_parts = read_parts
+        """Parts of the id space the scope is read and grouped in side by side, one connection each."""
         super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
 
     async def execute(self, lease: Lease) -> Outcome:
@@ -496,25 +517,41 @@ class SnapshotRunner(ServiceJobs):
     ) -> int:
         """Evaluate the groups of persons still to snapshot; store their profiles and keys.
         Returns how many persons they hold (0: nobody is left)."""
-        async with self.database.sessions() as session:
-            await self.limit(session)
+        async with contextlib.AsyncExitStack() as stack:
+            # the scope is read in parts of the id space, each grouped by a connection of its
+            # own: PostgreSQL groups them side by side, and a key found in several parts is one
+            sessions = [
+                await stack.enter_async_context(self.database.sessions()) for _ in range(self.read_parts)
+            ]
+            session = sessions[0]
+            for each in sessions:
+                await self.limit(each)
             profiles = repository.ProfileRows([], [], [], [], [], [])
             keys: list[str] = []
             ids: list[uuid.UUID] = []
             seen: set[uuid.UUID] = set()
+            stored: set[str] = set()
             persons = 0
             clock = time.perf_counter
             since = clock()
-            async for group in repository.profile_groups(session, key=key, scope=codes, day=day):
+            parts = [repository.id_range(part, self.read_parts) for part in range(self.read_parts)]
+            streams = [
+                repository.profile_groups(each, key=key, scope=codes, day=day, low=low, high=high)
+                for each, (low, high) in zip(sessions, parts, strict=True)
+            ]
+            async for group in _side_by_side(streams):
                 if clock() - since > YIELD_AFTER:
                     await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
                     since = clock()
+                persons += group.persons
+                if group.key in stored:
+                    continue  # found in an earlier part
+                stored.add(group.key)
                 result = evaluator.evaluate((None, *group[1:-1]))
                 version = evaluator.catalogues[group.jurisdiction].version
                 found = profile_id(version, result)
                 keys.append(group.key)
                 ids.append(found)
-                persons += group.persons
                 if found not in seen:
                     seen.add(found)
                     profiles.ids.append(found)
