@@ -6,7 +6,7 @@ circumstances in realistic shares (dibao, tekun, ability levels, disability grad
 arrangements, family-planning special families, …), then:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
      inputs (persons joined to the circumstances in force) into the same indexed table,
-     without evaluating anything (rolled back, so the month starts from the same table);
+     without evaluating anything (rolled back and the table vacuumed, so the month starts from the same table);
   1. with the platform running, single evaluations through the gateway for 10 s (the baseline
      p50 / p99 on the machine as it is), then POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
      "month": "2024-04"} through the gateway (202) and poll the run until it ends: timed, with
@@ -269,7 +269,9 @@ def prepare(n: int, url: str, *, keep: bool) -> None:
 def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
     url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
     prepare(n, url, keep=keep)
-    floor_seconds, floor_rows = asyncio.run(floor(url, FLOOR_SQL))
+    floor_seconds, floor_rows = asyncio.run(
+        floor(url, FLOOR_SQL, vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"])
+    )
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
         ensure_feed_client(url)  # eldercare follows welfare's events with it
