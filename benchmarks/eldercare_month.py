@@ -6,7 +6,8 @@ circumstances in realistic shares (dibao, tekun, ability levels, disability grad
 arrangements, family-planning special families, …), then:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
      inputs (persons joined to the circumstances in force) into the same indexed table,
-     without evaluating anything (rolled back and the table vacuumed, so the month starts from the same table);
+     without evaluating anything (rolled back and the table vacuumed, so the month starts from
+     the same table);
   1. with the platform running, single evaluations through the gateway for 10 s (the baseline
      p50 / p99 on the machine as it is), then POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
      "month": "2024-04"} through the gateway (202) and poll the run until it ends: timed, with
@@ -17,6 +18,7 @@ Prints persons/s and the ratio to the floor at each size, and persons/s at the l
 against the smallest.
 
     .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000] [--keep]
+        [--welfare-share 0.08] [--dibao-source projection|register]
 """
 
 from __future__ import annotations
@@ -95,6 +97,30 @@ SELECT id, DATE '2020-01-01',
        'benchmark'
 FROM seed;
 ANALYZE;
+"""
+
+# Eldercare's projection of welfare's register (what welfare's events would have filled): a
+# share of the persons known to welfare by citizen ID, three in four of them in a dibao
+# household, the others in tekun (scattered or concentrated care), from 2020 on.
+PROJECTION_SQL = """
+SET search_path = eldercare;
+TRUNCATE welfare_enrolments, welfare_persons;
+INSERT INTO welfare_persons (person_id, jurisdiction, household_id, citizen_id_hash, version)
+SELECT md5('w' || p.id::text)::uuid, p.jurisdiction, md5('hh' || p.id::text)::uuid, p.citizen_id_hash, 1
+FROM persons p WHERE abs(hashtext(p.id::text)) % 1000 < {permille};
+INSERT INTO welfare_enrolments (enrolment_id, program, jurisdiction, household_id, person_id, start_month,
+                                end_month, status, arrangement, version)
+SELECT md5('e' || wp.person_id::text)::uuid,
+       CASE WHEN abs(hashtext(wp.person_id::text)) % 4 < 3 THEN 'dibao' ELSE 'tekun' END,
+       wp.jurisdiction,
+       CASE WHEN abs(hashtext(wp.person_id::text)) % 4 < 3 THEN wp.household_id END,
+       CASE WHEN abs(hashtext(wp.person_id::text)) % 4 < 3 THEN NULL ELSE wp.person_id END,
+       DATE '2020-01-01', NULL, 'active',
+       CASE WHEN abs(hashtext(wp.person_id::text)) % 4 < 3 THEN NULL
+            WHEN abs(hashtext(wp.person_id::text)) % 8 = 3 THEN 'concentrated' ELSE 'scattered' END,
+       1
+FROM welfare_persons wp;
+ANALYZE welfare_persons, welfare_enrolments;
 """
 
 PROFILES: list[dict[str, Any]] = [
@@ -266,9 +292,13 @@ def prepare(n: int, url: str, *, keep: bool) -> None:
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
 
 
-def measure(n: int, name: str, *, keep: bool = False) -> dict[str, Any]:
+def measure(n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0) -> dict[str, Any]:
     url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
     prepare(n, url, keep=keep)
+    projected = asyncio.run(seed(url, PROJECTION_SQL.format(permille=round(welfare_share * 1000))))
+    print(
+        f"projection of welfare's register: {welfare_share:.0%} of the persons, {projected:.1f}s", flush=True
+    )
     floor_seconds, floor_rows = asyncio.run(
         floor(url, FLOOR_SQL, vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"])
     )
@@ -369,12 +399,33 @@ def main() -> int:
         help="keep one database per size (<database>_<n>) and reuse it when it holds n persons "
         "(its months are cleared first): no seeding on the next run",
     )
+    parser.add_argument(
+        "--welfare-share",
+        type=float,
+        default=0.08,
+        help="share of the persons eldercare's projection of welfare's register knows (dibao or tekun)",
+    )
+    parser.add_argument(
+        "--dibao-source",
+        choices=["projection", "register"],
+        default="projection",
+        help="where the month reads dibao and tekun (ELDERCARE_DIBAO_STATUS_SOURCE): the projection "
+        "(the default, as deployed) or the register's recorded circumstances (the month without it)",
+    )
     args = parser.parse_args()
+    os.environ["ELDERCARE_DIBAO_STATUS_SOURCE"] = args.dibao_source
+    known = f"{args.welfare_share:.0%}"
+    print(
+        f"dibao and tekun from the {args.dibao_source}; the projection knows {known} of the persons",
+        flush=True,
+    )
     os.environ["BOOTSTRAP_ADMIN_USERNAME"], os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN
     os.environ["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "100000000"
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
-    results = [measure(n, args.database, keep=args.keep) for n in args.sizes]
+    results = [
+        measure(n, args.database, keep=args.keep, welfare_share=args.welfare_share) for n in args.sizes
+    ]
     print("\nsummary")
     for r in results:
         rate = r["run"]["persons_created"] / r["seconds"]
