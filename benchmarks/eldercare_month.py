@@ -272,7 +272,7 @@ async def clear_months(url: str) -> None:
     connection = await asyncpg.connect(dsn(url))
     await connection.execute(
         "TRUNCATE eldercare.entitlement_snapshots, eldercare.snapshot_profile_keys, "
-        "eldercare.snapshot_runs, eldercare.snapshot_profiles"
+        "eldercare.snapshot_runs, eldercare.snapshot_profiles, eldercare.snapshot_run_welfare"
     )
     await connection.execute("ANALYZE")
     await connection.close()

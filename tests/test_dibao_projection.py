@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 import jwt
 
@@ -183,7 +184,7 @@ async def disagreements(
     return found
 
 
-async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled]) -> None:
+async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled]) -> dict[str, Any]:
     """The month's snapshots (SQL over the whole register) read the projection as the one-person
     evaluation does: each person's items are the evaluation's on the month's first day."""
     asked = await eldercare.post(f"{ELDERCARE}/snapshots", json={"jurisdiction": COUNTY, "month": "2026-03"})
@@ -211,6 +212,7 @@ async def snapshots_agree(eldercare: httpx.AsyncClient, persons: list[Enrolled])
             evaluation["dibao_status"],
         )
         assert march["monthly_total"] == evaluation["monthly_total"]
+    return dict(run)
 
 
 async def discovery_follows_welfare(eldercare: httpx.AsyncClient, welfare: httpx.AsyncClient) -> None:
@@ -375,7 +377,23 @@ async def test_the_projection_survives_a_welfare_outage_and_agrees_with_welfare(
                 await asyncio.sleep(0.2)
             differ = await disagreements(eldercare, welfare, persons)
             assert differ == [], differ
-            await snapshots_agree(eldercare, persons)
+            run = await snapshots_agree(eldercare, persons)
+            own = database.with_database(database_url, f"{database.database_name(database_url)}_projection")
+            connection = await asyncpg.connect(own)
+            try:
+                known = await connection.fetchval(
+                    "SELECT count(DISTINCT citizen_id_hash) FROM eldercare.welfare_persons"
+                )
+                kept = await connection.fetchval(
+                    "SELECT (SELECT count(*) FROM eldercare.snapshot_run_welfare)"
+                    " + (SELECT count(*) FROM eldercare.snapshot_profile_keys)"
+                )
+            finally:
+                await connection.close()
+            # the run read welfare's status of everyone the projection knows, once, for all its
+            # batches; what it kept while it wrote (that status, its keys) is gone with it
+            assert run["dibao_status"]["persons_known_to_welfare"] == known > 0, run["dibao_status"]
+            assert kept == 0
             # the answers covered each case: in dibao and not, tekun each way, welfare not knowing
             assert {"projection True None", "projection False None", "register True None"} <= SEEN, SEEN
             assert {"projection False dispersed", "projection False concentrated"} <= SEEN, SEEN

@@ -124,7 +124,15 @@ def projected_join(person: str, month: str) -> str:
     register, not probed once per person (a correlated probe cost about 2 µs a person, most of
     a second per 250,000 persons even when welfare knows none of them)."""
     return f"""
-    LEFT JOIN (
+    LEFT JOIN ({welfare_status(month)}) w ON w.citizen_id_hash = {person}.citizen_id_hash
+    """
+
+
+def welfare_status(month: str) -> str:
+    """One row per citizen ID hash welfare knows: ``known`` (true), ``dibao``, ``tekun_in`` and
+    ``tekun`` (eldercare's words for the care arrangement) in the month whose first day is
+    ``month`` (SQL)."""
+    return f"""
         SELECT wp.citizen_id_hash,
                true AS known,
                coalesce(bool_or(e.program = 'dibao'), false) AS dibao,
@@ -138,7 +146,6 @@ def projected_join(person: str, month: str) -> str:
               AND ((e.program = 'dibao' AND e.household_id = wp.household_id)
                    OR (e.program = 'tekun' AND e.person_id = wp.person_id))
         GROUP BY wp.citizen_id_hash
-    ) w ON w.citizen_id_hash = {person}.citizen_id_hash
     """
 
 

@@ -75,6 +75,26 @@ class SnapshotProfileKey(Base):
     profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("snapshot_profiles.id"))
 
 
+class SnapshotRunWelfare(Base):
+    """While a run writes: welfare's dibao and tekun status of each person it knows, read from
+    the projection once when the run (or its resumed attempt) began, so that its grouping and
+    every batch read the same state. Deleted when the run ends."""
+
+    __tablename__ = "snapshot_run_welfare"
+    __table_args__ = {
+        "comment": "while a month's run writes: welfare's dibao and tekun status of each person it knows, "
+        "read from the projection once when the run (or its resumed attempt) began"
+    }
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("snapshot_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    citizen_id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dibao: Mapped[bool] = mapped_column(Boolean)
+    tekun_in: Mapped[bool] = mapped_column(Boolean)
+    tekun: Mapped[str | None] = mapped_column(String(16))
+
+
 class EntitlementSnapshot(Base):
     """A person's entitlements in a month, as computed then (one row per person and month)."""
 

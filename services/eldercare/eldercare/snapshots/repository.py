@@ -26,7 +26,12 @@ from sqlalchemy.sql.sqltypes import Boolean
 from eldercare.projection import service as projection
 from eldercare.register.models import Circumstances
 from eldercare.register.repository import CIRCUMSTANCE_FIELDS
-from eldercare.snapshots.models import EntitlementSnapshot, SnapshotProfileKey, SnapshotRun
+from eldercare.snapshots.models import (
+    EntitlementSnapshot,
+    SnapshotProfileKey,
+    SnapshotRun,
+    SnapshotRunWelfare,
+)
 from shared.access import paginate
 from shared.jobs import Lease
 from shared.pagination import PageParams
@@ -113,6 +118,33 @@ def month_key(
     return MonthKey(f"CASE {' '.join(cases)} END", params, projected)
 
 
+RUN_WELFARE_JOIN = """
+    LEFT JOIN (SELECT rw.citizen_id_hash, true AS known, rw.dibao, rw.tekun_in, rw.tekun
+               FROM eldercare.snapshot_run_welfare rw WHERE rw.run_id = :run_id) w
+           ON w.citizen_id_hash = p.citizen_id_hash
+"""
+"""Welfare's status of the person as the run read it from the projection when it began
+(:func:`store_welfare_status`), in the columns :func:`projection.projected_fact` reads."""
+
+
+async def store_welfare_status(session: AsyncSession, run_id: uuid.UUID, day: dt.date) -> int:
+    """Read welfare's dibao and tekun status of every person the projection knows, in ``day``'s
+    month, once for the run (an earlier attempt's is replaced): its grouping and every batch
+    read this, not the projection as it changes meanwhile. Returns how many persons."""
+    await session.execute(delete(SnapshotRunWelfare).where(SnapshotRunWelfare.run_id == run_id))
+    result = await session.execute(
+        text(
+            f"""
+            INSERT INTO eldercare.snapshot_run_welfare (run_id, citizen_id_hash, dibao, tekun_in, tekun)
+            SELECT :run_id, w.citizen_id_hash, w.dibao, w.tekun_in, w.tekun
+            FROM ({projection.welfare_status("CAST(:day AS date)")}) w
+            """
+        ),
+        {"run_id": run_id, "day": day},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _to_snapshot(
     range_sql: str = "",
     c_range_sql: str = "",
@@ -146,7 +178,7 @@ def _to_snapshot(
     LEFT JOIN eldercare.circumstances c
            ON c.person_id = p.id AND c.effective_from <= :day
           AND (c.superseded_from IS NULL OR c.superseded_from > :day) {c_range_sql}
-    {projection.projected_join("p", "CAST(:day AS date)") if projected else ""}
+    {RUN_WELFARE_JOIN if projected else ""}
     {join}
     WHERE p.jurisdiction = ANY(CAST(:scope AS text[])) AND p.birth_date <= :day
       AND (p.left_on IS NULL OR p.left_on > :day) {range_sql}{written}
@@ -182,6 +214,7 @@ async def profile_groups(
     key: MonthKey,
     scope: Sequence[str],
     day: dt.date,
+    run_id: uuid.UUID,
     low: uuid.UUID | None = None,
     high: uuid.UUID | None = None,
 ) -> AsyncIterator[Any]:
@@ -189,7 +222,7 @@ async def profile_groups(
     unbounded): the key, a member's jurisdiction, birth date and fields (in the order of
     ``service.PERSON_COLUMNS`` after the id), and how many persons share it. Streamed (a
     server-side cursor): tens of thousands of keys at city scale are not held in memory at once."""
-    params = key.params | {"scope": list(scope), "day": day}
+    params = key.params | {"scope": list(scope), "day": day, "run_id": run_id}
     range_sql, c_range_sql = _id_range(low, high, params)
     query = f"""
     SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
@@ -287,7 +320,9 @@ async def store_keys(
 
 
 async def drop_keys(session: AsyncSession, run_id: uuid.UUID) -> None:
+    """Forget what the run kept while it wrote: its keys and the welfare status it read."""
     await session.execute(delete(SnapshotProfileKey).where(SnapshotProfileKey.run_id == run_id))
+    await session.execute(delete(SnapshotRunWelfare).where(SnapshotRunWelfare.run_id == run_id))
 
 
 def id_range(batch: int, batches: int) -> tuple[uuid.UUID | None, uuid.UUID | None]:

@@ -43,7 +43,8 @@ class SnapshotRunRead(BackgroundJobRead):
         default=None,
         description="where the run read dibao and tekun: `source` `projection` (the projection of "
         "welfare's register; with `current_as_of`, `last_sequence`, `lag_seconds` when the run "
-        "evaluated; persons welfare does not know keep the register's flags) or `register`",
+        "evaluated, and `persons_known_to_welfare`, whose status the run read from it once, when it "
+        "began, for all its batches; persons welfare does not know keep the register's flags) or `register`",
     )
 
 

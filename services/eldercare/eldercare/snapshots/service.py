@@ -432,7 +432,7 @@ class SnapshotRunner(ServiceJobs):
         evaluator = MonthEvaluator(month, catalogues, contexts, self.interpretations)
         key = self._month_key(evaluator, catalogues, month)
         first = batches == 0
-        source = await self._dibao_status()
+        source = await self._dibao_status(lease, day)
         groups = await self._key_groups(lease, evaluator, key, codes, day, first=first, source=source)
         if first:
             batches = max(1, -(-groups // self.batch_size))
@@ -497,12 +497,18 @@ class SnapshotRunner(ServiceJobs):
         counted_on = allowance_counted_on(month, self.interpretations.age_allowance_starts)
         return repository.month_key(groups, month.first_day, counted_on, projected=self.projected)
 
-    async def _dibao_status(self) -> dict[str, Any]:
-        """Where this attempt reads dibao and tekun, and how fresh the projection is now."""
+    async def _dibao_status(self, lease: Lease, day: dt.date) -> dict[str, Any]:
+        """Where this attempt reads dibao and tekun, and how fresh the projection is now; with
+        the projection, welfare's status of the persons it knows is read once, here, for the
+        whole attempt."""
         if not self.projected:
             return {"source": "register"}
         async with self.database.sessions() as session:
-            return {"source": "projection", **(await projection.freshness(session)).as_dict()}
+            await self.limit(session)
+            fresh = (await projection.freshness(session)).as_dict()
+            known = await repository.store_welfare_status(session, lease.job_id, day)
+            await session.commit()
+        return {"source": "projection", **fresh, "persons_known_to_welfare": known}
 
     async def _key_groups(
         self,
@@ -536,7 +542,9 @@ class SnapshotRunner(ServiceJobs):
             since = clock()
             parts = [repository.id_range(part, self.read_parts) for part in range(self.read_parts)]
             streams = [
-                repository.profile_groups(each, key=key, scope=codes, day=day, low=low, high=high)
+                repository.profile_groups(
+                    each, key=key, scope=codes, day=day, run_id=lease.job_id, low=low, high=high
+                )
                 for each, (low, high) in zip(sessions, parts, strict=True)
             ]
             async for group in _side_by_side(streams):
