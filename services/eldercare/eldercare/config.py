@@ -93,12 +93,13 @@ class Settings(PersonalDataSettings):
         "of 250,000 took 59 s, two of 750,000 47 s, one 48 s).",
     )
     snapshot_read_parts: int = Field(
-        default=2,
+        default=4,
         ge=1,
-        le=8,
-        description="Parts of the register a month's run reads and groups side by side, each on a "
-        "connection of its own (PostgreSQL groups them at once, one core each): the number of cores "
-        "the database may give a run. A profile found in several parts is evaluated once.",
+        le=64,
+        description="Parts of the register (ranges of person ids) a month's run reads one after another, "
+        "each grouped by the database on a connection of its own while the part before is evaluated "
+        "(two connections at a time: the database groups one part while the service evaluates another). "
+        "A profile found in several parts is evaluated once.",
     )
     snapshot_work_mem: str = Field(
         default="64MB",

@@ -181,6 +181,9 @@ async def test_overlapping_recalculations_book_exactly_what_is_due(
                 "published_on": "2025-03-10",
                 "dibao": "810.00",
                 "dibao_citation": CITATION,
+                # the county's whole standard: its tekun persons are priced in 2025 too (this
+                # version replaces the city's for the county's months)
+                "tekun": {"multiplier": "1.8", "stated_amount": "1458.00", "citation": CITATION},
             },
         )
         manual = [

@@ -3,6 +3,7 @@ its changes, and the enrolment events carry it; registering a person is an event
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -16,17 +17,25 @@ DECISION = {"by": "兴隆台区民政局", "on": "2024-06-20", "reference": "兴
 
 
 async def events_about(client: httpx.AsyncClient, subject: str, types: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    after = None
-    while True:
-        params: dict[str, Any] = {"types": types, "limit": 1000}
-        if after:
-            params["after"] = after
-        page = (await client.get(f"{BASE}/events", params=params)).json()
-        found += [e for e in page["items"] if e["subject"] == subject]
-        if len(page["items"]) < 1000:
+    """The feed's events of ``types`` about ``subject``, read to its end; read again (up to 15 s)
+    while there are none: the feed shows an event once every transaction that began before
+    its own has ended, and a run of another test may still hold one open."""
+    for _ in range(75):
+        found: list[dict[str, Any]] = []
+        after = None
+        while True:
+            params: dict[str, Any] = {"types": types, "limit": 1000}
+            if after:
+                params["after"] = after
+            page = (await client.get(f"{BASE}/events", params=params)).json()
+            found += [e for e in page["items"] if e["subject"] == subject]
+            if len(page["items"]) < 1000:
+                break
+            after = page["next_cursor"]
+        if found:
             return found
-        after = page["next_cursor"]
+        await asyncio.sleep(0.2)
+    return []
 
 
 async def test_tekun_needs_its_arrangement_and_a_change_opens_the_next_enrolment(platform: Platform) -> None:

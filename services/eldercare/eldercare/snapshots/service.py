@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -360,21 +359,31 @@ def completed_event(run: SnapshotRun) -> Event:
     )
 
 
-async def _side_by_side(streams: Sequence[AsyncIterator[Any]]) -> AsyncIterator[Any]:
-    """The rows of each stream in turn, every stream's query started at once (each on a
-    connection of its own): while the first is read, the others are computed."""
-    firsts = [asyncio.ensure_future(anext(stream, None)) for stream in streams]
+async def _one_ahead(streams: Sequence[AsyncGenerator[Any, None]]) -> AsyncIterator[Any]:
+    """The rows of each stream in turn; while one is read, the next one's query already runs
+    (its first row is asked for): the database computes the next part while this process
+    evaluates the current one."""
+    firsts: dict[int, asyncio.Future[Any]] = {}
+
+    def start(index: int) -> None:
+        if index < len(streams) and index not in firsts:
+            firsts[index] = asyncio.ensure_future(anext(streams[index], None))
+
     try:
-        for stream, first in zip(streams, firsts, strict=True):
-            row = await first
+        for index, stream in enumerate(streams):
+            start(index)
+            start(index + 1)
+            row = await firsts[index]
             while row is not None:
                 yield row
                 row = await anext(stream, None)
     finally:
-        for first in firsts:
+        for first in firsts.values():
             if not first.done():
                 first.cancel()
-        await asyncio.gather(*firsts, return_exceptions=True)
+        await asyncio.gather(*firsts.values(), return_exceptions=True)
+        for stream in streams:
+            await stream.aclose()
 
 
 class SnapshotRunner(ServiceJobs):
@@ -413,7 +422,7 @@ class SnapshotRunner(ServiceJobs):
         self.interpretations = interpretations
         self.batch_size = batch_size
         self.read_parts = read_parts
-        """Parts of the id space the scope is read and grouped in side by side, one connection each."""
+        """Parts of the id space the scope is read in, one after another (see :func:`_one_ahead`)."""
         super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
 
     async def execute(self, lease: Lease) -> Outcome:
@@ -523,31 +532,24 @@ class SnapshotRunner(ServiceJobs):
     ) -> int:
         """Evaluate the groups of persons still to snapshot; store their profiles and keys.
         Returns how many persons they hold (0: nobody is left)."""
-        async with contextlib.AsyncExitStack() as stack:
-            # the scope is read in parts of the id space, each grouped by a connection of its
-            # own: PostgreSQL groups them side by side, and a key found in several parts is one
-            sessions = [
-                await stack.enter_async_context(self.database.sessions()) for _ in range(self.read_parts)
-            ]
-            session = sessions[0]
-            for each in sessions:
-                await self.limit(each)
+        async with self.database.sessions() as session:
+            await self.limit(session)
             profiles = repository.ProfileRows([], [], [], [], [], [])
             keys: list[str] = []
             ids: list[uuid.UUID] = []
             seen: set[uuid.UUID] = set()
             stored: set[str] = set()
+            profile_ids: dict[tuple[str, int], uuid.UUID] = {}
             persons = 0
             clock = time.perf_counter
             since = clock()
-            parts = [repository.id_range(part, self.read_parts) for part in range(self.read_parts)]
+            # the scope is read in parts of the id space, each grouped on a connection of its own
+            # while the part before is evaluated here; a key found in several parts is one
             streams = [
-                repository.profile_groups(
-                    each, key=key, scope=codes, day=day, run_id=lease.job_id, low=low, high=high
-                )
-                for each, (low, high) in zip(sessions, parts, strict=True)
+                self._part_groups(key, codes, day, lease.job_id, *repository.id_range(part, self.read_parts))
+                for part in range(self.read_parts)
             ]
-            async for group in _side_by_side(streams):
+            async for group in _one_ahead(streams):
                 if clock() - since > YIELD_AFTER:
                     await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
                     since = clock()
@@ -557,7 +559,9 @@ class SnapshotRunner(ServiceJobs):
                 stored.add(group.key)
                 result = evaluator.evaluate((None, *group[1:-1]))
                 version = evaluator.catalogues[group.jurisdiction].version
-                found = profile_id(version, result)
+                found = profile_ids.get((version, id(result)))
+                if found is None:  # results are shared objects (MonthEvaluator.results): hashed once
+                    found = profile_ids[(version, id(result))] = profile_id(version, result)
                 keys.append(group.key)
                 ids.append(found)
                 if found not in seen:
@@ -587,6 +591,24 @@ class SnapshotRunner(ServiceJobs):
                 raise LeaseLost(str(lease.job_id))
             await session.commit()
         return persons
+
+    async def _part_groups(
+        self,
+        key: repository.MonthKey,
+        codes: list[str],
+        day: dt.date,
+        run_id: uuid.UUID,
+        low: uuid.UUID | None,
+        high: uuid.UUID | None,
+    ) -> AsyncGenerator[Any, None]:
+        """The groups of one part of the id space, on a connection of its own (released when
+        the part has been read)."""
+        async with self.database.sessions() as session:
+            await self.limit(session)
+            async for group in repository.profile_groups(
+                session, key=key, scope=codes, day=day, run_id=run_id, low=low, high=high
+            ):
+                yield group
 
     async def _write(
         self,
