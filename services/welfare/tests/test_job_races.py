@@ -61,6 +61,8 @@ async def wait_for(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
     for _ in range(600):
         run: dict[str, Any] = (await client.get(f"{BASE}/recalculations/{run_id}")).json()
         if run["status"] not in ("queued", "running"):
+            if run["status"] != "succeeded":  # what it could not price, and why, for the report
+                run["unpriced"] = (await client.get(f"{BASE}/recalculations/{run_id}/unpriced")).json()
             return run
         await asyncio.sleep(0.1)
     raise AssertionError(f"recalculation {run_id} did not finish")
@@ -164,7 +166,7 @@ async def test_overlapping_recalculations_book_exactly_what_is_due(
         named = check_answers(first)
         for run_id in set(named):
             run = await wait_for(city, run_id)
-            assert run["status"] == "succeeded", run
+            assert run["status"] == "succeeded", run.get("unpriced", run)
         sums = await booked(city, enrolments)
         assert sum(sums.values()) == Decimal("600.00") * HOUSEHOLDS * len(MONTHS)
         assert set(sums.values()) == {Decimal("600.00")}, sums
@@ -189,9 +191,18 @@ async def test_overlapping_recalculations_book_exactly_what_is_due(
                 "published_on": "2025-03-10",
                 "dibao": "810.00",
                 "dibao_citation": CITATION,
-                # the county's whole standard: its tekun persons are priced in 2025 too (this
-                # version replaces the city's for the county's months)
+                # the county's whole standard (it replaces the city's for the county's months):
+                # the tekun persons, orphans and retirees other tests enrol there stay priced
                 "tekun": {"multiplier": "1.8", "stated_amount": "1458.00", "citation": CITATION},
+                "orphan_concentrated": {"multiplier": "3", "stated_amount": "2430.00", "citation": CITATION},
+                "orphan_scattered": {"multiplier": "2.5", "stated_amount": "2025.00", "citation": CITATION},
+                "retiree_1960s": {
+                    "1": "713.00",
+                    "2": "668.00",
+                    "3": "618.00",
+                    "4": "571.00",
+                    "citation": CITATION,
+                },
             },
         )
         manual = [
@@ -211,7 +222,7 @@ async def test_overlapping_recalculations_book_exactly_what_is_due(
         named = check_answers(second)
         for run_id in {internal, *named}:
             run = await wait_for(admin, run_id)
-            assert run["status"] == "succeeded", run
+            assert run["status"] == "succeeded", run.get("unpriced", run)
         sums = await booked(city, enrolments)
         assert sum(sums.values()) == Decimal("610.00") * HOUSEHOLDS * len(MONTHS)
         assert set(sums.values()) == {Decimal("610.00")}, sums
