@@ -21,7 +21,7 @@ run: $(STAMP)
 
 # the suite in TEST_WORKERS processes side by side (pytest-xdist), a file's tests in one of
 # them (see conftest.py); each worker has a database and a platform of its own. 0 (the
-# default): one process, in file order (some tests still depend on what earlier files left).
+# default): one process, in file order.
 TEST_WORKERS ?= 0
 
 test: $(STAMP)
