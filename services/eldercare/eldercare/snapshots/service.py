@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -359,7 +360,7 @@ def completed_event(run: SnapshotRun) -> Event:
     )
 
 
-async def _one_ahead(streams: Sequence[AsyncGenerator[Any, None]]) -> AsyncIterator[Any]:
+async def _one_ahead(streams: Sequence[AsyncGenerator[Any, None]]) -> AsyncGenerator[Any, None]:
     """The rows of each stream in turn; while one is read, the next one's query already runs
     (its first row is asked for): the database computes the next part while this process
     evaluates the current one."""
@@ -373,6 +374,7 @@ async def _one_ahead(streams: Sequence[AsyncGenerator[Any, None]]) -> AsyncItera
         for index, stream in enumerate(streams):
             start(index)
             start(index + 1)
+            await asyncio.sleep(0)  # the next part's query goes out before this one is read
             row = await firsts[index]
             while row is not None:
                 yield row
@@ -549,29 +551,30 @@ class SnapshotRunner(ServiceJobs):
                 self._part_groups(key, codes, day, lease.job_id, *repository.id_range(part, self.read_parts))
                 for part in range(self.read_parts)
             ]
-            async for group in _one_ahead(streams):
-                if clock() - since > YIELD_AFTER:
-                    await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
-                    since = clock()
-                persons += group.persons
-                if group.key in stored:
-                    continue  # found in an earlier part
-                stored.add(group.key)
-                result = evaluator.evaluate((None, *group[1:-1]))
-                version = evaluator.catalogues[group.jurisdiction].version
-                found = profile_ids.get((version, id(result)))
-                if found is None:  # results are shared objects (MonthEvaluator.results): hashed once
-                    found = profile_ids[(version, id(result))] = profile_id(version, result)
-                keys.append(group.key)
-                ids.append(found)
-                if found not in seen:
-                    seen.add(found)
-                    profiles.ids.append(found)
-                    profiles.catalogue_versions.append(version)
-                    profiles.entitlements.append(result[0])
-                    profiles.totals.append(result[1])
-                    profiles.complete.append(result[2])
-                    profiles.degraded.append(result[3])
+            async with contextlib.aclosing(_one_ahead(streams)) as groups:  # parts closed even on an error
+                async for group in groups:
+                    if clock() - since > YIELD_AFTER:
+                        await asyncio.sleep(0)  # let the requests this process serves go on meanwhile
+                        since = clock()
+                    persons += group.persons
+                    if group.key in stored:
+                        continue  # found in an earlier part
+                    stored.add(group.key)
+                    result = evaluator.evaluate((None, *group[1:-1]))
+                    version = evaluator.catalogues[group.jurisdiction].version
+                    found = profile_ids.get((version, id(result)))
+                    if found is None:  # results are shared objects (MonthEvaluator.results): hashed once
+                        found = profile_ids[(version, id(result))] = profile_id(version, result)
+                    keys.append(group.key)
+                    ids.append(found)
+                    if found not in seen:
+                        seen.add(found)
+                        profiles.ids.append(found)
+                        profiles.catalogue_versions.append(version)
+                        profiles.entitlements.append(result[0])
+                        profiles.totals.append(result[1])
+                        profiles.complete.append(result[2])
+                        profiles.degraded.append(result[3])
             await repository.store_profiles(session, profiles)
             await repository.store_keys(session, lease.job_id, keys, ids)
             values: dict[str, Any] = {"distinct_profiles": evaluator.evaluations, "dibao_status": source}
