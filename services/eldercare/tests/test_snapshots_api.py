@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.config import Settings
@@ -364,3 +364,43 @@ async def test_a_snapshot_written_meanwhile_is_kept_and_the_batch_written_around
             uuid.UUID(first): uuid.UUID(earlier["id"]),
             uuid.UUID(second): uuid.UUID(run["id"]),
         }
+
+
+async def test_a_run_that_fails_keeps_nothing_of_what_it_held_while_writing(
+    migrated_database: str, mint: TokenMint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails on its last attempt (here: its batch write raises) leaves neither the
+    keys of its groups (snapshot_profile_keys) nor welfare's status it read
+    (snapshot_run_welfare): what a run held while it wrote is deleted when it ends, whether
+    it succeeded or not."""
+    county, month = "411727", "2024-09"  # a month no other test takes in the county
+    jobs = JobSettings(lease_seconds=4, heartbeat_seconds=0.5, poll_seconds=0.2, max_attempts=1)
+    settings = Settings(
+        database_url=migrated_database,
+        citizen_id_key=KEY,
+        welfare_url=f"http://127.0.0.1:{free_port()}",
+        jobs=jobs,
+    )
+    app = create_app(settings)
+    headers = mint.headers(scopes=["eldercare:read", "eldercare:write"], jurisdictions=[county])
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the batch could not be written")
+
+    async with app_client(app, mint) as client:
+        client.headers.update(headers)
+        await register(client, county, "1940-05-05", living_arrangement="alone")
+        monkeypatch.setattr(repository, "write_batch", broken)
+        run = await finished(
+            client, await client.post(f"{BASE}/snapshots", json={"jurisdiction": county, "month": month})
+        )
+        assert run["status"] == "failed", run
+        async with app.state.database.sessions() as session:
+            kept = await session.scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM eldercare.snapshot_profile_keys WHERE run_id = :id)"
+                    " + (SELECT count(*) FROM eldercare.snapshot_run_welfare WHERE run_id = :id)"
+                ),
+                {"id": uuid.UUID(run["id"])},
+            )
+        assert kept == 0
