@@ -39,7 +39,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -373,12 +373,16 @@ class JobRunner:
         *,
         settings: JobSettings,
         owner: str,
+        failed: Callable[[AsyncSession, Lease], Awaitable[None]] | None = None,
     ) -> None:
         self.database = database
         self.kind = kind
         self.work = work
         self.settings = settings
         self.owner = owner
+        self.failed = failed
+        """Called in the transaction that fails a job after its last attempt (what the job held
+        while it worked goes with it)."""
         self.tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._poller: asyncio.Task[None] | None = None
         self._closing = False
@@ -579,7 +583,13 @@ class JobRunner:
             values |= {"status": "failed", "finished_at": func.now(), "lease_expires_at": None}
         with contextlib.suppress(Exception):
             async with self.database.sessions() as session:
-                await session.execute(update(model).where(lease.holds()).values(**values))
+                held = (
+                    await session.execute(
+                        update(model).where(lease.holds()).values(**values).returning(model.id)
+                    )
+                ).first()
+                if final and held is not None and self.failed is not None:
+                    await self.failed(session, lease)
                 await session.commit()
 
 
@@ -610,7 +620,9 @@ class ServiceJobs:
         self.database = database
         self.work_mem = work_mem
         self.statement_timeout_ms = jobs.statement_timeout_ms
-        self.jobs = JobRunner(database, self.kind, self.execute, settings=jobs, owner=owner)
+        self.jobs = JobRunner(
+            database, self.kind, self.execute, settings=jobs, owner=owner, failed=self.failed
+        )
 
     async def open(self) -> None:
         """Start polling: resumes runs whose lease expired and starts queued runs in turn."""
@@ -625,6 +637,10 @@ class ServiceJobs:
 
     async def execute(self, lease: Lease) -> Outcome:
         raise NotImplementedError
+
+    async def failed(self, session: AsyncSession, lease: Lease) -> None:
+        """In the transaction that fails the job after its last attempt: drop what the work kept
+        while it ran (nothing by default)."""
 
     async def limit(self, session: AsyncSession) -> None:
         await limit_transaction(

@@ -488,6 +488,10 @@ class SnapshotRunner(ServiceJobs):
             )
         return Outcome()
 
+    async def failed(self, session: AsyncSession, lease: Lease) -> None:
+        """A run failed after its last attempt: its keys and welfare's status it read go too."""
+        await repository.drop_keys(session, lease.job_id)
+
     def _month_key(
         self, evaluator: MonthEvaluator, catalogues: Mapping[str, Catalogue], month: YearMonth
     ) -> repository.MonthKey:
