@@ -480,8 +480,9 @@ class SnapshotRunner(ServiceJobs):
                 status="partial",
                 errors=[
                     job_error(
-                        f"{left} persons were registered or re-assessed while the run wrote and have no "
-                        "snapshot of the month yet; request the month again",
+                        f"at least {left} persons were registered or re-assessed while the run wrote and "
+                        "have no snapshot of the month yet (counted when the run last looked; persons "
+                        "registered since are not in the figure); request the month again",
                         left_over=left,
                     )
                 ],
