@@ -148,8 +148,8 @@ INSERT INTO eldercare.entitlement_snapshots (person_id, month, jurisdiction, run
 SELECT p.id, DATE '{MONTH}-01', p.jurisdiction, '00000000-0000-0000-0000-00000000f000',
        CASE WHEN c.dibao THEN '{FLOOR_PROFILES[1]}'::uuid ELSE '{FLOOR_PROFILES[0]}'::uuid END
 FROM eldercare.persons p
-LEFT JOIN eldercare.circumstances c
-       ON c.person_id = p.id AND c.effective_from <= DATE '{MONTH}-01'
+JOIN eldercare.circumstances c
+  ON c.person_id = p.id AND c.effective_from <= DATE '{MONTH}-01'
       AND (c.superseded_from IS NULL OR c.superseded_from > DATE '{MONTH}-01')
 WHERE p.birth_date <= DATE '{MONTH}-01' AND (p.left_on IS NULL OR p.left_on > DATE '{MONTH}-01')
 """

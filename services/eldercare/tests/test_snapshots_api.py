@@ -164,6 +164,11 @@ async def test_a_snapshot_equals_the_evaluation_of_each_person(
                 ]
                 totals[person_id] = evaluation.monthly_total
                 degraded += bool(evaluation.degraded)
+        # registered with circumstances from 2 June: not in the register on the month's first day
+        # (its single evaluation that day is refused), so no snapshot of June, and not left over
+        later = await register(client, county, "1940-01-01", effective_from="2024-06-02")
+        refused = await client.get(f"{BASE}/persons/{later}/evaluation", params={"on": "2024-06-01"})
+        assert refused.status_code == 422, refused.text
         run = await finished(
             client,
             await client.post(
@@ -171,6 +176,7 @@ async def test_a_snapshot_equals_the_evaluation_of_each_person(
             ),
         )
         assert run["status"] == "succeeded", run
+        assert (await client.get(f"{BASE}/persons/{later}/snapshots")).json()["items"] == []
         # the county's other persons (a test of concurrent writes registers one) are in the month too
         assert run["persons_created"] >= len(expected)
         assert run["distinct_profiles"] < len(expected)

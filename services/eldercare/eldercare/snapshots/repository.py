@@ -154,11 +154,13 @@ def _to_snapshot(
     unwritten: bool = True,
 ) -> str:
     """Persons of the scope registered on :day (``unwritten``: only those without a snapshot of
-    its month), with the circumstances in force that day (NULLs when none is).
+    its month), with the circumstances in force that day. A person with none in force that day
+    (the first recorded ones begin later) is not in the register yet, as a single evaluation of
+    them that day answers (422), and gets no snapshot of the month.
 
     A range of person ids is put on both tables (``c_range_sql`` repeats ``range_sql`` for
-    ``c.person_id``): the planner does not carry a condition on ``p.id`` over to the outer
-    join's other side, and without it each batch scans the circumstances from the first
+    ``c.person_id``): the planner does not carry a condition on ``p.id`` over to the join's
+    other side, and without it each batch scans the circumstances from the first
     person on (the quadratic cost of a month read in keyset batches).
 
     The write leaves ``unwritten`` out: its ``ON CONFLICT DO NOTHING`` already skips persons
@@ -175,8 +177,8 @@ def _to_snapshot(
     )
     return f"""
     FROM eldercare.persons p
-    LEFT JOIN eldercare.circumstances c
-           ON c.person_id = p.id AND c.effective_from <= :day
+    JOIN eldercare.circumstances c
+      ON c.person_id = p.id AND c.effective_from <= :day
           AND (c.superseded_from IS NULL OR c.superseded_from > :day) {c_range_sql}
     {RUN_WELFARE_JOIN if projected else ""}
     {join}
@@ -412,6 +414,9 @@ async def count_unwritten(session: AsyncSession, scope: Sequence[str], day: dt.d
     SELECT count(*) FROM eldercare.persons p
     WHERE p.jurisdiction = ANY(CAST(:scope AS text[])) AND p.birth_date <= :day
       AND (p.left_on IS NULL OR p.left_on > :day)
+      AND EXISTS (SELECT 1 FROM eldercare.circumstances c
+                  WHERE c.person_id = p.id AND c.effective_from <= :day
+                    AND (c.superseded_from IS NULL OR c.superseded_from > :day))
       AND NOT EXISTS (SELECT 1 FROM eldercare.entitlement_snapshots s
                       WHERE s.person_id = p.id AND s.month = :day)
     """
