@@ -544,7 +544,6 @@ class SnapshotRunner(ServiceJobs):
             profiles = repository.ProfileRows([], [], [], [], [], [])
             keys: list[str] = []
             ids: list[uuid.UUID] = []
-            seen: set[uuid.UUID] = set()
             stored: set[str] = set()
             profile_ids: dict[tuple[str, int], uuid.UUID] = {}
             persons = 0
@@ -568,18 +567,16 @@ class SnapshotRunner(ServiceJobs):
                     result = evaluator.evaluate((None, *group[1:-1]))
                     version = evaluator.catalogues[group.jurisdiction].version
                     found = profile_ids.get((version, id(result)))
-                    if found is None:  # results are shared objects (MonthEvaluator.results): hashed once
+                    if found is None:  # results are shared objects (MonthEvaluator.results): a new one
                         found = profile_ids[(version, id(result))] = profile_id(version, result)
-                    keys.append(group.key)
-                    ids.append(found)
-                    if found not in seen:
-                        seen.add(found)
                         profiles.ids.append(found)
                         profiles.catalogue_versions.append(version)
                         profiles.entitlements.append(result[0])
                         profiles.totals.append(result[1])
                         profiles.complete.append(result[2])
                         profiles.degraded.append(result[3])
+                    keys.append(group.key)
+                    ids.append(found)
             await repository.store_profiles(session, profiles)
             await repository.store_keys(session, lease.job_id, keys, ids)
             values: dict[str, Any] = {"distinct_profiles": evaluator.evaluations, "dibao_status": source}
