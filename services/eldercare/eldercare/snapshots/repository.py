@@ -410,16 +410,7 @@ async def month_begun(session: AsyncSession, month: dt.date) -> bool:
 async def count_unwritten(session: AsyncSession, scope: Sequence[str], day: dt.date) -> int:
     """How many persons of the scope registered on ``day`` have no snapshot of its month yet: a
     count, without the grouping that evaluating them needs (nobody, once a run has written)."""
-    query = """
-    SELECT count(*) FROM eldercare.persons p
-    WHERE p.jurisdiction = ANY(CAST(:scope AS text[])) AND p.birth_date <= :day
-      AND (p.left_on IS NULL OR p.left_on > :day)
-      AND EXISTS (SELECT 1 FROM eldercare.circumstances c
-                  WHERE c.person_id = p.id AND c.effective_from <= :day
-                    AND (c.superseded_from IS NULL OR c.superseded_from > :day))
-      AND NOT EXISTS (SELECT 1 FROM eldercare.entitlement_snapshots s
-                      WHERE s.person_id = p.id AND s.month = :day)
-    """
+    query = f"SELECT count(*) {_to_snapshot()}"
     return int(await session.scalar(text(query), {"scope": list(scope), "day": day}) or 0)
 
 
