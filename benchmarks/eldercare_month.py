@@ -5,15 +5,17 @@ across Zhumadian's counties and districts, birth dates spread over ages 60–104
 circumstances in realistic shares (dibao, tekun, ability levels, disability grades, living
 arrangements, family-planning special families, …), then:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
-     inputs (persons joined to the circumstances in force) into the same indexed table,
-     without evaluating anything (rolled back and the table vacuumed, so the month starts from
-     the same table);
-  1. with the platform running, single evaluations through the gateway for 10 s (the baseline
-     p50 / p99 on the machine as it is), then POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
-     "month": "2024-04"} through the gateway (202) and poll the run until it ends: timed, with
-     the eldercare process's peak memory; meanwhile single evaluations through the gateway,
-     one at a time, p50 / p99 (profiles rotate, item 13 included);
-  2. GET /api/eldercare/v1/discoveries for the city and one month (April 2024), timed.
+     inputs (persons joined to the circumstances in force, and to welfare's status where the
+     month reads dibao from the projection) into the same indexed table, without evaluating
+     anything (after a checkpoint; rolled back and the table vacuumed, so the month starts
+     from the same table, after a checkpoint too);
+  1. with the platform running, POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
+     "month": "2024-04"} through the gateway (202) and poll the run until it ends, nothing else
+     running (as the floor ran): timed, with the eldercare process's peak memory;
+  2. the month cleared, the same again while single evaluations go through the gateway one at
+     a time (profiles rotate, item 13 included): their p50 / p99, beside a baseline of 10 s of
+     them before the month (the machine as it is); the month's time under that load too;
+  3. GET /api/eldercare/v1/discoveries for the city and one month (April 2024), timed.
 Prints persons/s and the ratio to the floor at each size, and persons/s at the largest size
 against the smallest.
 
@@ -41,7 +43,8 @@ sys.path[:] = [*(p for p in sys.path if Path(p or ".").resolve() != HERE), str(H
 import asyncpg
 import httpx
 
-from benchmarks.measuring import MemorySampler, dsn, floor, seed
+from benchmarks.measuring import MemorySampler, checkpoint, dsn, floor, seed
+from eldercare.projection import service as projection
 from platformctl import database, migrate
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import ensure_feed_client, free_port
@@ -139,20 +142,34 @@ PROFILES: list[dict[str, Any]] = [
 
 
 FLOOR_PROFILES = ("00000000-0000-0000-0000-00000000f100", "00000000-0000-0000-0000-00000000f101")
-FLOOR_SQL = f"""
+FLOOR_SQL = """
 INSERT INTO eldercare.snapshot_profiles
     (id, catalogue_version, monthly_total, complete, degraded, entitlements)
-VALUES ('{FLOOR_PROFILES[0]}', 'floor', 0, true, false, '[]'),
-       ('{FLOOR_PROFILES[1]}', 'floor', 0, true, false, '[]');
+VALUES ('{zero}', 'floor', 0, true, false, '[]'),
+       ('{one}', 'floor', 0, true, false, '[]');
 INSERT INTO eldercare.entitlement_snapshots (person_id, month, jurisdiction, run_id, profile_id)
-SELECT p.id, DATE '{MONTH}-01', p.jurisdiction, '00000000-0000-0000-0000-00000000f000',
-       CASE WHEN c.dibao THEN '{FLOOR_PROFILES[1]}'::uuid ELSE '{FLOOR_PROFILES[0]}'::uuid END
+SELECT p.id, DATE '{month}-01', p.jurisdiction, '00000000-0000-0000-0000-00000000f000',
+       CASE WHEN {dibao} THEN '{one}'::uuid ELSE '{zero}'::uuid END
 FROM eldercare.persons p
 JOIN eldercare.circumstances c
-  ON c.person_id = p.id AND c.effective_from <= DATE '{MONTH}-01'
-      AND (c.superseded_from IS NULL OR c.superseded_from > DATE '{MONTH}-01')
-WHERE p.birth_date <= DATE '{MONTH}-01' AND (p.left_on IS NULL OR p.left_on > DATE '{MONTH}-01')
+  ON c.person_id = p.id AND c.effective_from <= DATE '{month}-01'
+      AND (c.superseded_from IS NULL OR c.superseded_from > DATE '{month}-01')
+{welfare}
+WHERE p.birth_date <= DATE '{month}-01' AND (p.left_on IS NULL OR p.left_on > DATE '{month}-01')
 """
+
+
+def floor_sql(dibao_source: str) -> str:
+    """The floor's SQL: each person's dibao status read where the month reads it (with the
+    projection: welfare's status of the persons it knows, the register's for the others), so
+    that the floor writes its rows from the same inputs."""
+    dibao, welfare = "c.dibao", ""
+    if dibao_source == "projection":
+        dibao = projection.projected_fact("dibao", "c.dibao") or dibao
+        welfare = projection.projected_join("p", f"DATE '{MONTH}-01'")
+    return FLOOR_SQL.format(
+        zero=FLOOR_PROFILES[0], one=FLOOR_PROFILES[1], month=MONTH, dibao=dibao, welfare=welfare
+    )
 
 
 async def token(client: httpx.AsyncClient) -> dict[str, str]:
@@ -197,17 +214,23 @@ BASELINE_SECONDS = 10.0
 p99 is without a month running."""
 
 
-async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[float], dict[str, Any]]:
-    """The month through the gateway: POST (202), then poll until the run ends; single
-    evaluations before it (the baseline) and while it runs."""
+async def month(
+    gateway: str, *, probed: bool
+) -> tuple[float, dict[str, Any], list[float], list[float], dict[str, Any]]:
+    """The month through the gateway: POST (202), then poll until the run ends. ``probed``:
+    single evaluations one at a time before it (the baseline) and while it runs; otherwise
+    nothing else runs meanwhile (the month as the floor is measured, alone)."""
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
         headers = await token(client)
-        quiet = asyncio.Event()
-        asyncio.get_running_loop().call_later(BASELINE_SECONDS, quiet.set)
-        baseline = await evaluations(client, headers, quiet)
+        baseline: list[float] = []
         done = asyncio.Event()
         moments: list[float] = []
-        sampling = asyncio.create_task(evaluations(client, headers, done, moments))
+        sampling = None
+        if probed:
+            quiet = asyncio.Event()
+            asyncio.get_running_loop().call_later(BASELINE_SECONDS, quiet.set)
+            baseline = await evaluations(client, headers, quiet)
+            sampling = asyncio.create_task(evaluations(client, headers, done, moments))
         started = time.perf_counter()
         response = await client.post(
             "/api/eldercare/v1/snapshots", json={"jurisdiction": "411700", "month": MONTH}, headers=headers
@@ -222,7 +245,7 @@ async def month(gateway: str) -> tuple[float, dict[str, Any], list[float], list[
             polls.append((time.perf_counter() - started, run["done"], run["distinct_profiles"]))
         elapsed = time.perf_counter() - started
         done.set()
-        timings = await sampling
+        timings = await sampling if sampling is not None else []
         # when each single evaluation began (seconds after the POST) and took, beside the run's
         # progress as polled: which phase of the month the slow ones fall in
         timeline = {
@@ -292,7 +315,9 @@ def prepare(n: int, url: str, *, keep: bool) -> None:
     print(f"seeded {n:,} persons with their circumstances in {seeded:.1f}s", flush=True)
 
 
-def measure(n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0) -> dict[str, Any]:
+def measure(
+    n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0, dibao_source: str = "projection"
+) -> dict[str, Any]:
     url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
     prepare(n, url, keep=keep)
     projected = asyncio.run(seed(url, PROJECTION_SQL.format(permille=round(welfare_share * 1000))))
@@ -300,7 +325,11 @@ def measure(n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0
         f"projection of welfare's register: {welfare_share:.0%} of the persons, {projected:.1f}s", flush=True
     )
     floor_seconds, floor_rows = asyncio.run(
-        floor(url, FLOOR_SQL, vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"])
+        floor(
+            url,
+            floor_sql(dibao_source),
+            vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"],
+        )
     )
     print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
@@ -318,7 +347,15 @@ def measure(n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0
         sampler = MemorySampler(eldercare.process.pid)
         idle = sampler.peak
         sampler.start()
-        seconds, run, timings, baseline, timeline = asyncio.run(month(supervisor.gateway_url))
+        # the month alone, as the floor was measured: its time, persons/s and ratio to the floor
+        asyncio.run(checkpoint(url))
+        seconds, run, _, _, _ = asyncio.run(month(supervisor.gateway_url, probed=False))
+        # the month again from nothing, with single evaluations through the gateway meanwhile
+        asyncio.run(clear_months(url))
+        asyncio.run(checkpoint(url))
+        probed_seconds, probed_run, timings, baseline, timeline = asyncio.run(
+            month(supervisor.gateway_url, probed=True)
+        )
         if TIMELINE:
             Path(TIMELINE).write_text(json.dumps(timeline))
         sampler.stop.set()
@@ -330,6 +367,8 @@ def measure(n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0
         "n": n,
         "seconds": seconds,
         "run": run,
+        "probed_seconds": probed_seconds,
+        "probed_run": probed_run,
         "floor_seconds": floor_seconds,
         "floor_rows": floor_rows,
         "rss_idle": idle,
@@ -364,12 +403,17 @@ def report(r: dict[str, Any]) -> None:
         f"  floor (bare INSERT … SELECT of {r['floor_rows']:,} rows): {r['floor_seconds']:.1f}s; "
         f"ratio to the floor: {seconds / r['floor_seconds']:.2f}"
     )
+    probed, probed_run = r["probed_seconds"], r["probed_run"]
     print(
-        f"  RSS of the eldercare service: {r['rss_idle'] / 2**20:.0f} MiB before the month, "
-        f"peak {r['rss_peak'] / 2**20:.0f} MiB during it"
+        f"  RSS of the eldercare service: {r['rss_idle'] / 2**20:.0f} MiB before the months, "
+        f"peak {r['rss_peak'] / 2**20:.0f} MiB during them"
     )
     print(
-        f"  single evaluations through the gateway while the month ran ({len(timings)} requests): "
+        f"  the month again with single evaluations meanwhile: {probed:.1f}s, status {probed_run['status']}, "
+        f"{probed_run['persons_created']:,} snapshots; ratio to the floor: {probed / r['floor_seconds']:.2f}"
+    )
+    print(
+        f"  single evaluations through the gateway while it ran ({len(timings)} requests): "
         f"p50 {percentile(timings, 0.5):.1f} ms, p99 {percentile(timings, 0.99):.1f} ms"
     )
     baseline = r["baseline"]
@@ -424,7 +468,10 @@ def main() -> int:
     for name in SERVICE_PORTS:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
     results = [
-        measure(n, args.database, keep=args.keep, welfare_share=args.welfare_share) for n in args.sizes
+        measure(
+            n, args.database, keep=args.keep, welfare_share=args.welfare_share, dibao_source=args.dibao_source
+        )
+        for n in args.sizes
     ]
     print("\nsummary")
     for r in results:
@@ -432,7 +479,9 @@ def main() -> int:
         print(
             f"  {r['n']:>10,} persons: {r['seconds']:6.1f}s, {rate:8,.0f} persons/s, "
             f"{r['seconds'] / r['floor_seconds']:.2f}× the floor, peak RSS {r['rss_peak'] / 2**20:.0f} MiB, "
-            f"discovery {r['discovery_seconds']:.2f}s"
+            f"discovery {r['discovery_seconds']:.2f}s; with single evaluations meanwhile "
+            f"{r['probed_seconds']:.1f}s ({r['probed_seconds'] / r['floor_seconds']:.2f}×), "
+            f"their p99 {percentile(r['timings'], 0.99):.1f} ms"
         )
     first, last = results[0], results[-1]
     if len(results) > 1:
@@ -440,7 +489,8 @@ def main() -> int:
             first["run"]["persons_created"] / first["seconds"]
         )
         print(f"  persons/s at {last['n']:,} ÷ persons/s at {first['n']:,}: {change:.2f}")
-    return 0 if all(r["run"]["status"] == "succeeded" for r in results) else 1
+    runs = [run for r in results for run in (r["run"], r["probed_run"])]
+    return 0 if all(run["status"] == "succeeded" for run in runs) else 1
 
 
 if __name__ == "__main__":
