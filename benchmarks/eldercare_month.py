@@ -3,15 +3,18 @@
 For each size (default 100,000 and 1,500,000, in one command), seeds N persons with SQL
 across Zhumadian's counties and districts, birth dates spread over ages 60–104 and
 circumstances in realistic shares (dibao, tekun, ability levels, disability grades, living
-arrangements, family-planning special families, …), then:
+arrangements, family-planning special families, …).
+With the platform running, for each size:
   0. the floor: one bare ``INSERT … SELECT`` writing the same N snapshot rows from the same
      inputs (persons joined to the circumstances in force, and to welfare's status where the
      month reads dibao from the projection) into the same indexed table, without evaluating
      anything (after a checkpoint; rolled back and the table vacuumed, so the month starts
      from the same table, after a checkpoint too);
-  1. with the platform running, POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
+  1. POST /api/eldercare/v1/snapshots {"jurisdiction": "411700",
      "month": "2024-04"} through the gateway (202) and poll the run until it ends, nothing else
-     running (as the floor ran): timed, with the eldercare process's peak memory;
+     running (as the floor ran): timed, with the eldercare process's peak memory; 0 and 1 are
+     done --repeat times in turn (the disk's pace moves both from one minute to the next) and
+     their medians compared;
   2. the month cleared, the same again while single evaluations go through the gateway one at
      a time (profiles rotate, item 13 included): their p50 / p99, beside a baseline of 10 s of
      them before the month (the machine as it is); the month's time under that load too;
@@ -20,7 +23,7 @@ Prints persons/s and the ratio to the floor at each size, and persons/s at the l
 against the smallest.
 
     .venv/bin/python benchmarks/eldercare_month.py [--sizes 100000 1500000] [--keep]
-        [--welfare-share 0.08] [--dibao-source projection|register]
+        [--welfare-share 0.08] [--dibao-source projection|register] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -316,7 +320,13 @@ def prepare(n: int, url: str, *, keep: bool) -> None:
 
 
 def measure(
-    n: int, name: str, *, keep: bool = False, welfare_share: float = 0.0, dibao_source: str = "projection"
+    n: int,
+    name: str,
+    *,
+    keep: bool = False,
+    welfare_share: float = 0.0,
+    dibao_source: str = "projection",
+    repeat: int = 3,
 ) -> dict[str, Any]:
     url = database.with_database(database.server_url(), f"{name}_{n}" if keep else name)
     prepare(n, url, keep=keep)
@@ -324,14 +334,6 @@ def measure(
     print(
         f"projection of welfare's register: {welfare_share:.0%} of the persons, {projected:.1f}s", flush=True
     )
-    floor_seconds, floor_rows = asyncio.run(
-        floor(
-            url,
-            floor_sql(dibao_source),
-            vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"],
-        )
-    )
-    print(f"floor: {floor_rows:,} rows in {floor_seconds:.1f}s", flush=True)
     for _ in range(3):  # a free port may be taken by another process before a service binds it
         ensure_feed_client(url)  # eldercare follows welfare's events with it
         supervisor = Supervisor(url, ports={name: free_port() for name in SERVICE_PORTS})
@@ -341,17 +343,37 @@ def measure(
         supervisor.stop_all()
     else:
         raise RuntimeError("the platform did not become ready")
+    floors: list[float] = []
+    months: list[float] = []
+    statuses: list[str] = []
     try:
         eldercare = next(c for c in supervisor.children if c.name == "eldercare")
         assert eldercare.process is not None
         sampler = MemorySampler(eldercare.process.pid)
         idle = sampler.peak
         sampler.start()
-        # the month alone, as the floor was measured: its time, persons/s and ratio to the floor
-        asyncio.run(checkpoint(url))
-        seconds, run, _, _, _ = asyncio.run(month(supervisor.gateway_url, probed=False))
-        # the month again from nothing, with single evaluations through the gateway meanwhile
-        asyncio.run(clear_months(url))
+        # the floor and the month alone, one after the other, ``repeat`` times: the disk's pace
+        # moves both by a fifth from one minute to the next, so each ratio compares neighbours
+        for _ in range(repeat):
+            floor_seconds, floor_rows = asyncio.run(
+                floor(
+                    url,
+                    floor_sql(dibao_source),
+                    vacuum=["eldercare.entitlement_snapshots", "eldercare.snapshot_profiles"],
+                )
+            )
+            floors.append(floor_seconds)
+            asyncio.run(checkpoint(url))
+            seconds, run, _, _, _ = asyncio.run(month(supervisor.gateway_url, probed=False))
+            months.append(seconds)
+            statuses.append(run["status"])
+            print(
+                f"floor {floor_rows:,} rows in {floor_seconds:.1f}s; the month alone {seconds:.1f}s "
+                f"({run['status']}): {seconds / floor_seconds:.2f}× the floor",
+                flush=True,
+            )
+            asyncio.run(clear_months(url))
+        # the month again, with single evaluations through the gateway meanwhile
         asyncio.run(checkpoint(url))
         probed_seconds, probed_run, timings, baseline, timeline = asyncio.run(
             month(supervisor.gateway_url, probed=True)
@@ -363,6 +385,7 @@ def measure(
         discovery_seconds, discovered = asyncio.run(discovery(supervisor.gateway_url))
     finally:
         supervisor.stop_all()
+    seconds, floor_seconds = statistics.median(months), statistics.median(floors)
     result = {
         "n": n,
         "seconds": seconds,
@@ -371,6 +394,9 @@ def measure(
         "probed_run": probed_run,
         "floor_seconds": floor_seconds,
         "floor_rows": floor_rows,
+        "floors": floors,
+        "months": months,
+        "statuses": statuses,
         "rss_idle": idle,
         "rss_peak": sampler.peak,
         "timings": timings,
@@ -386,7 +412,8 @@ def report(r: dict[str, Any]) -> None:
     run, seconds, timings = r["run"], r["seconds"], r["timings"]
     print(f"\nEldercare month, n={r['n']:,} registered persons, month {MONTH}")
     print(
-        f"  month through the gateway (202, polled to the end): {seconds:.1f}s, status {run['status']}; "
+        f"  month through the gateway (202, polled to the end), alone, median of {len(r['months'])}: "
+        f"{seconds:.1f}s ({', '.join(f'{m:.1f}' for m in r['months'])}), status {run['status']}; "
         f"{run['persons_created']:,} snapshots stored, {run['distinct_profiles']:,} distinct profiles "
         f"evaluated, {run['degraded']:,} degraded"
     )
@@ -400,8 +427,10 @@ def report(r: dict[str, Any]) -> None:
             f"{(started - created).total_seconds():.1f}s after it was recorded"
         )
     print(
-        f"  floor (bare INSERT … SELECT of {r['floor_rows']:,} rows): {r['floor_seconds']:.1f}s; "
-        f"ratio to the floor: {seconds / r['floor_seconds']:.2f}"
+        f"  floor (bare INSERT … SELECT of {r['floor_rows']:,} rows), median: {r['floor_seconds']:.1f}s "
+        f"({', '.join(f'{f:.1f}' for f in r['floors'])}); ratio of the medians: "
+        f"{seconds / r['floor_seconds']:.2f} (each month to the floor before it: "
+        f"{', '.join(f'{m / f:.2f}' for m, f in zip(r['months'], r['floors'], strict=True))})"
     )
     probed, probed_run = r["probed_seconds"], r["probed_run"]
     print(
@@ -456,6 +485,12 @@ def main() -> int:
         help="where the month reads dibao and tekun (ELDERCARE_DIBAO_STATUS_SOURCE): the projection "
         "(the default, as deployed) or the register's recorded circumstances (the month without it)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="floor and month alone, one after the other, this many times (medians reported)",
+    )
     args = parser.parse_args()
     os.environ["ELDERCARE_DIBAO_STATUS_SOURCE"] = args.dibao_source
     known = f"{args.welfare_share:.0%}"
@@ -469,7 +504,12 @@ def main() -> int:
         os.environ[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
     results = [
         measure(
-            n, args.database, keep=args.keep, welfare_share=args.welfare_share, dibao_source=args.dibao_source
+            n,
+            args.database,
+            keep=args.keep,
+            welfare_share=args.welfare_share,
+            dibao_source=args.dibao_source,
+            repeat=args.repeat,
         )
         for n in args.sizes
     ]
@@ -489,8 +529,8 @@ def main() -> int:
             first["run"]["persons_created"] / first["seconds"]
         )
         print(f"  persons/s at {last['n']:,} ÷ persons/s at {first['n']:,}: {change:.2f}")
-    runs = [run for r in results for run in (r["run"], r["probed_run"])]
-    return 0 if all(run["status"] == "succeeded" for run in runs) else 1
+    statuses = [status for r in results for status in (*r["statuses"], r["probed_run"]["status"])]
+    return 0 if all(status == "succeeded" for status in statuses) else 1
 
 
 if __name__ == "__main__":
