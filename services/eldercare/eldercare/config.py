@@ -96,10 +96,10 @@ class Settings(PersonalDataSettings):
         default=4,
         ge=1,
         le=64,
-        description="Parts of the register (ranges of person ids) a month's run reads one after another, "
-        "each grouped by the database on a connection of its own while the part before is evaluated "
-        "(two connections at a time: the database groups one part while the service evaluates another). "
-        "A profile found in several parts is evaluated once.",
+        description="Parts of the scope (its jurisdictions dealt in turn) a month's run reads one after "
+        "another, each grouped by the database on a connection of its own while the part before is "
+        "evaluated (two connections at a time: the database groups one part while the service "
+        "evaluates another). A key found in several parts is evaluated once.",
     )
     snapshot_work_mem: str = Field(
         default="64MB",

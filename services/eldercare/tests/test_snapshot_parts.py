@@ -1,5 +1,6 @@
-"""A month's run reads the register in parts, one after another, the next part's query already
-running while the current one is read (``service._one_ahead``); an error closes every part."""
+"""A month's run reads its scope in parts (its jurisdictions dealt in turn), one after another,
+the next part's query already running while the current one is read (``service._one_ahead``);
+an error closes every part."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ from collections.abc import AsyncGenerator
 import pytest
 
 from eldercare.snapshots import service
+
+CITY = ["411700", "411702", "411721", "411722", "411723", "411724", "411725", "411726", "411727"]
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4, 9, 20])
+def test_the_scope_is_dealt_into_parts_each_jurisdiction_once(parts: int) -> None:
+    dealt = service.jurisdiction_parts(CITY, parts)
+    assert len(dealt) == min(parts, len(CITY))
+    assert all(dealt)  # no empty part: each is a query
+    assert sorted(code for part in dealt for code in part) == sorted(CITY)
+    # in turn: the counties, listed in order, spread over the parts
+    assert max(map(len, dealt)) - min(map(len, dealt)) <= 1
+    assert [part[0] for part in dealt] == CITY[: len(dealt)]
 
 
 async def test_parts_come_in_turn_and_the_next_is_asked_for_before_the_current_is_read() -> None:

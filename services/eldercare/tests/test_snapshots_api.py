@@ -218,7 +218,7 @@ async def test_a_run_whose_replica_died_is_resumed_without_writing_twice(
         citizen_id_key=KEY,
         welfare_url=f"http://127.0.0.1:{free_port()}",
         snapshot_batch_size=4,
-        snapshot_read_parts=4,  # persons alike in several parts of the register: one key each
+        snapshot_read_parts=4,
         jobs=jobs,
     )
     app = create_app(settings)

@@ -487,12 +487,15 @@ def evaluate(
     interpretations: EldercareInterpretations | None = None,
     *,
     trace_misses: bool = True,
+    explain: bool = True,
 ) -> Evaluation:
     """Entitlements of ``profile`` under ``catalogue`` for the month containing ``on``.
 
     The trace lists every item with the facts that decided it; ``trace_misses=False``
-    leaves out the items the person does not get (for batch runs, where only the
-    entitlements are kept).
+    leaves out the items the person does not get. ``explain=False`` (a month's snapshots,
+    which keep each entitlement's item, name, amount, period and degradation only) decides and
+    prices every item alike but leaves out what explains it: no trace, no facts that decided
+    a rule, no notes on ages, no admission rank.
 
     Raises InvalidInput naming ``person.birth_date`` when the person is born after ``on``.
     The result's dataclasses are plain values: read them, do not change them (they are not
@@ -514,21 +517,23 @@ def evaluate(
     for number, item in catalogue.items.items():
         reader = allowance_reader if item.monthly_allowance else service_reader
         if not reader.holds(item.eligibility):
-            if trace_misses:
+            if trace_misses and explain:
                 _, used = reader.check(item.eligibility)
                 notes = _age_notes(item, used, age_on, age_for_month, on, settings)
                 trace.append(TraceStep(number, item.name, False, used, tuple(notes)))
             continue
-        _, used = reader.check(item.eligibility)
-        notes = _age_notes(item, used, age_on, age_for_month, on, settings)
-        draft = _match_item(item, reader, pricer, used, notes)
+        used, notes = {}, []
+        if explain:
+            _, used = reader.check(item.eligibility)
+            notes = _age_notes(item, used, age_on, age_for_month, on, settings)
+        draft = _match_item(item, reader, pricer, used, notes, explain=explain)
         matched[number] = draft
 
     for alternative in catalogue.alternatives:
         _settle(alternative, matched, settings)
 
     order = catalogue.admission_priority
-    if order is not None:
+    if order is not None and explain:
         for number in order.items:
             admitted = matched.get(number)
             if admitted is not None:
@@ -542,7 +547,8 @@ def evaluate(
     for number, draft in matched.items():
         entitlement = _entitlement(draft)
         entitlements.append(entitlement)
-        trace.append(TraceStep(number, draft.item.name, True, entitlement.facts, tuple(draft.notes)))
+        if explain:
+            trace.append(TraceStep(number, draft.item.name, True, entitlement.facts, tuple(draft.notes)))
     trace.sort(key=lambda step: step.item)
 
     monthly = [e for e in entitlements if e.period == "month"]
@@ -586,12 +592,19 @@ def _match_item(
     pricer: _Pricer,
     used: dict[str, Any],
     notes: list[str],
+    *,
+    explain: bool = True,
 ) -> _Matched:
+    """The item's components and their amounts (``explain=False``: without the facts that
+    decided its rules, see :func:`evaluate`)."""
     priority: bool | None = None
     facts = dict(used)
     if item.priority is not None:
-        priority, priority_facts = reader.check(item.priority)
-        facts.update(priority_facts)
+        if explain:
+            priority, priority_facts = reader.check(item.priority)
+            facts.update(priority_facts)
+        else:
+            priority = reader.holds(item.priority)
         notes.append("priority group (现阶段重点保障)" if priority else "not in the priority group")
     answer_notes: list[str] = []
     for name, unknown in item.unknown_facts.items():
@@ -602,7 +615,10 @@ def _match_item(
     for component in item.components.values():
         component_facts: dict[str, Any] = {}
         if component.eligibility is not None:
-            holds, component_facts = reader.check(component.eligibility)
+            if explain:
+                holds, component_facts = reader.check(component.eligibility)
+            else:
+                holds = reader.holds(component.eligibility)
             if not holds:
                 notes.append(f"{component.name}: not eligible")
                 continue

@@ -217,21 +217,18 @@ async def profile_groups(
     scope: Sequence[str],
     day: dt.date,
     run_id: uuid.UUID,
-    low: uuid.UUID | None = None,
-    high: uuid.UUID | None = None,
 ) -> AsyncIterator[Any]:
-    """One row per key among the persons still to snapshot with ids in [low, high) (None:
-    unbounded): the key, a member's jurisdiction, birth date and fields (in the order of
-    ``service.PERSON_COLUMNS`` after the id), and how many persons share it. Streamed (a
-    server-side cursor): tens of thousands of keys at city scale are not held in memory at once."""
+    """One row per key among the persons of ``scope`` still to snapshot: the key, a member's
+    jurisdiction, birth date and fields (in the order of ``service.PERSON_COLUMNS`` after the
+    id), and how many persons share it. Streamed (a server-side cursor): tens of thousands of
+    keys at city scale are not held in memory at once."""
     params = key.params | {"scope": list(scope), "day": day, "run_id": run_id}
-    range_sql, c_range_sql = _id_range(low, high, params)
     query = f"""
     SELECT {key.sql} AS key, min(p.jurisdiction) AS jurisdiction, min(p.birth_date) AS birth_date,
            min(p.sex) AS sex,
            {", ".join(_aggregate(name, projected=key.projected) for name in CIRCUMSTANCE_FIELDS)},
            count(*) AS persons
-    {_to_snapshot(range_sql, c_range_sql, projected=key.projected)}
+    {_to_snapshot(projected=key.projected)}
     GROUP BY 1
     """
     # The planner cannot estimate how many keys there are (it takes every person for a group)

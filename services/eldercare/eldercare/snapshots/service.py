@@ -227,7 +227,7 @@ class MonthEvaluator:
             self.day,
             context,
             self.interpretations,
-            trace_misses=False,
+            explain=False,
         )
         self.evaluations += 1
         result = compact(evaluation)
@@ -360,6 +360,15 @@ def completed_event(run: SnapshotRun) -> Event:
     )
 
 
+def jurisdiction_parts(codes: Sequence[str], parts: int) -> list[list[str]]:
+    """``codes`` dealt into at most ``parts`` non-empty parts, in turn (a city's counties are
+    spread over the parts). A month's groups are read part by part: persons of different
+    jurisdictions rarely share a key (a catalogue pricing from the dibao standard keys by
+    jurisdiction), so parts of the scope give few keys twice, where parts of the id space gave
+    nearly every key once per part (at 1.5M persons 120,792 groups read for 57,407 keys)."""
+    return [list(codes[start::parts]) for start in range(min(parts, len(codes)))]
+
+
 async def _one_ahead(streams: Sequence[AsyncGenerator[Any, None]]) -> AsyncGenerator[Any, None]:
     """The rows of each stream in turn; while one is read, the next one's query already runs
     (its first row is asked for): the database computes the next part while this process
@@ -424,7 +433,8 @@ class SnapshotRunner(ServiceJobs):
         self.interpretations = interpretations
         self.batch_size = batch_size
         self.read_parts = read_parts
-        """Parts of the id space the scope is read in, one after another (see :func:`_one_ahead`)."""
+        """Parts of the scope (groups of its jurisdictions) read one after another (see
+        :func:`_one_ahead` and :func:`jurisdiction_parts`)."""
         super().__init__(database, work_mem=work_mem, jobs=jobs, owner=owner)
 
     async def execute(self, lease: Lease) -> Outcome:
@@ -549,11 +559,12 @@ class SnapshotRunner(ServiceJobs):
             persons = 0
             clock = time.perf_counter
             since = clock()
-            # the scope is read in parts of the id space, each grouped on a connection of its own
-            # while the part before is evaluated here; a key found in several parts is one
+            # the scope is read in parts (groups of its jurisdictions), each grouped on a
+            # connection of its own while the part before is evaluated here; a key found in
+            # several parts (a catalogue whose results do not depend on the jurisdiction) is one
             streams = [
-                self._part_groups(key, codes, day, lease.job_id, *repository.id_range(part, self.read_parts))
-                for part in range(self.read_parts)
+                self._part_groups(key, part, day, lease.job_id)
+                for part in jurisdiction_parts(codes, self.read_parts)
             ]
             async with contextlib.aclosing(_one_ahead(streams)) as groups:  # parts closed even on an error
                 async for group in groups:
@@ -598,20 +609,14 @@ class SnapshotRunner(ServiceJobs):
         return persons
 
     async def _part_groups(
-        self,
-        key: repository.MonthKey,
-        codes: list[str],
-        day: dt.date,
-        run_id: uuid.UUID,
-        low: uuid.UUID | None,
-        high: uuid.UUID | None,
+        self, key: repository.MonthKey, codes: list[str], day: dt.date, run_id: uuid.UUID
     ) -> AsyncGenerator[Any, None]:
-        """The groups of one part of the id space, on a connection of its own (released when
-        the part has been read)."""
+        """The groups of the persons of ``codes`` (a part of the scope), on a connection of
+        its own (released when the part has been read)."""
         async with self.database.sessions() as session:
             await self.limit(session)
             async for group in repository.profile_groups(
-                session, key=key, scope=codes, day=day, run_id=run_id, low=low, high=high
+                session, key=key, scope=codes, day=day, run_id=run_id
             ):
                 yield group
 
