@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.evaluations.entitlements import Evaluation, EvaluationContext, evaluate
 from eldercare.evaluations.profile import parse_profile
+from eldercare.evaluations.service import needs_dibao_standard
 from eldercare.interpretations import EldercareInterpretations
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[1] / "packs" / "411700-zhumadian.yaml")
@@ -69,9 +70,11 @@ INTERPRETATIONS = st.builds(
 
 
 def kept(evaluation: Evaluation) -> tuple[Any, ...]:
-    """What a month's snapshot keeps of an evaluation."""
+    """What a month's snapshot keeps of an evaluation, and the components it reads to know
+    whether the result depends on the dibao standard."""
     return (
         [(e.item, e.name, e.amount, e.period, e.degraded) for e in evaluation.entitlements],
+        [[(c.key, c.amount, c.paid) for c in e.components] for e in evaluation.entitlements],
         evaluation.monthly_total,
         evaluation.monthly_total_complete,
         evaluation.degraded,
@@ -92,5 +95,6 @@ def test_the_lean_evaluation_keeps_what_the_explained_one_answers(
     explained = evaluate(CATALOGUE, profile, on, context, interpretations)
     lean = evaluate(CATALOGUE, profile, on, context, interpretations, explain=False)
     assert kept(lean) == kept(explained)
+    assert needs_dibao_standard(CATALOGUE, lean) == needs_dibao_standard(CATALOGUE, explained)
     assert lean.trace == ()
     assert all(e.admission is None for e in lean.entitlements)
