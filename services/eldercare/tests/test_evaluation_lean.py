@@ -7,49 +7,48 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eldercare.catalogues.pack import load_catalogue
 from eldercare.evaluations.entitlements import Evaluation, EvaluationContext, evaluate
-from eldercare.evaluations.profile import parse_profile
+from eldercare.evaluations.profile import (
+    FamilyPlanningSpecial,
+    LivingArrangement,
+    PensionScheme,
+    PersonProfile,
+    Sex,
+    Tekun,
+    parse_profile,
+)
 from eldercare.evaluations.service import needs_dibao_standard
 from eldercare.interpretations import EldercareInterpretations
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[1] / "packs" / "411700-zhumadian.yaml")
-CHOICES: dict[str, list[Any]] = {
-    "pension_scheme": [None, "employee", "resident"],
-    "ability_level": [None, 0, 1, 2, 3, 4],
-    "tekun": [None, "dispersed", "concentrated"],
-    "living_arrangement": [None, "alone", "empty_nest", "left_behind", "with_family"],
-    "family_planning_special": [None, "child_died", "child_disabled"],
-    "disability_grade": [None, 1, 2, 3, 4],
-    "sex": [None, "male", "female"],
-    "usual_resident": [None, True, False],
+FLAGS = [name for name, field in PersonProfile.model_fields.items() if field.annotation is bool]
+"""The profile's yes/no facts (read from its schema, so a new one is drawn too)."""
+ONE_OF: dict[str, Any] = {
+    "sex": Sex,
+    "pension_scheme": PensionScheme,
+    "tekun": Tekun,
+    "living_arrangement": LivingArrangement,
+    "family_planning_special": FamilyPlanningSpecial,
 }
-FLAGS = [
-    "pension_age_reached",
-    "self_care_unable",
-    "needs_long_term_care",
-    "dibao",
-    "low_income_edge",
-    "expenditure_hardship",
-    "relapsed_into_poverty",
-    "at_risk_of_relapse",
-    "still_in_hardship",
-    "special_contribution_group",
-    "has_able_supporter",
-    "homeless",
-]
 
 
 @st.composite
 def persons(draw: st.DrawFn) -> dict[str, Any]:
-    facts: dict[str, Any] = {name: draw(st.sampled_from(values)) for name, values in CHOICES.items()}
+    facts: dict[str, Any] = {
+        name: draw(st.none() | st.sampled_from(get_args(values))) for name, values in ONE_OF.items()
+    }
     facts.update({name: draw(st.booleans()) for name in FLAGS})
-    facts["has_disability_certificate"] = facts["disability_grade"] is not None or draw(st.booleans())
+    facts["usual_resident"] = draw(st.none() | st.booleans())
+    facts["ability_level"] = draw(st.none() | st.integers(0, 4))
+    facts["disability_grade"] = draw(st.none() | st.integers(1, 4))
+    if facts["disability_grade"] is not None:
+        facts["has_disability_certificate"] = True
     facts["birth_date"] = draw(st.dates(dt.date(1915, 1, 1), dt.date(1966, 12, 31)))
     return {name: value for name, value in facts.items() if value is not None}
 
