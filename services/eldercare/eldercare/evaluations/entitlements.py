@@ -486,16 +486,14 @@ def evaluate(
     context: EvaluationContext,
     interpretations: EldercareInterpretations | None = None,
     *,
-    trace_misses: bool = True,
     explain: bool = True,
 ) -> Evaluation:
     """Entitlements of ``profile`` under ``catalogue`` for the month containing ``on``.
 
-    The trace lists every item with the facts that decided it; ``trace_misses=False``
-    leaves out the items the person does not get. ``explain=False`` (a month's snapshots,
-    which keep each entitlement's item, name, amount, period and degradation only) decides and
-    prices every item alike but leaves out what explains it: no trace, no facts that decided
-    a rule, no notes on ages, no admission rank.
+    The trace lists every item with the facts that decided it. ``explain=False`` (a month's
+    snapshots, which keep each entitlement's item, name, amount, period and degradation only)
+    decides and prices every item alike but leaves out what explains it: no trace, no facts
+    that decided a rule, no notes on ages, no admission rank.
 
     Raises InvalidInput naming ``person.birth_date`` when the person is born after ``on``.
     The result's dataclasses are plain values: read them, do not change them (they are not
@@ -517,7 +515,7 @@ def evaluate(
     for number, item in catalogue.items.items():
         reader = allowance_reader if item.monthly_allowance else service_reader
         if not reader.holds(item.eligibility):
-            if trace_misses and explain:
+            if explain:
                 _, used = reader.check(item.eligibility)
                 notes = _age_notes(item, used, age_on, age_for_month, on, settings)
                 trace.append(TraceStep(number, item.name, False, used, tuple(notes)))

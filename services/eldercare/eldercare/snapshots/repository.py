@@ -1,12 +1,12 @@
 """Every query of the snapshots: the month's groups, the batch write, the runs, the month-to-month diff.
 
-A month is written set-based. :func:`profile_groups` reads the scope once, grouped in the
-database by a key that decides the result (catalogue, the circumstances its rules read,
-which side of each age threshold the person is on); the service evaluates each group
-once and stores which profile each key gets (``snapshot_profile_keys``); then
-:func:`write_batch` writes one range of person ids with a single ``INSERT … SELECT``
-that computes the same key per person and joins it to its profile. No person row goes
-through Python, and each batch reads only its own range of the register.
+A month is written set-based. :func:`profile_groups` reads the scope (in parts of its
+jurisdictions), grouped in the database by a key that decides the result (catalogue, the
+circumstances its rules read, which side of each age threshold the person is on); the service
+evaluates each group once and stores which profile each key gets (``snapshot_profile_keys``);
+then :func:`write_batch` writes one range of person ids with a single ``INSERT … SELECT`` that
+computes the same key per person and joins it to its profile. No person row goes through
+Python.
 """
 
 from __future__ import annotations
