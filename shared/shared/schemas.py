@@ -78,6 +78,14 @@ Name = Annotated[
 after surrounding white space is stripped; no control or invisible formatting characters
 (Unicode Cc and Cf: line breaks, zero-width characters, bidirectional overrides)."""
 
+Address = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    AfterValidator(_visible_name),
+    Field(min_length=1, json_schema_extra={"pattern": NAME_PATTERN}),
+]
+"""An address a person types: as :data:`Name`, up to 500 characters."""
+
 
 def _date_text(value: object) -> object:
     if isinstance(value, dt.date) or (isinstance(value, str) and len(value) == 10):

@@ -212,3 +212,39 @@ async def test_income_versions_and_optimistic_concurrency(
             headers={"If-Match": added.headers["ETag"]},
         )
         assert_problem(ended, 422)
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("", "empty"),
+        ("   ", "only white space"),
+        ("胜利街\n1 号", "a line break"),
+        ("胜利街\u200b1 号", "a zero-width space"),
+        ("胜利街\u202e号 1", "a right-to-left override"),
+        ("街" * 501, "over 500 characters"),
+    ],
+)
+async def test_an_address_nobody_could_read_is_refused_and_nothing_is_written(
+    service: ServiceInProcess, staff: dict[str, dict[str, str]], address: str, why: str
+) -> None:
+    async with service.client(headers=staff["shuangtaizi"]) as client:
+        before = (await client.get(f"{BASE}/households", params={"jurisdiction": "211102"})).json()["total"]
+        refused = await client.post(f"{BASE}/households", json={"jurisdiction": "211102", "address": address})
+        assert_problem(refused, 422)
+        assert "address" in refused.text, why
+        after = (await client.get(f"{BASE}/households", params={"jurisdiction": "211102"})).json()["total"]
+        assert after == before, why
+        household = await client.post(
+            f"{BASE}/households", json={"jurisdiction": "211102", "address": "  胜利街 2 号 "}
+        )
+        assert household.status_code == 201, household.text
+        assert household.json()["address"] == "胜利街 2 号"  # surrounding white space is not kept
+        changed = await client.patch(
+            f"{BASE}/households/{household.json()['id']}",
+            json={"address": address},
+            headers={"If-Match": household.headers["ETag"]},
+        )
+        assert_problem(changed, 422)
+        seen = await client.get(f"{BASE}/households/{household.json()['id']}")
+        assert seen.json()["address"] == "胜利街 2 号", why

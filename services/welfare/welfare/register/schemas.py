@@ -12,7 +12,7 @@ from shared.citizen_ids import CitizenId
 from shared.jurisdictions import JurisdictionCode
 from shared.money import Money, NonNegativeMoney
 from shared.months import Month
-from shared.schemas import CalendarDate, Name, NotABool, RequestModel, ResponseModel, Text
+from shared.schemas import Address, CalendarDate, Name, NotABool, RequestModel, ResponseModel
 
 Program = Literal["dibao", "tekun", "orphan_concentrated", "orphan_scattered", "retiree_1960s"]
 EnrolmentStatus = Literal["active", "suspended", "ended"]
@@ -30,7 +30,7 @@ RESIDENCE_DESCRIPTION = (
 
 class HouseholdCreate(RequestModel):
     jurisdiction: JurisdictionCode
-    address: Text
+    address: Address
     residence: Residence | None = Field(
         default=None,
         description=RESIDENCE_DESCRIPTION + "; it holds for every month until a later one is recorded",
@@ -40,7 +40,7 @@ class HouseholdCreate(RequestModel):
 class HouseholdUpdate(RequestModel):
     """Change the address, or record the household's residence from a month (at least one)."""
 
-    address: Text | None = None
+    address: Address | None = None
     residence: Residence | None = Field(default=None, description=RESIDENCE_DESCRIPTION)
     residence_from: Month | None = Field(
         default=None,
