@@ -39,7 +39,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -50,10 +50,12 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    all_,
     and_,
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
     text,
@@ -339,6 +341,35 @@ class Lease:
         row (the part then rolls back)."""
         model = self.kind.model
         return and_(model.id == self.job_id, model.lease_owner == self.owner, model.status == "running")
+
+
+BatchRecorded = Literal["recorded", "recorded_before", "lease_lost"]
+
+
+async def record_batch(
+    session: AsyncSession, *, lease: Lease, batch: int | None, values: Mapping[str, Any]
+) -> BatchRecorded:
+    """Add a written batch's counts to its job (``values``: the job's columns and their new
+    values, as ``done=Model.done + n``), in the batch's transaction, only while ``lease`` holds
+    the job and the batch is not among its ``completed_batches`` yet (``batch`` None: a part
+    that is not numbered, added whenever the lease holds).
+
+    Otherwise the caller rolls the batch back: ``recorded_before`` (an earlier attempt of the
+    job committed it) or ``lease_lost`` (another replica runs the job now: raise
+    :class:`LeaseLost`). Nothing is counted twice, and no batch is written by two replicas."""
+    model = lease.kind.model
+    condition = [lease.holds()]
+    changes = dict(values)
+    if batch is not None:
+        condition.append(literal(batch) != all_(model.completed_batches))
+        changes["completed_batches"] = func.array_append(model.completed_batches, batch)
+    recorded = (
+        await session.execute(update(model).where(*condition).values(**changes).returning(model.id))
+    ).first()
+    if recorded is not None:
+        return "recorded"
+    held = await session.scalar(select(model.id).where(lease.holds()))
+    return "recorded_before" if held is not None else "lease_lost"
 
 
 @dataclass

@@ -17,9 +17,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import all_, delete, func, literal, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.sqltypes import Boolean
 
@@ -32,8 +32,9 @@ from eldercare.snapshots.models import (
     SnapshotRun,
     SnapshotRunWelfare,
 )
+from shared import jobs
 from shared.access import paginate
-from shared.jobs import Lease
+from shared.jobs import BatchRecorded, Lease
 from shared.pagination import PageParams
 
 UUID_SPACE = 1 << 128
@@ -368,28 +369,20 @@ async def write_batch(
 
 async def record_batch(
     session: AsyncSession, *, lease: Lease, batch: int | None, created: int, degraded: int
-) -> Literal["recorded", "recorded_before", "lease_lost"]:
-    """Add a written batch's counts to the run, only while ``lease`` holds it and the batch
-    was not recorded yet (otherwise the caller rolls the batch back). ``batch`` None: the
-    persons left over after the batches (not numbered)."""
-    condition = [lease.holds()]
-    values: dict[str, Any] = {
-        "done": SnapshotRun.done + created,
-        "persons_created": SnapshotRun.persons_created + created,
-        "degraded": SnapshotRun.degraded + degraded,
-    }
-    if batch is not None:
-        condition.append(literal(batch) != all_(SnapshotRun.completed_batches))
-        values["completed_batches"] = func.array_append(SnapshotRun.completed_batches, batch)
-    recorded = (
-        await session.execute(
-            update(SnapshotRun).where(*condition).values(**values).returning(SnapshotRun.id)
-        )
-    ).first()
-    if recorded is not None:
-        return "recorded"
-    held = await session.scalar(select(SnapshotRun.id).where(lease.holds()))
-    return "recorded_before" if held is not None else "lease_lost"
+) -> BatchRecorded:
+    """Add a written batch's counts to the run (:func:`shared.jobs.record_batch`: only while
+    ``lease`` holds it and the batch was not recorded yet). ``batch`` None: the persons left over
+    after the batches (not numbered)."""
+    return await jobs.record_batch(
+        session,
+        lease=lease,
+        batch=batch,
+        values={
+            "done": SnapshotRun.done + created,
+            "persons_created": SnapshotRun.persons_created + created,
+            "degraded": SnapshotRun.degraded + degraded,
+        },
+    )
 
 
 async def run(session: AsyncSession, run_id: uuid.UUID) -> SnapshotRun | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import all_, func, literal, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import jobs
 from shared.access import paginate
-from shared.jobs import Lease
+from shared.jobs import BatchRecorded, Lease
 from shared.pagination import PageParams
 from welfare.payroll.ledger import BUCKET_SQL
 from welfare.payroll.models import LedgerEntry
@@ -151,33 +152,24 @@ async def book_batch(
     ).one()
 
 
-async def record_batch(
-    session: AsyncSession, *, lease: Lease, batch: int, counts: Any
-) -> Literal["recorded", "recorded_before", "lease_lost"]:
-    """Add a booked bucket's counts to the run, only while ``lease`` holds it and the bucket
-    was not recorded yet (otherwise the caller rolls the bucket back)."""
-    recorded = (
-        await session.execute(
-            update(RecalculationRun)
-            .where(lease.holds(), literal(batch) != all_(RecalculationRun.completed_batches))
-            .values(
-                done=RecalculationRun.done + counts.recalculated,
-                recalculated=RecalculationRun.recalculated + counts.recalculated,
-                changed=RecalculationRun.changed + counts.changed,
-                arrears_entries=RecalculationRun.arrears_entries + counts.entries,
-                arrears_total=RecalculationRun.arrears_total + counts.total,
-                overpayments=RecalculationRun.overpayments + counts.overpayments,
-                overpayment_total=RecalculationRun.overpayment_total + counts.overpayment_total,
-                unpriced=RecalculationRun.unpriced + counts.unpriced,
-                completed_batches=func.array_append(RecalculationRun.completed_batches, batch),
-            )
-            .returning(RecalculationRun.id)
-        )
-    ).first()
-    if recorded is not None:
-        return "recorded"
-    held = await session.scalar(select(RecalculationRun.id).where(lease.holds()))
-    return "recorded_before" if held is not None else "lease_lost"
+async def record_batch(session: AsyncSession, *, lease: Lease, batch: int, counts: Any) -> BatchRecorded:
+    """Add a booked bucket's counts to the run (:func:`shared.jobs.record_batch`: only while
+    ``lease`` holds it and the bucket was not recorded yet)."""
+    return await jobs.record_batch(
+        session,
+        lease=lease,
+        batch=batch,
+        values={
+            "done": RecalculationRun.done + counts.recalculated,
+            "recalculated": RecalculationRun.recalculated + counts.recalculated,
+            "changed": RecalculationRun.changed + counts.changed,
+            "arrears_entries": RecalculationRun.arrears_entries + counts.entries,
+            "arrears_total": RecalculationRun.arrears_total + counts.total,
+            "overpayments": RecalculationRun.overpayments + counts.overpayments,
+            "overpayment_total": RecalculationRun.overpayment_total + counts.overpayment_total,
+            "unpriced": RecalculationRun.unpriced + counts.unpriced,
+        },
+    )
 
 
 async def finish_progress(session: AsyncSession, *, lease: Lease) -> RecalculationRun | None:
