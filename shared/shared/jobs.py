@@ -372,6 +372,18 @@ async def record_batch(
     return "recorded_before" if held is not None else "lease_lost"
 
 
+async def settle_batch(session: AsyncSession, lease: Lease, recorded: BatchRecorded) -> None:
+    """End a batch's transaction by what :func:`record_batch` answered: commit it when recorded;
+    roll it back when an earlier attempt recorded it, or when the lease is lost (then raise
+    :class:`LeaseLost`: the job is another replica's now)."""
+    if recorded == "recorded":
+        await session.commit()
+        return
+    await session.rollback()
+    if recorded == "lease_lost":
+        raise LeaseLost(str(lease.job_id))
+
+
 @dataclass
 class Outcome:
     """What a job's work reports when it ends: ``partial`` when it left items out."""

@@ -60,7 +60,7 @@ from eldercare.snapshots.schemas import ItemChange, PersonChanges
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound
-from shared.jobs import JobKind, Lease, LeaseLost, Outcome, ServiceJobs, admit, job_error
+from shared.jobs import JobKind, Lease, LeaseLost, Outcome, ServiceJobs, admit, job_error, settle_batch
 from shared.jurisdictions import registry
 from shared.money import money_str
 from shared.months import YearMonth, completed_years, policy_today
@@ -652,15 +652,11 @@ class SnapshotRunner(ServiceJobs):
                 await session.rollback()
                 await self._write(lease, key, codes, day, low, high, batch, skip_present=True)
                 return
+            # committed, or rolled back when the run is another replica's now or the batch was written
             recorded = await repository.record_batch(
                 session, lease=lease, batch=batch, created=int(counts.created), degraded=int(counts.degraded)
             )
-            if recorded != "recorded":
-                await session.rollback()  # the run is another replica's now, or the batch was written
-                if recorded == "lease_lost":
-                    raise LeaseLost(str(lease.job_id))
-                return
-            await session.commit()
+            await settle_batch(session, lease, recorded)
 
 
 def _money(value: Any) -> Decimal | None:

@@ -38,6 +38,7 @@ from shared.jobs import (
     job_error,
     lock_for_booking,
     run_in_scope,
+    settle_batch,
 )
 from shared.jurisdictions import registry
 from shared.months import YearMonth
@@ -258,10 +259,9 @@ class RecalculationRunner(ServiceJobs):
                 batch=batch,
                 residences=by_residence(prices),
             )
-            recorded = await repository.record_batch(session, lease=lease, batch=batch, counts=counts)
-            if recorded != "recorded":
-                await session.rollback()  # the bucket is another replica's now, or was booked before
-                if recorded == "lease_lost":
-                    raise LeaseLost(str(lease.job_id))
-                return
-            await session.commit()
+            # committed, or rolled back when the bucket is another replica's now or was booked before
+            await settle_batch(
+                session,
+                lease,
+                await repository.record_batch(session, lease=lease, batch=batch, counts=counts),
+            )
