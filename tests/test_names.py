@@ -1,7 +1,9 @@
-"""Names people type (a person's, an account's, a unit's, a leader's) through the gateway:
-surrounding white space is stripped; empty names and control or invisible formatting
-characters (Unicode Cc and Cf: line breaks, tabs, zero-width characters, bidirectional
-overrides and isolates) are refused with 422 naming the field, and nothing is stored."""
+"""Names people type (a person's, an account's, a unit's, a leader's, a household's address)
+through the gateway: surrounding white space is stripped; empty names and control or invisible
+formatting characters (Unicode Cc and Cf: line breaks, tabs, zero-width characters,
+bidirectional overrides and isolates; line and paragraph separators; characters shown as
+nothing: Hangul fillers, variation selectors, the combining grapheme joiner) are refused with
+422 naming the field, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -36,6 +38,15 @@ REFUSED = {
     "DEL": "张\x7f三",
     "C1 control": "张\x85三",
     "astral format character": "张\U000e0041三",
+    "line separator inside": "张\u2028三",
+    "paragraph separator inside": "张\u2029三",
+    "only a Hangul filler": "\u3164",
+    "only halfwidth Hangul fillers": "\uffa0\uffa0",
+    "only a Hangul choseong filler": "\u115f",
+    "combining grapheme joiner inside": "张\u034f三",
+    "variation selector inside": "张\ufe0f三",
+    "Mongolian variation selector inside": "张\u180b三",
+    "ideographic variation selector inside": "张\U000e0100三",
 }
 STRIPPED = {  # around a name the field accepts
     "trailing newline": "{}\n",
@@ -102,6 +113,15 @@ FIELDS = {
         lambda created: str(created["display_name"]),
         ("iam:admin", "welfare:read"),
         ("211102",),
+    ),
+    "welfare household address": NameField(
+        "/api/welfare/v1/households",
+        "address",
+        lambda address: {"jurisdiction": "211102", "address": address},
+        lambda created: str(created["address"]),
+        ("welfare:read", "welfare:write"),
+        ("211102",),
+        sample="胜利街 1 号",
     ),
     "renewal leader": NameField(
         "/api/renewal/v1/plans/panjin-2024-equipment-renewal/leader-absences",

@@ -49,21 +49,47 @@ Text = Annotated[
 _INVISIBLE = (
     "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891"
     "\\u08E2\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
+    # line and paragraph separators (Zl, Zp), and characters that are not Cf but show as
+    # nothing (Unicode's default-ignorable ones): the combining grapheme joiner, Hangul
+    # fillers, Khmer inherent vowels, Mongolian and other variation selectors
+    "\\u2028\\u2029\\u034F\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180D\\u180F\\u3164\\uFE00-\\uFE0F\\uFFA0"
 )
 NAME_PATTERN = f"^[^{_INVISIBLE}]*[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
 
 
+_SHOWS_AS_NOTHING = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xE0100, 0xE01EF),  # ideographic variation selectors
+)
+"""Characters outside Cc and Cf that Unicode lists as default-ignorable: shown as nothing."""
+
+
+def _invisible(char: str) -> bool:
+    """A control, formatting, line- or paragraph-separating character, or one shown as nothing."""
+    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        return True
+    code = ord(char)
+    return any(low <= code <= high for low, high in _SHOWS_AS_NOTHING)
+
+
 def _visible_name(value: str) -> str:
     """A name as people type and read it: surrounding white space stripped (by the
-    constraints before this), then not empty and without control or invisible formatting
-    characters, which make two names that look alike differ, or make one read backwards."""
+    constraints before this), then not empty and without control, invisible formatting or
+    line-separating characters, which make two names that look alike differ, make one read
+    backwards, or break it over lines."""
     if not value:
         raise ValueError("must not be empty or only white space")
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Cf"):
+        if _invisible(char):
             raise ValueError(
                 f"must not contain control or invisible formatting characters (U+{ord(char):04X}, "
-                "e.g. a line break, zero-width space or right-to-left override)"
+                "e.g. a line break, zero-width space, right-to-left override or Hangul filler)"
             )
     return value
 
@@ -76,7 +102,9 @@ Name = Annotated[
 ]
 """A name or label a person types (a person's, a unit's, a reference): 1–200 characters
 after surrounding white space is stripped; no control or invisible formatting characters
-(Unicode Cc and Cf: line breaks, zero-width characters, bidirectional overrides)."""
+(Unicode Cc and Cf: line breaks, zero-width characters, bidirectional overrides), no line or
+paragraph separators, and none of the characters Unicode says show as nothing (variation
+selectors, Hangul fillers, the combining grapheme joiner)."""
 
 Address = Annotated[
     str,
