@@ -492,6 +492,8 @@ def main() -> int:
         help="floor and month alone, one after the other, this many times (medians reported)",
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1 (the floor and the month are compared by their medians)")
     os.environ["ELDERCARE_DIBAO_STATUS_SOURCE"] = args.dibao_source
     known = f"{args.welfare_share:.0%}"
     print(
