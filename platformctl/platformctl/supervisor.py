@@ -118,11 +118,53 @@ def is_secret_of(name: str, variable: str) -> bool:
     return variable.startswith(f"{name.upper()}_") and bool(_SECRET_SUFFIX.search(variable))
 
 
+# Ports for processes started later come from below the kernel's ephemeral range: between the
+# choice and the child's bind, outgoing connections (to the database, between services) take
+# their local ports from that range, and one of them may take the chosen port. Under
+# pytest-xdist each worker draws from a slice of its own.
+FREE_PORTS_FROM = 20000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; the IANA range starts at 49152
+
+
+def _port_slice() -> range:
+    low, high = FREE_PORTS_FROM, max(_ephemeral_low(), FREE_PORTS_FROM + 1000)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.isdigit() or workers <= 1:
+        return range(low, high)
+    size = (high - low) // workers
+    start = low + int(worker) % workers * size
+    return range(start, start + size)
+
+
 def free_port() -> int:
+    """A port on 127.0.0.1 that nothing is bound to now, not handed out before by this process,
+    and outside the range the kernel gives outgoing connections."""
+    ports = _port_slice()
+    offset = secrets.randbelow(len(ports))
+    for step in range(len(ports)):
+        port = ports[(offset + step) % len(ports)]
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    _handed_out.clear()  # every port of the slice handed out once: those that are free again
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 def component_env(
