@@ -315,6 +315,41 @@ async def test_long_polling_answers_when_an_event_arrives(app: FastAPI, client: 
     assert [i["id"] for i in answer.json()["items"]] == [str(event_id)]
 
 
+async def test_a_long_poll_ends_when_its_reader_goes_away(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """A reader that stops (a consumer whose replica shuts down) ends the hold at once: a server
+    shutting down waits for its open requests, and would otherwise wait out the whole ``wait``."""
+    _, cursor = await read_all(client)
+    gone = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": f"/api/{SERVICE}/v1/events",
+        "raw_path": f"/api/{SERVICE}/v1/events".encode(),
+        "root_path": "",
+        "query_string": f"after={cursor}&wait=30".encode(),
+        "headers": [(b"host", b"service.test"), (b"authorization", client.headers["authorization"].encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("service.test", 80),
+    }
+    holding = asyncio.create_task(app(scope, receive, send))
+    await asyncio.sleep(0.6)
+    assert not holding.done()  # no event: it holds
+    gone.set()
+    await asyncio.wait_for(holding, timeout=15)  # well before the 30 s it would otherwise hold
+
+
 async def test_a_rolled_back_change_leaves_no_event(app: FastAPI, client: httpx.AsyncClient) -> None:
     _, cursor = await read_all(client)
     async with sessions(app)() as s:

@@ -179,6 +179,10 @@ def events_router(service: str, outbox: Table) -> APIRouter:
                 )
             if batch.rows or time.monotonic() >= deadline:
                 break
+            if await request.is_disconnected():
+                # the reader went away (it stopped, or its replica is shutting down): no one waits
+                # for the answer, and a server stopping waits for this request to end
+                break
             cursor = batch.next
             await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         personal = principal.has_scope(f"{service}:pii")
