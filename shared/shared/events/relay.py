@@ -60,6 +60,7 @@ from shared.events.webhooks import (
 )
 from shared.records import PlatformTables
 from shared.settings import ServiceSettings
+from shared.tls import client_tls
 
 logger = logging.getLogger("shared.events")
 
@@ -128,6 +129,7 @@ class Relay:
             follow_redirects=False,
             timeout=self.settings.webhooks_timeout_seconds,
             trust_env=False,
+            verify=client_tls(trust_env=False),
             limits=httpx.Limits(max_keepalive_connections=0),
         )
         if self.settings.nats_url and self.nats is None:
