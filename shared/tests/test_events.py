@@ -27,6 +27,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from starlette.types import Message
 
 from platformctl.testing import assert_problem
 from shared.auth import Principal, RevocationList, subject_digest
@@ -320,13 +321,13 @@ async def test_a_long_poll_ends_when_its_reader_goes_away(app: FastAPI, client: 
     shutting down waits for its open requests, and would otherwise wait out the whole ``wait``."""
     _, cursor = await read_all(client)
     gone = asyncio.Event()
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         await gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {
