@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import cli
+from platformctl import cli, database
 
 
 def test_sources_are_compiled_and_test_modules_left_to_pytest(
@@ -18,7 +18,7 @@ def test_sources_are_compiled_and_test_modules_left_to_pytest(
         (tmp_path / folder / "pkg" / "tests").mkdir(parents=True)
         (tmp_path / folder / "pkg" / "module.py").write_text("VALUE = 1\n")
         (tmp_path / folder / "pkg" / "tests" / "test_x.py").write_text("def test_x() -> None: ...\n")
-    monkeypatch.setattr(cli.database, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(database, "REPO_ROOT", tmp_path)
     cli.compile_sources()
     for folder in cli.SOURCE_FOLDERS:
         module = tmp_path / folder / "pkg" / "module.py"
