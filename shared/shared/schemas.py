@@ -46,17 +46,6 @@ Text = Annotated[
 # space/joiners U+200B–U+200F, bidirectional embeddings and overrides U+202A–U+202E and
 # isolates U+2066–U+2069, word joiner, BOM …) as a JSON Schema class: the BMP ones (the
 # validator refuses the few astral Cf characters too)
-_INVISIBLE = (
-    "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891"
-    "\\u08E2\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
-    # line and paragraph separators (Zl, Zp), and characters that are not Cf but show as
-    # nothing (Unicode's default-ignorable ones): the combining grapheme joiner, Hangul
-    # fillers, Khmer inherent vowels, Mongolian and other variation selectors
-    "\\u2028\\u2029\\u034F\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180D\\u180F\\u3164\\uFE00-\\uFE0F\\uFFA0"
-)
-NAME_PATTERN = f"^[^{_INVISIBLE}]*[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
-
-
 _SHOWS_AS_NOTHING = (
     (0x034F, 0x034F),  # combining grapheme joiner
     (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
@@ -68,6 +57,19 @@ _SHOWS_AS_NOTHING = (
     (0xE0100, 0xE01EF),  # ideographic variation selectors
 )
 """Characters outside Cc and Cf that Unicode lists as default-ignorable: shown as nothing."""
+
+_INVISIBLE = (
+    "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891"
+    "\\u08E2\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
+    # line and paragraph separators (Zl, Zp), and the BMP ones of the characters shown as nothing
+    "\\u2028\\u2029"
+    + "".join(
+        f"\\u{low:04X}" if low == high else f"\\u{low:04X}-\\u{high:04X}"
+        for low, high in _SHOWS_AS_NOTHING
+        if high <= 0xFFFF
+    )
+)
+NAME_PATTERN = f"^[^{_INVISIBLE}]*[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
 
 
 def _invisible(char: str) -> bool:
