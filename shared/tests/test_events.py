@@ -1145,6 +1145,37 @@ async def test_without_a_recent_revocation_list_deliveries_wait(
     assert receiver.events() == [str(event_id)]
 
 
+async def test_an_idle_relay_does_not_ask_the_gateway_for_revocations(
+    app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
+) -> None:
+    """With no subscription active a round has nothing to queue or send: it does not fetch the
+    revocation list (each replica of each service would otherwise ask the gateway every round);
+    once one is active, rounds fetch it again and deliver."""
+    fetches = 0
+
+    async def fetch() -> dict[str, Any]:
+        nonlocal fetches
+        fetches += 1
+        return {"not_before": {}}
+
+    revocations = RevocationList(fetch, max_age_seconds=0.01)
+    relay = relay_of(app, revocations)
+    await relay.start(loop=False)
+    try:
+        await emit(app, "thing.changed")
+        for _ in range(3):
+            assert await relay.run_once() == 0
+            await asyncio.sleep(0.02)
+        assert fetches == 0
+        await subscribe(client, client_headers(mint, "late"), receiver.url)
+        event_id = await emit(app, "thing.changed")
+        await drain(relay, receiver, 1)
+        assert fetches > 0
+    finally:
+        await relay.stop()
+    assert receiver.events() == [str(event_id)]
+
+
 async def test_a_revocation_during_a_batch_stops_it_before_the_next_delivery(
     app: FastAPI, client: httpx.AsyncClient, mint: TokenMint, receiver: Receiver
 ) -> None:

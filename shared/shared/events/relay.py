@@ -173,7 +173,13 @@ class Relay:
     async def run_once(self) -> int:
         """One round: queue, deliver, publish. Returns how many deliveries were attempted."""
         attempted = 0
-        if self.tables.webhook_subscriptions is not None and await self._revocations_known():
+        # with no subscription active there is nothing to queue or send, and no need of the
+        # gateway's revocation list (an idle service would otherwise fetch it every round)
+        if (
+            self.tables.webhook_subscriptions is not None
+            and await self._any_active_subscription()
+            and await self._revocations_known()
+        ):
             await self.queue()
             attempted = await self.deliver()
         if self.nats is not None:
@@ -297,6 +303,35 @@ class Relay:
 
     # -- deliver -------------------------------------------------------------------------
 
+    def _pending_gauges(self) -> Any:
+        deliveries = self.tables.webhook_deliveries
+        assert deliveries is not None
+        return select(
+            func.count(),
+            func.coalesce(func.extract("epoch", func.now() - func.min(deliveries.c.created_at)), 0),
+        ).where(deliveries.c.status == "pending")
+
+    def _set_pending_gauges(self, pending: int | None, oldest: float | None) -> None:
+        PENDING.labels(self.service).set(pending or 0)
+        OLDEST_PENDING.labels(self.service).set(float(oldest or 0))
+
+    async def _any_active_subscription(self) -> bool:
+        """Is any subscription active? The pending deliveries' gauges are set from the same look
+        (withheld deliveries of paused subscriptions are not pending)."""
+        subscriptions = self.tables.webhook_subscriptions
+        assert subscriptions is not None
+        active = select(subscriptions.c.id).where(subscriptions.c.active).exists()
+        async with self.sessions() as session:
+            pending, oldest, any_active = (
+                await session.execute(self._pending_gauges().add_columns(active))
+            ).one()
+        self._set_pending_gauges(pending, oldest)
+        return bool(any_active)
+
+    async def _count_pending(self, session: AsyncSession) -> None:
+        pending, oldest = (await session.execute(self._pending_gauges())).one()
+        self._set_pending_gauges(pending, oldest)
+
     async def deliver(self) -> int:
         subscriptions, deliveries = self.tables.webhook_subscriptions, self.tables.webhook_deliveries
         assert subscriptions is not None
@@ -332,18 +367,7 @@ class Relay:
                     .returning(subscriptions)
                 )
             )
-            pending, oldest = (
-                await session.execute(
-                    select(
-                        func.count(),
-                        func.coalesce(
-                            func.extract("epoch", func.now() - func.min(deliveries.c.created_at)), 0
-                        ),
-                    ).where(deliveries.c.status == "pending")
-                )
-            ).one()
-        PENDING.labels(self.service).set(pending or 0)
-        OLDEST_PENDING.labels(self.service).set(float(oldest or 0))
+            await self._count_pending(session)
         if not claimed:
             return 0
         counts = await asyncio.gather(*(self._deliver_in_order(row) for row in claimed))
