@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformctl.database import data_dir
+from platformctl.forkserver import ForkedProcess, ForkServer
 
 SERVICE_PORTS = {
     "gateway": 8000,
@@ -50,10 +51,11 @@ class Child:
     port: int
     host: str
     env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
+    process: subprocess.Popen[bytes] | ForkedProcess | None = None
     restarts: list[float] = field(default_factory=list)
     log_file: Path | None = None  # stdout and stderr appended here; inherited when None
     metrics_port: int | None = None  # /metrics is served here, not on the public port
+    spawner: ForkServer | None = None  # started as a fork of this (tests); a new process when None
 
     def command(self) -> list[str]:
         return [
@@ -77,6 +79,9 @@ class Child:
         ]
 
     def start(self) -> None:
+        if self.spawner is not None:
+            self.process = self.spawner.spawn(self.command(), self.env, self.log_file)
+            return
         if self.log_file is None:
             self.process = subprocess.Popen(self.command(), env=self.env)  # noqa: S603
             return
@@ -283,6 +288,7 @@ class Supervisor:
         log_dir: Path | None = None,
         *,
         database_urls: Mapping[str, str] | None = None,
+        spawner: ForkServer | None = None,
     ) -> None:
         if ports is None:
             self.ports = {
@@ -311,6 +317,7 @@ class Supervisor:
                 ),
                 log_file=log_dir / f"{name}.log" if log_dir else None,
                 metrics_port=self.metrics_ports[name],
+                spawner=spawner,
             )
             for name in SERVICE_PORTS
         ]
