@@ -22,10 +22,13 @@ from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
 from platformctl.testing import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
+    TEST_PLATFORM_ENV,
     Platform,
+    drop_side_template,
     ensure_feed_client,
     free_port,
     migrated_side_database,
+    platform_spawner,
 )
 from shared.testing import (
     ServiceInProcess,
@@ -46,13 +49,17 @@ def database_url() -> Iterator[str]:
         pytest.exit(str(exc), returncode=2)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
-        yield url
+        try:
+            yield url
+        finally:
+            asyncio.run(drop_side_template(url))
         return
     own = database.with_database(url, f"{database.database_name(url)}_{worker}")
     asyncio.run(database.ensure_database(own, recreate=True))
     try:
         yield own
     finally:
+        asyncio.run(drop_side_template(own))
         asyncio.run(database.drop_database(own))
 
 
@@ -99,7 +106,9 @@ def platform_processes(
     os.environ["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
     os.environ["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     # each process connects as its component's own role, as under `make run`
-    supervisor = Supervisor(migrated_database, ports=ports, database_urls=component_database_urls)
+    supervisor = Supervisor(
+        migrated_database, ports=ports, database_urls=component_database_urls, spawner=platform_spawner()
+    )
     for child in supervisor.children:
         child.env["GATEWAY_REFRESH_SECONDS"] = "1"
         child.env["GATEWAY_OPENAPI_CACHE_SECONDS"] = "0"
@@ -108,6 +117,7 @@ def platform_processes(
         child.env["GATEWAY_RATE_LIMIT_PER_MINUTE"] = "1000000"
         # queued jobs and jobs whose lease expired are picked up within a second
         child.env["WELFARE_JOBS__POLL_SECONDS"] = "1"
+        child.env.update(TEST_PLATFORM_ENV)
         for name in SERVICE_PORTS:
             child.env[f"{name.upper()}_LOG_LEVEL"] = "WARNING"
     supervisor.start_all()

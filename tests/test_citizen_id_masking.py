@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
-from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, free_port
+from platformctl.testing import ADMIN_PASSWORD, ADMIN_USERNAME, TEST_PLATFORM_ENV, free_port, platform_spawner
 from shared.citizen_ids import check_digit, mask
 from shared.testing import citizen_id
 
@@ -32,12 +32,16 @@ FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 @pytest.fixture
 def logged_platform(migrated_database: str, tmp_path: Path) -> Iterator[tuple[Supervisor, Path]]:
     supervisor = Supervisor(
-        migrated_database, ports={name: free_port() for name in SERVICE_PORTS}, log_dir=tmp_path
+        migrated_database,
+        ports={name: free_port() for name in SERVICE_PORTS},
+        log_dir=tmp_path,
+        spawner=platform_spawner(),
     )
     for child in supervisor.children:
         child.env.update({f"{n.upper()}_LOG_LEVEL": "DEBUG" for n in SERVICE_PORTS})
         child.env["BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USERNAME
         child.env["BOOTSTRAP_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+        child.env.update(TEST_PLATFORM_ENV)
     supervisor.start_all()
     try:
         assert wait_until_ready(f"{supervisor.gateway_url}/readyz", timeout=180)

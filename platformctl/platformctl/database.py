@@ -132,6 +132,18 @@ async def ensure_database(url: str, *, recreate: bool = False) -> None:
         await admin.close()
 
 
+async def copy_database(template_url: str, url: str) -> None:
+    """Create the database named in ``url`` (dropped first when it exists) as a copy of
+    ``template_url``'s, which no one may be connected to (PostgreSQL's CREATE DATABASE … TEMPLATE)."""
+    name = database_name(url)
+    admin = await asyncpg.connect(_asyncpg_dsn(with_database(url, "postgres")))
+    try:
+        await _drop(admin, name)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(template_url)}"')
+    finally:
+        await admin.close()
+
+
 async def _drop(admin: asyncpg.Connection, name: str) -> None:
     await admin.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
