@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -145,12 +146,15 @@ async def test_readyz_reports_every_component(platform: Platform) -> None:
 
 @pytest.fixture
 async def slow_service() -> AsyncIterator[str]:
-    """A service that takes 5 s to answer, for the timeout path."""
+    """A service that takes 5 s to answer, for the timeout path (let go at the end: the server's
+    stop waits for the requests under way)."""
     app = FastAPI()
+    released = asyncio.Event()
 
     @app.get("/api/appraisal/v1/slow")
     async def slow() -> dict[str, str]:
-        await asyncio.sleep(5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(released.wait(), 5)
         return {"status": "late"}
 
     port = free_port()
@@ -159,6 +163,7 @@ async def slow_service() -> AsyncIterator[str]:
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
+    released.set()
     server.should_exit = True
     await task
 
