@@ -18,6 +18,9 @@ then the platform's own operations) and after each phase the invariants are chec
 
 A phase that breaks one fails the test naming the invariant, the phase and the requests of
 that phase that were accepted and write (from its HAR report), one of which did it.
+
+``FUZZ_OPERATIONS``: a file naming the operations to fuzz, one ``METHOD /path`` a line (to fuzz
+the one being worked on, or to time the fuzzing of a given set); every operation without it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ from shared.months import policy_today
 from welfare.standards.invariants import panjin_standards_problems
 
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "10")
+LISTED_OPERATIONS = (
+    Path(os.environ["FUZZ_OPERATIONS"]).read_text(encoding="utf-8")
+    if os.environ.get("FUZZ_OPERATIONS")
+    else None
+)
 SERVICES = ("welfare", "eldercare", "appraisal", "renewal")
 PHASES: list[tuple[str, list[str]]] = [
     *((name, ["--include-path-regex", f"^/api/{name}/"]) for name in SERVICES),
@@ -103,6 +111,18 @@ def accepted_writes(har: Path) -> list[str]:
     return found
 
 
+def phase_of(operation: str) -> str:
+    """The phase that fuzzes an operation ("GET /api/welfare/v1/standards" → welfare)."""
+    path = operation.split(" ", 1)[-1]
+    return next((name for name in SERVICES if path.startswith(f"/api/{name}/")), "platform")
+
+
+def chosen_operations(name: str, listing: str) -> list[str]:
+    """``--include-name`` options for the listed operations of phase ``name``."""
+    operations = [line.strip() for line in listing.splitlines() if line.strip() and not line.startswith("#")]
+    return [option for op in operations if phase_of(op) == name for option in ("--include-name", op)]
+
+
 def run_phase(platform: Platform, token: str, name: str, selection: list[str]) -> tuple[int, str, Path]:
     schemathesis = Path(sys.executable).with_name("st")
     folder = data_dir() / "schemathesis"
@@ -147,6 +167,10 @@ async def test_every_operation_survives_fuzzing(fuzzed: Platform, name: str, sel
     """One phase; in one process the phases run in order on one platform, each checking the
     invariants before and after it; `make test`'s workers run them side by side, each on a
     platform of its own."""
+    if LISTED_OPERATIONS is not None:
+        selection = chosen_operations(name, LISTED_OPERATIONS)
+        if not selection:
+            pytest.skip(f"FUZZ_OPERATIONS lists no operation of phase {name}")
     before = await invariant_problems(fuzzed)
     assert not before, f"the invariants fail before phase {name}: {before}"
     token = (await fuzzed.admin_headers())["Authorization"]
@@ -161,6 +185,16 @@ async def test_every_operation_survives_fuzzing(fuzzed: Platform, name: str, sel
             f"one of its {len(writes)} accepted writes did it:\n" + "\n".join(writes[-200:])
         )
     assert code == 0, f"phase {name}: schemathesis failed (full report: {report_file})\n{output[-4000:]}"
+
+
+def test_a_listing_of_operations_selects_each_in_its_own_phase() -> None:
+    listing = (
+        "# the ones at hand\nGET /api/welfare/v1/standards\n\nPOST /auth/token\nPOST /api/renewal/v1/plans\n"
+    )
+    assert chosen_operations("welfare", listing) == ["--include-name", "GET /api/welfare/v1/standards"]
+    assert chosen_operations("platform", listing) == ["--include-name", "POST /auth/token"]
+    assert chosen_operations("eldercare", listing) == []
+    assert [phase_of(f"GET /api/{name}/v1/x") for name in SERVICES] == list(SERVICES)
 
 
 def test_a_broken_invariant_names_the_accepted_writes_of_its_phase(tmp_path: Path) -> None:
