@@ -20,9 +20,9 @@ run: $(STAMP)
 	$(BIN)/python -m platformctl run
 
 # the suite in TEST_WORKERS processes side by side (pytest-xdist), a file's tests in one of
-# them (see conftest.py); each worker has a database and a platform of its own. 0 (the
-# default): one process, in file order.
-TEST_WORKERS ?= 0
+# them, the longest first (see conftest.py); each worker has a database and a platform of its
+# own. 0: one process, in file order.
+TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/python -m platformctl test -n $(TEST_WORKERS)

@@ -208,22 +208,39 @@ renewal_service = _rolled_back_service("renewal")
 
 # Under `make test` (pytest-xdist) a file's tests stay in one worker: they share module
 # fixtures and, in places, what an earlier test of the file left. The fuzzing phases are units
-# of their own, and the longest files are handed out first, so that no worker is left with one
-# of them at the end.
+# of their own. Units are handed out longest first (by their time in a run with two workers),
+# each to the worker that is free, so that no worker is left with a long one at the end.
 FUZZING = "tests/test_fuzz_openapi.py"
-LONGEST_FIRST = (
+FUZZING_PHASES_LONGEST_FIRST = ("appraisal", "welfare", "eldercare", "renewal", "platform")
+LONGEST_FIRST = (  # files of five seconds or more, 2026-12-06
     FUZZING,
-    "tests/test_transaction_pooler.py",
+    "tests/test_openapi_lint.py",
+    "tests/test_dibao_projection.py",
+    "tests/test_deploy.py",
     "tests/test_replicas.py",
-    "tests/test_concurrent_writes.py",
+    "tests/test_backup_restore.py",
     "tests/test_database_restart.py",
     "tests/test_webhooks_gateway.py",
-    "tests/test_openapi_lint.py",
-    "tests/test_tracing.py",
-    "tests/test_docs_offline.py",
-    "tests/test_dibao_projection.py",
+    "shared/tests/test_events.py",
+    "services/welfare/tests/test_job_races.py",
+    "services/eldercare/tests/test_snapshots_api.py",
+    "services/eldercare/tests/test_welfare_projection.py",
+    "services/appraisal/tests/test_evidence_content.py",
+    "services/appraisal/tests/test_workflow_api.py",
     "tests/test_faults.py",
-    "tests/test_backup_restore.py",
+    "services/renewal/tests/test_plan_timing.py",
+    "services/eldercare/tests/test_evaluations_api.py",
+    "tests/test_operator_cli.py",
+    "tests/test_names.py",
+    "tests/test_typescript_client.py",
+    "shared/tests/test_dated_history.py",
+    "gateway/tests/test_token_endpoint_and_limits.py",
+    "tests/test_scenario_renewal_bulletin.py",
+    "tests/test_citizen_id_masking.py",
+    "tests/test_scenario_welfare_arrears.py",
+    "tests/test_database_roles.py",
+    "tests/test_gateway_behaviour.py",
+    "tests/test_transaction_pooler.py",
 )
 
 
@@ -236,6 +253,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             path = nodeid.split("::")[0]
             return nodeid if path == FUZZING and "[" in nodeid else path
 
+    # in the order of the collection (sorted below), not by the number of tests in a unit,
+    # which pytest-xdist does unless told (it would hand out the one-test fuzzing phases last)
+    config.option.loadscopereorder = False
     return FileOrFuzzingPhase(config, log)
 
 
@@ -243,8 +263,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return  # one process: the files in their own order
 
-    def rank(item: pytest.Item) -> int:
+    def rank(item: pytest.Item) -> tuple[int, int]:
         path = item.nodeid.split("::")[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+        if path == FUZZING and "[" in item.nodeid:
+            phase = item.nodeid.split("[", 1)[1].rstrip("]")
+            order = FUZZING_PHASES_LONGEST_FIRST
+            return 0, order.index(phase) if phase in order else len(order)
+        return (LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)), 0
 
     items.sort(key=rank)  # stable: a file keeps its order; every worker sorts alike
