@@ -17,6 +17,7 @@ stops its children and ends.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import random
@@ -195,6 +196,10 @@ def _child(connection: socket.socket, request: dict[str, Any]) -> None:
 def serve(fd: int) -> None:
     for module in PRELOAD:
         __import__(module)
+    # what the imports made stays out of the collector's sight in every fork, so that a
+    # collection there does not write to (and copy) the pages it shares with this process
+    gc.collect()
+    gc.freeze()
     connection = socket.socket(fileno=fd)
     connection.setblocking(False)
     children: set[int] = set()

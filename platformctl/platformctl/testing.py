@@ -124,8 +124,8 @@ _fork_server: ForkServer | None = None
 
 def platform_spawner() -> ForkServer | None:
     """How test platforms start their processes: as forks of one server per test process that
-    has imported every component (:mod:`platformctl.forkserver`; a platform starts in a fifth
-    of the CPU), or each afresh as under `make run` with ``TEST_PLATFORM_FORK=0``."""
+    has imported every component (:mod:`platformctl.forkserver`; a platform starts in about a
+    third of the CPU), or each afresh as under `make run` with ``TEST_PLATFORM_FORK=0``."""
     global _fork_server
     if os.environ.get("TEST_PLATFORM_FORK", "1") == "0":
         return None
