@@ -32,25 +32,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# everything a child imports before it reads a setting (platformctl.supervisor.APPS and the
-# gateway's protocol); importing changes no state that a setting decides
-PRELOAD = (
-    "uvicorn.main",
-    "uvloop",
-    "httptools",
-    "gateway.server",
-    "gateway.main",
-    "appraisal.main",
-    "welfare.main",
-    "eldercare.main",
-    "renewal.main",
-)
+# what every child runs; the components' modules are the client's to name (the launcher's
+# applications and protocols: platformctl.supervisor.preload_modules)
+PRELOAD = ("uvicorn.main", "uvloop", "httptools")
 
 
 class ForkServer:
-    """The client side: one server process, started with the first :meth:`spawn`."""
+    """The client side: one server process, started with the first :meth:`spawn`, that imports
+    ``preload`` (modules that change no state a setting decides when imported) first."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        self.preload = list(preload)
         self._socket: socket.socket | None = None
         self._server: subprocess.Popen[bytes] | None = None
         self._buffer = b""
@@ -60,7 +52,8 @@ class ForkServer:
     def _start(self) -> socket.socket:
         ours, theirs = socket.socketpair()
         self._server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "platformctl.forkserver", str(theirs.fileno())], pass_fds=[theirs.fileno()]
+            [sys.executable, "-m", "platformctl.forkserver", str(theirs.fileno()), *self.preload],
+            pass_fds=[theirs.fileno()],
         )
         theirs.close()
         self._socket = ours
@@ -193,8 +186,8 @@ def _child(connection: socket.socket, request: dict[str, Any]) -> None:
         os._exit(code)
 
 
-def serve(fd: int) -> None:
-    for module in PRELOAD:
+def serve(fd: int, preload: Sequence[str]) -> None:
+    for module in (*PRELOAD, *preload):
         __import__(module)
     # what the imports made stays out of the collector's sight in every fork, so that a
     # collection there does not write to (and copy) the pages it shares with this process
@@ -252,4 +245,4 @@ def serve(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), sys.argv[2:])

@@ -42,6 +42,13 @@ APPS = {
 # the gateway's protocol limits the request head (gateway/gateway/server.py)
 HTTP_PROTOCOLS = {"gateway": "gateway.server:GuardedHttpToolsProtocol"}
 METRICS_PORTS = {name: port + 100 for name, port in SERVICE_PORTS.items()}  # 8100–8104
+
+
+def preload_modules() -> list[str]:
+    """The modules of every component's application and protocol, for a fork server to import."""
+    return [target.split(":")[0] for target in (*APPS.values(), *HTTP_PROTOCOLS.values())]
+
+
 STOP_GRACE_SECONDS = 10.0
 
 

@@ -24,7 +24,7 @@ import httpx
 
 from platformctl.database import embedded_server
 from platformctl.forkserver import ForkServer
-from platformctl.supervisor import SERVICE_PORTS, Supervisor, wait_until_ready
+from platformctl.supervisor import SERVICE_PORTS, Supervisor, preload_modules, wait_until_ready
 from platformctl.supervisor import free_port as free_port
 from shared.settings import SECRETS_DIR_VARIABLE, ServiceSettings
 from shared.tls import client_tls
@@ -130,7 +130,7 @@ def platform_spawner() -> ForkServer | None:
     if os.environ.get("TEST_PLATFORM_FORK", "1") == "0":
         return None
     if _fork_server is None:
-        _fork_server = ForkServer()
+        _fork_server = ForkServer(preload_modules())
         atexit.register(_fork_server.close)
     return _fork_server
 
