@@ -244,14 +244,19 @@ LONGEST_FIRST = (  # files of five seconds or more, 2026-12-06
 )
 
 
+def fuzzing_phase(nodeid: str) -> str | None:
+    """The phase a test id is (``…test_fuzz_openapi.py::test_…[welfare]`` → welfare), if one."""
+    path, _, rest = nodeid.partition("::")
+    return rest.split("[", 1)[1].rstrip("]") if path == FUZZING and "[" in rest else None
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown where it is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
     class FileOrFuzzingPhase(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::")[0]
-            return nodeid if path == FUZZING and "[" in nodeid else path
+            return nodeid if fuzzing_phase(nodeid) else nodeid.split("::")[0]
 
     # in the order of the collection (sorted below), not by the number of tests in a unit,
     # which pytest-xdist does unless told (it would hand out the one-test fuzzing phases last)
@@ -264,11 +269,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return  # one process: the files in their own order
 
     def rank(item: pytest.Item) -> tuple[int, int]:
-        path = item.nodeid.split("::")[0]
-        if path == FUZZING and "[" in item.nodeid:
-            phase = item.nodeid.split("[", 1)[1].rstrip("]")
+        phase = fuzzing_phase(item.nodeid)
+        if phase is not None:
             order = FUZZING_PHASES_LONGEST_FIRST
             return 0, order.index(phase) if phase in order else len(order)
+        path = item.nodeid.split("::")[0]
         return (LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)), 0
 
     items.sort(key=rank)  # stable: a file keeps its order; every worker sorts alike
