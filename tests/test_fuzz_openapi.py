@@ -118,9 +118,13 @@ def phase_of(operation: str) -> str:
 
 
 def chosen_operations(name: str, listing: str) -> list[str]:
-    """``--include-name`` options for the listed operations of phase ``name``."""
+    """``--include-name`` options for the listed operations of phase ``name``. One operation alone
+    has no other to follow a link to: its phase leaves out schemathesis' stateful part (which
+    would end the run with "Missing Open API links")."""
     operations = [line.strip() for line in listing.splitlines() if line.strip() and not line.startswith("#")]
-    return [option for op in operations if phase_of(op) == name for option in ("--include-name", op)]
+    chosen = [op for op in operations if phase_of(op) == name]
+    options = [option for op in chosen for option in ("--include-name", op)]
+    return [*options, "--phases", "examples,coverage,fuzzing"] if len(chosen) == 1 else options
 
 
 def run_phase(platform: Platform, token: str, name: str, selection: list[str]) -> tuple[int, str, Path]:
@@ -191,9 +195,21 @@ def test_a_listing_of_operations_selects_each_in_its_own_phase() -> None:
     listing = (
         "# the ones at hand\nGET /api/welfare/v1/standards\n\nPOST /auth/token\nPOST /api/renewal/v1/plans\n"
     )
-    assert chosen_operations("welfare", listing) == ["--include-name", "GET /api/welfare/v1/standards"]
-    assert chosen_operations("platform", listing) == ["--include-name", "POST /auth/token"]
+    alone = ["--phases", "examples,coverage,fuzzing"]
+    assert chosen_operations("welfare", listing) == [
+        "--include-name",
+        "GET /api/welfare/v1/standards",
+        *alone,
+    ]
+    assert chosen_operations("platform", listing) == ["--include-name", "POST /auth/token", *alone]
     assert chosen_operations("eldercare", listing) == []
+    two = "POST /api/welfare/v1/households\nGET /api/welfare/v1/households/{household_id}\n"
+    assert chosen_operations("welfare", two) == [
+        "--include-name",
+        "POST /api/welfare/v1/households",
+        "--include-name",
+        "GET /api/welfare/v1/households/{household_id}",
+    ]
     assert [phase_of(f"GET /api/{name}/v1/x") for name in SERVICES] == list(SERVICES)
 
 
