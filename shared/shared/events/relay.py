@@ -303,34 +303,22 @@ class Relay:
 
     # -- deliver -------------------------------------------------------------------------
 
-    def _pending_gauges(self) -> Any:
-        deliveries = self.tables.webhook_deliveries
+    async def _any_active_subscription(self) -> bool:
+        """Is any subscription active? The look also sets the pending deliveries' gauges, once a
+        round (withheld deliveries of paused subscriptions are not pending)."""
+        subscriptions, deliveries = self.tables.webhook_subscriptions, self.tables.webhook_deliveries
+        assert subscriptions is not None
         assert deliveries is not None
-        return select(
+        look = select(
             func.count(),
             func.coalesce(func.extract("epoch", func.now() - func.min(deliveries.c.created_at)), 0),
+            select(subscriptions.c.id).where(subscriptions.c.active).exists(),
         ).where(deliveries.c.status == "pending")
-
-    def _set_pending_gauges(self, pending: int | None, oldest: float | None) -> None:
+        async with self.sessions() as session:
+            pending, oldest, any_active = (await session.execute(look)).one()
         PENDING.labels(self.service).set(pending or 0)
         OLDEST_PENDING.labels(self.service).set(float(oldest or 0))
-
-    async def _any_active_subscription(self) -> bool:
-        """Is any subscription active? The pending deliveries' gauges are set from the same look
-        (withheld deliveries of paused subscriptions are not pending)."""
-        subscriptions = self.tables.webhook_subscriptions
-        assert subscriptions is not None
-        active = select(subscriptions.c.id).where(subscriptions.c.active).exists()
-        async with self.sessions() as session:
-            pending, oldest, any_active = (
-                await session.execute(self._pending_gauges().add_columns(active))
-            ).one()
-        self._set_pending_gauges(pending, oldest)
         return bool(any_active)
-
-    async def _count_pending(self, session: AsyncSession) -> None:
-        pending, oldest = (await session.execute(self._pending_gauges())).one()
-        self._set_pending_gauges(pending, oldest)
 
     async def deliver(self) -> int:
         subscriptions, deliveries = self.tables.webhook_subscriptions, self.tables.webhook_deliveries
@@ -367,7 +355,6 @@ class Relay:
                     .returning(subscriptions)
                 )
             )
-            await self._count_pending(session)
         if not claimed:
             return 0
         counts = await asyncio.gather(*(self._deliver_in_order(row) for row in claimed))
