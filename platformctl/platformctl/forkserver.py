@@ -157,11 +157,16 @@ class ForkedProcess:
 # -- the server ------------------------------------------------------------------------------
 
 
-def _child(connection: socket.socket, request: dict[str, Any]) -> None:
+def _child(connection: socket.socket, wakeup: tuple[int, int], request: dict[str, Any]) -> None:
     """In the fork: become the process the launcher would have started; never returns."""
     code = 1
     try:
         connection.close()
+        # the server's way of hearing of its children is not the child's
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in wakeup:
+            os.close(fd)
         os.environ.clear()
         os.environ.update(request["env"])
         random.seed()
@@ -197,8 +202,16 @@ def serve(fd: int, preload: Sequence[str]) -> None:
     connection.setblocking(False)
     children: set[int] = set()
     buffer = b""
+    # a child's end wakes the loop (SIGCHLD through a wake-up pipe): it waits for a request or
+    # an exit, not polling (an idle platform's server costs nothing)
+    wakeup = os.pipe()
+    for end in wakeup:
+        os.set_blocking(end, False)
+    signal.set_wakeup_fd(wakeup[1])
+    signal.signal(signal.SIGCHLD, lambda *_: None)
     selector = selectors.DefaultSelector()
     selector.register(connection, selectors.EVENT_READ)
+    selector.register(wakeup[0], selectors.EVENT_READ)
 
     def send(message: dict[str, Any]) -> None:
         connection.setblocking(True)
@@ -212,7 +225,11 @@ def serve(fd: int, preload: Sequence[str]) -> None:
                 children.discard(pid)
                 with contextlib.suppress(OSError):
                     send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
-        if not selector.select(timeout=0.05):
+        ready = {key.fileobj for key, _ in selector.select()}
+        if wakeup[0] in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wakeup[0], 512)
+        if connection not in ready:
             continue
         chunk = connection.recv(65536)
         if not chunk:
@@ -223,7 +240,7 @@ def serve(fd: int, preload: Sequence[str]) -> None:
             request = json.loads(line)
             pid = os.fork()
             if pid == 0:
-                _child(connection, request)
+                _child(connection, wakeup, request)
             children.add(pid)
             with contextlib.suppress(OSError):  # the client is gone: the next read ends the loop
                 send({"pid": pid})
