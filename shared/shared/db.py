@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.errors import DatabaseUnavailable
+from shared.events.commits import OutboxCommits, session_info
 from shared.settings import ServiceSettings
 
 logger = logging.getLogger("shared.db")
@@ -195,7 +196,11 @@ class Database:
     def __init__(self, settings: ServiceSettings, schema: str) -> None:
         self.schema = str(schema)
         self.engine = make_engine(settings, schema)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # rung when a session of this process commits a change event (the feed's long polling)
+        self.outbox_commits = OutboxCommits()
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info=session_info(self.outbox_commits)
+        )
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

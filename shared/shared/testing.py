@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.auth import TokenVerifier
 from shared.citizen_ids import check_digit
 from shared.db import request_session, session_dependency
+from shared.events.commits import session_info
 from shared.events.scheduler import Scheduler
 
 ISSUER = "civic-gateway"
@@ -140,7 +141,11 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
     async with database.engine.connect() as connection:
         transaction = await connection.begin()
         sessions = async_sessionmaker(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+            info=session_info(database.outbox_commits),
         )
 
         async def savepoint_session() -> AsyncIterator[AsyncSession]:

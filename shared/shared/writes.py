@@ -47,6 +47,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.concurrency import IfMatch, etag_for, require_if_match
 from shared.db import SessionDep, get_database
 from shared.errors import Conflict, InvalidInput, PreconditionFailed
+from shared.events.commits import mark_written
 from shared.logs import request_id_var
 from shared.records import PlatformTables
 
@@ -343,6 +344,7 @@ class WriteContext:
         outbox = self.tables.outbox
         if outbox is None:
             raise RuntimeError(f"{self.service} has no outbox table")
+        mark_written(self.session)  # readers waiting on the feed are woken at its commit
         return outbox.insert().values(
             id=event.id,
             type=f"civic.{self.service}.{event.type}",

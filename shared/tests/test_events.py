@@ -33,6 +33,8 @@ from platformctl.testing import assert_problem
 from shared.auth import Principal, RevocationList, subject_digest
 from shared.citizen_ids import CitizenIdVault
 from shared.db import service_metadata
+from shared.events import feed
+from shared.events.commits import OutboxCommits
 from shared.events.envelope import Position
 from shared.events.nats import NatsPublisher
 from shared.events.relay import Relay
@@ -314,6 +316,54 @@ async def test_long_polling_answers_when_an_event_arrives(app: FastAPI, client: 
     event_id = await emit(app, "late.arrival")
     answer = await asyncio.wait_for(waiting, timeout=15)
     assert [i["id"] for i in answer.json()["items"]] == [str(event_id)]
+
+
+async def test_a_waiting_reader_is_woken_by_a_commit_of_this_process(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not by its next look: with looks a minute apart the event still comes as it commits."""
+    monkeypatch.setattr(feed, "LOOK_SECONDS", 60.0)
+    _, cursor = await read_all(client)
+    waiting = asyncio.create_task(
+        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 30})
+    )
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    async with sessions(app)() as s:  # a rolled-back write wakes no one for nothing to find
+        await s.begin()
+        await emit(app, "never.happened", session=s)
+        await s.rollback()
+    event_id = await emit(app, "woken")
+    answer = await asyncio.wait_for(waiting, timeout=15)  # half the 30 s it holds otherwise
+    assert [i["id"] for i in answer.json()["items"]] == [str(event_id)]
+
+
+async def test_an_event_written_through_another_replica_is_found_by_a_look(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another replica's commit rings nothing here: the reader's own looks find its event."""
+    monkeypatch.setattr(feed, "LOOK_SECONDS", 0.2)
+    _, cursor = await read_all(client)
+    waiting = asyncio.create_task(
+        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 30})
+    )
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    replica = async_sessionmaker(app.state.database.engine, expire_on_commit=False)  # no signal
+    event = Event(type="elsewhere", subject="/things/x", data={}, jurisdiction=PANJIN_COUNTY)
+    async with replica() as s, s.begin():
+        context = WriteContext.for_job(session=s, principal=WRITER, tables=tables, service=SERVICE)
+        await context.record(action="change", entity="thing", entity_id="x", event=event)
+    answer = await asyncio.wait_for(waiting, timeout=15)
+    assert [i["id"] for i in answer.json()["items"]] == [str(event.id)]
+
+
+def test_a_commit_sets_the_signal_taken_before_it_and_not_the_next() -> None:
+    commits = OutboxCommits()
+    taken = commits.next()
+    commits.ring()
+    assert taken.is_set()
+    assert not commits.next().is_set()
 
 
 async def test_a_long_poll_ends_when_its_reader_goes_away(app: FastAPI, client: httpx.AsyncClient) -> None:

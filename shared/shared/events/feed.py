@@ -17,6 +17,7 @@ transaction of this service delays its feed (lag); it never makes a reader skip 
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,10 @@ from shared.problems import problem_responses
 MAX_LIMIT = 1000
 MAX_WAIT_SECONDS = 30
 LAST_SEQUENCE = 2**63 - 1
-POLL_SECONDS = 0.25
+# a waiting reader is woken by this process's own commits of events (shared.events.commits), and
+# looks at least this often besides: for events written through another replica, and for one
+# that a transaction still running held back at the previous look
+LOOK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ def events_router(service: str, outbox: Table) -> APIRouter:
         database = request.app.state.database
         deadline = time.monotonic() + wait
         while True:
+            written = database.outbox_commits.next()  # taken before the look: no commit slips by
             # a short transaction per look: a waiting reader holds no snapshot open
             async with database.sessions() as session:
                 batch = await read_batch(
@@ -184,7 +189,10 @@ def events_router(service: str, outbox: Table) -> APIRouter:
                 # for the answer, and a server stopping waits for this request to end
                 break
             cursor = batch.next
-            await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    written.wait(), timeout=min(LOOK_SECONDS, max(0.0, deadline - time.monotonic()))
+                )
         personal = principal.has_scope(f"{service}:pii")
         vault = getattr(request.app.state, "citizen_id_vault", None)
         items = [cloud_event(row, service=service, vault=vault, personal=personal) for row in batch.rows]
