@@ -18,11 +18,15 @@ from shared.errors import PackError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 PackT = TypeVar("PackT")
 
+# LibYAML's safe loader where PyYAML was built with it (its wheels are): the same documents as
+# yaml.safe_load, parsed about eight times faster (each process loads its packs as it starts)
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SafeLoader)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise PackError(str(path), "-", "file not found") from exc
     except yaml.YAMLError as exc:

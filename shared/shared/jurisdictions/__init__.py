@@ -29,6 +29,7 @@ import yaml
 from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 from shared.errors import PackError
+from shared.packs import SafeLoader
 
 Kind = Literal["province", "city", "district", "county", "zone"]
 KINDS: frozenset[str] = frozenset(get_args(Kind))
@@ -308,7 +309,7 @@ def read_zones(path: Path = ZONES_FILE) -> list[JurisdictionEntry]:
     """The development zones: ``<city>-Znn`` codes below their city, kind ``zone``."""
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=SafeLoader)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise PackError(str(path), "-", "file not found") from exc
     except yaml.YAMLError as exc:
