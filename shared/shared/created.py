@@ -13,52 +13,63 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from typing import Any
 from urllib.parse import quote
 
+from fastapi import params
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_cache: dict[tuple[int, str], str | None] = {}
 SAME = ""
 """The read is the create's own path: a one-per-parent record (a subject's self-evaluation), or
 the list the new record is read back in."""
 UP = "../"
 """Prefix of the answer "the read is this many segments up" (``../../`` is two)."""
 
+# per application: its reads (below) and the answers already worked out, per create's path
+_reads: weakref.WeakKeyDictionary[Any, dict[str, bool]] = weakref.WeakKeyDictionary()
+_answers: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def reads(app: Any) -> dict[str, bool]:
+    """The app's GET operations as its OpenAPI document lists them (every route, however its
+    routers were included; none left out of the schema): path → whether the read needs a query
+    parameter. Read off the routing table: building the OpenAPI document for it would cost an
+    application about half a CPU-second at its first creation."""
+    found: dict[str, bool] = {}
+    for route in iter_route_contexts(getattr(app, "routes", [])):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        if "GET" in (route.methods or ()):
+            found[route.path_format] = any(
+                isinstance(field.field_info, params.Query) and field.field_info.is_required()
+                for field in get_flat_params(route.dependant)
+            )
+    return found
+
 
 def _read_parameter(app: Any, template: str) -> str | None:
     """The new path parameter of a GET route one segment below ``template``; :data:`SAME` when
     the create's own path is read (one record, or the list holding it); :data:`UP` times the
     number of segments up to the nearest read above; None when nothing reads what it made."""
-    key = (id(app), template)
-    if key not in _cache:
+    answers = _answers.setdefault(app, {})
+    if template not in answers:
+        if app not in _reads:
+            _reads[app] = reads(app)
+        paths = _reads[app]
         below = re.compile(re.escape(template) + r"/{(\w+)(?::\w+)?}")
-        # the app's own OpenAPI paths: every route, however its routers were included
-        document = app.openapi() if hasattr(app, "openapi") else {}
-        paths = document.get("paths", {})
-        found = next(
-            (
-                match.group(1)
-                for path, item in paths.items()
-                if "get" in item and (match := below.fullmatch(path))
-            ),
-            None,
-        )
-        if found is None and "get" in paths.get(template, {}):
+        found = next((match.group(1) for path in paths if (match := below.fullmatch(path))), None)
+        if found is None and template in paths:
             found = SAME
         parent = template
         while found is None and parent.count("/") > 1:
             parent = parent.rsplit("/", 1)[0]
-            read = paths.get(parent, {}).get("get")
-            if read is not None and not _needs_query(read):
+            if parent in paths and not paths[parent]:  # a Location must work as it is
                 found = UP * (template.count("/") - parent.count("/"))
-        _cache[key] = found
-    return _cache[key]
-
-
-def _needs_query(operation: dict[str, Any]) -> bool:
-    """A read that answers only with query parameters (a Location must work as it is)."""
-    return any(p.get("in") == "query" and p.get("required") for p in operation.get("parameters", []))
+        answers[template] = found
+    return answers[template]
 
 
 class CreatedLocationMiddleware:

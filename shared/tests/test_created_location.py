@@ -6,7 +6,7 @@ from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.created import CreatedLocationMiddleware
+from shared.created import CreatedLocationMiddleware, reads
 from shared.pagination import Items
 
 
@@ -86,3 +86,21 @@ def test_location_names_the_read_of_what_was_made() -> None:
     assert "Location" not in client.post("/reports/corrections").headers
     assert client.post("/named").headers.get_list("Location") == ["/elsewhere/9"]
     assert "Location" not in client.post("/things/search").headers
+
+
+def test_the_reads_are_those_of_the_openapi_document() -> None:
+    """What ``reads`` takes from the routing table is what the app's OpenAPI document says: each
+    GET operation, and whether it needs a query parameter (tests/test_created_location_reads.py
+    holds every service to the same)."""
+    application = app()
+    assert reads(application) == reads_in_openapi(application)
+    assert reads(application)["/reports"] is True  # `on` is required
+    assert reads(application)["/things/{thing_id}"] is False
+
+
+def reads_in_openapi(application: FastAPI) -> dict[str, bool]:
+    return {
+        path: any(p["in"] == "query" and p.get("required") for p in item["get"].get("parameters", []))
+        for path, item in application.openapi()["paths"].items()
+        if "get" in item
+    }
