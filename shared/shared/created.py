@@ -42,7 +42,7 @@ def reads(app: Any) -> dict[str, bool]:
     for route in iter_route_contexts(getattr(app, "routes", [])):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        if "GET" in (route.methods or ()):
+        if route.path_format is not None and "GET" in (route.methods or ()):
             found[route.path_format] = any(
                 isinstance(field.field_info, params.Query) and field.field_info.is_required()
                 for field in get_flat_params(route.dependant)
