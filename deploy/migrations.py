@@ -1,6 +1,6 @@
 """Migrations inside the image: ``python deploy/migrations.py up|wait COMPONENT ...``.
 
-``up`` runs ``python -m platformctl migrate up --component NAME`` for each component,
+``up`` runs ``platformctl migrate up --component NAME`` for each component (in this process),
 while holding a PostgreSQL advisory lock on that server: containers or pods that start
 together (replicas, or every component of a compose project at once) then migrate one
 after the other instead of racing on the same schema or on creating the database. The
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -108,10 +107,20 @@ async def connect(url: str, database: str | None = None) -> asyncpg.Connection:
 
 
 def run_platformctl(name: str, url: str) -> None:
-    command = [sys.executable, "-m", "platformctl", "migrate", "up", "--component", name]
-    print(f"migrating {name}: {' '.join(command[1:])}", flush=True)
-    env = dict(os.environ, DATABASE_URL=url)
-    code = subprocess.call(command, env=env)  # noqa: S603 - fixed command, no shell
+    """``platformctl migrate up --component NAME`` with ``url``, in this process: the platform's
+    code is imported once for every component, not once per component (a second of CPU each)."""
+    from platformctl import cli
+
+    print(f"migrating {name}: platformctl migrate up --component {name}", flush=True)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        code = cli.main(["migrate", "up", "--component", name])
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
     if code != 0:
         raise SystemExit(f"migrations of {name} failed (exit status {code})")
 
