@@ -119,9 +119,20 @@ class TokenMint:
 
 
 @contextlib.asynccontextmanager
-async def app_client(app: FastAPI, mint: TokenMint) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of a service app (lifespan run, tokens from ``mint`` accepted)."""
+async def app_client(
+    app: FastAPI, mint: TokenMint, *, background: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of a service app (lifespan run, tokens from ``mint`` accepted).
+
+    The app's event relay and scheduler stay off unless ``background`` (as for the services in
+    process: the tests of events and scheduled checks drive their own rounds); each would
+    otherwise run a round as the app starts, a tenth of a CPU-second that no test looks at. Its
+    job runners run."""
     app.state.token_verifier = mint.verifier()
+    settings = getattr(app.state, "settings", None)
+    if settings is not None and not background:
+        settings.events_relay = False
+        settings.scheduler = False
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
