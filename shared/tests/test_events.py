@@ -306,13 +306,19 @@ async def test_types_filter_cursor_errors_and_scope(
     )
 
 
-async def test_long_polling_answers_when_an_event_arrives(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def a_held_read(client: httpx.AsyncClient) -> asyncio.Task[httpx.Response]:
+    """A read of the feed after every event so far, held for want of events (30 s at most)."""
     _, cursor = await read_all(client)
     waiting = asyncio.create_task(
-        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 20})
+        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 30})
     )
     await asyncio.sleep(0.5)
     assert not waiting.done()
+    return waiting
+
+
+async def test_long_polling_answers_when_an_event_arrives(app: FastAPI, client: httpx.AsyncClient) -> None:
+    waiting = await a_held_read(client)
     event_id = await emit(app, "late.arrival")
     answer = await asyncio.wait_for(waiting, timeout=15)
     assert [i["id"] for i in answer.json()["items"]] == [str(event_id)]
@@ -323,13 +329,8 @@ async def test_a_waiting_reader_is_woken_by_a_commit_of_this_process(
 ) -> None:
     """Not by its next look: with looks a minute apart the event still comes as it commits."""
     monkeypatch.setattr(feed, "LOOK_SECONDS", 60.0)
-    _, cursor = await read_all(client)
-    waiting = asyncio.create_task(
-        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 30})
-    )
-    await asyncio.sleep(0.5)
-    assert not waiting.done()
-    async with sessions(app)() as s:  # a rolled-back write wakes no one for nothing to find
+    waiting = await a_held_read(client)
+    async with sessions(app)() as s:  # a rolled-back write: nothing to find, nothing to wake for
         await s.begin()
         await emit(app, "never.happened", session=s)
         await s.rollback()
@@ -343,12 +344,7 @@ async def test_an_event_written_through_another_replica_is_found_by_a_look(
 ) -> None:
     """Another replica's commit rings nothing here: the reader's own looks find its event."""
     monkeypatch.setattr(feed, "LOOK_SECONDS", 0.2)
-    _, cursor = await read_all(client)
-    waiting = asyncio.create_task(
-        client.get(f"/api/{SERVICE}/v1/events", params={"after": cursor, "wait": 30})
-    )
-    await asyncio.sleep(0.5)
-    assert not waiting.done()
+    waiting = await a_held_read(client)
     replica = async_sessionmaker(app.state.database.engine, expire_on_commit=False)  # no signal
     event = Event(type="elsewhere", subject="/things/x", data={}, jurisdiction=PANJIN_COUNTY)
     async with replica() as s, s.begin():
