@@ -93,5 +93,6 @@ esac
 exec python -m uvicorn --factory "$app" \
     --host "$host" --port "$port" \
     --loop uvloop --http "${http:-httptools}" \
-    --no-access-log --timeout-graceful-shutdown "${UVICORN_GRACEFUL_SHUTDOWN_SECONDS:-10}" \
+    --no-access-log --timeout-keep-alive 75 \
+    --timeout-graceful-shutdown "${UVICORN_GRACEFUL_SHUTDOWN_SECONDS:-10}" \
     ${proxy_headers:+"$proxy_headers"} "$@"

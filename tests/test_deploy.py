@@ -42,10 +42,11 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.config import SERVICE_NAMES
+from gateway.proxy.forwarder import UPSTREAM_IDLE_SECONDS
 from platformctl import roles as db_roles
 from platformctl.components import COMPONENTS
 from platformctl.database import database_name, drop_database, ensure_database, with_database
-from platformctl.supervisor import SERVICE_PORTS
+from platformctl.supervisor import SERVICE_PORTS, Child
 from platformctl.testing import check_component_settings, settings_class
 from shared.settings import SECRETS_DIR_VARIABLE
 
@@ -454,6 +455,24 @@ def test_entrypoint_migrates_on_start_then_runs_uvicorn(
     assert serve.startswith(f"-m uvicorn --factory {factory} --host 0.0.0.0 --port {SERVICE_PORTS[name]} ")
     assert serve.endswith(" --workers 2")
     assert settings_class(name).model_fields["port"].default == SERVICE_PORTS[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_component_keeps_idle_connections_longer_than_the_gateway(
+    name: str, stub_python: tuple[dict[str, str], Path]
+) -> None:
+    """The gateway keeps an idle connection to a service for the next request; were the service
+    to close it first (uvicorn's default: 5 s), a request sent on it as it closed would break
+    off (a 502 for a POST). Launcher and image alike keep it longer on the server's side."""
+    env, log = stub_python
+    assert run_entrypoint(env, name).returncode == 0
+    (serve,) = log.read_text().splitlines()
+    in_image = re.search(r"--timeout-keep-alive (\d+)", serve)
+    launched = Child(name, 8000, "127.0.0.1", env={}).command()
+    assert in_image is not None
+    assert "--timeout-keep-alive" in launched
+    in_launcher = launched[launched.index("--timeout-keep-alive") + 1]
+    assert int(in_image.group(1)) == int(in_launcher) > UPSTREAM_IDLE_SECONDS
 
 
 def test_entrypoint_without_migrate_on_start_and_with_a_port(

@@ -50,6 +50,10 @@ def preload_modules() -> list[str]:
 
 
 STOP_GRACE_SECONDS = 10.0
+# uvicorn's keep-alive for idle connections (its default is 5 s): longer than the gateway keeps
+# an idle upstream connection (gateway.proxy.forwarder.UPSTREAM_IDLE_SECONDS), so that the
+# client side always closes first; deploy/entrypoint.sh passes the same
+KEEP_ALIVE_SECONDS = 75
 
 
 @dataclass
@@ -80,6 +84,8 @@ class Child:
             "--http",
             HTTP_PROTOCOLS.get(self.name, "httptools"),
             "--no-access-log",
+            "--timeout-keep-alive",
+            str(KEEP_ALIVE_SECONDS),
             "--timeout-graceful-shutdown",
             "5",
             *(gateway_proxy_options(self.env) if self.name == "gateway" else []),

@@ -68,6 +68,13 @@ GATEWAY_SET = frozenset(
 )
 
 
+# How long an idle connection to a service is kept for the next request. Services keep an idle
+# connection longer (platformctl.supervisor.KEEP_ALIVE_SECONDS, deploy/entrypoint.sh): the
+# gateway always closes first, and never sends a request on a connection the service is
+# closing at that moment (a POST broken off so is a 502, and is not retried).
+UPSTREAM_IDLE_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class ProxyRoute:
     """Stands in for a framework route so metrics label proxied calls by service."""
@@ -164,7 +171,7 @@ class Forwarder:
         connector = aiohttp.TCPConnector(
             limit=self.settings.upstream_pool_size,
             limit_per_host=self.settings.upstream_pool_size,
-            keepalive_timeout=60,
+            keepalive_timeout=UPSTREAM_IDLE_SECONDS,
             ttl_dns_cache=300,
             enable_cleanup_closed=True,
         )
