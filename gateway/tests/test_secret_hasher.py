@@ -46,6 +46,9 @@ async def test_at_most_the_configured_number_of_hashes_run_at_once() -> None:
     inner: Any = secrets._hasher
     running, most = 0, 0
     lock = threading.Lock()
+    # each hash waits for a second to start beside it: on a busy machine a short hash could
+    # otherwise end before the next thread starts, and two would never be seen at once
+    pairs = threading.Barrier(2, timeout=10)
     original = inner.hash
 
     def counted(secret: str) -> str:
@@ -54,6 +57,7 @@ async def test_at_most_the_configured_number_of_hashes_run_at_once() -> None:
             running += 1
             most = max(most, running)
         try:
+            pairs.wait()
             return str(original(secret))
         finally:
             with lock:
