@@ -28,8 +28,7 @@ the list the new record is read back in."""
 UP = "../"
 """Prefix of the answer "the read is this many segments up" (``../../`` is two)."""
 
-# per application: its reads (below) and the answers already worked out, per create's path
-_reads: weakref.WeakKeyDictionary[Any, dict[str, bool]] = weakref.WeakKeyDictionary()
+# per application: the answers already worked out, per create's path
 _answers: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = weakref.WeakKeyDictionary()
 
 
@@ -56,9 +55,7 @@ def _read_parameter(app: Any, template: str) -> str | None:
     number of segments up to the nearest read above; None when nothing reads what it made."""
     answers = _answers.setdefault(app, {})
     if template not in answers:
-        if app not in _reads:
-            _reads[app] = reads(app)
-        paths = _reads[app]
+        paths = reads(app)  # once per create's path and app
         below = re.compile(re.escape(template) + r"/{(\w+)(?::\w+)?}")
         found = next((match.group(1) for path in paths if (match := below.fullmatch(path))), None)
         if found is None and template in paths:
